@@ -1,0 +1,27 @@
+import { ConfigError } from "../errors";
+import { NativeBackend } from "./native-backend";
+import type { Backend } from "./stack";
+
+export { NativeBackend, createRunDir } from "./native-backend";
+export { STACK_PORT_NAMES } from "./stack";
+export type { Backend, BackendStartOptions, StackPortName, StartedStack } from "./stack";
+export { JaegerTraceStore } from "./trace-store";
+export type { TraceStore } from "./trace-store";
+export { StartedPrometheus } from "./prometheus";
+export type { PromSample, PromSeries, ScrapeTarget } from "./prometheus";
+export { ToxiproxyClient } from "./toxiproxy";
+export type { ProxyInfo, ToxicSpec } from "./toxiproxy";
+export { redisPing } from "./redis";
+
+const BACKENDS: Record<string, () => Backend> = {
+  native: () => new NativeBackend(),
+};
+
+export const BACKEND_NAMES = Object.keys(BACKENDS);
+
+/** The backend called name; ConfigError (exit 2) listing the valid names otherwise. */
+export function createBackend(name: string): Backend {
+  const make = BACKENDS[name];
+  if (!make) throw new ConfigError(`unknown backend "${name}"; valid backends: ${BACKEND_NAMES.join(", ")}`);
+  return make();
+}

@@ -1,0 +1,119 @@
+import fs from "node:fs";
+import path from "node:path";
+import { LOOPBACK } from "../util/ports";
+import { httpOk, startComponent, type StartedComponent } from "./component";
+
+export interface ScrapeTarget {
+  /** host:port */
+  address: string;
+  labels?: Record<string, string>;
+}
+
+export interface PromSample {
+  metric: Record<string, string>;
+  value: number;
+}
+
+export interface PromSeries {
+  metric: Record<string, string>;
+  values: [timeSec: number, value: number][];
+}
+
+/** A started Prometheus: scrape interval 1 s, targets from file_sd (addTargets), exemplar storage on. */
+export class StartedPrometheus {
+  readonly url: string;
+  private readonly targetsDir: string;
+
+  constructor(readonly component: StartedComponent<"http">) {
+    this.url = `http://${LOOPBACK}:${component.ports.http}`;
+    this.targetsDir = path.join(component.dir, "targets");
+  }
+
+  /** Replaces the scrape targets of one job (file_sd; picked up within about a second). */
+  addTargets(job: string, targets: readonly ScrapeTarget[]): void {
+    const groups = targets.map((t) => ({ targets: [t.address], labels: { job, ...t.labels } }));
+    const file = path.join(this.targetsDir, `${job}.json`);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(groups, null, 2));
+    fs.renameSync(`${file}.tmp`, file); // atomic: Prometheus never reads a half-written file
+  }
+
+  removeTargets(job: string): void {
+    fs.rmSync(path.join(this.targetsDir, `${job}.json`), { force: true });
+  }
+
+  /** Instant query; time in seconds since the epoch (default: now). */
+  async query(promql: string, timeSec?: number): Promise<PromSample[]> {
+    const params = new URLSearchParams({ query: promql });
+    if (timeSec !== undefined) params.set("time", String(timeSec));
+    const data = await this.api<{ resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] }>(
+      "query",
+      params,
+    );
+    return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+  }
+
+  async queryRange(promql: string, startSec: number, endSec: number, stepSec: number): Promise<PromSeries[]> {
+    const params = new URLSearchParams({ query: promql, start: String(startSec), end: String(endSec), step: String(stepSec) });
+    const data = await this.api<{ result: { metric: Record<string, string>; values: [number, string][] }[] }>(
+      "query_range",
+      params,
+    );
+    return data.result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, Number(v)]) }));
+  }
+
+  private async api<T>(endpoint: string, params: URLSearchParams): Promise<T> {
+    const response = await fetch(`${this.url}/api/v1/${endpoint}`, {
+      method: "POST",
+      body: params,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await response.json()) as { status: string; data: T; error?: string };
+    if (body.status !== "success") throw new Error(`Prometheus ${endpoint} ${params.get("query")}: ${body.error}`);
+    return body.data;
+  }
+}
+
+export async function startPrometheus(
+  binary: string,
+  runDir: string,
+  fixedPort?: number,
+): Promise<StartedPrometheus> {
+  const component = await startComponent(
+    {
+      name: "prometheus",
+      portNames: ["http"],
+      fixedPorts: fixedPort === undefined ? {} : { http: fixedPort },
+      launch: (ports, dir) => {
+        const targets = path.join(dir, "targets");
+        fs.mkdirSync(targets, { recursive: true });
+        const config = [
+          "global:",
+          "  scrape_interval: 1s",
+          "  scrape_timeout: 900ms",
+          "  evaluation_interval: 1s",
+          "scrape_configs:",
+          "  - job_name: meshproof",
+          "    file_sd_configs:",
+          `      - files: [${JSON.stringify(path.join(targets, "*.json"))}]`,
+          "        refresh_interval: 1s",
+          "",
+        ].join("\n");
+        fs.writeFileSync(path.join(dir, "prometheus.yml"), config);
+        return {
+          command: binary,
+          args: [
+            `--config.file=${path.join(dir, "prometheus.yml")}`,
+            `--storage.tsdb.path=${path.join(dir, "data")}`,
+            `--web.listen-address=${LOOPBACK}:${ports.http}`,
+            "--enable-feature=exemplar-storage",
+            "--storage.tsdb.retention.time=1d",
+          ],
+        };
+      },
+      ready: (ports) => httpOk(`http://${LOOPBACK}:${ports.http}/-/ready`),
+      readyDescription: (ports) => `GET http://${LOOPBACK}:${ports.http}/-/ready`,
+    },
+    runDir,
+  );
+  return new StartedPrometheus(component);
+}

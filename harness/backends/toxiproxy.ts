@@ -1,0 +1,83 @@
+import { LOOPBACK } from "../util/ports";
+import { httpOk, startComponent, type StartedComponent } from "./component";
+
+export interface ToxicSpec {
+  type: "latency" | "timeout" | "reset_peer" | "bandwidth" | "slow_close" | "slicer" | "limit_data";
+  name?: string;
+  stream?: "upstream" | "downstream";
+  toxicity?: number;
+  attributes: Record<string, number>;
+}
+
+export interface ProxyInfo {
+  name: string;
+  /** host:port the proxy listens on. */
+  listen: string;
+  upstream: string;
+  enabled: boolean;
+}
+
+/** Client for Toxiproxy's HTTP API. */
+export class ToxiproxyClient {
+  constructor(readonly url: string) {}
+
+  /** Creates a proxy to upstream (host:port) listening on a free loopback port. */
+  createProxy(name: string, upstream: string): Promise<ProxyInfo> {
+    return this.call("POST", "/proxies", { name, listen: `${LOOPBACK}:0`, upstream, enabled: true });
+  }
+
+  /** Enables or disables a proxy: disabled closes its connections and refuses new ones (link down). */
+  setEnabled(name: string, enabled: boolean): Promise<ProxyInfo> {
+    return this.call("POST", `/proxies/${name}`, { enabled });
+  }
+
+  addToxic(proxy: string, toxic: ToxicSpec): Promise<ToxicSpec & { name: string }> {
+    return this.call("POST", `/proxies/${proxy}/toxics`, { stream: "downstream", toxicity: 1, ...toxic });
+  }
+
+  /** Removes a toxic; removing one that is already gone is not an error (reverts are idempotent). */
+  async removeToxic(proxy: string, toxic: string): Promise<void> {
+    await this.call("DELETE", `/proxies/${proxy}/toxics/${toxic}`, undefined, [404]);
+  }
+
+  async version(): Promise<string> {
+    const response = await fetch(`${this.url}/version`, { signal: AbortSignal.timeout(1_000) });
+    return (await response.text()).trim();
+  }
+
+  private async call<T>(method: string, route: string, body?: unknown, tolerated: number[] = []): Promise<T> {
+    const response = await fetch(`${this.url}${route}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await response.text();
+    if (!response.ok && !tolerated.includes(response.status)) {
+      throw new Error(`Toxiproxy ${method} ${route} answered ${response.status}: ${text}`);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+export interface StartedToxiproxy {
+  component: StartedComponent<"api">;
+  url: string;
+  client: ToxiproxyClient;
+}
+
+export async function startToxiproxy(binary: string, runDir: string, fixedPort?: number): Promise<StartedToxiproxy> {
+  const component = await startComponent(
+    {
+      name: "toxiproxy",
+      portNames: ["api"],
+      fixedPorts: fixedPort === undefined ? {} : { api: fixedPort },
+      launch: (ports) => ({ command: binary, args: ["-host", LOOPBACK, "-port", String(ports.api)] }),
+      ready: (ports) => httpOk(`http://${LOOPBACK}:${ports.api}/version`),
+      readyDescription: (ports) => `GET http://${LOOPBACK}:${ports.api}/version`,
+    },
+    runDir,
+  );
+  const url = `http://${LOOPBACK}:${component.ports.api}`;
+  return { component, url, client: new ToxiproxyClient(url) };
+}

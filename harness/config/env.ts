@@ -1,0 +1,43 @@
+import os from "node:os";
+import path from "node:path";
+
+/** Every environment variable meshproof reads, in one table: name, type, default, meaning. */
+export const ENV = {
+  MESHPROOF_TOOL_CACHE: {
+    type: "path",
+    default: "$XDG_CACHE_HOME/meshproof/tools (or ~/.cache/meshproof/tools)",
+    meaning: "Where built tools (Jaeger, Toxiproxy) are kept between runs; outside the clone.",
+  },
+  MESHPROOF_RUN_ROOT: {
+    type: "path",
+    default: "$TMPDIR/meshproof-runs",
+    meaning: "Parent of the per-run directories (configs, data, one log file per process).",
+  },
+  MESHPROOF_JAEGER_BIN: { type: "path", default: "(provisioned)", meaning: "Use this jaeger binary instead." },
+  MESHPROOF_PROMETHEUS_BIN: { type: "path", default: "(provisioned)", meaning: "Use this prometheus binary instead." },
+  MESHPROOF_REDIS_BIN: { type: "path", default: "(provisioned)", meaning: "Use this redis-server binary instead." },
+  MESHPROOF_TOXIPROXY_BIN: { type: "path", default: "(provisioned)", meaning: "Use this toxiproxy-server binary instead." },
+  MESHPROOF_KEEP_RUN_DIR: {
+    type: "boolean",
+    default: "false",
+    meaning: "Keep the per-run directory after a successful stop (it is always kept after a failure).",
+  },
+} as const;
+
+export type EnvName = keyof typeof ENV;
+
+export function env(name: EnvName): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+export function toolCacheDir(): string {
+  const explicit = env("MESHPROOF_TOOL_CACHE");
+  if (explicit) return path.resolve(explicit);
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  return path.join(base, "meshproof", "tools");
+}
+
+export function runRootDir(): string {
+  return path.resolve(env("MESHPROOF_RUN_ROOT") ?? path.join(os.tmpdir(), "meshproof-runs"));
+}

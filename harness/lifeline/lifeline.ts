@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+
+let reaper: ChildProcess | undefined;
+
+function ensureReaper(): ChildProcess {
+  if (reaper && reaper.exitCode === null && reaper.stdin?.writable) return reaper;
+  reaper = spawn(process.execPath, [path.join(__dirname, "reaper.js")], {
+    // Own session: a terminal's Ctrl-C or a kill of the harness's process group does not reach it.
+    detached: true,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  reaper.unref();
+  // The pipe must not keep the harness alive; its closing at our exit is the whole point.
+  (reaper.stdin as unknown as { unref(): void }).unref();
+  reaper.stdin?.on("error", () => undefined);
+  return reaper;
+}
+
+/**
+ * Ties process groups to the life of this process: whatever way this process ends, the reaper kills the groups
+ * still registered. Register every detached child right after spawning it; release it once it has exited.
+ */
+export const lifeline = {
+  watch(pid: number): void {
+    ensureReaper().stdin?.write(`+${pid}\n`);
+  },
+  release(pid: number): void {
+    if (reaper?.stdin?.writable) reaper.stdin.write(`-${pid}\n`);
+  },
+  /** The reaper's pid (tests check it is gone too). */
+  get pid(): number | undefined {
+    return reaper?.pid;
+  },
+};

@@ -1,0 +1,72 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { BACKEND_NAMES, createBackend, STACK_PORT_NAMES, type StackPortName } from "./backends";
+import { abortOnSignals, AbortedError, parseCliArgs, runCli } from "./cli/run-cli";
+import { ConfigError } from "./errors";
+import { provisionTools } from "./tools/provision";
+
+const USAGE = `usage: npm run stack -- [--backend ${BACKEND_NAMES.join("|")}] [--port NAME=PORT ...] [--hold-ms MS]
+  Starts Jaeger, Prometheus, Redis and Toxiproxy on 127.0.0.1, prints their endpoints as one JSON line on stdout,
+  and keeps them up until --hold-ms has passed (default: until SIGINT/SIGTERM).
+  --port names: ${STACK_PORT_NAMES.join(", ")}`;
+
+function parsePorts(specs: string[]): Partial<Record<StackPortName, number>> {
+  const ports: Partial<Record<StackPortName, number>> = {};
+  for (const spec of specs) {
+    const [name, value] = spec.split("=");
+    const port = Number(value);
+    if (!STACK_PORT_NAMES.includes(name as StackPortName)) {
+      throw new ConfigError(`--port ${spec}: unknown port name "${name}"; valid names: ${STACK_PORT_NAMES.join(", ")}`);
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new ConfigError(`--port ${spec}: port must be an integer 1..65535 (got "${value}")`);
+    }
+    ports[name as StackPortName] = port;
+  }
+  return ports;
+}
+
+runCli(async () => {
+  const { values } = parseCliArgs(
+    {
+      backend: { type: "string", default: "native" },
+      port: { type: "string", multiple: true, default: [] },
+      "hold-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const holdMs = values["hold-ms"] === undefined ? undefined : Number(values["hold-ms"]);
+  if (holdMs !== undefined && !(holdMs >= 0)) throw new ConfigError(`--hold-ms must be a number >= 0 (got "${values["hold-ms"]}")`);
+  const backend = createBackend(values.backend);
+  const ports = parsePorts(values.port);
+  const signal = abortOnSignals();
+  await provisionTools();
+
+  const startedAt = performance.now();
+  await using stack = await backend.start({ ports });
+  const startMs = Math.round(performance.now() - startedAt);
+  const endpoints = {
+    backend: stack.backend,
+    runDir: stack.runDir,
+    startMs,
+    jaeger: { otlpGrpc: stack.jaeger.otlpGrpcEndpoint, otlpHttp: stack.jaeger.otlpHttpUrl, query: stack.jaeger.queryUrl },
+    prometheus: stack.prometheus.url,
+    redis: stack.redis.url,
+    toxiproxy: stack.toxiproxy.url,
+    tools: stack.tools,
+    pids: stack.pids(),
+  };
+  process.stdout.write(`${JSON.stringify(endpoints)}\n`);
+  process.stderr.write(`stack ready in ${startMs} ms; logs in ${stack.runDir}/logs\n`);
+  try {
+    await sleep(holdMs ?? 2 ** 31 - 1, undefined, { signal });
+  } catch (error) {
+    if (signal.reason instanceof AbortedError) return 2;
+    throw error;
+  }
+  return 0;
+});

@@ -1,0 +1,211 @@
+import { execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { toolCacheDir } from "../config/env";
+import { ToolMissingError } from "../errors";
+import { TOOLS, toolStatus, TOOL_NAMES, type ToolName, type ToolSpec, type ToolStatus } from "./tools";
+
+const run = promisify(execFile);
+
+export interface ProvisionOptions {
+  /** Only these tools (default: all). */
+  tools?: readonly ToolName[];
+  /** Progress lines go here (default: stderr). */
+  log?: (line: string) => void;
+  /** How long to wait for another process's provisioning to finish. Default 30 minutes. */
+  lockTimeoutMs?: number;
+}
+
+/**
+ * Installs every missing tool: apt packages for Prometheus and Redis, Go builds into the tool cache for Jaeger and
+ * Toxiproxy. Idempotent (found tools are left alone) and serialised across processes by a lock in the tool cache.
+ * Tools overridden with MESHPROOF_<TOOL>_BIN are never provisioned. Returns the final status of each tool.
+ */
+export async function provisionTools(options: ProvisionOptions = {}): Promise<ToolStatus[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const names = options.tools ?? TOOL_NAMES;
+  const missing = async () => (await Promise.all(names.map(toolStatus))).filter((s) => !s.found);
+
+  let todo = await missing();
+  if (todo.length === 0) return Promise.all(names.map(toolStatus));
+  const overridden = todo.find((s) => s.overridden);
+  if (overridden) {
+    throw new ToolMissingError(
+      `MESHPROOF_${overridden.name.toUpperCase()}_BIN points to ${overridden.path}, which is not an executable file; ` +
+        `unset it to let "npm run setup" provision ${overridden.name}, or point it at a ${overridden.name} binary`,
+    );
+  }
+
+  const release = await acquireLock(options.lockTimeoutMs ?? 30 * 60_000, log);
+  try {
+    todo = await missing(); // another process may have provisioned them while we waited
+    const apt = todo.map((s) => TOOLS[s.name]).filter((spec) => spec.source.kind === "apt");
+    if (apt.length > 0) await aptInstall(apt, log);
+    for (const status of todo) {
+      const spec = TOOLS[status.name];
+      if (spec.source.kind !== "apt") await goBuild(spec, log);
+    }
+  } finally {
+    release();
+  }
+  const final = await Promise.all(names.map(toolStatus));
+  const still = final.find((s) => !s.found);
+  if (still) throw new ToolMissingError(`${still.name} is still missing at ${still.path} after provisioning`);
+  return final;
+}
+
+async function acquireLock(timeoutMs: number, log: (line: string) => void): Promise<() => void> {
+  const cache = toolCacheDir();
+  fs.mkdirSync(cache, { recursive: true });
+  const lock = path.join(cache, ".setup.lock");
+  const deadline = Date.now() + timeoutMs;
+  let announced = false;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
+      return () => fs.rmSync(lock, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const owner = Number(fs.readFileSync(path.join(lock, "pid"), { encoding: "utf8", flag: "a+" }) || NaN);
+    if (!Number.isInteger(owner) || !pidAlive(owner)) {
+      // The owner died mid-build (its partial output is never renamed into place): take the lock over.
+      fs.rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new ToolMissingError(`another setup (pid ${owner}) has held ${lock} for over ${timeoutMs} ms; stop it or remove the lock`);
+    }
+    if (!announced) log(`waiting for another setup (pid ${owner}) to finish…`);
+    announced = true;
+    await sleep(500);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function aptInstall(specs: readonly ToolSpec[], log: (line: string) => void): Promise<void> {
+  const packages = specs.map((spec) => (spec.source.kind === "apt" ? spec.source.package : "")).filter(Boolean);
+  const fix = `sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}`;
+  if (process.getuid?.() !== 0) {
+    throw new ToolMissingError(`${packages.join(", ")} missing and installing them needs root; run: ${fix}`);
+  }
+  if (!(await onPath("apt-get"))) {
+    throw new ToolMissingError(
+      `${packages.join(", ")} missing and apt-get is not available; install them with your package manager ` +
+        `and point MESHPROOF_<TOOL>_BIN at the binaries`,
+    );
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = ["install", "-y", "--no-install-recommends", ...packages];
+  log(`apt-get ${install.join(" ")}`);
+  // A fresh machine has no package lists yet: update once when the first install cannot find the packages.
+  if ((await stream("apt-get", install, { env }, log)) !== 0) {
+    await stream("apt-get", ["update"], { env }, log);
+    if ((await stream("apt-get", install, { env }, log)) !== 0) {
+      throw new ToolMissingError(`apt-get could not install ${packages.join(", ")} (see output above); run: ${fix}`);
+    }
+  }
+}
+
+async function goBuild(spec: ToolSpec, log: (line: string) => void): Promise<void> {
+  const go = (await onPath("go")) ? "go" : fs.existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : undefined;
+  if (!go) {
+    throw new ToolMissingError(
+      `${spec.name} is built from source and needs the Go toolchain, which is not on PATH; ` +
+        `install it (apt-get install -y golang-go, or from go.dev) and run "npm run setup"`,
+    );
+  }
+  const dir = path.join(toolCacheDir(), `${spec.name}-${spec.version}`);
+  const staging = fs.mkdtempSync(path.join(toolCacheDir(), `.${spec.name}-build-`));
+  const built = path.join(staging, spec.source.binary);
+  const started = Date.now();
+  try {
+    const source = spec.source;
+    const ldflags = source.kind !== "apt" && source.ldflags ? [`-ldflags=${source.ldflags}`] : [];
+    if (source.kind === "go-build") {
+      log(`${spec.name}: go mod download ${source.module}@${spec.version}`);
+      const { stdout } = await run(go, ["mod", "download", "-json", `${source.module}@${spec.version}`], {
+        maxBuffer: 16 << 20,
+        cwd: staging,
+      });
+      const moduleDir = (JSON.parse(stdout) as { Dir?: string; Error?: string }).Dir;
+      if (!moduleDir) throw new ToolMissingError(`go mod download of ${source.module}@${spec.version} gave no directory: ${stdout}`);
+      log(`${spec.name}: go build ${source.package} in ${moduleDir} (a cold build takes minutes)`);
+      await mustRun(go, ["build", ...ldflags, "-o", built, source.package], { cwd: moduleDir }, log, spec);
+    } else if (source.kind === "go-install") {
+      log(`${spec.name}: go install ${source.package}@${spec.version}`);
+      await mustRun(go, ["install", ...ldflags, `${source.package}@${spec.version}`], {
+        cwd: staging,
+        env: { ...process.env, GOBIN: staging },
+      }, log, spec);
+      const installed = path.join(staging, path.basename(source.package));
+      if (installed !== built) fs.renameSync(installed, built);
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    fs.renameSync(built, path.join(dir, spec.source.binary)); // atomic: an interrupted build never looks installed
+    log(`${spec.name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s -> ${dir}`);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function mustRun(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+  log: (line: string) => void,
+  spec: ToolSpec,
+): Promise<void> {
+  const code = await stream(command, args, options, log);
+  if (code !== 0) {
+    throw new ToolMissingError(
+      `building ${spec.name} ${spec.version} failed (${command} ${args.join(" ")} exited ${code}; output above); ` +
+        `check that the Go module proxy is reachable (go env GOPROXY) and run "npm run setup" again`,
+    );
+  }
+}
+
+/** Runs a command, passing its output to log line by line; resolves with its exit code. */
+function stream(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv },
+  log: (line: string) => void,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    let pending = "";
+    const onData = (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) log(`  ${line}`);
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (pending) log(`  ${pending}`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+async function onPath(command: string): Promise<boolean> {
+  try {
+    await run("sh", ["-c", `command -v ${command}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
