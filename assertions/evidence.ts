@@ -1,0 +1,124 @@
+import type { Trace } from "./trace-model";
+
+/**
+ * Everything one scenario run produced, collected once after quiesce. Assertions read only this (plus the
+ * scenario's expectations): no network, no clock. All times are epoch milliseconds on the harness's clock.
+ */
+export interface Evidence {
+  scenario: string;
+  /** When load started and ended. */
+  window: { startMs: number; endMs: number };
+  /** Ground truth from the load driver: one record per request sent. */
+  requests: RequestRecord[];
+  /** Ground truth from the fault injectors. Empty for baseline. */
+  faults: FaultRecord[];
+  /** Ground truth from the probe poller (every 100 ms, /healthz and /readyz of every service). */
+  probes: ProbeRecord[];
+  /** Prometheus, scraped from the services. */
+  metrics: MetricsEvidence;
+  /** Jaeger: one entry per request's trace id; undefined when the trace was never found before the deadline. */
+  traces: Record<string, Trace | undefined>;
+  /** Each service's structured log lines (parsed JSON). */
+  logs: Record<string, LogLine[]>;
+  /** The services of the mesh under test. */
+  services: ServiceInfo[];
+}
+
+export interface ServiceInfo {
+  name: string;
+  /** The edge service receives the driver's requests. */
+  role: "edge" | "internal";
+  protocol: "http" | "grpc";
+  /** The Prometheus `instance` label of its /metrics target (host:port). */
+  instance: string;
+}
+
+export interface RequestRecord {
+  /** The X-Request-ID the driver sent. */
+  id: string;
+  /** The trace id of the sampled W3C traceparent the driver sent (32 hex). */
+  traceId: string;
+  /** Route template as the driver names it, e.g. "POST /api/checkout". */
+  route: string;
+  startMs: number;
+  endMs: number;
+  /** HTTP status; 0 when no response came (connection error, timeout). */
+  status: number;
+  error?: string;
+}
+
+export interface FaultRecord {
+  id: string;
+  kind: string;
+  /** What the fault hit, e.g. "payments/Charge" or "orders->redis". */
+  target: string;
+  params: Record<string, unknown>;
+  appliedAtMs: number;
+  revertedAtMs?: number;
+  /** Set when the revert failed (the other reverts still ran). */
+  revertError?: string;
+}
+
+export interface ProbeRecord {
+  service: string;
+  probe: "healthz" | "readyz";
+  atMs: number;
+  /** HTTP status; 0 when the poll got no response. */
+  status: number;
+  latencyMs: number;
+  body?: ProbeBody;
+  error?: string;
+}
+
+export interface ProbeBody {
+  status: string;
+  checks: Record<string, { status: string; latencyMs: number; error?: string }>;
+}
+
+export interface MetricSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface MetricSeries {
+  name: string;
+  labels: Record<string, string>;
+  /** [epoch seconds, value] pairs. */
+  values: [number, number][];
+}
+
+export interface MetricsEvidence {
+  /** Every series of the mesh's targets (and `up`) just before load started. */
+  start: MetricSample[];
+  /** The same selection after quiesce (>= 2 scrapes after the last request). */
+  end: MetricSample[];
+  /** Extra instants the harness captured, by label (e.g. "fault:f1:applied"). */
+  at: Record<string, MetricSample[]>;
+  /** Range series over the run at 1 s steps for the runtime gauges. */
+  range: MetricSeries[];
+}
+
+export interface LogLine {
+  time?: string | number;
+  level?: string | number;
+  service?: string;
+  trace_id?: string;
+  span_id?: string;
+  request_id?: string;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export type AssertionFamily = "traces" | "metrics" | "probes" | "runtime" | "hygiene";
+
+/** One judged claim. `expected` and `observed` are what a human compares; `evidence` a small sample (trace ids). */
+export interface AssertionResult {
+  id: string;
+  family: AssertionFamily;
+  status: "passed" | "failed";
+  message: string;
+  expected: unknown;
+  observed: unknown;
+  evidence?: { traceIds?: string[]; requestIds?: string[]; sample?: unknown };
+}
