@@ -10,7 +10,36 @@ export interface MetricContract {
   labelKeys: readonly string[];
 }
 
+/** Label keys by meaning, so assertions never hard-code them. Unset keys take Prometheus/prom-client conventions. */
+export interface ContractLabels {
+  /** Default "instance" (Prometheus target label, matched against ServiceInfo.instance). */
+  instance?: string;
+  /** Default "method". */
+  httpMethod?: string;
+  /** Default "route". */
+  httpRoute?: string;
+  /** Default "status_code". */
+  httpStatusCode?: string;
+  /** Default "peer_service". */
+  peerService?: string;
+  /** Default "grpc_service". */
+  grpcService?: string;
+  /** Default "grpc_method". */
+  grpcMethod?: string;
+  /** Default "grpc_code". */
+  grpcCode?: string;
+  /** Label of the GC histogram; default "kind". */
+  gcKind?: string;
+  /** Labels of the faults-injected counter; defaults "kind" and "target". */
+  faultKind?: string;
+  faultTarget?: string;
+}
+
 export interface TelemetryContract {
+  /** Name of Prometheus's target health series; default "up". */
+  up?: string;
+  /** Label keys by meaning; see ContractLabels for defaults. */
+  labels?: ContractLabels;
   httpServerRequests: MetricContract;
   httpServerDuration: MetricContract;
   httpClientRequests: MetricContract;

@@ -38,6 +38,11 @@ export interface RequestRecord {
   id: string;
   /** The trace id of the sampled W3C traceparent the driver sent (32 hex). */
   traceId: string;
+  /**
+   * The parent span id of the traceparent the driver sent (16 hex). The driver exports no span, so the edge's server
+   * span points at a parent that is never in the trace: this tells that root apart from an orphan.
+   */
+  parentSpanId?: string;
   /** Route template as the driver names it, e.g. "POST /api/checkout". */
   route: string;
   startMs: number;
@@ -97,6 +102,8 @@ export interface MetricsEvidence {
   at: Record<string, MetricSample[]>;
   /** Range series over the run at 1 s steps for the runtime gauges. */
   range: MetricSeries[];
+  /** Prometheus metric metadata by family name (/api/v1/metadata), when collected: lets hygiene check counter names. */
+  metadata?: Record<string, { type: string; help?: string; unit?: string }>;
 }
 
 export interface LogLine {

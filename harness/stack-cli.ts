@@ -40,7 +40,8 @@ runCli(async () => {
     return 0;
   }
   const holdMs = values["hold-ms"] === undefined ? undefined : Number(values["hold-ms"]);
-  if (holdMs !== undefined && !(holdMs >= 0)) throw new ConfigError(`--hold-ms must be a number >= 0 (got "${values["hold-ms"]}")`);
+  if (holdMs !== undefined && !(holdMs >= 0))
+    throw new ConfigError(`--hold-ms must be a number >= 0 (got "${values["hold-ms"]}")`);
   const backend = createBackend(values.backend);
   const ports = parsePorts(values.port);
   const signal = abortOnSignals();
@@ -53,7 +54,11 @@ runCli(async () => {
     backend: stack.backend,
     runDir: stack.runDir,
     startMs,
-    jaeger: { otlpGrpc: stack.jaeger.otlpGrpcEndpoint, otlpHttp: stack.jaeger.otlpHttpUrl, query: stack.jaeger.queryUrl },
+    jaeger: {
+      otlpGrpc: stack.jaeger.otlpGrpcEndpoint,
+      otlpHttp: stack.jaeger.otlpHttpUrl,
+      query: stack.jaeger.queryUrl,
+    },
     prometheus: stack.prometheus.url,
     redis: stack.redis.url,
     toxiproxy: stack.toxiproxy.url,

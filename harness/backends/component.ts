@@ -57,7 +57,9 @@ export async function startComponent<P extends string>(
         failFast: () =>
           process.running
             ? undefined
-            : new Error(`${spec.name} ${process.exitDescription} before it was ready; last log lines:\n${process.logTail()}`),
+            : new Error(
+                `${spec.name} ${process.exitDescription} before it was ready; last log lines:\n${process.logTail()}`,
+              ),
         onTimeout: () => `last log lines of ${logFile}:\n${process.logTail()}`,
       });
       return { process, ports, dir };

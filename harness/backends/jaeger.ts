@@ -47,6 +47,7 @@ export async function startJaeger(
   };
 }
 
+// Self-tracing is off: it exports to localhost:4317 (maybe another run's Jaeger) and stalls shutdown on retries.
 // Every listener is set explicitly: Jaeger's defaults (8888 metrics, 16686 query, 4317 OTLP) would collide
 // between two runs on one machine.
 function jaegerConfig(ports: Record<JaegerPort, number>, maxTraces: number): string {
@@ -63,6 +64,7 @@ function jaegerConfig(ports: Record<JaegerPort, number>, maxTraces: number): str
       level: info
 extensions:
   jaeger_query:
+    enable_tracing: false
     storage:
       traces: memstore
     http:

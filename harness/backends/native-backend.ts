@@ -54,7 +54,15 @@ export class NativeBackend implements Backend {
       StartedRedis,
       StartedToxiproxy,
     ];
-    return new NativeStack(runDir, versions, jaeger, prometheus, redis, toxiproxy, options.keepRunDir ?? env("MESHPROOF_KEEP_RUN_DIR") === "true");
+    return new NativeStack(
+      runDir,
+      versions,
+      jaeger,
+      prometheus,
+      redis,
+      toxiproxy,
+      options.keepRunDir ?? env("MESHPROOF_KEEP_RUN_DIR") === "true",
+    );
   }
 }
 

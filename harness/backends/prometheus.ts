@@ -45,15 +45,20 @@ export class StartedPrometheus {
   async query(promql: string, timeSec?: number): Promise<PromSample[]> {
     const params = new URLSearchParams({ query: promql });
     if (timeSec !== undefined) params.set("time", String(timeSec));
-    const data = await this.api<{ resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] }>(
-      "query",
-      params,
-    );
+    const data = await this.api<{
+      resultType: string;
+      result: { metric: Record<string, string>; value: [number, string] }[];
+    }>("query", params);
     return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
   }
 
   async queryRange(promql: string, startSec: number, endSec: number, stepSec: number): Promise<PromSeries[]> {
-    const params = new URLSearchParams({ query: promql, start: String(startSec), end: String(endSec), step: String(stepSec) });
+    const params = new URLSearchParams({
+      query: promql,
+      start: String(startSec),
+      end: String(endSec),
+      step: String(stepSec),
+    });
     const data = await this.api<{ result: { metric: Record<string, string>; values: [number, string][] }[] }>(
       "query_range",
       params,
@@ -73,11 +78,7 @@ export class StartedPrometheus {
   }
 }
 
-export async function startPrometheus(
-  binary: string,
-  runDir: string,
-  fixedPort?: number,
-): Promise<StartedPrometheus> {
+export async function startPrometheus(binary: string, runDir: string, fixedPort?: number): Promise<StartedPrometheus> {
   const component = await startComponent(
     {
       name: "prometheus",

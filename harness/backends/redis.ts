@@ -13,7 +13,9 @@ export interface StartedRedis {
 export function redisPing(host: string, port: number, timeoutMs = 1_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no PING reply from ${host}:${port} within ${timeoutMs} ms`)));
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`no PING reply from ${host}:${port} within ${timeoutMs} ms`)),
+    );
     let reply = "";
     socket.on("connect", () => socket.write("PING\r\n"));
     socket.on("data", (chunk) => {

@@ -6,7 +6,14 @@ import type { StartedToxiproxy } from "./toxiproxy";
 import type { TraceStore } from "./trace-store";
 
 /** Ports a user may fix (everything else is chosen free at run time). */
-export const STACK_PORT_NAMES = ["jaeger-otlp-grpc", "jaeger-otlp-http", "jaeger-query", "prometheus", "redis", "toxiproxy"] as const;
+export const STACK_PORT_NAMES = [
+  "jaeger-otlp-grpc",
+  "jaeger-otlp-http",
+  "jaeger-query",
+  "prometheus",
+  "redis",
+  "toxiproxy",
+] as const;
 export type StackPortName = (typeof STACK_PORT_NAMES)[number];
 
 export interface BackendStartOptions {

@@ -63,7 +63,8 @@ export class JaegerTraceStore implements TraceStore {
 
   private async data<T>(response: Response, what: string): Promise<T> {
     const body = (await response.json()) as { data: T; errors?: { msg: string }[] | null };
-    if (!response.ok) throw new Error(`Jaeger query for ${what} answered ${response.status}: ${JSON.stringify(body.errors)}`);
+    if (!response.ok)
+      throw new Error(`Jaeger query for ${what} answered ${response.status}: ${JSON.stringify(body.errors)}`);
     return body.data;
   }
 }

@@ -13,14 +13,19 @@ export function runCli(main: () => Promise<number>): void {
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       process.stderr.write(`meshproof: ${message}\n`);
-      if (!(error instanceof Error) || error.constructor.name === "Error") process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
+      if (!(error instanceof Error) || error.constructor.name === "Error")
+        process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
       process.exitCode = exitCodeOf(error);
     },
   );
 }
 
 /** node:util parseArgs with usage errors turned into ConfigError (exit 2) that carry the usage text. */
-export function parseCliArgs<T extends ParseArgsConfig["options"]>(options: T, usage: string, argv = process.argv.slice(2)) {
+export function parseCliArgs<T extends ParseArgsConfig["options"]>(
+  options: T,
+  usage: string,
+  argv = process.argv.slice(2),
+) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {

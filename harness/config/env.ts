@@ -16,7 +16,11 @@ export const ENV = {
   MESHPROOF_JAEGER_BIN: { type: "path", default: "(provisioned)", meaning: "Use this jaeger binary instead." },
   MESHPROOF_PROMETHEUS_BIN: { type: "path", default: "(provisioned)", meaning: "Use this prometheus binary instead." },
   MESHPROOF_REDIS_BIN: { type: "path", default: "(provisioned)", meaning: "Use this redis-server binary instead." },
-  MESHPROOF_TOXIPROXY_BIN: { type: "path", default: "(provisioned)", meaning: "Use this toxiproxy-server binary instead." },
+  MESHPROOF_TOXIPROXY_BIN: {
+    type: "path",
+    default: "(provisioned)",
+    meaning: "Use this toxiproxy-server binary instead.",
+  },
   MESHPROOF_KEEP_RUN_DIR: {
     type: "boolean",
     default: "false",

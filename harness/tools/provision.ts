@@ -77,7 +77,9 @@ async function acquireLock(timeoutMs: number, log: (line: string) => void): Prom
       continue;
     }
     if (Date.now() > deadline) {
-      throw new ToolMissingError(`another setup (pid ${owner}) has held ${lock} for over ${timeoutMs} ms; stop it or remove the lock`);
+      throw new ToolMissingError(
+        `another setup (pid ${owner}) has held ${lock} for over ${timeoutMs} ms; stop it or remove the lock`,
+      );
     }
     if (!announced) log(`waiting for another setup (pid ${owner}) to finish…`);
     announced = true;
@@ -140,15 +142,22 @@ async function goBuild(spec: ToolSpec, log: (line: string) => void): Promise<voi
         cwd: staging,
       });
       const moduleDir = (JSON.parse(stdout) as { Dir?: string; Error?: string }).Dir;
-      if (!moduleDir) throw new ToolMissingError(`go mod download of ${source.module}@${spec.version} gave no directory: ${stdout}`);
+      if (!moduleDir)
+        throw new ToolMissingError(`go mod download of ${source.module}@${spec.version} gave no directory: ${stdout}`);
       log(`${spec.name}: go build ${source.package} in ${moduleDir} (a cold build takes minutes)`);
       await mustRun(go, ["build", ...ldflags, "-o", built, source.package], { cwd: moduleDir }, log, spec);
     } else if (source.kind === "go-install") {
       log(`${spec.name}: go install ${source.package}@${spec.version}`);
-      await mustRun(go, ["install", ...ldflags, `${source.package}@${spec.version}`], {
-        cwd: staging,
-        env: { ...process.env, GOBIN: staging },
-      }, log, spec);
+      await mustRun(
+        go,
+        ["install", ...ldflags, `${source.package}@${spec.version}`],
+        {
+          cwd: staging,
+          env: { ...process.env, GOBIN: staging },
+        },
+        log,
+        spec,
+      );
       const installed = path.join(staging, path.basename(source.package));
       if (installed !== built) fs.renameSync(installed, built);
     }

@@ -74,7 +74,7 @@ export class ManagedProcess {
     this.stopping ??= (async () => {
       if (!this.running) return;
       this.signal("SIGTERM");
-      const killed = await Promise.race([this.exited.then(() => false), sleep(graceMs).then(() => true)]);
+      const killed = await Promise.race([this.exited.then(() => false), sleep(graceMs, true, { ref: false })]);
       if (killed) this.signal("SIGKILL");
       await this.exited;
     })();

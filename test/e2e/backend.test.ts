@@ -1,0 +1,258 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { NativeBackend, redisPing, type StartedStack } from "../../harness/backends";
+import { lifeline } from "../../harness/lifeline/lifeline";
+import { LOOPBACK } from "../../harness/util/ports";
+import { retryUntil } from "../../harness/util/retry";
+import { collect, firstLine, pidAlive, runCli, spawnCli } from "../support/cli";
+
+const STACK_CLI = "harness/stack-cli.js";
+
+async function timedPing(host: string, port: number): Promise<number> {
+  const started = performance.now();
+  expect(await redisPing(host, port, 5_000)).toBe("+PONG");
+  return performance.now() - started;
+}
+
+async function allGone(pids: number[], timeoutMs: number): Promise<void> {
+  await retryUntil(
+    async () => pids.filter(pidAlive),
+    (alive) => alive.length === 0,
+    {
+      timeoutMs,
+      description: `backend processes ${pids.join(", ")} to exit`,
+      maxDelayMs: 100,
+    },
+  );
+}
+
+describe("native backend", () => {
+  let stack: StartedStack;
+
+  beforeAll(async () => {
+    stack = await new NativeBackend().start();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test("an OTLP span sent to Jaeger is found through its query API by trace id", async () => {
+    const traceId = crypto.randomBytes(16).toString("hex");
+    const spanId = crypto.randomBytes(8).toString("hex");
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const body = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: "service.name", value: { stringValue: "backend-test" } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId,
+                  spanId,
+                  name: "probe-span",
+                  kind: 2,
+                  startTimeUnixNano: String(nowNs),
+                  endTimeUnixNano: String(nowNs + 5_000_000n),
+                  attributes: [{ key: "http.request.method", value: { stringValue: "GET" } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const response = await fetch(`${stack.jaeger.otlpHttpUrl}/v1/traces`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(200);
+
+    const trace = await retryUntil(
+      () => stack.traces.getTrace(traceId),
+      (t) => t !== undefined,
+      {
+        timeoutMs: 10_000,
+        description: `trace ${traceId} in Jaeger`,
+      },
+    );
+    expect(trace?.spans).toHaveLength(1);
+    expect(trace?.spans[0]).toMatchObject({ spanId, service: "backend-test", name: "probe-span", kind: "server" });
+    expect(trace?.spans[0]?.attributes["http.request.method"]).toBe("GET");
+  });
+
+  // Prometheus 2.42 throttles discovery (5 s) and scrape-pool reloads (5 s) with fixed tickers, so a new file_sd
+  // target is scraped 0-10 s after it is written (+ <= 1 s scrape interval); the mesh registers its targets before
+  // its services start so this overlaps with start-up. The measured figure is printed by `npm run bench:stack`.
+  test("Prometheus scrapes a target added at run time through file_sd (up == 1)", async () => {
+    const server = http.createServer((_req, res) => {
+      res.setHeader("content-type", "text/plain; version=0.0.4");
+      res.end("# TYPE backend_test_value gauge\nbackend_test_value 42\n");
+    });
+    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+    try {
+      const address = `${LOOPBACK}:${(server.address() as AddressInfo).port}`;
+      const addedAt = performance.now();
+      stack.prometheus.addTargets("filesd-test", [{ address, labels: { service: "filesd-test" } }]);
+      const up = await retryUntil(
+        () => stack.prometheus.query(`up{instance="${address}"}`),
+        (samples) => samples[0]?.value === 1,
+        { timeoutMs: 12_000, description: `up{instance="${address}"} == 1`, maxDelayMs: 100 },
+      );
+      expect(up[0]?.metric).toMatchObject({ job: "filesd-test", service: "filesd-test" });
+      expect(performance.now() - addedAt).toBeLessThan(12_000);
+    } finally {
+      stack.prometheus.removeTargets("filesd-test");
+      server.close();
+    }
+  });
+
+  test("Redis answers PING; a 200 ms Toxiproxy latency toxic delays it and removing it restores the speed", async () => {
+    expect(await redisPing(stack.redis.host, stack.redis.port)).toBe("+PONG");
+    const proxy = await stack.toxiproxy.client.createProxy("redis-test", `${stack.redis.host}:${stack.redis.port}`);
+    const [host, port] = [proxy.listen.split(":")[0]!, Number(proxy.listen.split(":")[1])];
+    expect(host).toBe(LOOPBACK);
+
+    const before = await timedPing(host, port);
+    const toxic = await stack.toxiproxy.client.addToxic("redis-test", {
+      type: "latency",
+      attributes: { latency: 200 },
+    });
+    const delayed = await timedPing(host, port);
+    await stack.toxiproxy.client.removeToxic("redis-test", toxic.name);
+    await stack.toxiproxy.client.removeToxic("redis-test", toxic.name); // idempotent revert
+    const restored = await timedPing(host, port);
+
+    expect(delayed).toBeGreaterThanOrEqual(200);
+    expect(restored).toBeLessThan(100);
+    expect(before).toBeLessThan(100);
+  });
+
+  test("stop() is idempotent and leaves no backend process", async () => {
+    const second = await new NativeBackend().start();
+    const pids = second.pids();
+    expect(pids.every(pidAlive)).toBe(true);
+    // Two stacks at once: nothing shared.
+    expect(second.runDir).not.toBe(stack.runDir);
+    expect(second.prometheus.url).not.toBe(stack.prometheus.url);
+    expect(second.redis.port).not.toBe(stack.redis.port);
+    await Promise.all([second.stop(), second.stop()]);
+    await second[Symbol.asyncDispose]();
+    expect(pids.filter(pidAlive)).toEqual([]);
+    expect(fs.existsSync(second.runDir)).toBe(false);
+  });
+});
+
+describe("no orphans", () => {
+  async function startChild(): Promise<{ child: ReturnType<typeof spawnCli>; pids: number[] }> {
+    const child = spawnCli(STACK_CLI);
+    const endpoints = JSON.parse(await firstLine(child)) as { pids: number[] };
+    expect(endpoints.pids).toHaveLength(4);
+    expect(endpoints.pids.every(pidAlive)).toBe(true);
+    return { child, pids: endpoints.pids };
+  }
+
+  test("a SIGKILLed harness leaves no backend process 10 s later", async () => {
+    const { child, pids } = await startChild();
+    const closed = collect(child);
+    child.kill("SIGKILL");
+    expect((await closed).signal).toBe("SIGKILL");
+    await allGone(pids, 10_000);
+  });
+
+  test.each(["SIGINT", "SIGTERM"] as const)("%s stops the stack and exits 2 (aborted)", async (signal) => {
+    const { child, pids } = await startChild();
+    const closed = collect(child);
+    child.kill(signal);
+    const result = await closed;
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${signal} received`);
+    await allGone(pids, 10_000);
+  });
+
+  test("a normal end stops every backend process", async () => {
+    const child = spawnCli(STACK_CLI, ["--hold-ms", "0"]);
+    const result = await collect(child);
+    expect(result.code).toBe(0);
+    const { pids } = JSON.parse(result.stdout.split("\n")[0]!) as { pids: number[] };
+    await allGone(pids, 10_000);
+  });
+
+  test("a start that fails half-way stops what already started", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, LOOPBACK, resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const before = new Set(lifelinePids());
+      await expect(new NativeBackend().start({ ports: { redis: port } })).rejects.toThrow(/already in use/);
+      expect(lifelinePids().filter((p) => !before.has(p))).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+/** Child pids of this process whose command line is a backend binary. */
+function lifelinePids(): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && Number(entry) !== lifeline.pid) pids.push(Number(entry));
+    } catch {
+      // Gone between listing and reading.
+    }
+  }
+  return pids;
+}
+
+describe("bad input exits 2 with a clear error", () => {
+  test("unknown backend name", async () => {
+    const result = await runCli(STACK_CLI, ["--backend", "kubernetes"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown backend "kubernetes"; valid backends: native');
+  });
+
+  test("a missing tool (override pointing to a non-existent path)", async () => {
+    const result = await runCli(STACK_CLI, ["--hold-ms", "0"], { MESHPROOF_PROMETHEUS_BIN: "/nonexistent/prometheus" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("MESHPROOF_PROMETHEUS_BIN points to /nonexistent/prometheus");
+    expect(result.stderr).toContain("unset it");
+  });
+
+  test("a port already taken by another process", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, LOOPBACK, resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const result = await runCli(STACK_CLI, ["--hold-ms", "0", "--port", `prometheus=${port}`]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`port ${port} asked for prometheus http is already in use on 127.0.0.1`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test("a malformed flag prints the usage", async () => {
+    const result = await runCli(STACK_CLI, ["--port", "grafana=3000"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown port name "grafana"');
+  });
+
+  test("setup --check reports one line per tool and exits 2 when one is missing", async () => {
+    const result = await runCli("harness/setup-cli.js", ["--check"], {
+      MESHPROOF_REDIS_BIN: "/nonexistent/redis-server",
+    });
+    expect(result.code).toBe(2);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["jaeger", "prometheus", "redis", "toxiproxy"]);
+    expect(lines.find((l) => l.startsWith("redis"))).toMatch(/\/nonexistent\/redis-server \(override\)\s+missing$/);
+    expect(lines.filter((l) => l.endsWith(" found"))).toHaveLength(3);
+  });
+});
