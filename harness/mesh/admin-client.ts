@@ -1,0 +1,50 @@
+import type { Fault, FaultSpec } from "../../services/lib/faults";
+
+export type { Fault, FaultSpec } from "../../services/lib/faults";
+
+/** Typed client of one service's admin API (127.0.0.1, bearer token). Non-2xx answers throw with the body. */
+export class AdminClient {
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  async listFaults(): Promise<Fault[]> {
+    return (await this.call<{ faults: Fault[] }>("GET", "/admin/faults")).faults;
+  }
+
+  addFault(spec: FaultSpec): Promise<Fault> {
+    return this.call("POST", "/admin/faults", spec);
+  }
+
+  /** Removing a fault that is already gone is not an error (reverts are idempotent). */
+  async removeFault(id: string): Promise<void> {
+    await this.call("DELETE", `/admin/faults/${encodeURIComponent(id)}`, undefined, [404]);
+  }
+
+  async clearFaults(): Promise<number> {
+    return (await this.call<{ removed: number }>("DELETE", "/admin/faults")).removed;
+  }
+
+  /** Force-exports the service's finished spans. */
+  async flush(): Promise<void> {
+    await this.call("POST", "/admin/flush");
+  }
+
+  private async call<T>(method: string, route: string, body?: unknown, tolerated: number[] = []): Promise<T> {
+    const response = await fetch(`${this.url}${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    if (!response.ok && !tolerated.includes(response.status)) {
+      throw new Error(`admin ${method} ${this.url}${route} answered ${response.status}: ${text}`);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}

@@ -1,0 +1,87 @@
+import { timingSafeEqual } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { ZodError } from "zod";
+import type { FaultRegistry } from "./faults";
+
+/** The only address an admin listener binds: no fault endpoint on a public port, ever. */
+export const ADMIN_HOST = "127.0.0.1";
+
+export interface AdminServerOptions {
+  /** 0 picks a free port (tests). */
+  port: number;
+  token: string;
+  faults: FaultRegistry;
+  /** Force-exports finished spans. */
+  flush: () => Promise<void>;
+}
+
+export interface AdminServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The admin API: GET/POST /admin/faults, DELETE /admin/faults/:id, DELETE /admin/faults, POST /admin/flush.
+ * Every request, including one to an unknown path, needs `Authorization: Bearer <token>`; else 401.
+ */
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const expected = Buffer.from(`Bearer ${options.token}`);
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const given = Buffer.from(req.headers.authorization ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      res.setHeader("www-authenticate", 'Bearer realm="meshproof-admin"');
+      return send(res, 401, { error: "missing or wrong bearer token" });
+    }
+    const path = (req.url ?? "/").split("?")[0]!;
+    const method = req.method ?? "GET";
+    if (path === "/admin/faults" && method === "GET") return send(res, 200, { faults: options.faults.list() });
+    if (path === "/admin/faults" && method === "POST") {
+      try {
+        const fault = options.faults.add(JSON.parse(await readBody(req)));
+        return send(res, 201, fault);
+      } catch (error) {
+        const message = error instanceof ZodError ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") : String(error);
+        return send(res, 400, { error: `invalid fault: ${message}` });
+      }
+    }
+    if (path === "/admin/faults" && method === "DELETE") return send(res, 200, { removed: options.faults.clear() });
+    const match = /^\/admin\/faults\/([\w-]+)$/.exec(path);
+    if (match && method === "DELETE") {
+      return options.faults.remove(match[1]!) ? send(res, 200, { removed: 1 }) : send(res, 404, { error: `no fault ${match[1]}` });
+    }
+    if (path === "/admin/flush" && method === "POST") {
+      await options.flush();
+      return send(res, 200, { flushed: true });
+    }
+    return send(res, 404, { error: `no admin route ${method} ${path}` });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, ADMIN_HOST, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,249 @@
+import fs from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { grpcCodeName, METHOD_CODES } from "./error-map";
+import type { ServiceKit } from "./kit";
+import { grpcPathLabels, preinitGrpc } from "./metrics";
+import type { Check } from "./probes";
+import { activeTraceIds, currentRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-context";
+
+/** The fully-qualified names of the mesh's gRPC services. */
+export const GRPC_SERVICES = {
+  inventory: "meshproof.inventory.v1.Inventory",
+  payments: "meshproof.payments.v1.Payments",
+  health: "grpc.health.v1.Health",
+} as const;
+
+// Health checks are probe traffic: counting them would make a peer's server and client counters disagree
+// whenever the peer is down (the client sees UNAVAILABLE checks the server never received).
+const UNMEASURED_SERVICES = new Set<string>([GRPC_SERVICES.health]);
+
+/** services/proto, found from both the compiled (dist/services/lib) and the source location. */
+export function protoDir(): string {
+  const candidates = [path.resolve(__dirname, "../proto"), path.resolve(__dirname, "../../../services/proto")];
+  const found = candidates.find((dir) => fs.existsSync(path.join(dir, "payments.proto")));
+  if (!found) throw new Error(`services/proto not found (looked in ${candidates.join(", ")})`);
+  return found;
+}
+
+const loaded = new Map<string, grpc.GrpcObject>();
+
+/** Loads one .proto of services/proto (cached). */
+export function loadProto(file: string): grpc.GrpcObject {
+  let pkg = loaded.get(file);
+  if (!pkg) {
+    const definition = protoLoader.loadSync(path.join(protoDir(), file), {
+      keepCase: false,
+      longs: Number,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
+    pkg = grpc.loadPackageDefinition(definition);
+    loaded.set(file, pkg);
+  }
+  return pkg;
+}
+
+/** The service constructor (client class with .service definition) at a dotted name in a loaded proto. */
+export function serviceConstructor(file: string, fullName: string): grpc.ServiceClientConstructor {
+  let node: unknown = loadProto(file);
+  for (const part of fullName.split(".")) node = (node as Record<string, unknown>)[part];
+  if (typeof node !== "function") throw new Error(`${fullName} not found in ${file}`);
+  return node as grpc.ServiceClientConstructor;
+}
+
+/** A gRPC error with a code; what a handler throws for a business or infrastructure outcome. */
+export class GrpcError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+    this.name = "GrpcError";
+  }
+}
+
+/** A unary method implementation: request in, response out, GrpcError (or any error = INTERNAL) for failures. */
+export type UnaryImpl = (request: never, metadata: grpc.Metadata) => Promise<unknown>;
+
+/** Server interceptor recording RED metrics in sendStatus, where the SERVER span is active (exemplar trace id). */
+export function serverMetricsInterceptor(kit: ServiceKit): grpc.ServerInterceptor {
+  return (methodDescriptor, call) => {
+    const labels = grpcPathLabels(methodDescriptor.path);
+    if (UNMEASURED_SERVICES.has(labels.grpc_service)) return new grpc.ServerInterceptingCall(call);
+    const startedMs = performance.now();
+    return new grpc.ServerInterceptingCall(
+      call,
+      new grpc.ResponderBuilder()
+        .withSendStatus((status, next) => {
+          const failed = status.code !== grpc.status.OK;
+          const code = kit.has("status-label-200") && failed ? "OK" : grpcCodeName(status.code ?? grpc.status.UNKNOWN);
+          const full = { ...labels, grpc_code: code };
+          kit.metrics.grpcServerHandled.inc(full);
+          kit.metrics.grpcServerHandling.observe(full, (performance.now() - startedMs) / 1000, activeTraceIds()?.traceId);
+          next(status);
+        })
+        .build(),
+    );
+  };
+}
+
+/**
+ * Wraps every method of impl: request id from metadata, faults of the method, exception and status on the SERVER
+ * span, one log line. Faults run here (inside the traced handler), not in the interceptor before it, so a call
+ * failed by a fault still has its server span.
+ */
+export function wrapService(
+  kit: ServiceKit,
+  fullName: string,
+  impl: Record<string, UnaryImpl>,
+): grpc.UntypedServiceImplementation {
+  const wrapped: grpc.UntypedServiceImplementation = {};
+  for (const [method, fn] of Object.entries(impl)) {
+    const names = [method, `${fullName}/${method}`];
+    wrapped[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const incoming = call.metadata.get(REQUEST_ID_HEADER)[0];
+      withRequestId(typeof incoming === "string" ? incoming : undefined, () => {
+        const startedMs = performance.now();
+        const finish = (error: GrpcError | undefined, value?: unknown) => {
+          const code = error ? error.code : grpc.status.OK;
+          const line = { grpc_method: method, grpc_code: grpcCodeName(code), durationMs: Math.round((performance.now() - startedMs) * 100) / 100 };
+          if (error) {
+            const span = trace.getActiveSpan();
+            span?.recordException(error);
+            span?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+            kit.logger.warn({ ...line, err: error.message }, "call failed");
+            callback({ code, details: error.message });
+          } else {
+            kit.logger.info(line, "call completed");
+            callback(null, value);
+          }
+        };
+        const decision = kit.faults.decide(names);
+        const run = async () => {
+          if (decision.delayMs > 0) await sleep(decision.delayMs);
+          if (decision.error) {
+            const code = grpc.status[(decision.error.code ?? "UNAVAILABLE") as keyof typeof grpc.status];
+            throw new GrpcError(code, `injected fault ${decision.error.faultId}`);
+          }
+          return fn(call.request as never, call.metadata);
+        };
+        run().then(
+          (value) => finish(undefined, value),
+          (error: unknown) =>
+            finish(error instanceof GrpcError ? error : new GrpcError(grpc.status.INTERNAL, error instanceof Error ? error.message : String(error))),
+        );
+      });
+    }) as grpc.handleUnaryCall<unknown, unknown>;
+  }
+  return wrapped;
+}
+
+export interface GrpcServiceRegistration {
+  proto: string;
+  fullName: string;
+  impl: Record<string, UnaryImpl>;
+}
+
+/** Starts a gRPC server on 127.0.0.1:port with the metrics interceptor, the services, and grpc.health.v1. */
+export async function startGrpcServer(
+  kit: ServiceKit,
+  port: number,
+  services: readonly GrpcServiceRegistration[],
+): Promise<grpc.Server> {
+  const server = new grpc.Server({ interceptors: [serverMetricsInterceptor(kit)] });
+  for (const s of services) {
+    server.addService(serviceConstructor(s.proto, s.fullName).service, wrapService(kit, s.fullName, s.impl));
+    preinitGrpc(kit.metrics, "server", s.fullName, Object.keys(s.impl), METHOD_CODES);
+  }
+  server.addService(serviceConstructor("health.proto", GRPC_SERVICES.health).service, {
+    Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      callback(null, { status: kit.draining ? "NOT_SERVING" : "SERVING" });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
+  });
+  kit.onShutdown(
+    () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), 3_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  );
+  kit.logger.info({ port }, "grpc listening");
+  return server;
+}
+
+/** Client interceptor: x-request-id metadata and RED client metrics (the CLIENT span is active here). */
+export function clientMetricsInterceptor(kit: ServiceKit): grpc.Interceptor {
+  return (options, nextCall) => {
+    const labels = grpcPathLabels(options.method_definition.path);
+    const measured = !UNMEASURED_SERVICES.has(labels.grpc_service);
+    const startedMs = performance.now();
+    const traceId = activeTraceIds()?.traceId;
+    return new grpc.InterceptingCall(
+      nextCall(options),
+      new grpc.RequesterBuilder()
+        .withStart((metadata, listener, next) => {
+          const requestId = currentRequestId();
+          if (requestId) metadata.set(REQUEST_ID_HEADER, requestId);
+          next(
+            metadata,
+            new grpc.ListenerBuilder()
+              .withOnReceiveStatus((status, nextStatus) => {
+                if (measured) {
+                  const full = { ...labels, grpc_code: grpcCodeName(status.code) };
+                  kit.metrics.grpcClientHandled.inc(full);
+                  kit.metrics.grpcClientHandling.observe(full, (performance.now() - startedMs) / 1000, traceId);
+                }
+                nextStatus(status);
+              })
+              .build(),
+          );
+        })
+        .build(),
+    );
+  };
+}
+
+/** A client of a mesh gRPC service with the kit's interceptor; pre-initialises its client series. */
+export function grpcClient<T extends grpc.Client>(
+  kit: ServiceKit,
+  proto: string,
+  fullName: string,
+  address: string,
+  methods: readonly string[],
+): T {
+  const Ctor = serviceConstructor(proto, fullName);
+  preinitGrpc(kit.metrics, "client", fullName, methods, METHOD_CODES);
+  const client = new Ctor(address, grpc.credentials.createInsecure(), { interceptors: [clientMetricsInterceptor(kit)] });
+  kit.onShutdown(async () => client.close());
+  return client as unknown as T;
+}
+
+/** Promise form of a unary call with a deadline. */
+export function unary<Req, Res>(client: grpc.Client, method: string, request: Req, deadlineMs: number): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    const fn = (client as unknown as Record<string, Function>)[method]!;
+    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (error: grpc.ServiceError | null, response: Res) =>
+      error ? reject(error) : resolve(response),
+    );
+  });
+}
+
+/** Readiness check: grpc.health.v1 Check on address answers SERVING. */
+export function grpcHealthCheck(kit: ServiceKit, address: string): Check {
+  const client = grpcClient(kit, "health.proto", GRPC_SERVICES.health, address, []);
+  return async () => {
+    const response = await unary<{ service: string }, { status: string }>(client, "Check", { service: "" }, 1_000);
+    if (response.status !== "SERVING") throw new Error(`health of ${address} is ${response.status}`);
+  };
+}

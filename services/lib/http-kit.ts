@@ -1,0 +1,220 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { context, SpanStatusCode, trace } from "@opentelemetry/api";
+import { getRPCMetadata, RPCType, type RPCMetadata } from "@opentelemetry/core";
+import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from "axios";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { HttpError } from "./error-map";
+import { closeHttpServer, type ServiceKit } from "./kit";
+import { preinitHttpClient, preinitHttpServer } from "./metrics";
+import { activeTraceIds, currentRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-context";
+
+type Method = "get" | "post";
+/** A route handler: returns nothing and writes `res`, or throws HttpError (mapped by the error middleware). */
+export type RouteHandler = (req: Request, res: Response) => Promise<void>;
+
+interface RequestState {
+  startedMs: number;
+  traceId?: string;
+  spanId?: string;
+  rpc?: RPCMetadata;
+  route?: string;
+  requestId?: string;
+}
+
+/** Unmatched paths are labelled with this route, so a scan of random URLs cannot explode label cardinality. */
+export const UNMATCHED_ROUTE = "unmatched";
+
+/**
+ * An express app with the kit's middleware: RED metrics, request id, route template on the server span (through
+ * the HTTP instrumentation's RPC metadata, so no express instrumentation and its per-middleware spans is needed),
+ * faults, error mapping and an access log line. Probe and metrics routes are served first and are not measured.
+ */
+export class HttpApp {
+  readonly app = express();
+
+  constructor(private readonly kit: ServiceKit) {
+    this.app.disable("x-powered-by");
+    this.app.set("etag", false);
+    mountOps(this.app, kit);
+    this.app.use((req, res, next) => this.measure(req, res, next));
+    this.app.use(express.json({ limit: "64kb" }));
+    // After the body parser: its stream callbacks would not carry the request-id store.
+    this.app.use((req, res, next) => {
+      const state = res.locals.meshproof as RequestState;
+      withRequestId(req.get(REQUEST_ID_HEADER), () => {
+        state.requestId = currentRequestId();
+        res.setHeader(REQUEST_ID_HEADER, state.requestId!);
+        next();
+      });
+    });
+  }
+
+  /** Declares a route; `statuses` are what the error table lets it answer (their series start at 0). */
+  route(method: Method, path: string, statuses: readonly number[], handler: RouteHandler): this {
+    const verb = method.toUpperCase();
+    const name = `${verb} ${path}`;
+    preinitHttpServer(this.kit.metrics, verb, path, statuses);
+    this.app[method](
+      path,
+      (_req: Request, res: Response, next: NextFunction) => {
+        const state = res.locals.meshproof as RequestState;
+        state.route = path;
+        if (state.rpc?.type === RPCType.HTTP) state.rpc.route = path;
+        next();
+      },
+      (_req: Request, _res: Response, next: NextFunction) => {
+        this.applyFaults(name).then(() => next(), next);
+      },
+      (req: Request, res: Response, next: NextFunction) => {
+        handler(req, res).catch(next);
+      },
+    );
+    return this;
+  }
+
+  /** Adds the 404 and error handlers; call after the last route. */
+  finish(): express.Express {
+    this.app.use((req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path}`)));
+    this.app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const status = error instanceof HttpError ? error.status : 500;
+      const message = error instanceof Error ? error.message : String(error);
+      const span = trace.getActiveSpan();
+      if (span && status >= 500) {
+        span.recordException(error instanceof Error ? error : new Error(message));
+        span.setStatus({ code: SpanStatusCode.ERROR, message });
+      }
+      if (res.headersSent) return;
+      res.status(status).json({ error: message, requestId: currentRequestId() });
+    });
+    return this.app;
+  }
+
+  private async applyFaults(name: string): Promise<void> {
+    const decision = this.kit.faults.decide([name]);
+    if (decision.delayMs > 0) await sleep(decision.delayMs);
+    if (decision.error) {
+      throw new HttpError(decision.error.status ?? 500, `injected fault ${decision.error.faultId}`);
+    }
+  }
+
+  private measure(req: Request, res: Response, next: NextFunction): void {
+    const ids = activeTraceIds();
+    const state: RequestState = {
+      startedMs: performance.now(),
+      traceId: ids?.traceId,
+      spanId: ids?.spanId,
+      rpc: getRPCMetadata(context.active()),
+    };
+    res.locals.meshproof = state;
+    res.once("finish", () => {
+      const seconds = (performance.now() - state.startedMs) / 1000;
+      const status = res.statusCode;
+      // status-label-200: the label is decided as if every answer were a success.
+      const statusLabel = this.kit.has("status-label-200") && status >= 400 ? "200" : String(status);
+      const labels = { method: req.method, route: state.route ?? UNMATCHED_ROUTE, status_code: statusLabel };
+      this.kit.metrics.httpServerRequests.inc(labels);
+      this.kit.metrics.httpServerDuration.observe(labels, seconds, state.traceId);
+      const line = {
+        trace_id: state.traceId,
+        span_id: state.spanId,
+        request_id: state.requestId,
+        method: req.method,
+        route: labels.route,
+        status,
+        durationMs: Math.round(seconds * 100_000) / 100,
+      };
+      if (status >= 500) this.kit.logger.error(line, "request failed");
+      else this.kit.logger.info(line, "request completed");
+    });
+    next();
+  }
+}
+
+/** /metrics, /healthz, /readyz on an express app (not traced: see isUntracedRequest). */
+function mountOps(app: express.Express, kit: ServiceKit): void {
+  app.get("/metrics", (_req, res, next) => {
+    kit.metrics.registry.metrics().then((text) => {
+      res.setHeader("content-type", kit.metrics.registry.contentType);
+      res.end(text);
+    }, next);
+  });
+  app.get("/healthz", (_req, res, next) => {
+    kit.healthz().then((r) => void res.status(r.httpStatus).json(r.body), next);
+  });
+  app.get("/readyz", (_req, res, next) => {
+    kit.readyz().then((r) => void res.status(r.httpStatus).json(r.body), next);
+  });
+}
+
+/** An ops-only HTTP app (gRPC services): /metrics, /healthz, /readyz. */
+export function opsApp(kit: ServiceKit): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  mountOps(app, kit);
+  return app;
+}
+
+/** Listens on 127.0.0.1:port, and drains the server on the kit's shutdown. */
+export async function listenHttp(kit: ServiceKit, app: express.Express, port: number): Promise<http.Server> {
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  kit.onShutdown(() => closeHttpServer(server));
+  kit.logger.info({ port: (server.address() as AddressInfo).port }, "http listening");
+  return server;
+}
+
+interface TimedConfig extends InternalAxiosRequestConfig {
+  meshproofStartedMs?: number;
+}
+
+/** Label value for an outbound call that got no response (refused, reset, timeout), as the driver records it. */
+export const NO_RESPONSE_STATUS = "0";
+
+/**
+ * An axios client to a peer service: request id header, RED client metrics per (method, peer, status),
+ * keep-alive. Never throws for an HTTP status; throws for no response (status label "0").
+ */
+export function httpClient(
+  kit: ServiceKit,
+  options: { peer: string; baseURL: string; timeoutMs: number; preinit?: { method: string; statuses: readonly number[] }[] },
+): AxiosInstance {
+  for (const p of options.preinit ?? []) {
+    preinitHttpClient(kit.metrics, p.method, options.peer, [...p.statuses, 0]);
+  }
+  const instance = axios.create({
+    baseURL: options.baseURL,
+    timeout: options.timeoutMs,
+    validateStatus: () => true,
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+    proxy: false,
+  });
+  const record = (config: TimedConfig | undefined, status: string) => {
+    const seconds = (performance.now() - (config?.meshproofStartedMs ?? performance.now())) / 1000;
+    const labels = { method: (config?.method ?? "get").toUpperCase(), peer_service: options.peer, status_code: status };
+    kit.metrics.httpClientRequests.inc(labels);
+    kit.metrics.httpClientDuration.observe(labels, seconds, activeTraceIds()?.traceId);
+  };
+  instance.interceptors.request.use((config: TimedConfig) => {
+    config.meshproofStartedMs = performance.now();
+    const requestId = currentRequestId();
+    if (requestId) config.headers.set(REQUEST_ID_HEADER, requestId);
+    return config;
+  });
+  instance.interceptors.response.use(
+    (response) => {
+      record(response.config, String(response.status));
+      return response;
+    },
+    (error: unknown) => {
+      record(axios.isAxiosError(error) ? error.config : undefined, NO_RESPONSE_STATUS);
+      throw error;
+    },
+  );
+  return instance;
+}
