@@ -1,0 +1,42 @@
+import { FAMILIES, type Verdict } from "./verdict";
+
+/** The summary table: one row per scenario, one column per assertion family (passed/total), then the status. */
+export function summaryTable(verdict: Verdict): string {
+  const header = ["scenario", ...FAMILIES, "status", "time"];
+  const rows = verdict.scenarios.map((s) => [
+    s.name,
+    ...FAMILIES.map((family) => {
+      const of = s.assertions.filter((a) => a.family === family);
+      if (of.length === 0) return "-";
+      return `${of.filter((a) => a.status === "passed").length}/${of.length}`;
+    }),
+    s.status.toUpperCase(),
+    `${(s.durationMs / 1000).toFixed(1)} s`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [format(header), format(widths.map((w) => "-".repeat(w))), ...rows.map(format)].join("\n");
+}
+
+/** Failed assertions and aborted scenarios, one block each, with the evidence sample. */
+export function failureDetails(verdict: Verdict): string {
+  const blocks: string[] = [];
+  for (const s of verdict.scenarios) {
+    if (s.status === "aborted") blocks.push(`${s.name}: ABORTED: ${s.abortReason}`);
+    for (const a of s.assertions.filter((x) => x.status === "failed")) {
+      blocks.push(
+        [
+          `${s.name} ${a.id}: ${a.message}`,
+          `  expected: ${JSON.stringify(a.expected)}`,
+          `  observed: ${JSON.stringify(a.observed)}`,
+          ...(a.evidence ? [`  evidence: ${JSON.stringify(a.evidence)}`] : []),
+        ].join("\n"),
+      );
+    }
+  }
+  return blocks.join("\n");
+}

@@ -1,0 +1,43 @@
+import type { Verdict } from "./verdict";
+
+function escape(text: string): string {
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
+  );
+}
+
+/** JUnit XML: a testsuite per scenario, a testcase per assertion (an aborted scenario is one errored testcase). */
+export function toJUnit(verdict: Verdict): string {
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const all = verdict.scenarios.flatMap((s) => s.assertions);
+  const failures = all.filter((a) => a.status === "failed").length;
+  const errors = verdict.scenarios.filter((s) => s.status === "aborted").length;
+  lines.push(
+    `<testsuites name="meshproof" tests="${all.length + errors}" failures="${failures}" errors="${errors}" time="${(verdict.run.durationMs / 1000).toFixed(3)}">`,
+  );
+  for (const scenario of verdict.scenarios) {
+    const failed = scenario.assertions.filter((a) => a.status === "failed").length;
+    const aborted = scenario.status === "aborted" ? 1 : 0;
+    lines.push(
+      `  <testsuite name="${escape(scenario.name)}" tests="${scenario.assertions.length + aborted}" failures="${failed}" errors="${aborted}" time="${(scenario.durationMs / 1000).toFixed(3)}" timestamp="${verdict.run.startedAt}">`,
+    );
+    if (scenario.status === "aborted") {
+      lines.push(`    <testcase classname="${escape(scenario.name)}" name="run">`);
+      lines.push(`      <error message="${escape(scenario.abortReason ?? "aborted")}"/>`);
+      lines.push("    </testcase>");
+    }
+    for (const assertion of scenario.assertions) {
+      const classname = `${scenario.name}.${assertion.family}`;
+      lines.push(`    <testcase classname="${escape(classname)}" name="${escape(assertion.id)}">`);
+      if (assertion.status === "failed") {
+        const detail = `expected: ${JSON.stringify(assertion.expected)}\nobserved: ${JSON.stringify(assertion.observed)}`;
+        lines.push(`      <failure message="${escape(assertion.message)}">${escape(detail)}</failure>`);
+      }
+      lines.push("    </testcase>");
+    }
+    lines.push("  </testsuite>");
+  }
+  lines.push("</testsuites>", "");
+  return lines.join("\n");
+}
