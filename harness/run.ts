@@ -1,0 +1,302 @@
+import fs from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Evidence, LogLine } from "../assertions/evidence";
+import type { Expectations } from "../assertions/expectations";
+import type { StartedStack } from "./backends";
+import { collectTraces } from "./evidence/collect-traces";
+import { awaitScrapesAfter, rangeSeries, snapshot } from "./evidence/collect-metrics";
+import { FaultJournal, type FaultPlan } from "./faults/faults";
+import { NetworkFaultInjector } from "./faults/network-faults";
+import { ServiceFaultInjector } from "./faults/service-faults";
+import { runInlineLoad, type LoadPlan } from "./load/inline-driver";
+import { MESH_ROUTES } from "./load/routes";
+import { startMesh, type StartedMesh } from "./mesh";
+import { ProbePoller } from "./probes/probe-poller";
+import { scenarioStatus, type ScenarioVerdict } from "./report/verdict";
+import { retryUntil } from "./util/retry";
+
+/** What the run loop needs of a scenario (the validated shape from scenarios/). */
+export interface RunnableScenario {
+  name: string;
+  load: {
+    ratePerSec: number;
+    durationMs: number;
+    warmupMs: number;
+    routes: readonly { route: string; weight: number }[];
+  };
+  faults: readonly FaultPlan[];
+  expectations: Expectations;
+}
+
+export interface RunContext {
+  stack: StartedStack;
+  seed: number;
+  /** Instrumentation defects to switch on in the mesh (negative controls). */
+  defects?: readonly string[];
+  signal?: AbortSignal;
+  /** Progress lines. */
+  log: (line: string) => void;
+  /** Evaluates evidence against the scenario's expectations. */
+  evaluate: (evidence: Evidence, expectations: Expectations) => ScenarioVerdict["assertions"];
+}
+
+/** A run that cannot be judged: the baseline did not hold before any fault, or the mesh did not start. */
+export class AbortRun extends Error {}
+
+const MESH_JOB = "mesh";
+const RUNTIME_SERIES = [
+  "nodejs_heap_size_used_bytes",
+  "nodejs_heap_size_total_bytes",
+  "nodejs_eventloop_lag_seconds",
+  "nodejs_eventloop_utilization_ratio",
+  "process_resident_memory_bytes",
+  "process_cpu_seconds_total",
+];
+
+/**
+ * One scenario, start to verdict: mesh up, probe poller on, steady-state check, load and faults on one clock,
+ * quiesce by condition, one Evidence object, assertions. The mesh and every fault are always disposed/reverted.
+ */
+export async function runScenario(
+  scenario: RunnableScenario,
+  context: RunContext,
+): Promise<{ verdict: ScenarioVerdict; evidence?: Evidence }> {
+  const started = performance.now();
+  const phases: Record<string, number> = {};
+  const measurements: Record<string, number> = {};
+  const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      phases[name] = Math.round(performance.now() - t);
+      context.log(`  ${scenario.name}: ${name} ${phases[name]} ms`);
+    }
+  };
+  const verdict = (
+    partial: Pick<ScenarioVerdict, "status" | "assertions"> & Partial<ScenarioVerdict>,
+  ): ScenarioVerdict => ({
+    name: scenario.name,
+    durationMs: Math.round(performance.now() - started),
+    groundTruth: { requests: 0, byStatus: {}, faults: [] },
+    phases,
+    measurements,
+    ...partial,
+  });
+
+  let mesh: StartedMesh | undefined;
+  let poller: ProbePoller | undefined;
+  let journal: FaultJournal | undefined;
+  try {
+    mesh = await phase("mesh start", () =>
+      startMesh(context.stack, { seed: context.seed, defects: [...(context.defects ?? [])] }),
+    );
+    const services = mesh.serviceInfos();
+    journal = new FaultJournal([
+      new ServiceFaultInjector(mesh),
+      new NetworkFaultInjector(context.stack.toxiproxy.client, Object.keys(mesh.links)),
+    ]);
+    for (const fault of scenario.faults) journal.validate(fault);
+    poller = new ProbePoller(
+      Object.values(mesh.services).map((s) => ({ service: s.name, healthzUrl: s.healthzUrl, readyzUrl: s.readyzUrl })),
+    ).start();
+
+    await phase("steady state", () => steadyState(mesh!, poller!, scenario, context.seed));
+    const loadStartMs = Date.now();
+    const start = await phase("baseline scrape", async () => {
+      await awaitScrapesAfter(context.stack.prometheus, MESH_JOB, services.length, loadStartMs);
+      return snapshot(context.stack.prometheus, MESH_JOB);
+    });
+
+    const plan: LoadPlan = {
+      ratePerSec: scenario.load.ratePerSec,
+      durationMs: scenario.load.warmupMs + scenario.load.durationMs,
+      routes: scenario.load.routes,
+      seed: context.seed,
+    };
+    const windowStartMs = Date.now();
+    const load = await phase("load", async () => {
+      const faults = scheduleFaults(journal!, scenario.faults, context.signal);
+      try {
+        return await runInlineLoad(plan, { baseUrl: mesh!.gatewayUrl, routes: MESH_ROUTES }, context.signal);
+      } finally {
+        await faults.cancelAndRevert();
+      }
+    });
+    context.signal?.throwIfAborted();
+    const windowEndMs = Math.max(...load.requests.map((r) => r.endMs), windowStartMs);
+    measurements.requests = load.requests.length;
+    measurements.scheduleDriftP99Ms = percentile(load.scheduleDriftMs, 0.99);
+
+    const evidence = await phase("quiesce and collect", async () => {
+      await mesh!.flush();
+      await awaitScrapesAfter(context.stack.prometheus, MESH_JOB, services.length, windowEndMs);
+      const probes = await poller!.stop();
+      const prometheus = context.stack.prometheus;
+      const [end, traces, range, at] = await Promise.all([
+        snapshot(prometheus, MESH_JOB),
+        collectTraces(
+          context.stack.traces,
+          load.requests.map((r) => r.traceId),
+        ),
+        rangeSeries(prometheus, MESH_JOB, RUNTIME_SERIES, windowStartMs / 1000 - 5, Date.now() / 1000),
+        instantsAt(prometheus, journal!.records, windowStartMs, windowEndMs),
+      ]);
+      measurements.traceQueryPasses = traces.passes;
+      measurements.tracesMissing = traces.missing.length;
+      return {
+        scenario: scenario.name,
+        window: { startMs: windowStartMs, endMs: windowEndMs },
+        requests: load.requests,
+        faults: journal!.records,
+        probes,
+        metrics: { start, end, at, range },
+        traces: traces.traces,
+        logs: readLogs(mesh!),
+        services,
+      } satisfies Evidence;
+    });
+    const assertions = await phase("evaluate", async () => context.evaluate(evidence, scenario.expectations));
+    return {
+      evidence,
+      verdict: verdict({
+        status: scenarioStatus(assertions),
+        assertions,
+        groundTruth: {
+          requests: load.requests.length,
+          byStatus: countBy(load.requests.map((r) => String(r.status))),
+          faults: journal.records,
+        },
+      }),
+    };
+  } catch (error) {
+    if (!(error instanceof AbortRun) && !context.signal?.aborted) throw error;
+    const reason = context.signal?.aborted
+      ? String((context.signal.reason as Error)?.message ?? "aborted")
+      : (error as Error).message;
+    return {
+      verdict: verdict({
+        status: "aborted",
+        abortReason: reason,
+        assertions: [],
+        groundTruth: { requests: 0, byStatus: {}, faults: journal?.records ?? [] },
+      }),
+    };
+  } finally {
+    await journal?.revertAll();
+    await poller?.stop();
+    await mesh?.stop();
+  }
+}
+
+/** Before any fault: every probe of every service answers 200 and a few requests per route succeed. */
+async function steadyState(mesh: StartedMesh, poller: ProbePoller, scenario: RunnableScenario, seed: number) {
+  const services = Object.keys(mesh.services);
+  try {
+    await retryUntil(
+      async () => {
+        const latest = new Map<string, number>();
+        for (const r of poller.records) latest.set(`${r.service}/${r.probe}`, r.status);
+        return services.flatMap((s) => ["healthz", "readyz"].map((p) => `${s}/${p}=${latest.get(`${s}/${p}`)}`));
+      },
+      (states) => states.every((s) => s.endsWith("=200")),
+      { timeoutMs: 10_000, description: "every service's /healthz and /readyz answering 200" },
+    );
+  } catch (error) {
+    throw new AbortRun(`steady state did not hold before load: ${(error as Error).message}`);
+  }
+  const probe = await runInlineLoad(
+    {
+      ratePerSec: 20,
+      durationMs: 250 * scenario.load.routes.length,
+      routes: scenario.load.routes,
+      seed: seed ^ 0x5eed,
+    },
+    { baseUrl: mesh.gatewayUrl, routes: MESH_ROUTES },
+  );
+  const failed = probe.requests.filter((r) => r.status < 200 || r.status >= 300);
+  if (failed.length > 0) {
+    const sample = failed
+      .slice(0, 3)
+      .map((r) => `${r.route} -> ${r.status}${r.error ? ` (${r.error})` : ""} [request ${r.id}]`);
+    throw new AbortRun(
+      `steady state did not hold before load: ${failed.length}/${probe.requests.length} requests failed: ${sample.join("; ")}`,
+    );
+  }
+}
+
+/** Applies each fault at load start + atMs and reverts it after durationMs, all on the harness's clock. */
+function scheduleFaults(journal: FaultJournal, faults: readonly FaultPlan[], signal?: AbortSignal) {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const t0 = performance.now();
+  const runs = faults.map(async (fault) => {
+    try {
+      await sleep(Math.max(0, fault.atMs - (performance.now() - t0)), undefined, { signal: controller.signal });
+      const active = await journal.apply(fault);
+      await sleep(Math.max(0, fault.atMs + fault.durationMs - (performance.now() - t0)), undefined, {
+        signal: controller.signal,
+      }).catch(() => undefined);
+      await active.revert();
+    } catch (error) {
+      if (!controller.signal.aborted) throw error;
+    }
+  });
+  return {
+    async cancelAndRevert() {
+      // Load ended: faults not yet due are dropped, active ones reverted now.
+      controller.abort();
+      signal?.removeEventListener("abort", onAbort);
+      await Promise.all(runs);
+      await journal.revertAll();
+    },
+  };
+}
+
+/** Instant snapshots at the edges of the load window and of each fault, labelled for the assertions. */
+async function instantsAt(
+  prometheus: StartedStack["prometheus"],
+  faults: Evidence["faults"],
+  windowStartMs: number,
+  windowEndMs: number,
+): Promise<Evidence["metrics"]["at"]> {
+  const instants: Record<string, number> = { "load:start": windowStartMs, "load:end": windowEndMs };
+  for (const f of faults) {
+    instants[`fault:${f.id}:applied`] = f.appliedAtMs;
+    if (f.revertedAtMs !== undefined) instants[`fault:${f.id}:reverted`] = f.revertedAtMs;
+  }
+  const entries = await Promise.all(
+    Object.entries(instants).map(
+      async ([label, ms]) => [label, await snapshot(prometheus, MESH_JOB, ms / 1000)] as const,
+    ),
+  );
+  return Object.fromEntries(entries);
+}
+
+function readLogs(mesh: StartedMesh): Record<string, LogLine[]> {
+  const logs: Record<string, LogLine[]> = {};
+  for (const service of Object.values(mesh.services)) {
+    const text = fs.existsSync(service.logFile) ? fs.readFileSync(service.logFile, "utf8") : "";
+    logs[service.name] = text.split("\n").flatMap((line) => {
+      try {
+        return line ? [JSON.parse(line) as LogLine] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+  return logs;
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(3));
+}
