@@ -178,6 +178,8 @@ export async function startGrpcServer(
         });
       }),
   );
+  // A leaf service's readiness: its own gRPC listener answers the health protocol.
+  kit.readiness.grpc = grpcHealthCheck(kit, `127.0.0.1:${port}`);
   kit.logger.info({ port }, "grpc listening");
   return server;
 }
