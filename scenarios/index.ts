@@ -1,0 +1,24 @@
+export { defineScenario, ScenarioError } from "./lib/scenario-model";
+export type {
+  ErrorFault,
+  FaultKind,
+  FaultSpec,
+  LatencyFault,
+  LinkDownFault,
+  LinkLatencyFault,
+  LoadPlan,
+  RouteWeight,
+  Scenario,
+  ScenarioExpectations,
+} from "./lib/scenario-model";
+export { displayPath, loadCatalog, loadScenario, selectScenarios, validateScenario } from "./lib/loader";
+export { scenarioSchema } from "./lib/schema";
+export {
+  checkoutErrorLayers,
+  DEPENDENCY_DOWN_STATUS,
+  GRPC_TO_HTTP_STATUS,
+  MESH_LINKS,
+  MESH_SERVICES,
+  MESH_TOPOLOGY,
+} from "./lib/mesh";
+export type { MeshService } from "./lib/mesh";

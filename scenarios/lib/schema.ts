@@ -1,0 +1,180 @@
+import { z } from "zod";
+import type { Expectations } from "../../assertions/expectations";
+import { MESH_LINKS, MESH_SERVICES } from "./mesh";
+import type { Scenario } from "./scenario-model";
+
+const GRPC_CODES = [
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+] as const;
+
+const positive = () => z.number().positive();
+const nonNegative = () => z.number().nonnegative();
+const name = () => z.string().min(1);
+const families = z.enum(["traces", "metrics", "probes", "runtime", "hygiene"]);
+const spanKind = z.enum(["server", "client", "internal", "producer", "consumer"]);
+const hop = z.strictObject({ from: name(), to: name(), protocol: z.enum(["http", "grpc", "redis"]) });
+const anyOfKeys = z.array(z.array(name()).min(1));
+
+const expectations = z.strictObject({
+  families: z.array(families).min(1),
+  topology: z.record(z.string().regex(/^[A-Z]+ \/\S*$/, 'a route is "METHOD /path"'), z.array(hop).min(1)),
+  traces: z
+    .strictObject({
+      requestIdAttribute: name().optional(),
+      requestIdSpanKinds: z.array(spanKind).optional(),
+      semconv: z
+        .strictObject({
+          "http.server": anyOfKeys,
+          "http.client": anyOfKeys,
+          "grpc.server": anyOfKeys,
+          "grpc.client": anyOfKeys,
+          "db.client": anyOfKeys,
+        })
+        .optional(),
+      errorPath: z
+        .array(
+          z.strictObject({
+            service: name(),
+            kind: spanKind,
+            peer: name().optional(),
+            required: z.boolean().optional(),
+          }),
+        )
+        .min(1)
+        .optional(),
+    })
+    .optional(),
+  runtime: z
+    .strictObject({ maxEventLoopLagSeconds: positive().optional(), cpuCores: positive().optional() })
+    .optional(),
+  hygiene: z
+    .strictObject({
+      maxLabelValues: z.number().int().positive().optional(),
+      forbiddenLabels: z.array(name()).optional(),
+    })
+    .optional(),
+  metrics: z
+    .strictObject({
+      excludeRoutes: z.array(name()).optional(),
+      errorSurfaces: z
+        .array(
+          z.strictObject({
+            fault: name(),
+            layers: z
+              .array(
+                z.strictObject({
+                  service: name(),
+                  metric: z.enum(["httpServer", "httpClient", "grpcServer", "grpcClient"]),
+                  code: name(),
+                  peer: name().optional(),
+                  method: name().optional(),
+                }),
+              )
+              .min(1),
+          }),
+        )
+        .optional(),
+      confidence: z.number().gt(0).lt(1).optional(),
+      latencySide: z.enum(["server", "client"]).optional(),
+      minSlowShare: z.number().gt(0).max(1).optional(),
+      slowOutsideAllowance: nonNegative().optional(),
+    })
+    .optional(),
+  probes: z
+    .strictObject({
+      readinessFlips: z.array(z.strictObject({ fault: name(), service: name(), check: name() })).optional(),
+      checkTimeoutMs: positive().optional(),
+      pollIntervalMs: positive().optional(),
+      slackMs: nonNegative().optional(),
+    })
+    .optional(),
+});
+
+const timing = { target: name(), atMs: nonNegative(), durationMs: positive() };
+const fault = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("error"),
+    ...timing,
+    params: z
+      .strictObject({
+        rate: z.number().gt(0).max(1),
+        grpcCode: z.enum(GRPC_CODES).optional(),
+        httpStatus: z.number().int().min(400).max(599).optional(),
+      })
+      .refine((p) => (p.grpcCode === undefined) !== (p.httpStatus === undefined), {
+        message: "must set exactly one of grpcCode and httpStatus",
+      }),
+  }),
+  z.strictObject({
+    kind: z.literal("latency"),
+    ...timing,
+    params: z.strictObject({ ms: positive(), jitterMs: nonNegative().optional() }),
+  }),
+  z.strictObject({ kind: z.literal("link-down"), ...timing, params: z.strictObject({}) }),
+  z.strictObject({ kind: z.literal("link-latency"), ...timing, params: z.strictObject({ ms: positive() }) }),
+]);
+
+const NETWORK_KINDS = new Set(["link-down", "link-latency"]);
+
+/** The strict scenario schema: unknown keys anywhere are rejected; cross-field rules checked after shapes. */
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case"),
+    description: name(),
+    load: z.strictObject({
+      ratePerSec: positive(),
+      durationMs: positive(),
+      warmupMs: nonNegative(),
+      routes: z.array(z.strictObject({ route: name(), weight: positive() })).min(1),
+    }),
+    faults: z.array(fault),
+    expectations,
+  })
+  .superRefine((s, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (s.load.warmupMs >= s.load.durationMs)
+      issue(["load", "warmupMs"], `must be < load.durationMs (${s.load.durationMs})`);
+    s.load.routes.forEach((r, i) => {
+      if (!(r.route in s.expectations.topology))
+        issue(
+          ["load", "routes", i, "route"],
+          `must be a route of expectations.topology (${Object.keys(s.expectations.topology).join(", ")})`,
+        );
+    });
+    s.faults.forEach((f, i) => {
+      if (f.atMs < s.load.warmupMs) issue(["faults", i, "atMs"], `must be >= load.warmupMs (${s.load.warmupMs})`);
+      if (f.atMs + f.durationMs > s.load.durationMs)
+        issue(
+          ["faults", i, "durationMs"],
+          `must end by load.durationMs (${s.load.durationMs}): atMs + durationMs = ${f.atMs + f.durationMs}`,
+        );
+      if (NETWORK_KINDS.has(f.kind)) {
+        if (!(MESH_LINKS as readonly string[]).includes(f.target))
+          issue(["faults", i, "target"], `must be a mesh link (${MESH_LINKS.join(", ")})`);
+      } else if (!(MESH_SERVICES as readonly string[]).includes(f.target.split(".")[0] ?? ""))
+        issue(
+          ["faults", i, "target"],
+          `must be "<service>" or "<service>.<Method>" with a mesh service (${MESH_SERVICES.join(", ")})`,
+        );
+    });
+  });
+
+// Compile-time check that the schema and the TypeScript model describe the same thing.
+type Assignable<T extends U, U> = T;
+export type SchemaMatchesScenario = Assignable<z.infer<typeof scenarioSchema>, Scenario>;
+export type SchemaMatchesExpectations = Assignable<z.infer<typeof expectations>, Expectations>;

@@ -1,0 +1,33 @@
+import { defineScenario } from "./lib/scenario-model";
+import { checkoutErrorLayers, MESH_TOPOLOGY } from "./lib/mesh";
+
+export default defineScenario({
+  name: "redis-outage",
+  description:
+    "The orders -> Redis link is down for 3 s: orders turns unready naming redis, checkouts fail 503, all recover.",
+  load: {
+    ratePerSec: 20,
+    durationMs: 8_000,
+    warmupMs: 1_500,
+    routes: [
+      { route: "POST /api/checkout", weight: 3 },
+      { route: "GET /api/products/:sku", weight: 1 },
+    ],
+  },
+  faults: [{ kind: "link-down", target: "orders-redis", atMs: 2_000, durationMs: 3_000, params: {} }],
+  expectations: {
+    families: ["traces", "metrics", "probes", "runtime", "hygiene"],
+    topology: MESH_TOPOLOGY,
+    traces: {
+      errorPath: [
+        // A client that fails fast on a closed connection may never start its span.
+        { service: "orders", kind: "client", peer: "redis", required: false },
+        { service: "orders", kind: "server" },
+        { service: "gateway", kind: "client", peer: "orders" },
+        { service: "gateway", kind: "server" },
+      ],
+    },
+    metrics: { errorSurfaces: [{ fault: "orders-redis", layers: checkoutErrorLayers("redis") }] },
+    probes: { readinessFlips: [{ fault: "orders-redis", service: "orders", check: "redis" }] },
+  },
+});
