@@ -31,5 +31,12 @@ export function createLogger(service: string, file: string): LoggerHandle {
     },
     destination,
   );
-  return { logger, flush: () => destination.flushSync() };
+  const flush = () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // The file is not open yet, so nothing was buffered for it either.
+    }
+  };
+  return { logger, flush };
 }

@@ -13,8 +13,9 @@ export class ExemplarHistogram<K extends string> {
 
   observe(labels: Labels<K>, seconds: number, traceId: string | undefined): void {
     const all = labels as LabelValues<K | "trace_id">;
-    if (traceId) this.histogram.observe({ labels: all, value: seconds, exemplarLabels: { trace_id: traceId } as LabelValues<K | "trace_id"> });
-    else this.histogram.observe(all, seconds);
+    // With exemplars enabled prom-client only takes the object form; an empty exemplar set records none.
+    const exemplarLabels = (traceId ? { trace_id: traceId } : {}) as LabelValues<K | "trace_id">;
+    this.histogram.observe({ labels: all, value: seconds, exemplarLabels });
   }
 
   zero(labels: Labels<K>): void {

@@ -174,4 +174,55 @@ describe("the sample mesh on the native stack", () => {
     },
     120_000,
   );
+
+  test(
+    "defects drop-context and readyz-ignores-redis change exactly what they claim",
+    async () => {
+      await using stack = await new NativeBackend().start();
+      await using mesh = await startMesh(stack, { defects: ["drop-context", "readyz-ignores-redis"] });
+      const { traceId, header } = traceparent();
+      const response = await fetch(`${mesh.gatewayUrl}/api/checkout`, {
+        method: "POST",
+        headers: { "content-type": "application/json", traceparent: header },
+        body: JSON.stringify({ items: [{ sku: "sku-1", qty: 1 }], card: "4111111111111111" }),
+      });
+      expect(response.status).toBe(201);
+      await mesh.flush();
+      // drop-context: the checkout trace has everything but the payment call (6 spans instead of 8).
+      const trace = (await retryUntil(
+        () => stack.traces.getTrace(traceId),
+        (t) => t !== undefined && t.spans.length >= 6,
+        { timeoutMs: 20_000, description: `trace ${traceId} in Jaeger` },
+      )) as Trace;
+      expect(trace.spans.map((s) => `${s.service} ${s.kind} ${s.name}`).sort()).toEqual(
+        [
+          "gateway client POST",
+          "gateway server POST /api/checkout",
+          "inventory server grpc.meshproof.inventory.v1.Inventory/Reserve",
+          "orders client grpc.meshproof.inventory.v1.Inventory/Reserve",
+          "orders client set",
+          "orders server POST /orders",
+        ].sort(),
+      );
+      const [detached] = await retryUntil(
+        () => stack.traces.findTraces({ service: "payments", limit: 10 }),
+        (ts) => ts.length > 0,
+        { timeoutMs: 20_000, description: "a payments trace in Jaeger" },
+      );
+      expect(detached!.traceId).not.toBe(traceId);
+
+      // readyz-ignores-redis: orders has no redis check and stays ready with Redis down; checkouts still fail.
+      await stack.toxiproxy.client.setEnabled(mesh.links["orders-redis"], false);
+      const ready = await fetch(mesh.services.orders.readyzUrl);
+      expect(ready.status).toBe(200);
+      expect(Object.keys(((await ready.json()) as ProbeBody).checks).sort()).toEqual(["inventory", "payments"]);
+      const failed = await fetch(`${mesh.gatewayUrl}/api/checkout`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ items: [{ sku: "sku-1", qty: 1 }], card: "4111111111111111" }),
+      });
+      expect(failed.status).toBe(502);
+    },
+    120_000,
+  );
 });

@@ -1,0 +1,70 @@
+import client from "prom-client";
+import { DEFAULT_CONTRACT } from "../../../assertions/contract";
+import { HttpApp, HttpError, listenHttp } from "../../../services/lib";
+import { baseUrl, makeKit, sample, shutdown } from "./kit-fixtures";
+
+const RED = [
+  DEFAULT_CONTRACT.httpServerRequests.name,
+  DEFAULT_CONTRACT.grpcServerHandled.name,
+  DEFAULT_CONTRACT.grpcClientHandled.name,
+  DEFAULT_CONTRACT.httpClientRequests.name,
+];
+const RUNTIME = [DEFAULT_CONTRACT.runtime.heapUsedBytes, DEFAULT_CONTRACT.runtime.eventLoopUtilization];
+
+async function served(defects: Parameters<typeof makeKit>[0]) {
+  const kit = makeKit(defects);
+  const app = new HttpApp(kit)
+    .route("get", "/ok", [200, 503], async (_req, res) => void res.json({ ok: true }))
+    .route("get", "/fail", [200, 503], async () => {
+      throw new HttpError(503, "down");
+    });
+  const url = baseUrl(await listenHttp(kit, app.finish(), 0));
+  return { kit, url };
+}
+
+describe("defects change exactly what they claim", () => {
+  test("status-label-200: a 503 is answered as 503 but counted as 200", async () => {
+    for (const defects of [[], ["status-label-200"]] as const) {
+      const { kit, url } = await served([...defects]);
+      try {
+        expect((await fetch(`${url}/fail`)).status).toBe(503);
+        expect((await fetch(`${url}/ok`)).status).toBe(200);
+        const on = defects.length > 0;
+        expect(await sample(kit, `http_server_requests_total{method="GET",route="/fail",status_code="503"}`)).toBe(on ? 0 : 1);
+        expect(await sample(kit, `http_server_requests_total{method="GET",route="/fail",status_code="200"}`)).toBe(on ? 1 : 0);
+        expect(await sample(kit, `http_server_requests_total{method="GET",route="/ok",status_code="200"}`)).toBe(1);
+      } finally {
+        await shutdown(kit);
+      }
+    }
+  });
+
+  test("no-runtime-metrics: runtime series go, RED series stay", async () => {
+    for (const defects of [[], ["no-runtime-metrics"]] as const) {
+      const kit = makeKit([...defects]);
+      try {
+        const text = await kit.metrics.registry.metrics();
+        const on = defects.length > 0;
+        for (const name of RUNTIME) expect({ name, present: text.includes(`\n${name} `) }).toEqual({ name, present: !on });
+        for (const name of RED) expect({ name, declared: text.includes(`# TYPE ${name.replace(/_total$/, "")} counter`) }).toEqual({ name, declared: true });
+      } finally {
+        await shutdown(kit);
+      }
+    }
+  });
+
+  test("default-registry: RED series move to the global registry, runtime series stay on /metrics", async () => {
+    const kit = makeKit(["default-registry"]);
+    try {
+      kit.metrics.httpServerRequests.inc({ method: "GET", route: "/x", status_code: "200" });
+      const served = await kit.metrics.registry.metrics();
+      for (const name of RED) expect(served).not.toContain(name.replace(/_total$/, ""));
+      for (const name of RUNTIME) expect(served).toContain(`\n${name} `);
+      const global = await client.register.metrics();
+      expect(global).toContain('http_server_requests_total{method="GET",route="/x",status_code="200"} 1');
+    } finally {
+      client.register.clear();
+      await shutdown(kit);
+    }
+  });
+});
