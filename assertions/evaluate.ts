@@ -3,6 +3,8 @@ import { DEFAULT_CONTRACT } from "./contract";
 import type { AssertionFamily, AssertionResult, Evidence } from "./evidence";
 import type { Expectations } from "./expectations";
 import { assertHygiene } from "./hygiene-assertions";
+import { assertMetrics } from "./metric-assertions";
+import { assertProbes } from "./probe-assertions";
 import { assertRuntime } from "./runtime-assertions";
 import { assertTraces } from "./trace-assertions";
 
@@ -12,10 +14,12 @@ type FamilyAssertion = (
   contract: TelemetryContract,
 ) => AssertionResult[];
 
-const FAMILIES: Partial<Record<AssertionFamily, FamilyAssertion>> = {
+const FAMILIES: Record<AssertionFamily, FamilyAssertion> = {
   traces: assertTraces,
   runtime: assertRuntime,
   hygiene: assertHygiene,
+  metrics: assertMetrics,
+  probes: assertProbes,
 };
 
 /** Runs the families the expectations ask for, in that order, and returns all their results. */
@@ -25,8 +29,6 @@ export function evaluate(
   contract: TelemetryContract = DEFAULT_CONTRACT,
 ): AssertionResult[] {
   return expectations.families.flatMap((family) => {
-    const assert = FAMILIES[family];
-    if (!assert) throw new Error(`no assertion family "${family}" (known: ${Object.keys(FAMILIES).join(", ")})`);
-    return assert(evidence, expectations, contract);
+    return FAMILIES[family](evidence, expectations, contract);
   });
 }

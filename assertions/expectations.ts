@@ -87,10 +87,14 @@ export interface MetricsExpectations {
   confidence?: number;
   /** Latency shift: which side's histogram shows an injected service latency. Default "server". */
   latencySide?: "server" | "client";
-  /** Latency shift: share of calls inside the fault window that must be slow. Default 0.9. */
-  minSlowShare?: number;
-  /** Latency shift: slow calls allowed outside the window (calls in flight at apply/revert). Default 5 plus 5%. */
-  slowOutsideAllowance?: number;
+  /**
+   * Prometheus's scrape interval. A snapshot at an instant holds the last scrape before it, so window edges are
+   * blurred by one interval: latency shift tolerates the calls of one interval (plus the injected delay) there.
+   * Default 1000.
+   */
+  scrapeIntervalMs?: number;
+  /** Latency shift: share of calls outside the fault window that may be slow anyway (noise). Default 0.02. */
+  noiseShare?: number;
 }
 
 /** A readiness flip a fault must cause: `service`'s /readyz turns 503 naming `check`, then recovers. */

@@ -37,4 +37,7 @@ export { evaluate } from "./evaluate";
 export { assertTraces, isSuccess, TRACE_ASSERTIONS } from "./trace-assertions";
 export { assertRuntime, RUNTIME_ASSERTIONS } from "./runtime-assertions";
 export { assertHygiene, HYGIENE_ASSERTIONS } from "./hygiene-assertions";
+export { assertMetrics, faultSnapshotKey, METRIC_ASSERTIONS, parseServiceTarget } from "./metric-assertions";
+export { assertProbes, PROBE_ASSERTIONS } from "./probe-assertions";
+export { binomialAcceptance } from "./binomial";
 export { meshproofMatchers } from "./matchers";

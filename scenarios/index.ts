@@ -15,8 +15,9 @@ export { displayPath, loadCatalog, loadScenario, selectScenarios, validateScenar
 export { scenarioSchema } from "./lib/schema";
 export {
   checkoutErrorLayers,
-  DEPENDENCY_DOWN_STATUS,
-  GRPC_TO_HTTP_STATUS,
+  GATEWAY_STATUS_FOR_ORDERS_5XX,
+  ORDERS_STATUS_FOR_GRPC,
+  ORDERS_STATUS_REDIS_ERROR,
   MESH_LINKS,
   MESH_SERVICES,
   MESH_TOPOLOGY,

@@ -84,6 +84,8 @@ export function validateScenario(value: unknown, file: string): Scenario {
 export function loadScenario(file: string): Scenario {
   let exported: unknown;
   try {
+    // Scenario files are compiled CommonJS found at run time; a synchronous require keeps loadCatalog() synchronous.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const module = require(path.resolve(file)) as { default?: unknown };
     exported = module.default;
   } catch (error) {

@@ -25,27 +25,30 @@ export const MESH_TOPOLOGY: Topology = {
 };
 
 /**
- * The error-mapping table the mesh implements: a gRPC code from a downstream call becomes this HTTP status at the
- * HTTP service that made the call, and travels unchanged to the edge. A dependency of the service's own (Redis)
- * that is down answers DEPENDENCY_DOWN_STATUS. Never 200, never a generic 500 for an infrastructure error.
+ * The error-mapping table the mesh must implement (services/lib/error-map.ts states the same table; this is the
+ * independent expectation): a gRPC code from inventory/payments becomes ORDERS_STATUS_FOR_GRPC at orders, a Redis
+ * failure ORDERS_STATUS_REDIS_ERROR, and the gateway answers GATEWAY_STATUS_FOR_ORDERS_5XX for any orders 5xx.
+ * Never 200, never a generic 500 for an infrastructure error.
  */
-export const GRPC_TO_HTTP_STATUS: Readonly<Record<string, number>> = {
-  UNAVAILABLE: 502,
-  DEADLINE_EXCEEDED: 504,
-  RESOURCE_EXHAUSTED: 503,
-  NOT_FOUND: 404,
+export const ORDERS_STATUS_FOR_GRPC: Readonly<Record<string, number>> = {
   INVALID_ARGUMENT: 400,
+  NOT_FOUND: 404,
+  FAILED_PRECONDITION: 409,
+  UNAVAILABLE: 503,
+  DEADLINE_EXCEEDED: 503,
 };
-export const DEPENDENCY_DOWN_STATUS = 503;
+export const ORDERS_STATUS_REDIS_ERROR = 503;
+export const GATEWAY_STATUS_FOR_ORDERS_5XX = 502;
 
 /**
- * The layers an error crosses on the way from the checkout's call into `service` to the edge, each with the code it
- * must carry there: the error-mapping table applied to the checkout path.
+ * The counters an error crosses from the checkout's failing call to the edge, each with the code the table says it
+ * carries there.
  */
 export function checkoutErrorLayers(
   cause: { service: string; method: string; grpcCode: string } | "redis",
 ): ErrorLayer[] {
-  const status = String(cause === "redis" ? DEPENDENCY_DOWN_STATUS : (GRPC_TO_HTTP_STATUS[cause.grpcCode] ?? 500));
+  const orders = cause === "redis" ? ORDERS_STATUS_REDIS_ERROR : (ORDERS_STATUS_FOR_GRPC[cause.grpcCode] ?? 500);
+  const gateway = orders >= 500 ? GATEWAY_STATUS_FOR_ORDERS_5XX : orders;
   const grpc: ErrorLayer[] =
     cause === "redis"
       ? []
@@ -55,8 +58,8 @@ export function checkoutErrorLayers(
         ];
   return [
     ...grpc,
-    { service: "orders", metric: "httpServer", code: status },
-    { service: "gateway", metric: "httpClient", code: status, peer: "orders" },
-    { service: "gateway", metric: "httpServer", code: status },
+    { service: "orders", metric: "httpServer", code: String(orders) },
+    { service: "gateway", metric: "httpClient", code: String(orders), peer: "orders" },
+    { service: "gateway", metric: "httpServer", code: String(gateway) },
   ];
 }

@@ -91,8 +91,8 @@ const expectations = z.strictObject({
         .optional(),
       confidence: z.number().gt(0).lt(1).optional(),
       latencySide: z.enum(["server", "client"]).optional(),
-      minSlowShare: z.number().gt(0).max(1).optional(),
-      slowOutsideAllowance: nonNegative().optional(),
+      scrapeIntervalMs: positive().optional(),
+      noiseShare: z.number().min(0).lt(1).optional(),
     })
     .optional(),
   probes: z

@@ -3,7 +3,7 @@ import type { Expectations } from "../../../assertions/expectations";
 import type { Evidence } from "../../../assertions/evidence";
 import { meshproofMatchers } from "../../../assertions/matchers";
 import { MESH_TOPOLOGY } from "../../../scenarios/lib/mesh";
-import { buildEvidence, plainPlans } from "../../fixtures/mesh-evidence";
+import { buildEvidence, PAYMENTS_UNAVAILABLE, plainPlans } from "../../fixtures/mesh-evidence";
 
 expect.extend(meshproofMatchers);
 
@@ -140,7 +140,7 @@ describe("assertTraces", () => {
   });
 
   describe("under faults (error path)", () => {
-    const failure = { at: "payments", httpStatus: 502, grpcCode: 14 };
+    const failure = PAYMENTS_UNAVAILABLE;
     const plans = plainPlans(10).map((p, i) => (i === 2 || i === 6 ? { ...p, failure } : p));
     const errorPath = [
       { service: "payments", kind: "server" as const },
