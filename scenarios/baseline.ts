@@ -6,7 +6,7 @@ export default defineScenario({
   description: "No faults: every request traced end to end, runtime metrics sane, metric hygiene, probes healthy.",
   load: {
     ratePerSec: 20,
-    durationMs: 5_000,
+    durationMs: 4_000,
     warmupMs: 1_000,
     routes: [
       { route: "POST /api/checkout", weight: 1 },

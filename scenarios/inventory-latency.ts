@@ -7,7 +7,7 @@ export default defineScenario({
     "+300 ms on inventory.Reserve for 3 s: the Reserve duration histogram moves above 300 ms in that window only.",
   load: {
     ratePerSec: 20,
-    durationMs: 8_000,
+    durationMs: 6_500,
     warmupMs: 1_500,
     routes: [
       { route: "POST /api/checkout", weight: 3 },

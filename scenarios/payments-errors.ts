@@ -7,7 +7,7 @@ export default defineScenario({
     "20% of payments.Charge calls fail UNAVAILABLE for 4 s: counters, traces and the edge agree on every failure.",
   load: {
     ratePerSec: 20,
-    durationMs: 8_000,
+    durationMs: 6_500,
     warmupMs: 1_500,
     routes: [
       { route: "POST /api/checkout", weight: 3 },

@@ -7,7 +7,7 @@ export default defineScenario({
     "The orders -> Redis link is down for 3 s: orders turns unready naming redis, checkouts fail 503, all recover.",
   load: {
     ratePerSec: 20,
-    durationMs: 8_000,
+    durationMs: 6_500,
     warmupMs: 1_500,
     routes: [
       { route: "POST /api/checkout", weight: 3 },

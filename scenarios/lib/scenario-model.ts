@@ -10,9 +10,9 @@ export interface RouteWeight {
 /** Open-model load: requests arrive at a constant rate whatever the responses do. */
 export interface LoadPlan {
   ratePerSec: number;
-  /** Whole load duration, warm-up included. */
+  /** Load duration after the warm-up; the load runs warmupMs + durationMs in all. */
   durationMs: number;
-  /** Leading part of the load in which the steady state is checked; no fault may start before it ends. */
+  /** Load sent first, before durationMs starts (and part of the judged request log); no fault may start in it. */
   warmupMs: number;
   routes: RouteWeight[];
 }
@@ -23,7 +23,7 @@ interface FaultTiming {
    * ("orders-redis").
    */
   target: string;
-  /** Offset from load start. */
+  /** Offset from load start (warm-up included), >= warmupMs. */
   atMs: number;
   /** How long the fault holds before it is reverted. */
   durationMs: number;

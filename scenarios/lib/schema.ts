@@ -147,8 +147,7 @@ export const scenarioSchema = z
   })
   .superRefine((s, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
-    if (s.load.warmupMs >= s.load.durationMs)
-      issue(["load", "warmupMs"], `must be < load.durationMs (${s.load.durationMs})`);
+    const loadEndMs = s.load.warmupMs + s.load.durationMs;
     s.load.routes.forEach((r, i) => {
       if (!(r.route in s.expectations.topology))
         issue(
@@ -158,10 +157,10 @@ export const scenarioSchema = z
     });
     s.faults.forEach((f, i) => {
       if (f.atMs < s.load.warmupMs) issue(["faults", i, "atMs"], `must be >= load.warmupMs (${s.load.warmupMs})`);
-      if (f.atMs + f.durationMs > s.load.durationMs)
+      if (f.atMs + f.durationMs > loadEndMs)
         issue(
           ["faults", i, "durationMs"],
-          `must end by load.durationMs (${s.load.durationMs}): atMs + durationMs = ${f.atMs + f.durationMs}`,
+          `must end with the load (warmupMs + durationMs = ${loadEndMs}): atMs + durationMs = ${f.atMs + f.durationMs}`,
         );
       if (NETWORK_KINDS.has(f.kind)) {
         if (!(MESH_LINKS as readonly string[]).includes(f.target))

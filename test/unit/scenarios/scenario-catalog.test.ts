@@ -70,7 +70,7 @@ describe("scenario catalog", () => {
     expect(problem(link)).toContain("faults[0].target must be a mesh link");
     const late = variant((s) => (s.faults[0]!.atMs = 7_000));
     expect(problem(late)).toContain(
-      "faults[0].durationMs must end by load.durationMs (8000): atMs + durationMs = 10000",
+      "faults[0].durationMs must end with the load (warmupMs + durationMs = 8000): atMs + durationMs = 10000",
     );
     const both = variant((s) => {
       s.faults[0] = {
