@@ -13,7 +13,13 @@ export const MESH_SERVICES = ["gateway", "orders", "inventory", "payments"] as c
 export type MeshServiceName = (typeof MESH_SERVICES)[number];
 
 /** The defects a service accepts (services/lib/defects.ts). */
-const KNOWN_DEFECTS = ["drop-context", "status-label-200", "readyz-ignores-redis", "no-runtime-metrics", "default-registry"];
+const KNOWN_DEFECTS = [
+  "drop-context",
+  "status-label-200",
+  "readyz-ignores-redis",
+  "no-runtime-metrics",
+  "default-registry",
+];
 
 /** How the services are launched. */
 export type TelemetryMode =
@@ -121,7 +127,10 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
   const gw = await ports();
   gw.opsPort = gw.port;
 
-  const redisProxy = await stack.toxiproxy.client.createProxy("orders-redis", `${stack.redis.host}:${stack.redis.port}`);
+  const redisProxy = await stack.toxiproxy.client.createProxy(
+    "orders-redis",
+    `${stack.redis.host}:${stack.redis.port}`,
+  );
   const paymentsProxy = await stack.toxiproxy.client.createProxy("orders-payments", `${LOOPBACK}:${pay.port}`);
 
   const common = (name: MeshServiceName, p: { port: number; opsPort: number; adminPort: number }) => ({
@@ -137,8 +146,18 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
     MESHPROOF_DEFECTS: defects.join(","),
   });
   const plans: Plan[] = [
-    { name: "inventory", protocol: "grpc", ...inv, env: { ...common("inventory", inv), MESHPROOF_OPS_PORT: String(inv.opsPort) } },
-    { name: "payments", protocol: "grpc", ...pay, env: { ...common("payments", pay), MESHPROOF_OPS_PORT: String(pay.opsPort) } },
+    {
+      name: "inventory",
+      protocol: "grpc",
+      ...inv,
+      env: { ...common("inventory", inv), MESHPROOF_OPS_PORT: String(inv.opsPort) },
+    },
+    {
+      name: "payments",
+      protocol: "grpc",
+      ...pay,
+      env: { ...common("payments", pay), MESHPROOF_OPS_PORT: String(pay.opsPort) },
+    },
     {
       name: "orders",
       protocol: "http",
@@ -166,8 +185,13 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
   const stopAll = async () => {
     await Promise.all(started.map((s) => s.process.stop(6_000)));
   };
+  const failStart = async () => {
+    await stopAll();
+    await deleteProxies(stack, [redisProxy.name, paymentsProxy.name]);
+  };
   try {
-    for (const plan of plans) started.push(await launch(plan, logDir, adminToken, mode, options.nodeArgs?.[plan.name] ?? []));
+    for (const plan of plans)
+      started.push(await launch(plan, logDir, adminToken, mode, options.nodeArgs?.[plan.name] ?? []));
     const deadlineMs = options.readyTimeoutMs ?? 30_000;
     await Promise.all(
       started.map((s) =>
@@ -184,7 +208,7 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
       ),
     );
   } catch (error) {
-    await stopAll();
+    await failStart();
     const tails = started.map((s) => `--- ${s.name} (${s.logFile}) ---\n${s.process.logTail(20)}`).join("\n");
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`mesh did not start: ${message}\n${tails}`, { cause: error });
@@ -201,6 +225,7 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
     (stopping ??= (async () => {
       stack.prometheus.removeTargets("mesh");
       await stopAll();
+      await deleteProxies(stack, [redisProxy.name, paymentsProxy.name]);
     })());
   return {
     services,
@@ -222,7 +247,13 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
   };
 }
 
-async function launch(plan: Plan, logDir: string, token: string, mode: TelemetryMode, nodeArgs: string[]): Promise<StartedService> {
+async function launch(
+  plan: Plan,
+  logDir: string,
+  token: string,
+  mode: TelemetryMode,
+  nodeArgs: string[],
+): Promise<StartedService> {
   const dist = distRoot();
   const logFile = path.join(logDir, `${plan.name}.log`);
   const preload = mode === "none" ? [] : ["--require", path.join(dist, "services/lib/telemetry.js")];
@@ -259,4 +290,13 @@ async function launch(plan: Plan, logDir: string, token: string, mode: Telemetry
     pid: proc.pid,
     process: proc,
   };
+}
+
+/** Removes Toxiproxy proxies (absent ones are fine). ToxiproxyClient has no delete yet, so this calls the API. */
+async function deleteProxies(stack: StartedStack, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const response = await fetch(`${stack.toxiproxy.url}/proxies/${name}`, { method: "DELETE", signal: AbortSignal.timeout(5_000) });
+    await response.arrayBuffer();
+    if (!response.ok && response.status !== 404) throw new Error(`Toxiproxy DELETE /proxies/${name} answered ${response.status}`);
+  }
 }
