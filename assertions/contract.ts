@@ -49,6 +49,8 @@ export interface TelemetryContract {
   grpcClientHandled: MetricContract;
   grpcClientHandling: MetricContract;
   faultsInjected: MetricContract;
+  /** Span attribute carrying the X-Request-ID on every server span. */
+  requestIdAttribute: string;
   /** Runtime series every service exposes (prom-client default metrics plus event-loop utilisation). */
   runtime: {
     heapUsedBytes: string;
@@ -117,6 +119,7 @@ export const DEFAULT_CONTRACT: TelemetryContract = {
     help: "Faults applied by the admin API, by kind and target (ground truth for fault-driven errors).",
     labelKeys: ["kind", "target"],
   },
+  requestIdAttribute: "meshproof.request_id",
   runtime: {
     heapUsedBytes: "nodejs_heap_size_used_bytes",
     heapTotalBytes: "nodejs_heap_size_total_bytes",

@@ -32,7 +32,7 @@ export type SpanClass = "http.server" | "http.client" | "grpc.server" | "grpc.cl
 export type SemconvRequirements = Record<SpanClass, readonly (readonly string[])[]>;
 
 export interface TraceExpectations {
-  /** Attribute on spans holding the X-Request-ID. Default "request.id". */
+  /** Attribute on spans holding the X-Request-ID. Default: the contract's requestIdAttribute. */
   requestIdAttribute?: string;
   /** Span kinds that must carry the request id. Default ["server"]. */
   requestIdSpanKinds?: SpanKind[];

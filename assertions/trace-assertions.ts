@@ -1,3 +1,4 @@
+import { DEFAULT_CONTRACT, type TelemetryContract } from "./contract";
 import type { AssertionResult, Evidence, RequestRecord } from "./evidence";
 import { DEFAULT_SEMCONV } from "./expectations";
 import type { Expectations, SpanSelector } from "./expectations";
@@ -45,10 +46,14 @@ function describeSelector(selector: SpanSelector): string {
  * server span), follows the route's hop graph, carries semantic-convention attributes and the request id, and has
  * ERROR status exactly where a failure happened.
  */
-export function assertTraces(evidence: Evidence, expectations: Expectations): AssertionResult[] {
+export function assertTraces(
+  evidence: Evidence,
+  expectations: Expectations,
+  contract: TelemetryContract = DEFAULT_CONTRACT,
+): AssertionResult[] {
   const options = expectations.traces ?? {};
   const semconv = options.semconv ?? DEFAULT_SEMCONV;
-  const requestIdKey = options.requestIdAttribute ?? "request.id";
+  const requestIdKey = options.requestIdAttribute ?? contract.requestIdAttribute;
   const requestIdKinds = new Set(options.requestIdSpanKinds ?? ["server"]);
   const edge = evidence.services.find((s) => s.role === "edge")?.name;
   const id = TRACE_ASSERTIONS;

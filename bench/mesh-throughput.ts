@@ -30,7 +30,12 @@ function parseMs(text: string): number {
   return m[2] === "us" ? value / 1000 : m[2] === "s" ? value * 1000 : value;
 }
 
-async function wrk(url: string, script: string, durationMs: number, connections: number): Promise<Omit<Figures, "mode">> {
+async function wrk(
+  url: string,
+  script: string,
+  durationMs: number,
+  connections: number,
+): Promise<Omit<Figures, "mode">> {
   const { stdout } = await run(WRK, [
     "-t1",
     `-c${connections}`,
@@ -58,7 +63,11 @@ interface ProfileNode {
 
 /** Self time by function and by area (OTel, prom-client, express, ...) from a .cpuprofile. */
 function summariseProfile(file: string, top: number): string {
-  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as { nodes: ProfileNode[]; startTime: number; endTime: number };
+  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as {
+    nodes: ProfileNode[];
+    startTime: number;
+    endTime: number;
+  };
   const totalHits = profile.nodes.reduce((sum, n) => sum + (n.hitCount ?? 0), 0);
   const usPerHit = (profile.endTime - profile.startTime) / Math.max(totalHits, 1);
   const byFunction = new Map<string, number>();
@@ -70,17 +79,22 @@ function summariseProfile(file: string, top: number): string {
     const { functionName, url, lineNumber } = node.callFrame;
     if (functionName === "(idle)") continue;
     busy += hits;
-    const where = url ? `${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/dist\//, "dist/")}:${lineNumber + 1}` : "";
+    const where = url
+      ? `${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/dist\//, "dist/")}:${lineNumber + 1}`
+      : "";
     const key = `${functionName || "(anonymous)"} ${where}`.trim();
     byFunction.set(key, (byFunction.get(key) ?? 0) + hits);
     byArea.set(area(url, functionName), (byArea.get(area(url, functionName)) ?? 0) + hits);
   }
   const pct = (hits: number) => `${((100 * hits) / Math.max(busy, 1)).toFixed(1).padStart(5)}%`;
-  const lines = [`  busy ${((busy * usPerHit) / 1e6).toFixed(1)} s of ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s profiled`];
+  const lines = [
+    `  busy ${((busy * usPerHit) / 1e6).toFixed(1)} s of ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s profiled`,
+  ];
   lines.push("  by area (share of busy time):");
   for (const [name, hits] of [...byArea].sort((a, b) => b[1] - a[1])) lines.push(`    ${pct(hits)}  ${name}`);
   lines.push(`  top ${top} functions by self time:`);
-  for (const [name, hits] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${pct(hits)}  ${name}`);
+  for (const [name, hits] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top))
+    lines.push(`    ${pct(hits)}  ${name}`);
   return lines.join("\n");
 }
 
@@ -147,7 +161,9 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\ngateway POST /api/checkout, ${connections} connections, ${durationMs / 1000} s per mode after a 2 s warm-up (wrk, loopback)\n`,
   );
-  process.stdout.write(`${"mode".padEnd(26)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"cost".padStart(8)}${"non-2xx".padStart(9)}\n`);
+  process.stdout.write(
+    `${"mode".padEnd(26)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"cost".padStart(8)}${"non-2xx".padStart(9)}\n`,
+  );
   for (const r of results) {
     const cost = ((1 - r.rps / baseline) * 100).toFixed(1);
     process.stdout.write(
@@ -156,7 +172,9 @@ async function main(): Promise<void> {
   }
   const full = results[2]!;
   const verdict = 1 - full.rps / baseline <= 0.25 ? "within" : "OVER";
-  process.stdout.write(`full instrumentation cost ${((1 - full.rps / baseline) * 100).toFixed(1)}% (${verdict} the 25% target)\n`);
+  process.stdout.write(
+    `full instrumentation cost ${((1 - full.rps / baseline) * 100).toFixed(1)}% (${verdict} the 25% target)\n`,
+  );
 
   if (values["skip-profile"]) return;
   const profDir = path.join(workDir, "profiles");

@@ -10,9 +10,10 @@ export interface RouteRequest {
 /** How the driver builds a request for a route name of the scenario ("POST /api/checkout"). */
 export type RouteCatalog = Record<string, (rng: Rng) => RouteRequest>;
 
-const SKUS = ["sku-apple", "sku-banana", "sku-cherry", "sku-date"];
+// SKUs the inventory stocks (services/inventory/catalog.ts); a load run never hits a business error by accident.
+const SKUS = ["sku-1", "sku-2", "sku-3", "sku-4", "sku-5"];
 
-/** The sample mesh's edge routes. Cards ending in 0002 are declined by payments (a business error). */
+/** The sample mesh's edge routes, with a card payments accepts. */
 export const MESH_ROUTES: RouteCatalog = {
   "POST /api/checkout": (rng) => ({
     method: "POST",

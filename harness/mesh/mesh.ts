@@ -295,8 +295,12 @@ async function launch(
 /** Removes Toxiproxy proxies (absent ones are fine). ToxiproxyClient has no delete yet, so this calls the API. */
 async function deleteProxies(stack: StartedStack, names: readonly string[]): Promise<void> {
   for (const name of names) {
-    const response = await fetch(`${stack.toxiproxy.url}/proxies/${name}`, { method: "DELETE", signal: AbortSignal.timeout(5_000) });
+    const response = await fetch(`${stack.toxiproxy.url}/proxies/${name}`, {
+      method: "DELETE",
+      signal: AbortSignal.timeout(5_000),
+    });
     await response.arrayBuffer();
-    if (!response.ok && response.status !== 404) throw new Error(`Toxiproxy DELETE /proxies/${name} answered ${response.status}`);
+    if (!response.ok && response.status !== 404)
+      throw new Error(`Toxiproxy DELETE /proxies/${name} answered ${response.status}`);
   }
 }

@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { trace } from "@opentelemetry/api";
+import { DEFAULT_CONTRACT } from "../../assertions/contract";
 
 /** The header (HTTP) and metadata key (gRPC) carrying the request id between services. */
 export const REQUEST_ID_HEADER = "x-request-id";
 /** Span attribute holding the request id. */
-export const REQUEST_ID_ATTRIBUTE = "meshproof.request_id";
+export const REQUEST_ID_ATTRIBUTE = DEFAULT_CONTRACT.requestIdAttribute;
 
 interface RequestContext {
   requestId: string;

@@ -1,3 +1,4 @@
+import { DEFAULT_CONTRACT } from "../../../assertions/contract";
 import { assertTraces, TRACE_ASSERTIONS } from "../../../assertions/trace-assertions";
 import type { Expectations } from "../../../assertions/expectations";
 import type { Evidence } from "../../../assertions/evidence";
@@ -105,7 +106,7 @@ describe("assertTraces", () => {
   it("fails traces.request-id for a span carrying another request's id", () => {
     const evidence = buildEvidence();
     const { trace, request } = checkoutTrace(evidence);
-    trace.spans.find((s) => s.service === "payments")!.attributes["request.id"] = "req-other";
+    trace.spans.find((s) => s.service === "payments")!.attributes[DEFAULT_CONTRACT.requestIdAttribute] = "req-other";
     const ids = result(evidence, TRACE_ASSERTIONS.requestId);
     expect(ids.status).toBe("failed");
     expect(ids.message).toContain(`"req-other", the driver sent "${request.id}"`);

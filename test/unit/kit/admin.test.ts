@@ -22,10 +22,17 @@ describe("admin API", () => {
         for (const authorization of [undefined, "Bearer wrong", `Bearer ${TOKEN}x`, TOKEN]) {
           const response = await fetch(`${url}${route}`, {
             method,
-            headers: authorization ? { authorization, "content-type": "application/json" } : { "content-type": "application/json" },
+            headers: authorization
+              ? { authorization, "content-type": "application/json" }
+              : { "content-type": "application/json" },
             body: method === "POST" ? body : undefined,
           });
-          expect({ method, route, authorization, status: response.status }).toEqual({ method, route, authorization, status: 401 });
+          expect({ method, route, authorization, status: response.status }).toEqual({
+            method,
+            route,
+            authorization,
+            status: 401,
+          });
         }
       }
       expect(faults.size).toBe(0);
@@ -35,8 +42,14 @@ describe("admin API", () => {
       const added = await fetch(`${url}/admin/faults`, { method: "POST", headers: auth, body });
       expect(added.status).toBe(201);
       expect(await added.json()).toMatchObject({ id: "f1", kind: "error", rate: 1 });
-      expect(await (await fetch(`${url}/admin/faults`, { headers: auth })).json()).toMatchObject({ faults: [{ id: "f1" }] });
-      const bad = await fetch(`${url}/admin/faults`, { method: "POST", headers: auth, body: JSON.stringify({ kind: "error", rate: 2 }) });
+      expect(await (await fetch(`${url}/admin/faults`, { headers: auth })).json()).toMatchObject({
+        faults: [{ id: "f1" }],
+      });
+      const bad = await fetch(`${url}/admin/faults`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ kind: "error", rate: 2 }),
+      });
       expect(bad.status).toBe(400);
       expect((await fetch(`${url}/admin/faults/f1`, { method: "DELETE", headers: auth })).status).toBe(200);
       expect((await fetch(`${url}/admin/faults/f1`, { method: "DELETE", headers: auth })).status).toBe(404);

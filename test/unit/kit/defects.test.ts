@@ -30,8 +30,12 @@ describe("defects change exactly what they claim", () => {
         expect((await fetch(`${url}/fail`)).status).toBe(503);
         expect((await fetch(`${url}/ok`)).status).toBe(200);
         const on = defects.length > 0;
-        expect(await sample(kit, `http_server_requests_total{method="GET",route="/fail",status_code="503"}`)).toBe(on ? 0 : 1);
-        expect(await sample(kit, `http_server_requests_total{method="GET",route="/fail",status_code="200"}`)).toBe(on ? 1 : 0);
+        expect(await sample(kit, `http_server_requests_total{method="GET",route="/fail",status_code="503"}`)).toBe(
+          on ? 0 : 1,
+        );
+        expect(await sample(kit, `http_server_requests_total{method="GET",route="/fail",status_code="200"}`)).toBe(
+          on ? 1 : 0,
+        );
         expect(await sample(kit, `http_server_requests_total{method="GET",route="/ok",status_code="200"}`)).toBe(1);
       } finally {
         await shutdown(kit);
@@ -45,8 +49,13 @@ describe("defects change exactly what they claim", () => {
       try {
         const text = await kit.metrics.registry.metrics();
         const on = defects.length > 0;
-        for (const name of RUNTIME) expect({ name, present: text.includes(`\n${name} `) }).toEqual({ name, present: !on });
-        for (const name of RED) expect({ name, declared: text.includes(`# TYPE ${name.replace(/_total$/, "")} counter`) }).toEqual({ name, declared: true });
+        for (const name of RUNTIME)
+          expect({ name, present: text.includes(`\n${name} `) }).toEqual({ name, present: !on });
+        for (const name of RED)
+          expect({ name, declared: text.includes(`# TYPE ${name.replace(/_total$/, "")} counter`) }).toEqual({
+            name,
+            declared: true,
+          });
       } finally {
         await shutdown(kit);
       }

@@ -40,7 +40,10 @@ describe("HTTP middleware", () => {
       expect(await sample(kit, `${c}{method="GET",route="/boom",status_code="500"}`)).toBe(1);
       expect(await sample(kit, `${c}{method="GET",route="unmatched",status_code="404"}`)).toBe(1);
       expect(
-        await sample(kit, `http_server_request_duration_seconds_count{method="GET",route="/items/:id",status_code="503"}`),
+        await sample(
+          kit,
+          `http_server_request_duration_seconds_count{method="GET",route="/items/:id",status_code="503"}`,
+        ),
       ).toBe(1);
       // Probe and metrics endpoints are not measured.
       await fetch(`${url}/healthz`);
@@ -63,7 +66,9 @@ describe("HTTP middleware", () => {
         expect((await fetch(`${url}/declined`, { method: "POST" })).status).toBe(402);
         const failed = statuses.filter((s) => s === 503).length;
         expect(await sample(kit, `meshproof_faults_injected_total{kind="error",target="POST /ok"}`)).toBe(failed);
-        expect(await sample(kit, `http_server_requests_total{method="POST",route="/ok",status_code="503"}`)).toBe(failed);
+        expect(await sample(kit, `http_server_requests_total{method="POST",route="/ok",status_code="503"}`)).toBe(
+          failed,
+        );
 
         kit.faults.clear();
         kit.faults.add({ kind: "latency", target: "POST /ok", ms: 150 });

@@ -25,7 +25,10 @@ describe("probes", () => {
     const kit = makeKit();
     try {
       kit.readiness.dep = async () => {};
-      expect(await kit.readyz()).toMatchObject({ httpStatus: 200, body: { status: "ok", checks: { dep: { status: "ok" } } } });
+      expect(await kit.readyz()).toMatchObject({
+        httpStatus: 200,
+        body: { status: "ok", checks: { dep: { status: "ok" } } },
+      });
       const live = await kit.healthz();
       expect(live.httpStatus).toBe(200);
       expect(Object.keys(live.body.checks).sort()).toEqual(["eventLoop", "heap"]);

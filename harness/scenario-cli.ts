@@ -1,0 +1,103 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { evaluate } from "../assertions";
+import { loadCatalog } from "../scenarios";
+import { BACKEND_NAMES, createBackend } from "./backends";
+import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
+import { ConfigError } from "./errors";
+import { failureDetails, summaryTable } from "./report/console";
+import { toJUnit } from "./report/junit";
+import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdict";
+import { runScenario } from "./run";
+import { provisionTools } from "./tools/provision";
+
+const USAGE = `usage: npm run scenario -- [NAME ...] [--report-dir DIR] [--backend ${BACKEND_NAMES.join("|")}] [--seed N] [--list]
+  NAME            scenarios to run (default: the whole catalog)
+  --report-dir    where verdict.json and junit.xml go (default reports/latest)
+  --backend       backend for Jaeger, Prometheus, Redis, Toxiproxy (default native)
+  --seed          seed for load and fault decisions (default 1)
+  --scenarios     directory of compiled scenario files (default the built-in catalog)
+  --defects       comma-separated mesh defects to switch on (negative controls)
+  --list          print the catalog and exit
+exit codes: 0 all passed, 1 an assertion failed, 2 usage/config/setup error or aborted`;
+
+runCli(async () => {
+  const { values, positionals } = parseCliArgs(
+    {
+      "report-dir": { type: "string", default: path.join("reports", "latest") },
+      backend: { type: "string", default: "native" },
+      seed: { type: "string", default: "1" },
+      scenarios: { type: "string" },
+      defects: { type: "string", default: process.env.MESHPROOF_DEFECTS ?? "" },
+      list: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const catalog = loadCatalog(values.scenarios);
+  if (values.list) {
+    for (const s of catalog) process.stdout.write(`${s.name.padEnd(20)} ${s.description}\n`);
+    return 0;
+  }
+  const names = catalog.map((s) => s.name);
+  const unknown = positionals.filter((n) => !names.includes(n));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `unknown scenario${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}; valid names: ${names.join(", ")}`,
+    );
+  }
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${values.seed}")`);
+  const selected = positionals.length > 0 ? catalog.filter((s) => positionals.includes(s.name)) : catalog;
+  const backend = createBackend(values.backend);
+  const defects = values.defects
+    .split(",")
+    .map((d) => d.trim())
+    .filter(Boolean);
+  const signal = abortOnSignals();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+
+  const startedAt = new Date();
+  const t0 = performance.now();
+  let t = performance.now();
+  await provisionTools({ log });
+  log(`setup ${Math.round(performance.now() - t)} ms`);
+  t = performance.now();
+  await using stack = await backend.start();
+  log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
+
+  const results: ScenarioVerdict[] = [];
+  for (const scenario of selected) {
+    if (signal.aborted) break;
+    log(`scenario ${scenario.name}`);
+    const { verdict } = await runScenario(scenario, { stack, seed, defects, signal, log, evaluate });
+    log(`  ${scenario.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms`);
+    results.push(verdict);
+  }
+  const verdict: Verdict = {
+    version: 1,
+    run: {
+      id: `${startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
+      startedAt: startedAt.toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      backend: stack.backend,
+      tools: stack.tools,
+      seed,
+    },
+    scenarios: results,
+  };
+  const reportDir = path.resolve(values["report-dir"]);
+  fs.mkdirSync(reportDir, { recursive: true });
+  fs.writeFileSync(path.join(reportDir, "verdict.json"), `${JSON.stringify(verdict, null, 2)}\n`);
+  fs.writeFileSync(path.join(reportDir, "junit.xml"), toJUnit(verdict));
+  process.stdout.write(`\n${summaryTable(verdict)}\n`);
+  const details = failureDetails(verdict);
+  if (details) process.stdout.write(`\n${details}\n`);
+  process.stdout.write(`\nreports: ${path.join(reportDir, "verdict.json")}, ${path.join(reportDir, "junit.xml")}\n`);
+  return signal.aborted ? 2 : exitCodeFor(verdict);
+});
