@@ -118,9 +118,11 @@ export async function runScenario(
     const load = await phase("load", async () => {
       const faults = scheduleFaults(journal!, scenario.faults, context.signal);
       try {
-        return await runInlineLoad(plan, { baseUrl: mesh!.gatewayUrl, routes: MESH_ROUTES }, context.signal);
+        return await runInlineLoad(plan, { baseUrl: mesh!.gatewayUrl, routes: MESH_ROUTES }, faults.signal);
       } finally {
         await faults.cancelAndRevert();
+        const failure = faults.failure();
+        if (failure) throw failure;
       }
     });
     context.signal?.throwIfAborted();
@@ -227,23 +229,31 @@ async function steadyState(mesh: StartedMesh, poller: ProbePoller, scenario: Run
 
 /** Applies each fault at load start + atMs and reverts it after durationMs, all on the harness's clock. */
 function scheduleFaults(journal: FaultJournal, faults: readonly FaultPlan[], signal?: AbortSignal) {
+  // Aborted when the run is, or when a fault cannot be applied: the load stops and the run is aborted.
   const controller = new AbortController();
-  const onAbort = () => controller.abort();
+  const onAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
+  let failure: Error | undefined;
   const t0 = performance.now();
+  const wait = (untilMs: number) =>
+    sleep(Math.max(0, untilMs - (performance.now() - t0)), undefined, { signal: controller.signal });
   const runs = faults.map(async (fault) => {
     try {
-      await sleep(Math.max(0, fault.atMs - (performance.now() - t0)), undefined, { signal: controller.signal });
+      await wait(fault.atMs);
       const active = await journal.apply(fault);
-      await sleep(Math.max(0, fault.atMs + fault.durationMs - (performance.now() - t0)), undefined, {
-        signal: controller.signal,
-      }).catch(() => undefined);
+      await wait(fault.atMs + fault.durationMs).catch(() => undefined);
       await active.revert();
     } catch (error) {
-      if (!controller.signal.aborted) throw error;
+      if (controller.signal.aborted) return;
+      failure ??= new AbortRun(
+        `fault ${fault.kind} on ${fault.target} could not be applied: ${(error as Error).message}`,
+      );
+      controller.abort(failure);
     }
   });
   return {
+    signal: controller.signal,
+    failure: () => failure,
     async cancelAndRevert() {
       // Load ended: faults not yet due are dropped, active ones reverted now.
       controller.abort();

@@ -1,5 +1,5 @@
 import { ConfigError } from "../errors";
-import type { StartedMesh } from "../mesh";
+import type { FaultSpec, StartedMesh } from "../mesh";
 import { activeFault, type ActiveFault, type FaultInjector, type FaultPlan } from "./faults";
 
 /**
@@ -17,9 +17,7 @@ export class ServiceFaultInjector implements FaultInjector {
 
   async apply(fault: FaultPlan, id: string): Promise<ActiveFault> {
     const { admin, target } = this.locate(fault);
-    const added = await admin.addFault({ kind: fault.kind, target, ...fault.params } as Parameters<
-      typeof admin.addFault
-    >[0]);
+    const added = await admin.addFault({ kind: fault.kind, target, ...adminParams(fault.params) } as FaultSpec);
     const record = { id, kind: fault.kind, target: fault.target, params: fault.params, appliedAtMs: Date.now() };
     return activeFault(record, () => admin.removeFault(added.id));
   }
@@ -36,4 +34,14 @@ export class ServiceFaultInjector implements FaultInjector {
     }
     return { admin: started.admin, target: fault.target.slice(dot + 1) };
   }
+}
+
+/** Scenario params name the code's protocol (grpcCode, httpStatus); the admin API takes code / status. */
+function adminParams(params: Record<string, unknown>): Record<string, unknown> {
+  const { grpcCode, httpStatus, ...rest } = params;
+  return {
+    ...rest,
+    ...(grpcCode === undefined ? {} : { code: grpcCode }),
+    ...(httpStatus === undefined ? {} : { status: httpStatus }),
+  };
 }
