@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/dist/test"],
   testMatch: ["**/*.test.js"],
-  // e2e tests start real backends; two cores do not take many of them at once.
-  maxWorkers: 2,
+  // e2e tests start real backends and a mesh of four services; on two cores, running them one at a time keeps
+  // their timing (probe flips, scrape waits) representative of a real run.
+  maxWorkers: 1,
   testTimeout: 60_000,
   verbose: true,
 };

@@ -1,19 +1,11 @@
 import { defineScenario } from "./lib/scenario-model";
-import { checkoutErrorLayers, MESH_TOPOLOGY } from "./lib/mesh";
+import { checkoutErrorLayers, FAULT_SCENARIO_LOAD, MESH_TOPOLOGY } from "./lib/mesh";
 
 export default defineScenario({
   name: "payments-errors",
   description:
     "20% of payments.Charge calls fail UNAVAILABLE for 4 s: counters, traces and the edge agree on every failure.",
-  load: {
-    ratePerSec: 20,
-    durationMs: 6_500,
-    warmupMs: 1_500,
-    routes: [
-      { route: "POST /api/checkout", weight: 3 },
-      { route: "GET /api/products/:sku", weight: 1 },
-    ],
-  },
+  load: FAULT_SCENARIO_LOAD,
   faults: [
     {
       kind: "error",

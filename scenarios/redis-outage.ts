@@ -1,19 +1,11 @@
 import { defineScenario } from "./lib/scenario-model";
-import { checkoutErrorLayers, MESH_TOPOLOGY } from "./lib/mesh";
+import { checkoutErrorLayers, FAULT_SCENARIO_LOAD, MESH_TOPOLOGY } from "./lib/mesh";
 
 export default defineScenario({
   name: "redis-outage",
   description:
     "The orders -> Redis link is down for 3 s: orders turns unready naming redis, checkouts fail 503, all recover.",
-  load: {
-    ratePerSec: 20,
-    durationMs: 6_500,
-    warmupMs: 1_500,
-    routes: [
-      { route: "POST /api/checkout", weight: 3 },
-      { route: "GET /api/products/:sku", weight: 1 },
-    ],
-  },
+  load: FAULT_SCENARIO_LOAD,
   faults: [{ kind: "link-down", target: "orders-redis", atMs: 2_000, durationMs: 3_000, params: {} }],
   expectations: {
     families: ["traces", "metrics", "probes", "runtime", "hygiene"],

@@ -26,6 +26,11 @@ export class ToxiproxyClient {
     return this.call("POST", "/proxies", { name, listen: `${LOOPBACK}:0`, upstream, enabled: true });
   }
 
+  /** Deletes a proxy; deleting one that is already gone is not an error. */
+  async deleteProxy(name: string): Promise<void> {
+    await this.call("DELETE", `/proxies/${name}`, undefined, [404]);
+  }
+
   /** Enables or disables a proxy: disabled closes its connections and refuses new ones (link down). */
   setEnabled(name: string, enabled: boolean): Promise<ProxyInfo> {
     return this.call("POST", `/proxies/${name}`, { enabled });

@@ -25,6 +25,20 @@ export const MESH_TOPOLOGY: Topology = {
 };
 
 /**
+ * The load of the fault scenarios: 20 req/s, 3:1 checkout:product, 1.5 s warm-up then 6.5 s in which the faults sit
+ * (from +2 s). Small enough for two cores, large enough for a binomial bound on a 20% error rate.
+ */
+export const FAULT_SCENARIO_LOAD = {
+  ratePerSec: 20,
+  durationMs: 6_500,
+  warmupMs: 1_500,
+  routes: [
+    { route: "POST /api/checkout", weight: 3 },
+    { route: "GET /api/products/:sku", weight: 1 },
+  ],
+};
+
+/**
  * The error-mapping table the mesh must implement (services/lib/error-map.ts states the same table; this is the
  * independent expectation): a gRPC code from inventory/payments becomes ORDERS_STATUS_FOR_GRPC at orders, a Redis
  * failure ORDERS_STATUS_REDIS_ERROR, and the gateway answers GATEWAY_STATUS_FOR_ORDERS_5XX for any orders 5xx.

@@ -1,0 +1,47 @@
+/**
+ * Soak: runs the scenario catalog N times (each a real `npm run scenario` process) and prints pass counts per
+ * scenario, the catalog wall time per run, and the readiness flip latencies measured in redis-outage.
+ * Targets: N/N passes with no flaky verdict; whole catalog <= 60 s warm.
+ * Usage: npm run soak [-- --runs 20]
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { Verdict } from "../harness/report/verdict";
+
+const { values } = parseArgs({ options: { runs: { type: "string", default: "20" } } });
+const runs = Number(values.runs);
+const cli = path.join(__dirname, "..", "harness", "scenario-cli.js");
+const passes = new Map<string, number>();
+const walls: number[] = [];
+const flips: unknown[] = [];
+
+for (let i = 1; i <= runs; i++) {
+  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-soak-"));
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [cli, "--report-dir", reportDir, "--seed", String(i)], {
+    encoding: "utf8",
+  });
+  walls.push((performance.now() - started) / 1000);
+  const verdict = JSON.parse(fs.readFileSync(path.join(reportDir, "verdict.json"), "utf8")) as Verdict;
+  for (const s of verdict.scenarios) passes.set(s.name, (passes.get(s.name) ?? 0) + (s.status === "passed" ? 1 : 0));
+  const flip = verdict.scenarios
+    .find((s) => s.name === "redis-outage")
+    ?.assertions.find((a) => a.id === "probes.readiness-flip")?.observed;
+  flips.push(flip);
+  const failed = verdict.scenarios.flatMap((s) =>
+    s.assertions.filter((a) => a.status === "failed").map((a) => `${s.name} ${a.id}: ${a.message.slice(0, 160)}`),
+  );
+  console.log(
+    `run ${i}/${runs}: exit ${result.status}, ${walls.at(-1)!.toFixed(1)} s${failed.length ? `\n  ${failed.join("\n  ")}` : ""}`,
+  );
+}
+console.log("\npasses per scenario:");
+for (const [name, count] of passes) console.log(`  ${name.padEnd(20)} ${count}/${runs}`);
+const sorted = [...walls].sort((a, b) => a - b);
+console.log(
+  `catalog wall time: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} s, max ${sorted.at(-1)!.toFixed(1)} s`,
+);
+console.log(`readiness flips (redis-outage, per run): ${JSON.stringify(flips)}`);

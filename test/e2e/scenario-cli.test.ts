@@ -1,0 +1,118 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Verdict } from "../../harness/report/verdict";
+import { DIST, runCli } from "../support/cli";
+
+const CLI = "harness/scenario-cli.js";
+const CATALOG = ["baseline", "inventory-latency", "payments-errors", "redis-outage"];
+const FAMILIES = ["traces", "metrics", "probes", "runtime", "hygiene"];
+
+function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `meshproof-${prefix}-`));
+}
+
+function readVerdict(dir: string): Verdict {
+  return JSON.parse(fs.readFileSync(path.join(dir, "verdict.json"), "utf8")) as Verdict;
+}
+
+/** Parses junit.xml with a real XML parser (Python's) and returns [suite name, testcase count] pairs. */
+function junitSuites(file: string): [string, number][] {
+  const script =
+    "import sys, json, xml.etree.ElementTree as E\n" +
+    "root = E.parse(sys.argv[1]).getroot()\n" +
+    "print(json.dumps([[s.get('name'), len(s.findall('testcase'))] for s in root.findall('testsuite')]))";
+  return JSON.parse(execFileSync("python3", ["-c", script, file], { encoding: "utf8" })) as [string, number][];
+}
+
+describe("npm run scenario", () => {
+  test("the whole catalog passes with no defect: exit 0, valid verdict.json, junit.xml that parses", async () => {
+    const reportDir = tempDir("catalog");
+    const result = await runCli(CLI, ["--report-dir", reportDir]);
+    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr + result.stdout }).toEqual({
+      code: 0,
+      stderr: "",
+    });
+    const verdict = readVerdict(reportDir);
+    expect(verdict.version).toBe(1);
+    expect(verdict.run).toMatchObject({ backend: "native", seed: 1 });
+    expect(Object.keys(verdict.run.tools).sort()).toEqual(["jaeger", "prometheus", "redis", "toxiproxy"]);
+    expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual(CATALOG.map((n) => [n, "passed"]));
+    for (const scenario of verdict.scenarios) {
+      expect(scenario.groundTruth.requests).toBeGreaterThan(0);
+      expect(Object.values(scenario.groundTruth.byStatus).reduce((a, b) => a + b, 0)).toBe(
+        scenario.groundTruth.requests,
+      );
+      for (const a of scenario.assertions) {
+        expect(FAMILIES).toContain(a.family);
+        expect(a).toEqual(
+          expect.objectContaining({ id: expect.any(String), status: "passed", message: expect.any(String) }),
+        );
+      }
+    }
+    // Fault scenarios carry their fault journal: applied and reverted.
+    const outage = verdict.scenarios.find((s) => s.name === "redis-outage")!;
+    expect(outage.groundTruth.faults).toEqual([
+      expect.objectContaining({ kind: "link-down", target: "orders-redis", revertedAtMs: expect.any(Number) }),
+    ]);
+    expect(junitSuites(path.join(reportDir, "junit.xml"))).toEqual(
+      verdict.scenarios.map((s) => [s.name, s.assertions.length]),
+    );
+    expect(result.stdout).toMatch(/^baseline\s+\d+\/\d+\s+-\s+\d+\/\d+\s+\d+\/\d+\s+\d+\/\d+\s+PASSED/m);
+  }, 300_000);
+
+  test("an unknown scenario name exits 2 and lists the valid names", async () => {
+    const result = await runCli(CLI, ["baseline", "no-such-scenario"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`unknown scenario "no-such-scenario"`);
+    expect(result.stderr).toContain(CATALOG.join(", "));
+  });
+
+  test("an invalid scenario file exits 2 naming the file and the key path", async () => {
+    const dir = tempDir("scenarios");
+    const source = fs
+      .readFileSync(path.join(DIST, "scenarios", "redis-outage.js"), "utf8")
+      .replaceAll('require("./lib/', `require(${JSON.stringify(path.join(DIST, "scenarios", "lib"))} + "/`)
+      .replace('name: "redis-outage"', 'name: "broken"')
+      .replace("durationMs: 3_000", "durationMs: -5")
+      .replace("durationMs: 3000", "durationMs: -5");
+    fs.writeFileSync(path.join(dir, "broken.js"), source);
+    const result = await runCli(CLI, ["--scenarios", dir, "--list"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("broken");
+    expect(result.stderr).toContain("faults[0].durationMs");
+    expect(result.stderr).toContain("-5");
+  });
+
+  test("a bad flag exits 2 with the usage", async () => {
+    const result = await runCli(CLI, ["--seeds", "3"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("usage: npm run scenario");
+  });
+});
+
+// Each known instrumentation defect must be caught by name, in the scenario that exposes it; the catalog test above
+// is the control that the same scenarios pass with no defect.
+describe("negative controls", () => {
+  test.each([
+    ["drop-context", "baseline", "traces.hop-graph"],
+    ["status-label-200", "payments-errors", "metrics.status-labels"],
+    ["readyz-ignores-redis", "redis-outage", "probes.readiness-flip"],
+    ["no-runtime-metrics", "baseline", "runtime.gc"],
+    ["default-registry", "baseline", "hygiene.contract-series"],
+  ])(
+    "defect %s fails %s with %s",
+    async (defect, scenario, assertionId) => {
+      const reportDir = tempDir(`defect-${defect}`);
+      const result = await runCli(CLI, [scenario, "--defects", defect, "--report-dir", reportDir]);
+      expect(result.code).toBe(1);
+      const [verdict] = readVerdict(reportDir).scenarios;
+      expect(verdict?.status).toBe("failed");
+      const failed = verdict?.assertions.filter((a) => a.status === "failed").map((a) => a.id);
+      expect(failed).toContain(assertionId);
+      expect(result.stdout).toContain(`${scenario} ${assertionId}:`);
+    },
+    120_000,
+  );
+});
