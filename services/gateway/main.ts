@@ -38,7 +38,9 @@ async function main(): Promise<void> {
       { method: "GET", statuses: ROUTE_STATUSES.ordersGet },
     ],
   });
-  const inventory = grpcClient<grpc.Client>(kit, "inventory.proto", GRPC_SERVICES.inventory, config.inventoryAddr, ["GetProduct"]);
+  const inventory = grpcClient<grpc.Client>(kit, "inventory.proto", GRPC_SERVICES.inventory, config.inventoryAddr, [
+    "GetProduct",
+  ]);
 
   kit.readiness.orders = httpCheck(`${config.ordersUrl}/healthz`);
   kit.readiness.inventory = grpcHealthCheck(kit, config.inventoryAddr);
@@ -71,10 +73,16 @@ async function main(): Promise<void> {
     })
     .route("get", "/api/products/:sku", ROUTE_STATUSES.gatewayProduct, async (req, res) => {
       try {
-        res.status(200).json(await unary(inventory, "GetProduct", { sku: String(req.params.sku) }, INVENTORY_DEADLINE_MS));
+        res
+          .status(200)
+          .json(await unary(inventory, "GetProduct", { sku: String(req.params.sku) }, INVENTORY_DEADLINE_MS));
       } catch (error) {
         const code = (error as grpc.ServiceError).code;
-        throw new HttpError(gatewayStatusForInventory(code), `inventory GetProduct: ${(error as Error).message}`, error);
+        throw new HttpError(
+          gatewayStatusForInventory(code),
+          `inventory GetProduct: ${(error as Error).message}`,
+          error,
+        );
       }
     });
 

@@ -1,6 +1,15 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
-import { GrpcError, GRPC_SERVICES, listenHttp, loadConfigOrExit, opsApp, readCommonConfig, ServiceKit, startGrpcServer } from "../lib";
+import {
+  GrpcError,
+  GRPC_SERVICES,
+  listenHttp,
+  loadConfigOrExit,
+  opsApp,
+  readCommonConfig,
+  ServiceKit,
+  startGrpcServer,
+} from "../lib";
 import { createCatalog } from "./catalog";
 
 /** inventory: gRPC GetProduct and Reserve over an in-memory catalog. */

@@ -45,14 +45,19 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
         const fault = options.faults.add(JSON.parse(await readBody(req)));
         return send(res, 201, fault);
       } catch (error) {
-        const message = error instanceof ZodError ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") : String(error);
+        const message =
+          error instanceof ZodError
+            ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+            : String(error);
         return send(res, 400, { error: `invalid fault: ${message}` });
       }
     }
     if (path === "/admin/faults" && method === "DELETE") return send(res, 200, { removed: options.faults.clear() });
     const match = /^\/admin\/faults\/([\w-]+)$/.exec(path);
     if (match && method === "DELETE") {
-      return options.faults.remove(match[1]!) ? send(res, 200, { removed: 1 }) : send(res, 404, { error: `no fault ${match[1]}` });
+      return options.faults.remove(match[1]!)
+        ? send(res, 200, { removed: 1 })
+        : send(res, 404, { error: `no fault ${match[1]}` });
     }
     if (path === "/admin/flush" && method === "POST") {
       await options.flush();

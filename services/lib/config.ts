@@ -3,8 +3,16 @@ import { DEFECT_NAMES, type DefectName } from "./defects";
 
 /** Every environment variable a mesh service reads, in one table: name, type, default, meaning. */
 export const SERVICE_ENV = {
-  MESHPROOF_SERVICE_NAME: { type: "string", default: "(required)", meaning: "service.name of spans, logs and metrics." },
-  MESHPROOF_INSTANCE_ID: { type: "string", default: "<name>-<pid>", meaning: "service.instance.id resource attribute." },
+  MESHPROOF_SERVICE_NAME: {
+    type: "string",
+    default: "(required)",
+    meaning: "service.name of spans, logs and metrics.",
+  },
+  MESHPROOF_INSTANCE_ID: {
+    type: "string",
+    default: "<name>-<pid>",
+    meaning: "service.instance.id resource attribute.",
+  },
   MESHPROOF_PORT: { type: "port", default: "(required)", meaning: "Main listener (HTTP, or gRPC for gRPC services)." },
   MESHPROOF_OPS_PORT: {
     type: "port",
@@ -12,7 +20,11 @@ export const SERVICE_ENV = {
     meaning: "HTTP listener for /metrics, /healthz, /readyz of a gRPC service.",
   },
   MESHPROOF_ADMIN_PORT: { type: "port", default: "(required)", meaning: "Admin API listener on 127.0.0.1." },
-  MESHPROOF_ADMIN_TOKEN: { type: "string (>= 16 chars)", default: "(required)", meaning: "Bearer token of the admin API." },
+  MESHPROOF_ADMIN_TOKEN: {
+    type: "string (>= 16 chars)",
+    default: "(required)",
+    meaning: "Bearer token of the admin API.",
+  },
   MESHPROOF_LOG_FILE: { type: "path", default: "(required)", meaning: "Structured JSON log lines are appended here." },
   MESHPROOF_OTLP_URL: {
     type: "url",
@@ -21,11 +33,27 @@ export const SERVICE_ENV = {
   },
   MESHPROOF_SAMPLING_RATIO: { type: "number 0..1", default: "1", meaning: "Root sampling ratio (ParentBased)." },
   MESHPROOF_SEED: { type: "integer", default: "1", meaning: "Seed of the fault decisions (a run reproduces)." },
-  MESHPROOF_DEFECTS: { type: "list", default: "(none)", meaning: `Known instrumentation bugs to switch on: ${DEFECT_NAMES.join(", ")}.` },
-  MESHPROOF_HEAP_LIMIT_BYTES: { type: "integer", default: "1073741824", meaning: "/healthz fails above this heap use." },
-  MESHPROOF_REDIS_URL: { type: "url", default: "(orders: required)", meaning: "redis://host:port orders stores orders in." },
+  MESHPROOF_DEFECTS: {
+    type: "list",
+    default: "(none)",
+    meaning: `Known instrumentation bugs to switch on: ${DEFECT_NAMES.join(", ")}.`,
+  },
+  MESHPROOF_HEAP_LIMIT_BYTES: {
+    type: "integer",
+    default: "1073741824",
+    meaning: "/healthz fails above this heap use.",
+  },
+  MESHPROOF_REDIS_URL: {
+    type: "url",
+    default: "(orders: required)",
+    meaning: "redis://host:port orders stores orders in.",
+  },
   MESHPROOF_ORDERS_URL: { type: "url", default: "(gateway: required)", meaning: "Base URL of orders." },
-  MESHPROOF_INVENTORY_ADDR: { type: "host:port", default: "(gateway, orders: required)", meaning: "gRPC address of inventory." },
+  MESHPROOF_INVENTORY_ADDR: {
+    type: "host:port",
+    default: "(gateway, orders: required)",
+    meaning: "gRPC address of inventory.",
+  },
   MESHPROOF_PAYMENTS_ADDR: { type: "host:port", default: "(orders: required)", meaning: "gRPC address of payments." },
 } as const;
 
@@ -71,7 +99,8 @@ export class EnvReader {
 
   required<K extends FieldName>(name: K): FieldValue<K> {
     const raw = this.env[name];
-    if (raw === undefined || raw === "") throw new ServiceConfigError(`${name} is required (${SERVICE_ENV[name].meaning})`);
+    if (raw === undefined || raw === "")
+      throw new ServiceConfigError(`${name} is required (${SERVICE_ENV[name].meaning})`);
     return this.parse(name, raw);
   }
 
@@ -97,7 +126,9 @@ export class EnvReader {
   private parse<K extends FieldName>(name: K, raw: string): FieldValue<K> {
     const result = FIELDS[name].safeParse(raw);
     if (!result.success) {
-      throw new ServiceConfigError(`${name}="${raw}" is invalid: ${result.error.issues.map((i) => i.message).join("; ")}`);
+      throw new ServiceConfigError(
+        `${name}="${raw}" is invalid: ${result.error.issues.map((i) => i.message).join("; ")}`,
+      );
     }
     return result.data as FieldValue<K>;
   }

@@ -35,7 +35,13 @@ export function grpcCodeName(code: number): GrpcCodeName {
 
 /** gRPC code returned by a peer of orders -> HTTP status orders answers. */
 export const ORDERS_STATUS_FOR_GRPC: Record<"inventory" | "payments", Partial<Record<GrpcCodeName, number>>> = {
-  inventory: { INVALID_ARGUMENT: 400, NOT_FOUND: 404, FAILED_PRECONDITION: 409, UNAVAILABLE: 503, DEADLINE_EXCEEDED: 503 },
+  inventory: {
+    INVALID_ARGUMENT: 400,
+    NOT_FOUND: 404,
+    FAILED_PRECONDITION: 409,
+    UNAVAILABLE: 503,
+    DEADLINE_EXCEEDED: 503,
+  },
   payments: { INVALID_ARGUMENT: 400, FAILED_PRECONDITION: 402, UNAVAILABLE: 503, DEADLINE_EXCEEDED: 503 },
 };
 /** Any gRPC error code not in ORDERS_STATUS_FOR_GRPC. */

@@ -84,7 +84,11 @@ export function serverMetricsInterceptor(kit: ServiceKit): grpc.ServerIntercepto
           const code = kit.has("status-label-200") && failed ? "OK" : grpcCodeName(status.code ?? grpc.status.UNKNOWN);
           const full = { ...labels, grpc_code: code };
           kit.metrics.grpcServerHandled.inc(full);
-          kit.metrics.grpcServerHandling.observe(full, (performance.now() - startedMs) / 1000, activeTraceIds()?.traceId);
+          kit.metrics.grpcServerHandling.observe(
+            full,
+            (performance.now() - startedMs) / 1000,
+            activeTraceIds()?.traceId,
+          );
           next(status);
         })
         .build(),
@@ -111,7 +115,11 @@ export function wrapService(
         const startedMs = performance.now();
         const finish = (error: GrpcError | undefined, value?: unknown) => {
           const code = error ? error.code : grpc.status.OK;
-          const line = { grpc_method: method, grpc_code: grpcCodeName(code), durationMs: Math.round((performance.now() - startedMs) * 100) / 100 };
+          const line = {
+            grpc_method: method,
+            grpc_code: grpcCodeName(code),
+            durationMs: Math.round((performance.now() - startedMs) * 100) / 100,
+          };
           if (error) {
             const span = trace.getActiveSpan();
             span?.recordException(error);
@@ -135,7 +143,11 @@ export function wrapService(
         run().then(
           (value) => finish(undefined, value),
           (error: unknown) =>
-            finish(error instanceof GrpcError ? error : new GrpcError(grpc.status.INTERNAL, error instanceof Error ? error.message : String(error))),
+            finish(
+              error instanceof GrpcError
+                ? error
+                : new GrpcError(grpc.status.INTERNAL, error instanceof Error ? error.message : String(error)),
+            ),
         );
       });
     }) as grpc.handleUnaryCall<unknown, unknown>;
@@ -166,7 +178,9 @@ export async function startGrpcServer(
     },
   });
   await new Promise<void>((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) =>
+      error ? reject(error) : resolve(),
+    );
   });
   kit.onShutdown(
     () =>
@@ -226,7 +240,9 @@ export function grpcClient<T extends grpc.Client>(
 ): T {
   const Ctor = serviceConstructor(proto, fullName);
   preinitGrpc(kit.metrics, "client", fullName, methods, METHOD_CODES);
-  const client = new Ctor(address, grpc.credentials.createInsecure(), { interceptors: [clientMetricsInterceptor(kit)] });
+  const client = new Ctor(address, grpc.credentials.createInsecure(), {
+    interceptors: [clientMetricsInterceptor(kit)],
+  });
   kit.onShutdown(async () => client.close());
   return client as unknown as T;
 }
@@ -234,9 +250,19 @@ export function grpcClient<T extends grpc.Client>(
 /** Promise form of a unary call with a deadline. */
 export function unary<Req, Res>(client: grpc.Client, method: string, request: Req, deadlineMs: number): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
-    const fn = (client as unknown as Record<string, Function>)[method]!;
-    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (error: grpc.ServiceError | null, response: Res) =>
-      error ? reject(error) : resolve(response),
+    type UnaryMethod = (
+      request: Req,
+      metadata: grpc.Metadata,
+      options: grpc.CallOptions,
+      callback: (error: grpc.ServiceError | null, response: Res) => void,
+    ) => void;
+    const fn = (client as unknown as Record<string, UnaryMethod>)[method]!;
+    fn.call(
+      client,
+      request,
+      new grpc.Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (error: grpc.ServiceError | null, response: Res) => (error ? reject(error) : resolve(response)),
     );
   });
 }

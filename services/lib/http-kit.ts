@@ -182,7 +182,12 @@ export const NO_RESPONSE_STATUS = "0";
  */
 export function httpClient(
   kit: ServiceKit,
-  options: { peer: string; baseURL: string; timeoutMs: number; preinit?: { method: string; statuses: readonly number[] }[] },
+  options: {
+    peer: string;
+    baseURL: string;
+    timeoutMs: number;
+    preinit?: { method: string; statuses: readonly number[] }[];
+  },
 ): AxiosInstance {
   for (const p of options.preinit ?? []) {
     preinitHttpClient(kit.metrics, p.method, options.peer, [...p.statuses, 0]);

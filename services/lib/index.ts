@@ -46,10 +46,23 @@ export type { RouteHandler } from "./http-kit";
 export { closeHttpServer, ServiceKit, SHUTDOWN_DEADLINE_MS } from "./kit";
 export { createLogger } from "./logger";
 export type { Logger, LoggerHandle } from "./logger";
-export { createMetrics, ExemplarHistogram, grpcPathLabels, preinitGrpc, preinitHttpClient, preinitHttpServer } from "./metrics";
+export {
+  createMetrics,
+  ExemplarHistogram,
+  grpcPathLabels,
+  preinitGrpc,
+  preinitHttpClient,
+  preinitHttpServer,
+} from "./metrics";
 export type { MeshMetrics, MetricsOptions } from "./metrics";
 export { CHECK_TIMEOUT_MS, httpCheck, livenessChecks, runChecks } from "./probes";
 export type { Check, ProbeBody, ProbeResult } from "./probes";
-export { activeTraceIds, currentRequestId, REQUEST_ID_ATTRIBUTE, REQUEST_ID_HEADER, withRequestId } from "./request-context";
+export {
+  activeTraceIds,
+  currentRequestId,
+  REQUEST_ID_ATTRIBUTE,
+  REQUEST_ID_HEADER,
+  withRequestId,
+} from "./request-context";
 export { isUntracedRequest, registerTelemetry, telemetry } from "./telemetry-handle";
 export type { TelemetryHandle } from "./telemetry-handle";

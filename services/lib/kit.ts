@@ -50,7 +50,10 @@ export class ServiceKit {
 
   async readyz(): Promise<ProbeResult> {
     if (this.draining) {
-      return { httpStatus: 503, body: { status: "fail", checks: { draining: { status: "fail", latencyMs: 0, error: "shutting down" } } } };
+      return {
+        httpStatus: 503,
+        body: { status: "fail", checks: { draining: { status: "fail", latencyMs: 0, error: "shutting down" } } },
+      };
     }
     return runChecks(this.readiness);
   }
@@ -97,7 +100,9 @@ export class ServiceKit {
           this.logger.warn({ err: error }, "a closer failed during shutdown");
         }
       }
-      await telemetry().shutdown().catch(() => {});
+      await telemetry()
+        .shutdown()
+        .catch(() => {});
       this.logger.info("stopped");
       this.flushLog();
       clearTimeout(hardStop);

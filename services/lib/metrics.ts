@@ -1,5 +1,12 @@
 import { performance } from "node:perf_hooks";
-import client, { Counter, Gauge, Histogram, Registry, type LabelValues, type OpenMetricsContentType } from "prom-client";
+import client, {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type LabelValues,
+  type OpenMetricsContentType,
+} from "prom-client";
 import { DEFAULT_CONTRACT, type MetricContract, type TelemetryContract } from "../../assertions/contract";
 import type { DefectName } from "./defects";
 
@@ -57,7 +64,9 @@ export function createMetrics(options: MetricsOptions = {}): MeshMetrics {
   const registry = new Registry<OpenMetricsContentType>();
   registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   // default-registry: the classic two-registry mistake; RED metrics go to the global registry nobody serves.
-  const redRegistry = defects.has("default-registry") ? (client.register as unknown as Registry<OpenMetricsContentType>) : registry;
+  const redRegistry = defects.has("default-registry")
+    ? (client.register as unknown as Registry<OpenMetricsContentType>)
+    : registry;
   if (defects.has("default-registry")) redRegistry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
 
   const counter = <K extends string>(c: MetricContract) =>
@@ -106,7 +115,12 @@ function registerRuntimeMetrics(registry: Registry<OpenMetricsContentType>, cont
 }
 
 /** Pre-initialises HTTP server series (counter and histogram) at 0 for every status a route can answer. */
-export function preinitHttpServer(metrics: MeshMetrics, method: string, route: string, statuses: readonly number[]): void {
+export function preinitHttpServer(
+  metrics: MeshMetrics,
+  method: string,
+  route: string,
+  statuses: readonly number[],
+): void {
   for (const status of statuses) {
     const labels = { method, route, status_code: String(status) };
     metrics.httpServerRequests.inc(labels, 0);
@@ -114,7 +128,12 @@ export function preinitHttpServer(metrics: MeshMetrics, method: string, route: s
   }
 }
 
-export function preinitHttpClient(metrics: MeshMetrics, method: string, peer: string, statuses: readonly number[]): void {
+export function preinitHttpClient(
+  metrics: MeshMetrics,
+  method: string,
+  peer: string,
+  statuses: readonly number[],
+): void {
   for (const status of statuses) {
     const labels = { method, peer_service: peer, status_code: String(status) };
     metrics.httpClientRequests.inc(labels, 0);

@@ -65,7 +65,8 @@ export function livenessChecks(options: { heapLimitBytes: number; maxLagMs?: num
     },
     heap: async () => {
       const used = process.memoryUsage().heapUsed;
-      if (used > options.heapLimitBytes) throw new Error(`heap used ${used} bytes > limit ${options.heapLimitBytes} bytes`);
+      if (used > options.heapLimitBytes)
+        throw new Error(`heap used ${used} bytes > limit ${options.heapLimitBytes} bytes`);
     },
   };
 }

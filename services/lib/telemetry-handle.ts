@@ -22,5 +22,7 @@ export function telemetry(): TelemetryHandle {
 /** Paths never traced: the harness polls probes every 100 ms, Prometheus scrapes every second, admin is control. */
 export function isUntracedRequest(request: { url?: string }): boolean {
   const path = (request.url ?? "").split("?")[0] ?? "";
-  return path === "/metrics" || path === "/healthz" || path === "/readyz" || path === "/admin" || path.startsWith("/admin/");
+  return (
+    path === "/metrics" || path === "/healthz" || path === "/readyz" || path === "/admin" || path.startsWith("/admin/")
+  );
 }

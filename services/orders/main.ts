@@ -48,15 +48,26 @@ async function main(): Promise<void> {
     lazyConnect: true,
   });
   redis.on("error", (error) => kit.logger.debug({ err: error.message }, "redis connection error"));
-  await redis.connect().catch((error: Error) => kit.logger.warn({ err: error.message }, "redis not reachable at start"));
+  await redis
+    .connect()
+    .catch((error: Error) => kit.logger.warn({ err: error.message }, "redis not reachable at start"));
   kit.onShutdown(async () => {
     redis.disconnect();
   });
 
-  const inventory = grpcClient<grpc.Client>(kit, "inventory.proto", GRPC_SERVICES.inventory, config.inventoryAddr, ["Reserve"]);
-  const payments = grpcClient<grpc.Client>(kit, "payments.proto", GRPC_SERVICES.payments, config.paymentsAddr, ["Charge"]);
+  const inventory = grpcClient<grpc.Client>(kit, "inventory.proto", GRPC_SERVICES.inventory, config.inventoryAddr, [
+    "Reserve",
+  ]);
+  const payments = grpcClient<grpc.Client>(kit, "payments.proto", GRPC_SERVICES.payments, config.paymentsAddr, [
+    "Charge",
+  ]);
 
-  const call = async <Res>(peer: "inventory" | "payments", client: grpc.Client, method: string, request: unknown): Promise<Res> => {
+  const call = async <Res>(
+    peer: "inventory" | "payments",
+    client: grpc.Client,
+    method: string,
+    request: unknown,
+  ): Promise<Res> => {
     try {
       return await unary<unknown, Res>(client, method, request, GRPC_DEADLINE_MS);
     } catch (error) {
@@ -84,7 +95,11 @@ async function main(): Promise<void> {
   const http = new HttpApp(kit)
     .route("post", "/orders", ROUTE_STATUSES.ordersCreate, async (req, res) => {
       const parsed = CreateOrder.safeParse(req.body);
-      if (!parsed.success) throw new HttpError(400, `invalid order: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+      if (!parsed.success)
+        throw new HttpError(
+          400,
+          `invalid order: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        );
       const orderId = randomUUID();
       const reservation = await call<{ reservationId: string; totalCents: number }>("inventory", inventory, "Reserve", {
         orderId,
@@ -98,7 +113,12 @@ async function main(): Promise<void> {
         });
       // drop-context: the payment call starts from the root context, as a lost async context would.
       const payment = kit.has("drop-context") ? await context.with(ROOT_CONTEXT, charge) : await charge();
-      const order = { orderId, items: parsed.data.items, totalCents: reservation.totalCents, paymentId: payment.paymentId };
+      const order = {
+        orderId,
+        items: parsed.data.items,
+        totalCents: reservation.totalCents,
+        paymentId: payment.paymentId,
+      };
       await redisOp("SET", () => redis.set(`order:${orderId}`, JSON.stringify(order), "EX", ORDER_TTL_SECONDS));
       res.status(201).json(order);
     })
