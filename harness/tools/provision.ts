@@ -121,11 +121,12 @@ async function aptInstall(specs: readonly ToolSpec[], log: (line: string) => voi
 }
 
 async function goBuild(spec: ToolSpec, log: (line: string) => void): Promise<void> {
-  const go = (await onPath("go")) ? "go" : fs.existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : undefined;
-  if (!go) {
+  const go = "go";
+  if (!(await onPath(go))) {
     throw new ToolMissingError(
       `${spec.name} is built from source and needs the Go toolchain, which is not on PATH; ` +
-        `install it (apt-get install -y golang-go, or from go.dev) and run "npm run setup"`,
+        `put it on PATH (on this machine kind: export PATH="$PATH:/usr/local/go/bin"; elsewhere apt-get install -y golang-go) ` +
+        `and run "npm run setup"`,
     );
   }
   const dir = path.join(toolCacheDir(), `${spec.name}-${spec.version}`);

@@ -2,6 +2,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { NativeBackend, redisPing, type StartedStack } from "../../harness/backends";
 import { lifeline } from "../../harness/lifeline/lifeline";
@@ -243,6 +245,17 @@ describe("bad input exits 2 with a clear error", () => {
     const result = await runCli(STACK_CLI, ["--port", "grafana=3000"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown port name "grafana"');
+  });
+
+  test("a tool that must be built without Go on PATH names the fix", async () => {
+    const emptyCache = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-cache-"));
+    const result = await runCli("harness/setup-cli.js", [], {
+      MESHPROOF_TOOL_CACHE: emptyCache,
+      PATH: "/usr/bin:/bin",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("needs the Go toolchain, which is not on PATH");
+    expect(result.stderr).toContain('run "npm run setup"');
   });
 
   test("setup --check reports one line per tool and exits 2 when one is missing", async () => {
