@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Evidence, LogLine } from "../assertions/evidence";
 import type { Expectations } from "../assertions/expectations";
@@ -38,6 +39,11 @@ export interface RunContext {
   log: (line: string) => void;
   /** Evaluates evidence against the scenario's expectations. */
   evaluate: (evidence: Evidence, expectations: Expectations) => ScenarioVerdict["assertions"];
+}
+
+/** Where one scenario's mesh keeps its logs (logs/<service>.log and .jsonl), inside the stack's run directory. */
+export function scenarioRunDir(stack: StartedStack, scenario: string): string {
+  return path.join(stack.runDir, "scenarios", scenario);
 }
 
 /** A run that cannot be judged: the baseline did not hold before any fault, or the mesh did not start. */
@@ -89,7 +95,11 @@ export async function runScenario(
   let journal: FaultJournal | undefined;
   try {
     mesh = await phase("mesh start", () =>
-      startMesh(context.stack, { seed: context.seed, defects: [...(context.defects ?? [])] }),
+      startMesh(context.stack, {
+        runDir: scenarioRunDir(context.stack, scenario.name),
+        seed: context.seed,
+        defects: [...(context.defects ?? [])],
+      }),
     );
     const services = mesh.serviceInfos();
     journal = new FaultJournal([

@@ -9,7 +9,7 @@ import { ConfigError } from "./errors";
 import { failureDetails, summaryTable } from "./report/console";
 import { toJUnit } from "./report/junit";
 import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdict";
-import { runScenario } from "./run";
+import { runScenario, scenarioRunDir } from "./run";
 import { provisionTools } from "./tools/provision";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [--report-dir DIR] [--backend ${BACKEND_NAMES.join("|")}] [--seed N] [--list]
@@ -59,6 +59,9 @@ runCli(async () => {
     .split(",")
     .map((d) => d.trim())
     .filter(Boolean);
+  const reportDir = path.resolve(values["report-dir"]);
+  fs.mkdirSync(reportDir, { recursive: true });
+  fs.rmSync(path.join(reportDir, "logs"), { recursive: true, force: true }); // a previous run's kept logs
   const signal = abortOnSignals();
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -77,6 +80,13 @@ runCli(async () => {
     log(`scenario ${scenario.name}`);
     const { verdict } = await runScenario(scenario, { stack, seed, defects, signal, log, evaluate });
     log(`  ${scenario.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms`);
+    if (verdict.status !== "passed") {
+      // The stack's run directory goes away with the stack: keep the evidence of what did not pass.
+      const logs = path.join(scenarioRunDir(stack, scenario.name), "logs");
+      const kept = path.join(reportDir, "logs", scenario.name);
+      if (fs.existsSync(logs)) fs.cpSync(logs, kept, { recursive: true });
+      log(`  ${scenario.name}: service logs kept in ${kept}`);
+    }
     results.push(verdict);
   }
   const verdict: Verdict = {
@@ -91,8 +101,6 @@ runCli(async () => {
     },
     scenarios: results,
   };
-  const reportDir = path.resolve(values["report-dir"]);
-  fs.mkdirSync(reportDir, { recursive: true });
   fs.writeFileSync(path.join(reportDir, "verdict.json"), `${JSON.stringify(verdict, null, 2)}\n`);
   fs.writeFileSync(path.join(reportDir, "junit.xml"), toJUnit(verdict));
   process.stdout.write(`\n${summaryTable(verdict)}\n`);

@@ -112,6 +112,12 @@ describe("negative controls", () => {
       const failed = verdict?.assertions.filter((a) => a.status === "failed").map((a) => a.id);
       expect(failed).toContain(assertionId);
       expect(result.stdout).toContain(`${scenario} ${assertionId}:`);
+      // The evidence of a failure outlives the run: each service's logs are kept with the report.
+      const logs = fs
+        .readFileSync(path.join(reportDir, "logs", scenario, "gateway.jsonl"), "utf8")
+        .trim()
+        .split("\n");
+      expect(JSON.parse(logs[0]!)).toMatchObject({ service: "gateway" });
     },
     120_000,
   );
