@@ -71,6 +71,18 @@ export async function startComponent<P extends string>(
   }
 }
 
+/** The compose/ directory (next to dist/ in a checkout) holding the backends' config templates. */
+const COMPOSE_DIR = path.resolve(__dirname, "..", "..", "..", "compose");
+
+/** Reads compose/<name> and fills its ${NAME} placeholders; an unfilled placeholder is an error. */
+export function renderTemplate(name: string, values: Record<string, string | number>): string {
+  return fs.readFileSync(path.join(COMPOSE_DIR, name), "utf8").replace(/\$\{(\w+)\}/g, (_match, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`compose/${name}: no value for \${${key}}`);
+    return String(value);
+  });
+}
+
 /** GET url and report whether it answered with the expected status. */
 export async function httpOk(url: string, expectedStatus = 200): Promise<boolean> {
   const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { LOOPBACK } from "../util/ports";
-import { httpOk, startComponent, type StartedComponent } from "./component";
+import { httpOk, renderTemplate, startComponent, type StartedComponent } from "./component";
 import { JaegerTraceStore } from "./trace-store";
 
 export type JaegerPort = "otlpGrpc" | "otlpHttp" | "query" | "queryGrpc";
@@ -47,44 +47,13 @@ export async function startJaeger(
   };
 }
 
-// Self-tracing is off: it exports to localhost:4317 (maybe another run's Jaeger) and stalls shutdown on retries.
-// Every listener is set explicitly: Jaeger's defaults (8888 metrics, 16686 query, 4317 OTLP) would collide
-// between two runs on one machine.
 function jaegerConfig(ports: Record<JaegerPort, number>, maxTraces: number): string {
-  return `service:
-  extensions: [jaeger_storage, jaeger_query]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [jaeger_storage_exporter]
-  telemetry:
-    metrics:
-      level: none
-    logs:
-      level: info
-extensions:
-  jaeger_query:
-    enable_tracing: false
-    storage:
-      traces: memstore
-    http:
-      endpoint: ${LOOPBACK}:${ports.query}
-    grpc:
-      endpoint: ${LOOPBACK}:${ports.queryGrpc}
-  jaeger_storage:
-    backends:
-      memstore:
-        memory:
-          max_traces: ${maxTraces}
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: ${LOOPBACK}:${ports.otlpGrpc}
-      http:
-        endpoint: ${LOOPBACK}:${ports.otlpHttp}
-exporters:
-  jaeger_storage_exporter:
-    trace_storage: memstore
-`;
+  return renderTemplate("jaeger.yaml", {
+    HOST: LOOPBACK,
+    QUERY_PORT: ports.query,
+    QUERY_GRPC_PORT: ports.queryGrpc,
+    OTLP_GRPC_PORT: ports.otlpGrpc,
+    OTLP_HTTP_PORT: ports.otlpHttp,
+    MAX_TRACES: maxTraces,
+  });
 }

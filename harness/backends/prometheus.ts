@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { LOOPBACK } from "../util/ports";
-import { httpOk, startComponent, type StartedComponent } from "./component";
+import { httpOk, renderTemplate, startComponent, type StartedComponent } from "./component";
 
 export interface ScrapeTarget {
   /** host:port */
@@ -87,18 +87,7 @@ export async function startPrometheus(binary: string, runDir: string, fixedPort?
       launch: (ports, dir) => {
         const targets = path.join(dir, "targets");
         fs.mkdirSync(targets, { recursive: true });
-        const config = [
-          "global:",
-          "  scrape_interval: 1s",
-          "  scrape_timeout: 900ms",
-          "  evaluation_interval: 1s",
-          "scrape_configs:",
-          "  - job_name: meshproof",
-          "    file_sd_configs:",
-          `      - files: [${JSON.stringify(path.join(targets, "*.json"))}]`,
-          "        refresh_interval: 1s",
-          "",
-        ].join("\n");
+        const config = renderTemplate("prometheus.yml", { TARGETS_DIR: targets });
         fs.writeFileSync(path.join(dir, "prometheus.yml"), config);
         return {
           command: binary,

@@ -5,10 +5,7 @@ import { retryUntil } from "../util/retry";
 /** Every series of one scrape job at one instant (default now), as evidence samples. */
 export async function snapshot(prometheus: StartedPrometheus, job: string, timeSec?: number): Promise<MetricSample[]> {
   const samples = await prometheus.query(`{job="${job}"}`, timeSec);
-  return samples.map(({ metric, value }) => {
-    const { __name__: name = "", ...labels } = metric;
-    return { name, labels, value };
-  });
+  return samples.map(({ metric, value }) => ({ ...splitName(metric), value }));
 }
 
 /** Range series of the selected metric names over [startSec, endSec] at stepSec. */
@@ -22,10 +19,7 @@ export async function rangeSeries(
 ): Promise<MetricSeries[]> {
   const selector = `{job="${job}",__name__=~"${names.map(escapeRegex).join("|")}"}`;
   const series = await prometheus.queryRange(selector, startSec, endSec, stepSec);
-  return series.map(({ metric, values }) => {
-    const { __name__: name = "", ...labels } = metric;
-    return { name, labels, values };
-  });
+  return series.map(({ metric, values }) => ({ ...splitName(metric), values }));
 }
 
 /**
@@ -50,6 +44,11 @@ export async function awaitScrapesAfter(
       maxDelayMs: 200,
     },
   );
+}
+
+function splitName(metric: Record<string, string>): { name: string; labels: Record<string, string> } {
+  const { __name__: name = "", ...labels } = metric;
+  return { name, labels };
 }
 
 function escapeRegex(text: string): string {

@@ -189,17 +189,17 @@ describe("no orphans", () => {
     await new Promise<void>((resolve) => blocker.listen(0, LOOPBACK, resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const before = new Set(lifelinePids());
+      const before = new Set(childPids());
       await expect(new NativeBackend().start({ ports: { redis: port } })).rejects.toThrow(/already in use/);
-      expect(lifelinePids().filter((p) => !before.has(p))).toEqual([]);
+      expect(childPids().filter((p) => !before.has(p))).toEqual([]);
     } finally {
       blocker.close();
     }
   });
 });
 
-/** Child pids of this process whose command line is a backend binary. */
-function lifelinePids(): number[] {
+/** Pids of this process's children, but for the lifeline reaper. */
+function childPids(): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

@@ -2,14 +2,14 @@
  * Prints gateway checkout throughput and p99 in three modes (no preload, OTEL_SDK_DISABLED=true, full tracing) and
  * a CPU profile summary of gateway and orders under full tracing. Loopback only; bounded by --duration-ms per mode.
  *
- *   npx tsc -p . && node dist/bench/mesh-throughput.js [--duration-ms 10000] [--connections 16]
+ *   npx tsc -p . && node dist/test/bench/mesh-throughput.js [--duration-ms 10000] [--connections 16]
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
-import { NativeBackend } from "../harness/backends";
-import { startMesh, type TelemetryMode } from "../harness/mesh";
+import { NativeBackend } from "../../harness/backends";
+import { startMesh, type TelemetryMode } from "../../harness/mesh";
 
 const run = promisify(execFile);
 const WRK = "/usr/bin/wrk";

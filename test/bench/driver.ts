@@ -5,12 +5,12 @@
  */
 import { execFile } from "node:child_process";
 import { parseArgs, promisify } from "node:util";
-import { NativeBackend } from "../harness/backends";
-import { runInlineLoad } from "../harness/load/inline-driver";
-import { MESH_ROUTES } from "../harness/load/routes";
-import { startMesh } from "../harness/mesh";
-import { percentile } from "../harness/run";
-import { provisionTools } from "../harness/tools/provision";
+import { NativeBackend } from "../../harness/backends";
+import { runInlineLoad } from "../../harness/load/inline-driver";
+import { MESH_ROUTES } from "../../harness/load/routes";
+import { startMesh } from "../../harness/mesh";
+import { percentile } from "../../harness/run";
+import { provisionTools } from "../../harness/tools/provision";
 
 const run = promisify(execFile);
 const ROUTE = "GET /api/products/:sku";

@@ -9,11 +9,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { Verdict } from "../harness/report/verdict";
+import type { Verdict } from "../../harness/report/verdict";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "20" } } });
 const runs = Number(values.runs);
-const cli = path.join(__dirname, "..", "harness", "scenario-cli.js");
+const cli = path.join(__dirname, "..", "..", "harness", "scenario-cli.js");
 const passes = new Map<string, number>();
 const walls: number[] = [];
 const flips: unknown[] = [];

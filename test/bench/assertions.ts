@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
-import { assertTraces } from "../assertions/trace-assertions";
-import type { Evidence } from "../assertions/evidence";
-import paymentsErrors from "../scenarios/payments-errors";
-import { buildEvidence, PAYMENTS_UNAVAILABLE, plainPlans } from "../test/fixtures/mesh-evidence";
+import { assertTraces } from "../../assertions/trace-assertions";
+import type { Evidence } from "../../assertions/evidence";
+import paymentsErrors from "../../scenarios/payments-errors";
+import { buildEvidence, PAYMENTS_UNAVAILABLE, plainPlans } from "../fixtures/mesh-evidence";
 
 /**
  * Benchmark: every trace assertion over 10,000 synthetic requests' traces (half checkouts with 8 spans, half product

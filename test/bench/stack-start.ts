@@ -6,10 +6,10 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
-import { NativeBackend } from "../harness/backends";
-import { provisionTools } from "../harness/tools/provision";
-import { LOOPBACK } from "../harness/util/ports";
-import { retryUntil } from "../harness/util/retry";
+import { NativeBackend } from "../../harness/backends";
+import { provisionTools } from "../../harness/tools/provision";
+import { LOOPBACK } from "../../harness/util/ports";
+import { retryUntil } from "../../harness/util/retry";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
 const runs = Math.max(2, Number(values.runs));
