@@ -16,7 +16,8 @@ const runs = Number(values.runs);
 const cli = path.join(__dirname, "..", "..", "harness", "scenario-cli.js");
 const passes = new Map<string, number>();
 const walls: number[] = [];
-const flips: unknown[] = [];
+const flipMs: number[] = [];
+const recoverMs: number[] = [];
 
 for (let i = 1; i <= runs; i++) {
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-soak-"));
@@ -27,10 +28,14 @@ for (let i = 1; i <= runs; i++) {
   walls.push((performance.now() - started) / 1000);
   const verdict = JSON.parse(fs.readFileSync(path.join(reportDir, "verdict.json"), "utf8")) as Verdict;
   for (const s of verdict.scenarios) passes.set(s.name, (passes.get(s.name) ?? 0) + (s.status === "passed" ? 1 : 0));
-  const flip = verdict.scenarios
+  const flips = verdict.scenarios
     .find((s) => s.name === "redis-outage")
-    ?.assertions.find((a) => a.id === "probes.readiness-flip")?.observed;
-  flips.push(flip);
+    ?.assertions.find((a) => a.id === "probes.readiness-flip")?.observed as
+    Record<string, { flipMs?: number; recoverMs?: number }> | undefined;
+  for (const flip of Object.values(flips ?? {})) {
+    if (flip.flipMs !== undefined) flipMs.push(flip.flipMs);
+    if (flip.recoverMs !== undefined) recoverMs.push(flip.recoverMs);
+  }
   const failed = verdict.scenarios.flatMap((s) =>
     s.assertions.filter((a) => a.status === "failed").map((a) => `${s.name} ${a.id}: ${a.message.slice(0, 160)}`),
   );
@@ -40,8 +45,12 @@ for (let i = 1; i <= runs; i++) {
 }
 console.log("\npasses per scenario:");
 for (const [name, count] of passes) console.log(`  ${name.padEnd(20)} ${count}/${runs}`);
-const sorted = [...walls].sort((a, b) => a - b);
-console.log(
-  `catalog wall time: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} s, max ${sorted.at(-1)!.toFixed(1)} s`,
-);
-console.log(`readiness flips (redis-outage, per run): ${JSON.stringify(flips)}`);
+function spread(values: number[], unit: string): string {
+  if (values.length === 0) return "none measured";
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  return `median ${median.toFixed(1)} ${unit}, min ${sorted[0]!.toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)} (n=${sorted.length})`;
+}
+console.log(`catalog wall time: ${spread(walls, "s")}`);
+console.log(`orders /readyz 503 after the Redis link went down: ${spread(flipMs, "ms")}`);
+console.log(`orders /readyz 200 after the Redis link came back: ${spread(recoverMs, "ms")}`);
