@@ -1,7 +1,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type TextMapGetter,
+  type TextMapSetter,
+} from "@opentelemetry/api";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { grpcCodeName, METHOD_CODES } from "./error-map";
@@ -20,6 +30,36 @@ export const GRPC_SERVICES = {
 // Health checks are probe traffic: counting them would make a peer's server and client counters disagree
 // whenever the peer is down (the client sees UNAVAILABLE checks the server never received).
 const UNMEASURED_SERVICES = new Set<string>([GRPC_SERVICES.health]);
+
+// gRPC spans are made here, in the kit's interceptor and handler wrapper, not by @opentelemetry/instrumentation-grpc:
+// measured on the checkout path, that instrumentation cost 1.5 ms of CPU per checkout (4 gRPC spans) against
+// 0.1 ms for the same spans made here, and it was the bulk of the tracing overhead.
+const tracer = trace.getTracer("meshproof-grpc-kit");
+
+const metadataSetter: TextMapSetter<grpc.Metadata> = { set: (metadata, key, value) => metadata.set(key, value) };
+const metadataGetter: TextMapGetter<grpc.Metadata> = {
+  keys: (metadata) => Object.keys(metadata.getMap()),
+  get: (metadata, key) => {
+    const values = metadata.get(key);
+    return values.length === 0 ? undefined : values.map(String);
+  },
+};
+
+/** Span name and stable rpc.* attributes of one method ("/pkg.Service/Method"). */
+function rpcSpan(path: string): { name: string; attributes: Record<string, string> } {
+  const [service = "", method = ""] = path.replace(/^\//, "").split("/");
+  return {
+    name: `grpc.${service}/${method}`,
+    attributes: { "rpc.system": "grpc", "rpc.service": service, "rpc.method": method },
+  };
+}
+
+/** Ends an RPC span with its gRPC status code; any non-OK code is an error on the span. */
+function endRpcSpan(span: Span, code: grpc.status, message?: string): void {
+  span.setAttribute("rpc.grpc.status_code", code);
+  if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message });
+  span.end();
+}
 
 /** services/proto, found from both the compiled (dist/services/lib) and the source location. */
 export function protoDir(): string {
@@ -109,47 +149,52 @@ export function wrapService(
   const wrapped: grpc.UntypedServiceImplementation = {};
   for (const [method, fn] of Object.entries(impl)) {
     const names = [method, `${fullName}/${method}`];
+    const { name, attributes } = rpcSpan(`/${fullName}/${method}`);
     wrapped[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const incoming = call.metadata.get(REQUEST_ID_HEADER)[0];
-      withRequestId(typeof incoming === "string" ? incoming : undefined, () => {
-        const startedMs = performance.now();
-        const finish = (error: GrpcError | undefined, value?: unknown) => {
-          const code = error ? error.code : grpc.status.OK;
-          const line = {
-            grpc_method: method,
-            grpc_code: grpcCodeName(code),
-            durationMs: Math.round((performance.now() - startedMs) * 100) / 100,
+      const parent = propagation.extract(ROOT_CONTEXT, call.metadata, metadataGetter);
+      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+      // The SERVER span is active for the handler and for sendStatus (where the metrics interceptor reads it).
+      context.with(trace.setSpan(parent, span), () =>
+        withRequestId(typeof incoming === "string" ? incoming : undefined, () => {
+          const startedMs = performance.now();
+          const finish = (error: GrpcError | undefined, value?: unknown) => {
+            const code = error ? error.code : grpc.status.OK;
+            const line = {
+              grpc_method: method,
+              grpc_code: grpcCodeName(code),
+              durationMs: Math.round((performance.now() - startedMs) * 100) / 100,
+            };
+            if (error) {
+              span.recordException(error);
+              kit.logger.warn({ ...line, err: error.message }, "call failed");
+              callback({ code, details: error.message });
+            } else {
+              kit.logger.info(line, "call completed");
+              callback(null, value);
+            }
+            endRpcSpan(span, code, error?.message);
           };
-          if (error) {
-            const span = trace.getActiveSpan();
-            span?.recordException(error);
-            span?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-            kit.logger.warn({ ...line, err: error.message }, "call failed");
-            callback({ code, details: error.message });
-          } else {
-            kit.logger.info(line, "call completed");
-            callback(null, value);
-          }
-        };
-        const decision = kit.faults.decide(names);
-        const run = async () => {
-          if (decision.delayMs > 0) await sleep(decision.delayMs);
-          if (decision.error) {
-            const code = grpc.status[(decision.error.code ?? "UNAVAILABLE") as keyof typeof grpc.status];
-            throw new GrpcError(code, `injected fault ${decision.error.faultId}`);
-          }
-          return fn(call.request as never, call.metadata);
-        };
-        run().then(
-          (value) => finish(undefined, value),
-          (error: unknown) =>
-            finish(
-              error instanceof GrpcError
-                ? error
-                : new GrpcError(grpc.status.INTERNAL, error instanceof Error ? error.message : String(error)),
-            ),
-        );
-      });
+          const decision = kit.faults.decide(names);
+          const run = async () => {
+            if (decision.delayMs > 0) await sleep(decision.delayMs);
+            if (decision.error) {
+              const code = grpc.status[(decision.error.code ?? "UNAVAILABLE") as keyof typeof grpc.status];
+              throw new GrpcError(code, `injected fault ${decision.error.faultId}`);
+            }
+            return fn(call.request as never, call.metadata);
+          };
+          run().then(
+            (value) => finish(undefined, value),
+            (error: unknown) =>
+              finish(
+                error instanceof GrpcError
+                  ? error
+                  : new GrpcError(grpc.status.INTERNAL, error instanceof Error ? error.message : String(error)),
+              ),
+          );
+        }),
+      );
     }) as grpc.handleUnaryCall<unknown, unknown>;
   }
   return wrapped;
@@ -198,23 +243,42 @@ export async function startGrpcServer(
   return server;
 }
 
-/** Client interceptor: x-request-id metadata and RED client metrics (the CLIENT span is active here). */
-export function clientMetricsInterceptor(kit: ServiceKit): grpc.Interceptor {
+/**
+ * Client interceptor: the CLIENT span (child of the caller's active context, W3C trace context injected into the
+ * metadata), x-request-id metadata, and RED client metrics with the span's trace id as exemplar. Health checks are
+ * probe traffic: neither traced nor measured.
+ */
+export function clientInterceptor(kit: ServiceKit, peer: { host: string; port: number }): grpc.Interceptor {
   return (options, nextCall) => {
-    const labels = grpcPathLabels(options.method_definition.path);
+    const path = options.method_definition.path;
+    const labels = grpcPathLabels(path);
     const measured = !UNMEASURED_SERVICES.has(labels.grpc_service);
     const startedMs = performance.now();
-    const traceId = activeTraceIds()?.traceId;
+    const { name, attributes } = rpcSpan(path);
+    const caller = context.active();
+    const span = measured
+      ? tracer.startSpan(
+          name,
+          {
+            kind: SpanKind.CLIENT,
+            attributes: { ...attributes, "server.address": peer.host, "server.port": peer.port },
+          },
+          caller,
+        )
+      : undefined;
+    const traceId = span?.isRecording() ? span.spanContext().traceId : undefined;
     return new grpc.InterceptingCall(
       nextCall(options),
       new grpc.RequesterBuilder()
         .withStart((metadata, listener, next) => {
           const requestId = currentRequestId();
           if (requestId) metadata.set(REQUEST_ID_HEADER, requestId);
+          if (span) propagation.inject(trace.setSpan(caller, span), metadata, metadataSetter);
           next(
             metadata,
             new grpc.ListenerBuilder()
               .withOnReceiveStatus((status, nextStatus) => {
+                if (span) endRpcSpan(span, status.code, status.details);
                 if (measured) {
                   const full = { ...labels, grpc_code: grpcCodeName(status.code) };
                   kit.metrics.grpcClientHandled.inc(full);
@@ -240,8 +304,9 @@ export function grpcClient<T extends grpc.Client>(
 ): T {
   const Ctor = serviceConstructor(proto, fullName);
   preinitGrpc(kit.metrics, "client", fullName, methods, METHOD_CODES);
+  const [host = "", port = ""] = address.split(":");
   const client = new Ctor(address, grpc.credentials.createInsecure(), {
-    interceptors: [clientMetricsInterceptor(kit)],
+    interceptors: [clientInterceptor(kit, { host, port: Number(port) })],
   });
   kit.onShutdown(async () => client.close());
   return client as unknown as T;

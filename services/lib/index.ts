@@ -27,7 +27,7 @@ export type { GrpcCodeName } from "./error-map";
 export { FaultRegistry, FaultSpecSchema, seededRandom } from "./faults";
 export type { Fault, FaultDecision, FaultSpec } from "./faults";
 export {
-  clientMetricsInterceptor,
+  clientInterceptor,
   GRPC_SERVICES,
   grpcClient,
   GrpcError,
