@@ -5,6 +5,7 @@ import { evaluate } from "../assertions";
 import { loadCatalog } from "../scenarios";
 import { BACKEND_NAMES, createBackend } from "./backends";
 import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
+import { env } from "./config/env";
 import { ConfigError } from "./errors";
 import { failureDetails, summaryTable } from "./report/console";
 import { toJUnit } from "./report/junit";
@@ -29,7 +30,7 @@ runCli(async () => {
       backend: { type: "string", default: "native" },
       seed: { type: "string", default: "1" },
       scenarios: { type: "string" },
-      defects: { type: "string", default: process.env.MESHPROOF_DEFECTS ?? "" },
+      defects: { type: "string", default: env("MESHPROOF_DEFECTS") ?? "" },
       list: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },

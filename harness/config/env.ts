@@ -21,6 +21,11 @@ export const ENV = {
     default: "(provisioned)",
     meaning: "Use this toxiproxy-server binary instead.",
   },
+  MESHPROOF_DEFECTS: {
+    type: "comma-separated list",
+    default: "(none)",
+    meaning: "Mesh defects to switch on (negative controls); the default of `npm run scenario -- --defects`.",
+  },
   MESHPROOF_KEEP_RUN_DIR: {
     type: "boolean",
     default: "false",

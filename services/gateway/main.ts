@@ -16,6 +16,7 @@ import {
   ROUTE_STATUSES,
   ServiceKit,
   unary,
+  runMain,
 } from "../lib";
 
 const ORDERS_TIMEOUT_MS = 5_000;
@@ -90,9 +91,4 @@ async function main(): Promise<void> {
   await kit.start();
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`gateway failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  });
-}
+runMain(module, "gateway", main);

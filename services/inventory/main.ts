@@ -1,64 +1,40 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
-import {
-  GrpcError,
-  GRPC_SERVICES,
-  listenHttp,
-  loadConfigOrExit,
-  opsApp,
-  readCommonConfig,
-  ServiceKit,
-  startGrpcServer,
-} from "../lib";
+import { GrpcError, GRPC_SERVICES, runMain, startLeafGrpcService } from "../lib";
 import { createCatalog } from "./catalog";
 
 /** inventory: gRPC GetProduct and Reserve over an in-memory catalog. */
-async function main(): Promise<void> {
-  const config = loadConfigOrExit("inventory", (env) => ({
-    ...readCommonConfig(env),
-    opsPort: env.required("MESHPROOF_OPS_PORT"),
-  }));
-  const kit = new ServiceKit(config);
+function main() {
   const catalog = createCatalog();
-
-  await startGrpcServer(kit, config.port, [
-    {
-      proto: "inventory.proto",
-      fullName: GRPC_SERVICES.inventory,
-      impl: {
-        GetProduct: async (request: { sku: string }) => {
-          const product = catalog.get(request.sku);
-          if (!product) throw new GrpcError(grpc.status.NOT_FOUND, `unknown sku "${request.sku}"`);
-          return product;
-        },
-        Reserve: async (request: { orderId: string; items: { sku: string; qty: number }[] }) => {
-          if (request.items.length === 0) throw new GrpcError(grpc.status.INVALID_ARGUMENT, "no items");
-          let totalCents = 0;
-          for (const item of request.items) {
-            if (!(item.qty >= 1)) throw new GrpcError(grpc.status.INVALID_ARGUMENT, `qty of ${item.sku} must be >= 1`);
-            const product = catalog.get(item.sku);
-            if (!product) throw new GrpcError(grpc.status.NOT_FOUND, `unknown sku "${item.sku}"`);
-            if (product.stock < item.qty) {
-              throw new GrpcError(grpc.status.FAILED_PRECONDITION, `out of stock: ${item.sku} (${product.stock} left)`);
-            }
+  return startLeafGrpcService("inventory", {
+    proto: "inventory.proto",
+    fullName: GRPC_SERVICES.inventory,
+    impl: {
+      GetProduct: async (request: { sku: string }) => {
+        const product = catalog.get(request.sku);
+        if (!product) throw new GrpcError(grpc.status.NOT_FOUND, `unknown sku "${request.sku}"`);
+        return product;
+      },
+      Reserve: async (request: { orderId: string; items: { sku: string; qty: number }[] }) => {
+        if (request.items.length === 0) throw new GrpcError(grpc.status.INVALID_ARGUMENT, "no items");
+        let totalCents = 0;
+        for (const item of request.items) {
+          if (!(item.qty >= 1)) throw new GrpcError(grpc.status.INVALID_ARGUMENT, `qty of ${item.sku} must be >= 1`);
+          const product = catalog.get(item.sku);
+          if (!product) throw new GrpcError(grpc.status.NOT_FOUND, `unknown sku "${item.sku}"`);
+          if (product.stock < item.qty) {
+            throw new GrpcError(grpc.status.FAILED_PRECONDITION, `out of stock: ${item.sku} (${product.stock} left)`);
           }
-          for (const item of request.items) {
-            const product = catalog.get(item.sku)!;
-            product.stock -= item.qty;
-            totalCents += product.priceCents * item.qty;
-          }
-          return { reservationId: randomUUID(), totalCents };
-        },
+        }
+        for (const item of request.items) {
+          const product = catalog.get(item.sku)!;
+          product.stock -= item.qty;
+          totalCents += product.priceCents * item.qty;
+        }
+        return { reservationId: randomUUID(), totalCents };
       },
     },
-  ]);
-  await listenHttp(kit, opsApp(kit), config.opsPort);
-  await kit.start();
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`inventory failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
   });
 }
+
+runMain(module, "inventory", main);

@@ -44,6 +44,7 @@ export type { GrpcServiceRegistration, UnaryImpl } from "./grpc-kit";
 export { HttpApp, httpClient, listenHttp, NO_RESPONSE_STATUS, opsApp, UNMATCHED_ROUTE } from "./http-kit";
 export type { RouteHandler } from "./http-kit";
 export { closeHttpServer, ServiceKit, SHUTDOWN_DEADLINE_MS } from "./kit";
+export { runMain, startLeafGrpcService } from "./leaf-service";
 export { createLogger } from "./logger";
 export type { Logger, LoggerHandle } from "./logger";
 export {

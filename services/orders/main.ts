@@ -17,6 +17,7 @@ import {
   ROUTE_STATUSES,
   ServiceKit,
   unary,
+  runMain,
 } from "../lib";
 
 const CreateOrder = z.strictObject({
@@ -132,9 +133,4 @@ async function main(): Promise<void> {
   await kit.start();
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`orders failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  });
-}
+runMain(module, "orders", main);
