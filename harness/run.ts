@@ -99,6 +99,9 @@ export async function runScenario(
         runDir: scenarioRunDir(context.stack, scenario.name),
         seed: context.seed,
         defects: [...(context.defects ?? [])],
+      }).catch((error: Error) => {
+        // The mesh under test never came up: nothing to judge, and the next scenario may still run.
+        throw new AbortRun(error.message);
       }),
     );
     const services = mesh.serviceInfos();
@@ -112,9 +115,10 @@ export async function runScenario(
     ).start();
 
     await phase("steady state", () => steadyState(mesh!, poller!, scenario, context.seed));
-    const loadStartMs = Date.now();
+    const steadyMs = Date.now();
     const start = await phase("baseline scrape", async () => {
-      await awaitScrapesAfter(context.stack.prometheus, MESH_JOB, services.length, loadStartMs);
+      // Counters at start must include the steady-state requests, so deltas hold only the load's.
+      await awaitScrapesAfter(context.stack.prometheus, MESH_JOB, services.length, steadyMs);
       return snapshot(context.stack.prometheus, MESH_JOB);
     });
 

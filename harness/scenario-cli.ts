@@ -5,6 +5,7 @@ import { evaluate } from "../assertions";
 import { loadCatalog } from "../scenarios";
 import { BACKEND_NAMES, createBackend } from "./backends";
 import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
+import { DEFECT_NAMES } from "../services/lib/defects";
 import { env } from "./config/env";
 import { ConfigError } from "./errors";
 import { failureDetails, summaryTable } from "./report/console";
@@ -60,6 +61,10 @@ runCli(async () => {
     .split(",")
     .map((d) => d.trim())
     .filter(Boolean);
+  const unknownDefects = defects.filter((d) => !(DEFECT_NAMES as readonly string[]).includes(d));
+  if (unknownDefects.length > 0) {
+    throw new ConfigError(`unknown defect "${unknownDefects[0]}"; valid defects: ${DEFECT_NAMES.join(", ")}`);
+  }
   const reportDir = path.resolve(values["report-dir"]);
   fs.mkdirSync(reportDir, { recursive: true });
   fs.rmSync(path.join(reportDir, "logs"), { recursive: true, force: true }); // a previous run's kept logs

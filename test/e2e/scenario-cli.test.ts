@@ -85,6 +85,12 @@ describe("npm run scenario", () => {
     expect(result.stderr).toContain("-5");
   });
 
+  test("an unknown defect exits 2 and lists the valid ones", async () => {
+    const result = await runCli(CLI, ["baseline", "--defects", "drop-context,no-such-defect"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown defect "no-such-defect"; valid defects: drop-context, status-label-200');
+  });
+
   test("a bad flag exits 2 with the usage", async () => {
     const result = await runCli(CLI, ["--seeds", "3"]);
     expect(result.code).toBe(2);
