@@ -63,10 +63,7 @@ const RUNTIME_SERIES = [
  * One scenario, start to verdict: mesh up, probe poller on, steady-state check, load and faults on one clock,
  * quiesce by condition, one Evidence object, assertions. The mesh and every fault are always disposed/reverted.
  */
-export async function runScenario(
-  scenario: RunnableScenario,
-  context: RunContext,
-): Promise<{ verdict: ScenarioVerdict; evidence?: Evidence }> {
+export async function runScenario(scenario: RunnableScenario, context: RunContext): Promise<ScenarioVerdict> {
   const started = performance.now();
   const phases: Record<string, number> = {};
   const measurements: Record<string, number> = {};
@@ -173,31 +170,26 @@ export async function runScenario(
       } satisfies Evidence;
     });
     const assertions = await phase("evaluate", async () => context.evaluate(evidence, scenario.expectations));
-    return {
-      evidence,
-      verdict: verdict({
-        status: scenarioStatus(assertions),
-        assertions,
-        groundTruth: {
-          requests: load.requests.length,
-          byStatus: countBy(load.requests.map((r) => String(r.status))),
-          faults: journal.records,
-        },
-      }),
-    };
+    return verdict({
+      status: scenarioStatus(assertions),
+      assertions,
+      groundTruth: {
+        requests: load.requests.length,
+        byStatus: countBy(load.requests.map((r) => String(r.status))),
+        faults: journal.records,
+      },
+    });
   } catch (error) {
     if (!(error instanceof AbortRun) && !context.signal?.aborted) throw error;
     const reason = context.signal?.aborted
       ? String((context.signal.reason as Error)?.message ?? "aborted")
       : (error as Error).message;
-    return {
-      verdict: verdict({
-        status: "aborted",
-        abortReason: reason,
-        assertions: [],
-        groundTruth: { requests: 0, byStatus: {}, faults: journal?.records ?? [] },
-      }),
-    };
+    return verdict({
+      status: "aborted",
+      abortReason: reason,
+      assertions: [],
+      groundTruth: { requests: 0, byStatus: {}, faults: journal?.records ?? [] },
+    });
   } finally {
     await journal?.revertAll();
     await poller?.stop();

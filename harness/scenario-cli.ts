@@ -74,17 +74,17 @@ runCli(async () => {
   const startedAt = new Date();
   const t0 = performance.now();
   let t = performance.now();
-  await provisionTools({ log });
+  const tools = await provisionTools({ log });
   log(`setup ${Math.round(performance.now() - t)} ms`);
   t = performance.now();
-  await using stack = await backend.start();
+  await using stack = await backend.start({ tools });
   log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
 
   const results: ScenarioVerdict[] = [];
   for (const scenario of selected) {
     if (signal.aborted) break;
     log(`scenario ${scenario.name}`);
-    const { verdict } = await runScenario(scenario, { stack, seed, defects, signal, log, evaluate });
+    const verdict = await runScenario(scenario, { stack, seed, defects, signal, log, evaluate });
     log(`  ${scenario.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms`);
     if (verdict.status !== "passed") {
       // The stack's run directory goes away with the stack: keep the evidence of what did not pass.

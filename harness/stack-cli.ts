@@ -45,10 +45,10 @@ runCli(async () => {
   const backend = createBackend(values.backend);
   const ports = parsePorts(values.port);
   const signal = abortOnSignals();
-  await provisionTools();
+  const tools = await provisionTools();
 
   const startedAt = performance.now();
-  await using stack = await backend.start({ ports });
+  await using stack = await backend.start({ ports, tools });
   const startMs = Math.round(performance.now() - startedAt);
   const endpoints = {
     backend: stack.backend,

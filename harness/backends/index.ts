@@ -2,7 +2,7 @@ import { ConfigError } from "../errors";
 import { NativeBackend } from "./native-backend";
 import type { Backend } from "./stack";
 
-export { NativeBackend, createRunDir } from "./native-backend";
+export { NativeBackend } from "./native-backend";
 export { STACK_PORT_NAMES } from "./stack";
 export type { Backend, BackendStartOptions, StackPortName, StartedStack } from "./stack";
 export { JaegerTraceStore } from "./trace-store";

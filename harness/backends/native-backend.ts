@@ -23,7 +23,7 @@ export class NativeBackend implements Backend {
   readonly name = "native";
 
   async start(options: BackendStartOptions = {}): Promise<StartedStack> {
-    const tools = await Promise.all(TOOL_NAMES.map(resolveTool));
+    const tools = options.tools ?? (await Promise.all(TOOL_NAMES.map(resolveTool)));
     const bin = Object.fromEntries(tools.map((t) => [t.name, t.path])) as Record<ToolName, string>;
     const versions = Object.fromEntries(tools.map((t) => [t.name, t.version])) as Record<ToolName, string>;
     const ports = options.ports ?? {};

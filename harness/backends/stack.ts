@@ -1,4 +1,4 @@
-import type { ToolName } from "../tools/tools";
+import type { ToolName, ToolStatus } from "../tools/tools";
 import type { StartedJaeger } from "./jaeger";
 import type { StartedPrometheus } from "./prometheus";
 import type { StartedRedis } from "./redis";
@@ -17,6 +17,8 @@ export const STACK_PORT_NAMES = [
 export type StackPortName = (typeof STACK_PORT_NAMES)[number];
 
 export interface BackendStartOptions {
+  /** Tools already resolved (e.g. by provisionTools); default: resolved here. */
+  tools?: readonly ToolStatus[];
   /** Fixed ports; a taken one fails the start with PortInUseError. Default: all chosen free at run time. */
   ports?: Partial<Record<StackPortName, number>>;
   /** Jaeger's in-memory store evicts the oldest traces past this. Default 100000. */

@@ -45,11 +45,6 @@ export class ToxiproxyClient {
     await this.call("DELETE", `/proxies/${proxy}/toxics/${toxic}`, undefined, [404]);
   }
 
-  async version(): Promise<string> {
-    const response = await fetch(`${this.url}/version`, { signal: AbortSignal.timeout(1_000) });
-    return (await response.text()).trim();
-  }
-
   private async call<T>(method: string, route: string, body?: unknown, tolerated: number[] = []): Promise<T> {
     const response = await fetch(`${this.url}${route}`, {
       method,

@@ -9,8 +9,6 @@ export interface TraceStore {
   getTrace(traceId: string): Promise<Trace | undefined>;
   /** Recent traces that have a span of this service. */
   findTraces(query: { service: string; limit?: number; lookbackMs?: number }): Promise<Trace[]>;
-  /** Names of the services the store has seen. */
-  services(): Promise<string[]>;
 }
 
 interface JaegerSpan {
@@ -54,11 +52,6 @@ export class JaegerTraceStore implements TraceStore {
     });
     const response = await fetch(`${this.queryUrl}/api/traces?${params}`, { signal: AbortSignal.timeout(10_000) });
     return (await this.data<JaegerTrace[]>(response, `traces of ${query.service}`)).map(normalise);
-  }
-
-  async services(): Promise<string[]> {
-    const response = await fetch(`${this.queryUrl}/api/services`, { signal: AbortSignal.timeout(10_000) });
-    return (await this.data<string[] | null>(response, "services")) ?? [];
   }
 
   private async data<T>(response: Response, what: string): Promise<T> {

@@ -13,7 +13,7 @@ export interface TraceCollection {
   traces: Record<string, Trace | undefined>;
   /** Query passes made, for the report. */
   passes: number;
-  /** Trace ids still missing at the deadline ("never there", as opposed to "not yet there"). */
+  /** Trace ids the store answered "not found" for until the deadline ("never there", not "not yet there"). */
   missing: string[];
 }
 
@@ -30,6 +30,7 @@ export async function collectTraces(
   const deadline = Date.now() + (options.deadlineMs ?? 20_000);
   const traces: Record<string, Trace | undefined> = Object.fromEntries(traceIds.map((id) => [id, undefined]));
   const lastCount = new Map<string, number>();
+  const queryErrors = new Map<string, string>();
   let unsettled = [...new Set(traceIds)];
   let passes = 0;
   let delayMs = 5;
@@ -37,7 +38,16 @@ export async function collectTraces(
     passes++;
     const stillUnsettled: string[] = [];
     await forEachConcurrently(unsettled, options.concurrency ?? 16, async (id) => {
-      const trace = await store.getTrace(id).catch(() => undefined);
+      const trace = await store.getTrace(id).then(
+        (found) => {
+          queryErrors.delete(id);
+          return found;
+        },
+        (error: Error) => {
+          queryErrors.set(id, error.message);
+          return undefined;
+        },
+      );
       const count = trace?.spans.length ?? 0;
       if (trace) traces[id] = trace;
       if (count === 0 || lastCount.get(id) !== count) stillUnsettled.push(id);
@@ -49,7 +59,16 @@ export async function collectTraces(
     if (passes > 1) await sleep(Math.min(delayMs, Math.max(0, deadline - Date.now())));
     delayMs = Math.min(delayMs * 2, 500);
   }
-  return { traces, passes, missing: unsettled.filter((id) => traces[id] === undefined) };
+  const missing = unsettled.filter((id) => traces[id] === undefined);
+  const failed = missing.filter((id) => queryErrors.has(id));
+  if (failed.length > 0) {
+    // A trace store that errors is a broken backend, not evidence that the mesh lost traces.
+    throw new Error(
+      `the trace store failed to answer for ${failed.length} of ${traceIds.length} trace ids until the deadline ` +
+        `(last error: ${queryErrors.get(failed[0]!)}); check the Jaeger log in the run directory`,
+    );
+  }
+  return { traces, passes, missing };
 }
 
 async function forEachConcurrently<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>) {

@@ -115,7 +115,7 @@ export class ServiceKit {
 export async function closeHttpServer(server: Server, graceMs = 3_000): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  const timedOut = await Promise.race([closed.then(() => false), sleep(graceMs).then(() => true)]);
+  const timedOut = await Promise.race([closed.then(() => false), sleep(graceMs, true, { ref: false })]);
   if (timedOut) {
     server.closeAllConnections();
     await closed;
