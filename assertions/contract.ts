@@ -1,45 +1,21 @@
+import { z } from "zod";
+import goContract from "./contracts/go.json";
+import nodeContract from "./contracts/node.json";
+
 /**
- * The telemetry contract as data: metric names and label keys the assertions read. The mesh registers its metrics
- * from this table; another mesh that names things differently supplies its own contract to the assertions.
+ * The telemetry contract as data: the metric names, label keys, span attribute keys, request-id carriers and probe
+ * shape the judge reads for one service. It is what judge and judged share, and it is only data: a service follows
+ * it (or not), the judge never trusts that it does. Built-in contracts live in assertions/contracts/*.json (the Node
+ * kit's and prometheus/client_golang's conventions); `--contract FILE` supplies another, validated by CONTRACT_SCHEMA.
  */
-
-export interface MetricContract {
-  name: string;
-  type: "counter" | "histogram" | "gauge";
-  help: string;
-  labelKeys: readonly string[];
-}
-
-/** Label keys by meaning, so assertions never hard-code them. Unset keys take Prometheus/prom-client conventions. */
-export interface ContractLabels {
-  /** Default "instance" (Prometheus target label, matched against ServiceInfo.instance). */
-  instance?: string;
-  /** Default "method". */
-  httpMethod?: string;
-  /** Default "route". */
-  httpRoute?: string;
-  /** Default "status_code". */
-  httpStatusCode?: string;
-  /** Default "peer_service". */
-  peerService?: string;
-  /** Default "grpc_service". */
-  grpcService?: string;
-  /** Default "grpc_method". */
-  grpcMethod?: string;
-  /** Default "grpc_code". */
-  grpcCode?: string;
-  /** Label of the GC histogram; default "kind". */
-  gcKind?: string;
-  /** Labels of the faults-injected counter; defaults "kind" and "target". */
-  faultKind?: string;
-  faultTarget?: string;
-}
-
 export interface TelemetryContract {
-  /** Name of Prometheus's target health series; default "up". */
-  up?: string;
-  /** Label keys by meaning; see ContractLabels for defaults. */
-  labels?: ContractLabels;
+  /** A name for messages and the verdict ("node", "go", "my-team"). */
+  name: string;
+  /** Which runtime family the runtime assertions apply: "node" (event loop) or "go" (goroutines). */
+  runtime: "node" | "go";
+  /** Prometheus's per-target health series. */
+  up: string;
+  labels: ContractLabels;
   httpServerRequests: MetricContract;
   httpServerDuration: MetricContract;
   httpClientRequests: MetricContract;
@@ -48,85 +24,195 @@ export interface TelemetryContract {
   grpcServerHandling: MetricContract;
   grpcClientHandled: MetricContract;
   grpcClientHandling: MetricContract;
-  faultsInjected: MetricContract;
-  /** Span attribute carrying the X-Request-ID on every server span. */
-  requestIdAttribute: string;
-  /** Runtime series every service exposes (prom-client default metrics plus event-loop utilisation). */
-  runtime: {
-    heapUsedBytes: string;
-    heapTotalBytes: string;
-    /** Histogram with a `kind` label. */
-    gcDurationSeconds: string;
-    eventLoopLagSeconds: string;
-    eventLoopUtilization: string;
-    residentMemoryBytes: string;
-    cpuSecondsTotal: string;
-  };
+  /** The service's own count of faults it applied: telemetry under test, read only as a cross-check. */
+  faultsInjected?: MetricContract;
+  runtimeMetrics: RuntimeContract;
+  spans: SpanContract;
+  /** HTTP header and gRPC metadata key carrying the request id. */
+  requestIdHeader: string;
+  probes: ProbeContract;
+  /** Keys of the structured log lines that correlate a line with its request's trace. */
+  logs: { traceId: string; spanId: string; requestId: string };
+  /** Exemplar label carrying the trace id on duration histograms; absent when the service attaches none. */
+  exemplarTraceIdLabel?: string;
 }
 
-export const DEFAULT_CONTRACT: TelemetryContract = {
-  httpServerRequests: {
-    name: "http_server_requests_total",
-    type: "counter",
-    help: "HTTP requests served, by route template and response status.",
-    labelKeys: ["method", "route", "status_code"],
-  },
-  httpServerDuration: {
-    name: "http_server_request_duration_seconds",
-    type: "histogram",
-    help: "Time to serve an HTTP request.",
-    labelKeys: ["method", "route", "status_code"],
-  },
-  httpClientRequests: {
-    name: "http_client_requests_total",
-    type: "counter",
-    help: "Outbound HTTP requests, by peer service and response status.",
-    labelKeys: ["method", "peer_service", "status_code"],
-  },
-  httpClientDuration: {
-    name: "http_client_request_duration_seconds",
-    type: "histogram",
-    help: "Time of an outbound HTTP request.",
-    labelKeys: ["method", "peer_service", "status_code"],
-  },
-  grpcServerHandled: {
-    name: "grpc_server_handled_total",
-    type: "counter",
-    help: "gRPC calls handled, by method and status code.",
-    labelKeys: ["grpc_service", "grpc_method", "grpc_code"],
-  },
-  grpcServerHandling: {
-    name: "grpc_server_handling_seconds",
-    type: "histogram",
-    help: "Time to handle a gRPC call.",
-    labelKeys: ["grpc_service", "grpc_method", "grpc_code"],
-  },
-  grpcClientHandled: {
-    name: "grpc_client_handled_total",
-    type: "counter",
-    help: "gRPC calls made, by method and status code.",
-    labelKeys: ["grpc_service", "grpc_method", "grpc_code"],
-  },
-  grpcClientHandling: {
-    name: "grpc_client_handling_seconds",
-    type: "histogram",
-    help: "Time of an outbound gRPC call.",
-    labelKeys: ["grpc_service", "grpc_method", "grpc_code"],
-  },
-  faultsInjected: {
-    name: "meshproof_faults_injected_total",
-    type: "counter",
-    help: "Faults applied by the admin API, by kind and target (ground truth for fault-driven errors).",
-    labelKeys: ["kind", "target"],
-  },
-  requestIdAttribute: "meshproof.request_id",
-  runtime: {
-    heapUsedBytes: "nodejs_heap_size_used_bytes",
-    heapTotalBytes: "nodejs_heap_size_total_bytes",
-    gcDurationSeconds: "nodejs_gc_duration_seconds",
-    eventLoopLagSeconds: "nodejs_eventloop_lag_seconds",
-    eventLoopUtilization: "nodejs_eventloop_utilization_ratio",
-    residentMemoryBytes: "process_resident_memory_bytes",
-    cpuSecondsTotal: "process_cpu_seconds_total",
-  },
+export interface MetricContract {
+  name: string;
+  type: "counter" | "histogram" | "gauge" | "summary";
+  labelKeys: string[];
+}
+
+/** Label keys by meaning, so no assertion hard-codes them. */
+export interface ContractLabels {
+  /** Prometheus target label, matched against ServiceInfo.instance. */
+  instance: string;
+  httpMethod: string;
+  httpRoute: string;
+  httpStatusCode: string;
+  peerService: string;
+  grpcService: string;
+  grpcMethod: string;
+  grpcCode: string;
+  faultKind: string;
+  faultTarget: string;
+}
+
+export interface RuntimeContract {
+  heapUsedBytes: string;
+  heapTotalBytes: string;
+  /** GC pauses: a histogram (Node, by kind) or a summary (Go's go_gc_duration_seconds). */
+  gcDuration: { name: string; type: "histogram" | "summary"; kindLabel?: string };
+  /** Node runtimes. */
+  eventLoopLagSeconds?: string;
+  eventLoopUtilization?: string;
+  /** Go runtimes. */
+  goroutines?: string;
+  residentMemoryBytes: string;
+  cpuSecondsTotal: string;
+  startTimeSeconds: string;
+}
+
+/** Span attribute keys. Each any-of list is satisfied by one of its keys. */
+export interface SpanContract {
+  requestId: string;
+  httpMethod: string;
+  httpRoute: string;
+  urlPath: string;
+  httpStatusCode: string;
+  errorType: string;
+  rpcSystem: string;
+  /** Absent when the method attribute carries "pkg.Service/Method" itself (newer RPC semantic conventions). */
+  rpcService?: string;
+  rpcMethod: string;
+  grpcStatusCode: string;
+  dbSystem: string[];
+}
+
+export interface ProbeContract {
+  healthz: string;
+  readyz: string;
+  /** Key of the overall status in the JSON body, its healthy value, and the key of the per-check map. */
+  statusKey: string;
+  okValue: string;
+  checksKey: string;
+}
+
+const name = z.string().min(1);
+const metric = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, "must be a Prometheus metric name"),
+  type: z.enum(["counter", "histogram", "gauge", "summary"]),
+  labelKeys: z.array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a Prometheus label name")),
+});
+
+/** The strict schema of a contract file: unknown keys anywhere are rejected. */
+export const CONTRACT_SCHEMA = z.strictObject({
+  name,
+  runtime: z.enum(["node", "go"]),
+  up: name,
+  labels: z.strictObject({
+    instance: name,
+    httpMethod: name,
+    httpRoute: name,
+    httpStatusCode: name,
+    peerService: name,
+    grpcService: name,
+    grpcMethod: name,
+    grpcCode: name,
+    faultKind: name,
+    faultTarget: name,
+  }),
+  httpServerRequests: metric,
+  httpServerDuration: metric,
+  httpClientRequests: metric,
+  httpClientDuration: metric,
+  grpcServerHandled: metric,
+  grpcServerHandling: metric,
+  grpcClientHandled: metric,
+  grpcClientHandling: metric,
+  faultsInjected: metric.optional(),
+  runtimeMetrics: z.strictObject({
+    heapUsedBytes: name,
+    heapTotalBytes: name,
+    gcDuration: z.strictObject({ name, type: z.enum(["histogram", "summary"]), kindLabel: name.optional() }),
+    eventLoopLagSeconds: name.optional(),
+    eventLoopUtilization: name.optional(),
+    goroutines: name.optional(),
+    residentMemoryBytes: name,
+    cpuSecondsTotal: name,
+    startTimeSeconds: name,
+  }),
+  spans: z.strictObject({
+    requestId: name,
+    httpMethod: name,
+    httpRoute: name,
+    urlPath: name,
+    httpStatusCode: name,
+    errorType: name,
+    rpcSystem: name,
+    rpcService: name.optional(),
+    rpcMethod: name,
+    grpcStatusCode: name,
+    dbSystem: z.array(name).min(1),
+  }),
+  requestIdHeader: name,
+  probes: z.strictObject({ healthz: name, readyz: name, statusKey: name, okValue: name, checksKey: name }),
+  logs: z.strictObject({ traceId: name, spanId: name, requestId: name }),
+  exemplarTraceIdLabel: name.optional(),
+});
+
+// Compile-time check that the schema and the interface describe the same thing.
+type Same<T extends U, U> = T;
+export type ContractSchemaMatches = Same<z.infer<typeof CONTRACT_SCHEMA>, TelemetryContract>;
+
+/** A contract file that does not fit the schema; the message names the file and every bad key path. */
+export class ContractError extends Error {
+  readonly exitCode = 2;
+}
+
+/** Validates a parsed contract; throws ContractError naming `source` and each bad key path. */
+export function parseContract(value: unknown, source: string): TelemetryContract {
+  const parsed = CONTRACT_SCHEMA.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const where = issue.path.map(String).join(".");
+      if (issue.code === "unrecognized_keys")
+        return issue.keys.map((k) => `${where ? `${where}.` : ""}${k} is not a known key`).join("; ");
+      return `${where || "(root)"}: ${issue.message}`;
+    });
+    throw new ContractError(`${source}: ${problems.join("; ")}`);
+  }
+  const contract = parsed.data;
+  const runtime = contract.runtimeMetrics;
+  const lacking =
+    contract.runtime === "node"
+      ? (["eventLoopLagSeconds", "eventLoopUtilization"] as const).filter((k) => runtime[k] === undefined)
+      : (["goroutines"] as const).filter((k) => runtime[k] === undefined);
+  if (lacking.length)
+    throw new ContractError(
+      `${source}: runtimeMetrics.${lacking.join(", runtimeMetrics.")} is required for runtime "${contract.runtime}"`,
+    );
+  return contract;
+}
+
+/** The built-in contracts by name: the Node kit's conventions and prometheus/client_golang's. */
+export const BUILTIN_CONTRACTS: Readonly<Record<"node" | "go", TelemetryContract>> = {
+  node: parseContract(nodeContract, "assertions/contracts/node.json"),
+  go: parseContract(goContract, "assertions/contracts/go.json"),
 };
+
+export const DEFAULT_CONTRACT = BUILTIN_CONTRACTS.node;
+
+/** Every metric a contract names for RED, in one list (hygiene checks their names). */
+export function redMetrics(contract: TelemetryContract): MetricContract[] {
+  return [
+    contract.httpServerRequests,
+    contract.httpServerDuration,
+    contract.httpClientRequests,
+    contract.httpClientDuration,
+    contract.grpcServerHandled,
+    contract.grpcServerHandling,
+    contract.grpcClientHandled,
+    contract.grpcClientHandling,
+  ];
+}

@@ -1,34 +1,27 @@
-import type { TelemetryContract } from "./contract";
-import { DEFAULT_CONTRACT } from "./contract";
+import { assertCorrelation } from "./correlation-assertions";
 import type { AssertionFamily, AssertionResult, Evidence } from "./evidence";
 import type { Expectations } from "./expectations";
 import { assertHygiene } from "./hygiene-assertions";
 import { assertMetrics } from "./metric-assertions";
 import { assertProbes } from "./probe-assertions";
 import { assertRuntime } from "./runtime-assertions";
+import { RunView } from "./run-view";
 import { assertTraces } from "./trace-assertions";
 
-type FamilyAssertion = (
-  evidence: Evidence,
-  expectations: Expectations,
-  contract: TelemetryContract,
-) => AssertionResult[];
-
-const FAMILIES: Record<AssertionFamily, FamilyAssertion> = {
+const FAMILIES: Record<AssertionFamily, (view: RunView) => AssertionResult[]> = {
   traces: assertTraces,
-  runtime: assertRuntime,
-  hygiene: assertHygiene,
   metrics: assertMetrics,
   probes: assertProbes,
+  runtime: assertRuntime,
+  hygiene: assertHygiene,
+  correlation: assertCorrelation,
 };
 
-/** Runs the families the expectations ask for, in that order, and returns all their results. */
-export function evaluate(
-  evidence: Evidence,
-  expectations: Expectations,
-  contract: TelemetryContract = DEFAULT_CONTRACT,
-): AssertionResult[] {
-  return expectations.families.flatMap((family) => {
-    return FAMILIES[family](evidence, expectations, contract);
-  });
+/**
+ * Judges one run: the families the expectations ask for, in that order. Each service is read through its own
+ * contract (Evidence.services[].contract); what every family needs of the run is computed once (RunView).
+ */
+export function evaluate(evidence: Evidence, expectations: Expectations): AssertionResult[] {
+  const view = new RunView(evidence, expectations);
+  return expectations.families.flatMap((family) => FAMILIES[family](view));
 }

@@ -1,3 +1,4 @@
+import type { TelemetryContract } from "./contract";
 import type { Trace } from "./trace-model";
 
 /**
@@ -8,6 +9,8 @@ export interface Evidence {
   scenario: string;
   /** When load started and ended. */
   window: { startMs: number; endMs: number };
+  /** What the scenario planned: the judge derives from it how much each assertion must compare. */
+  plan: RunPlan;
   /** Ground truth from the load driver: one record per request sent. */
   requests: RequestRecord[];
   /** Ground truth from the fault injectors. Empty for baseline. */
@@ -18,10 +21,20 @@ export interface Evidence {
   metrics: MetricsEvidence;
   /** Jaeger: one entry per request's trace id; undefined when the trace was never found before the deadline. */
   traces: Record<string, Trace | undefined>;
-  /** Each service's structured log lines (parsed JSON). */
+  /** Each service's structured log lines (parsed JSON, from its .jsonl file), flushed at quiesce. */
   logs: Record<string, LogLine[]>;
   /** The services of the mesh under test. */
   services: ServiceInfo[];
+}
+
+/** What the run was meant to do, from the scenario and the driver (harness records, not telemetry). */
+export interface RunPlan {
+  /** Requests the driver was to send: rate x duration, less iterations the driver itself reported dropped. */
+  requests: number;
+  /** The route mix: route name -> relative weight. */
+  routes: Record<string, number>;
+  /** Root sampling ratio the services were started with. */
+  samplingRatio: number;
 }
 
 export interface ServiceInfo {
@@ -31,6 +44,15 @@ export interface ServiceInfo {
   protocol: "http" | "grpc";
   /** The Prometheus `instance` label of its /metrics target (host:port). */
   instance: string;
+  /** The contract this service is judged by (its runtime's built-in one, or --contract). */
+  contract: TelemetryContract;
+  /** Which implementation ran ("node", "go", or "external"). */
+  impl: string;
+  /**
+   * The operations the service declares: HTTP route templates ("POST /api/checkout") or gRPC methods
+   * ("meshproof.payments.v1.Payments/Charge"). A `route` label value must be one of these (or "unmatched").
+   */
+  operations?: string[];
 }
 
 export interface RequestRecord {
@@ -50,6 +72,12 @@ export interface RequestRecord {
   /** HTTP status; 0 when no response came (connection error, timeout). */
   status: number;
   error?: string;
+  /** What the driver's traceparent said: sampled (flags 01, the default), unsampled (00), or none sent. */
+  parent?: "sampled" | "unsampled" | "none";
+  /** Trace id of the edge's `traceresponse` header, when it sent one. */
+  responseTraceId?: string;
+  /** Sampled flag of the edge's `traceresponse` header. */
+  responseSampled?: boolean;
 }
 
 export interface FaultRecord {
@@ -98,12 +126,26 @@ export interface MetricsEvidence {
   start: MetricSample[];
   /** The same selection after quiesce (>= 2 scrapes after the last request). */
   end: MetricSample[];
-  /** Extra instants the harness captured, by label (e.g. "fault:f1:applied"). */
+  /** Extra instants the harness captured, by label (e.g. "fault:f1:applied"); none today. */
   at: Record<string, MetricSample[]>;
   /** Range series over the run at 1 s steps for the runtime gauges. */
   range: MetricSeries[];
-  /** Prometheus metric metadata by family name (/api/v1/metadata), when collected: lets hygiene check counter names. */
-  metadata?: Record<string, { type: string; help?: string; unit?: string }>;
+  /** Prometheus metric metadata by family name (/api/v1/metadata): type and help of every family the mesh exposes. */
+  metadata: Record<string, { type: string; help?: string; unit?: string }>;
+  /** Each service's /metrics in the Prometheus text format, fetched at the end of the run (what promtool lints). */
+  exposition: Record<string, string>;
+  /** Exemplars Prometheus stored for the mesh's histograms during the load window (/api/v1/query_exemplars). */
+  exemplars: Exemplar[];
+}
+
+export interface Exemplar {
+  /** Sample name the exemplar is attached to (a histogram's _bucket). */
+  name: string;
+  /** The series' labels. */
+  labels: Record<string, string>;
+  traceId: string;
+  value: number;
+  timestampMs: number;
 }
 
 export interface LogLine {
@@ -117,15 +159,18 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-export type AssertionFamily = "traces" | "metrics" | "probes" | "runtime" | "hygiene";
+export type AssertionFamily = "traces" | "metrics" | "probes" | "runtime" | "hygiene" | "correlation";
 
-/** One judged claim. `expected` and `observed` are what a human compares; `evidence` a small sample (trace ids). */
+/**
+ * One judged claim. `expected` and `observed` are what a human compares; `observed.compared` is how many items the
+ * assertion compared (never a pass over zero); `evidence` a small sample (trace and request ids).
+ */
 export interface AssertionResult {
   id: string;
   family: AssertionFamily;
   status: "passed" | "failed";
   message: string;
-  expected: unknown;
-  observed: unknown;
+  expected: Record<string, unknown>;
+  observed: Record<string, unknown> & { compared: number };
   evidence?: { traceIds?: string[]; requestIds?: string[]; sample?: unknown };
 }

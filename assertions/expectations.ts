@@ -4,45 +4,27 @@ import type { SpanKind } from "./trace-model";
 /** How one service calls another: "redis" (or another db system) names a backend that has no server spans. */
 export type HopProtocol = "http" | "grpc" | "redis";
 
-/** One edge of the call graph: `from` calls `to` over `protocol`. */
+/**
+ * One edge of the call graph: `from` calls `to` over `protocol`. A route's hops are listed in call order: when a
+ * call fails, the hops listed before it were made and the ones after it were not.
+ */
 export interface Hop {
   from: string;
   to: string;
   protocol: HopProtocol;
+  /** The operation called: a gRPC method ("Charge") or an HTTP "METHOD /route" ("POST /orders"). */
+  method?: string;
 }
 
 /** The expected hop graph per route, keyed by the driver's route name ("POST /api/checkout"). */
 export type Topology = Record<string, readonly Hop[]>;
 
-/**
- * Picks spans: a service's span of a kind, and for client spans optionally the peer called (a service or a db system).
- */
-export interface SpanSelector {
-  service: string;
-  kind: SpanKind;
-  peer?: string;
-  /** When false the path may lack this span (e.g. a call never made once an earlier one failed). Default true. */
-  required?: boolean;
-}
-
 /** Span classes whose semantic-convention attributes are checked. */
 export type SpanClass = "http.server" | "http.client" | "grpc.server" | "grpc.client" | "db.client";
 
-/** Per span class, a list of requirements; each requirement is satisfied by any one of its attribute keys. */
-export type SemconvRequirements = Record<SpanClass, readonly (readonly string[])[]>;
-
 export interface TraceExpectations {
-  /** Attribute on spans holding the X-Request-ID. Default: the contract's requestIdAttribute. */
-  requestIdAttribute?: string;
   /** Span kinds that must carry the request id. Default ["server"]. */
   requestIdSpanKinds?: SpanKind[];
-  /** Default DEFAULT_SEMCONV. */
-  semconv?: SemconvRequirements;
-  /**
-   * The spans that carry ERROR status in a failed request's trace: exactly these and nowhere else. When set,
-   * `traces.error-path` is judged (fault scenarios).
-   */
-  errorPath?: SpanSelector[];
 }
 
 export interface RuntimeExpectations {
@@ -50,6 +32,8 @@ export interface RuntimeExpectations {
   maxEventLoopLagSeconds?: number;
   /** CPU cores of the machine: process CPU rate may not exceed it. Default 2. */
   cpuCores?: number;
+  /** Memory of the machine: no process's RSS may exceed it. Default 24 GiB. */
+  memoryBytes?: number;
 }
 
 export interface HygieneExpectations {
@@ -85,16 +69,10 @@ export interface MetricsExpectations {
   errorSurfaces?: ErrorSurface[];
   /** Confidence of the binomial acceptance interval for error rates. Default 0.999. */
   confidence?: number;
-  /** Latency shift: which side's histogram shows an injected service latency. Default "server". */
-  latencySide?: "server" | "client";
-  /**
-   * Prometheus's scrape interval. A snapshot at an instant holds the last scrape before it, so window edges are
-   * blurred by one interval: latency shift tolerates the calls of one interval (plus the injected delay) there.
-   * Default 1000.
-   */
-  scrapeIntervalMs?: number;
-  /** Latency shift: share of calls outside the fault window that may be slow anyway (noise). Default 0.02. */
-  noiseShare?: number;
+  /** Latency shift: least share of the calls started inside the fault window that must be slow. Default 0.95. */
+  slowShareInside?: number;
+  /** Latency shift: largest share of the calls started outside the fault window that may be slow. Default 0.05. */
+  slowShareOutside?: number;
 }
 
 /** A readiness flip a fault must cause: `service`'s /readyz turns 503 naming `check`, then recovers. */
@@ -126,15 +104,6 @@ export interface Expectations {
   probes?: ProbeExpectations;
 }
 
-export const DEFAULT_SEMCONV: SemconvRequirements = {
-  "http.server": [["http.request.method"], ["http.response.status_code"], ["url.path", "http.route"]],
-  // A client that got no response has no status code; error.type stands in.
-  "http.client": [["http.request.method"], ["http.response.status_code", "error.type"]],
-  "grpc.server": [["rpc.system"], ["rpc.service"], ["rpc.method"], ["rpc.grpc.status_code"]],
-  "grpc.client": [["rpc.system"], ["rpc.service"], ["rpc.method"], ["rpc.grpc.status_code"]],
-  "db.client": [["db.system", "db.system.name"]],
-};
-
 export const DEFAULT_FORBIDDEN_LABELS = [
   "request_id",
   "requestid",
@@ -149,3 +118,13 @@ export const DEFAULT_FORBIDDEN_LABELS = [
 ];
 
 export const DEFAULT_EXCLUDED_ROUTES = ["/healthz", "/readyz", "/metrics"];
+
+/** The families in report order. */
+export const ALL_FAMILIES: readonly AssertionFamily[] = [
+  "traces",
+  "metrics",
+  "probes",
+  "runtime",
+  "hygiene",
+  "correlation",
+];

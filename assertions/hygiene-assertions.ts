@@ -1,25 +1,22 @@
 import type { MetricContract, TelemetryContract } from "./contract";
-import { DEFAULT_CONTRACT } from "./contract";
-import type { AssertionResult, Evidence, MetricSample, ServiceInfo } from "./evidence";
-import { DEFAULT_FORBIDDEN_LABELS } from "./expectations";
-import type { Expectations, Topology } from "./expectations";
-import { labelsOf, ofService, select } from "./metric-query";
+import type { AssertionResult, MetricSample, ServiceInfo } from "./evidence";
+import { DEFAULT_FORBIDDEN_LABELS, type Topology } from "./expectations";
+import { sum } from "./metric-query";
+import type { MetricView } from "./metric-view";
+import { endpointKey, metricView, tallySpans } from "./metric-view";
+import { lintExposition, parseExposition } from "./promlint";
 import { Findings, verdict } from "./result";
+import type { RunView } from "./run-view";
 
 /** Stable ids of the hygiene family. */
 export const HYGIENE_ASSERTIONS = {
   naming: "hygiene.naming",
   cardinality: "hygiene.cardinality",
   contractSeries: "hygiene.contract-series",
+  routeLabels: "hygiene.route-labels",
+  histograms: "hygiene.histograms",
 } as const;
 
-const NAME_PATTERN = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-/** Name tokens of non-base units: Prometheus wants seconds and bytes. */
-const NON_BASE_UNITS = new Set([
-  ...["milliseconds", "millisecond", "millis", "ms", "microseconds", "us", "nanoseconds", "ns"],
-  ...["minutes", "hours", "days", "kilobytes", "kb", "kib", "megabytes", "mb", "mib", "gigabytes", "gb", "percent"],
-]);
-const DURATION_TOKENS = new Set(["duration", "latency", "lag", "elapsed"]);
 const HISTOGRAM_PARTS = ["_bucket", "_sum", "_count"];
 /** Labels whose values are bounded by construction and are not judged for cardinality. */
 const STRUCTURAL_LABELS = new Set(["le", "quantile", "__name__"]);
@@ -28,125 +25,79 @@ const ID_LIKE = [
   { pattern: /^[0-9a-f]{32}$/i, what: "a trace id" },
   { pattern: /^[0-9a-f]{16}$/i, what: "a span id" },
 ];
+/** The route label value a service gives requests that matched no route (bounded by construction). */
+export const UNMATCHED_ROUTE = "unmatched";
 
 /**
- * Family "hygiene": metric names follow Prometheus conventions, no label takes unbounded values, and every series
- * the contract promises is there for every service that should have it.
+ * Family "hygiene": every service's exposition passes promtool's lint rules, no label takes unbounded values, every
+ * series the service's contract promises is there, every `route` label is a declared route template, and every
+ * histogram is consistent in itself and with the durations the spans and the driver measured.
  */
-export function assertHygiene(
-  evidence: Evidence,
-  expectations: Expectations,
-  contract: TelemetryContract = DEFAULT_CONTRACT,
-): AssertionResult[] {
-  const instanceKey = labelsOf(contract).instance;
-  const instances = new Set(evidence.services.map((s) => s.instance));
-  const upName = contract.up ?? "up";
-  const meshSamples = (samples: MetricSample[]) =>
-    samples.filter(
-      (s) => instances.has(s.labels[instanceKey] ?? "") && s.name !== upName && !s.name.startsWith("scrape_"),
-    );
-  const samples = [evidence.metrics.end, ...Object.values(evidence.metrics.at)].flatMap(meshSamples);
-  const names = [...new Set(samples.map((s) => s.name))].sort();
-
-  const naming = new Findings();
-  for (const name of names) for (const problem of nameProblems(name)) naming.add({ detail: problem });
-  for (const metric of contractMetrics(contract))
-    for (const problem of contractNameProblems(metric)) naming.add({ detail: problem });
-  for (const [family, meta] of Object.entries(evidence.metrics.metadata ?? {})) {
-    const sampleNames = names.filter((n) => n === family || n === `${family}_total`);
-    if (meta.type === "counter") {
-      for (const n of sampleNames.filter((n) => !n.endsWith("_total")))
-        naming.add({ detail: `counter ${n} does not end in _total` });
-    } else if (meta.type === "gauge" && family.endsWith("_total"))
-      naming.add({ detail: `gauge ${family} ends in _total, which marks counters` });
-  }
-
-  const cardinality = cardinalityFindings(evidence, expectations, samples);
-  const contractSeries = new Findings();
-  const required: Record<string, string[]> = {};
-  for (const service of evidence.services) {
-    const want = requiredSeries(contract, expectations.topology, service);
-    required[service.name] = want;
-    for (const name of want)
-      if (!select(evidence.metrics.end, ofService(contract, service, name)).length)
-        contractSeries.add({ detail: `${service.name} (${service.instance}) exposes no ${name}` });
-  }
-
+export function assertHygiene(view: RunView): AssertionResult[] {
+  const metrics = metricView(view);
   return [
-    verdict(
-      HYGIENE_ASSERTIONS.naming,
-      "hygiene",
-      naming,
-      {
-        passed: `${names.length} metric names follow Prometheus conventions`,
-        failed: `${naming.count} naming problem(s)`,
-      },
-      { counters: "end in _total", units: "base units (seconds, bytes)" },
-      { names: names.length, problems: naming.count },
-    ),
-    verdict(
-      HYGIENE_ASSERTIONS.cardinality,
-      "hygiene",
-      cardinality.findings,
-      {
-        passed: `no label of ${names.length} metrics takes unbounded values`,
-        failed: `${cardinality.findings.count} unbounded label(s)`,
-      },
-      { maxLabelValues: cardinality.max, forbiddenLabels: cardinality.forbidden },
-      { mostValues: cardinality.most },
-    ),
-    verdict(
-      HYGIENE_ASSERTIONS.contractSeries,
-      "hygiene",
-      contractSeries,
-      {
-        passed: `every service exposes its contract series`,
-        failed: `${contractSeries.count} contract series missing`,
-      },
-      required,
-      { missing: contractSeries.count },
-    ),
+    naming(view),
+    cardinality(view),
+    contractSeries(view, metrics),
+    routeLabels(view, metrics),
+    histograms(metrics),
   ];
 }
 
-function nameProblems(name: string): string[] {
-  if (!NAME_PATTERN.test(name)) return [`${name} is not a valid Prometheus metric name`];
-  const tokens = name.toLowerCase().split("_");
-  const problems: string[] = [];
-  const unit = tokens.find((t) => NON_BASE_UNITS.has(t));
-  if (unit) problems.push(`${name} uses the non-base unit "${unit}" (use seconds or bytes)`);
-  if (tokens.some((t) => DURATION_TOKENS.has(t)) && !tokens.includes("seconds") && !unit)
-    problems.push(`${name} measures time but does not end in _seconds`);
-  return problems;
+/** promtool check metrics, rule for rule, over each service's text exposition taken at the end of the run. */
+function naming(view: RunView): AssertionResult {
+  const findings = new Findings();
+  const expositions = view.evidence.metrics.exposition;
+  let families = 0;
+  const problems: Record<string, number> = {};
+  for (const service of view.evidence.services) {
+    const text = expositions[service.name];
+    if (text === undefined) {
+      findings.add({ detail: `${service.name}: no /metrics exposition was captured` });
+      continue;
+    }
+    families += parseExposition(text).length;
+    const found = lintExposition(text);
+    problems[service.name] = found.length;
+    for (const p of found) findings.add({ detail: `${service.name}: ${p.metric} ${p.text}` });
+  }
+  const services = view.evidence.services.length;
+  return verdict(
+    HYGIENE_ASSERTIONS.naming,
+    "hygiene",
+    findings,
+    { passed: `${families} metric families pass promtool's lint rules`, failed: `${findings.count} lint problem(s)` },
+    {
+      compared: families,
+      minimum: services,
+      what: "metric families",
+      because: `${services} services, each exposing some`,
+    },
+    { rules: "promtool check metrics (Prometheus 2.42)" },
+    { families, problems },
+  );
 }
 
-function contractNameProblems(metric: MetricContract): string[] {
-  if (metric.type === "counter" && !metric.name.endsWith("_total"))
-    return [`contract counter ${metric.name} does not end in _total`];
-  if (metric.type !== "counter" && /_(total|count|sum|bucket)$/.test(metric.name))
-    return [`contract ${metric.type} ${metric.name} ends in a suffix reserved for counters and histogram parts`];
-  return [];
+function meshSamples(view: RunView): MetricSample[] {
+  const services = view.evidence.services.map((s) => ({
+    key: view.contract(s).labels.instance,
+    s,
+    up: view.contract(s).up,
+  }));
+  const keys = [...new Set(services.map((x) => x.key))];
+  const byInstance = new Map(services.map((x) => [`${x.key}=${x.s.instance}`, x]));
+  const ofMesh = (sample: MetricSample) => {
+    const owner = keys.map((k) => byInstance.get(`${k}=${sample.labels[k]}`)).find((x) => x !== undefined);
+    return owner !== undefined && sample.name !== owner.up && !sample.name.startsWith("scrape_");
+  };
+  return [view.evidence.metrics.end, ...Object.values(view.evidence.metrics.at)].flat().filter(ofMesh);
 }
 
-function contractMetrics(contract: TelemetryContract): MetricContract[] {
-  return [
-    contract.httpServerRequests,
-    contract.httpServerDuration,
-    contract.httpClientRequests,
-    contract.httpClientDuration,
-    contract.grpcServerHandled,
-    contract.grpcServerHandling,
-    contract.grpcClientHandled,
-    contract.grpcClientHandling,
-    contract.faultsInjected,
-  ];
-}
-
-function cardinalityFindings(evidence: Evidence, expectations: Expectations, samples: MetricSample[]) {
-  const max = expectations.hygiene?.maxLabelValues ?? 50;
-  const forbidden = expectations.hygiene?.forbiddenLabels ?? DEFAULT_FORBIDDEN_LABELS;
+function cardinality(view: RunView): AssertionResult {
+  const max = view.expectations.hygiene?.maxLabelValues ?? 50;
+  const forbidden = view.expectations.hygiene?.forbiddenLabels ?? DEFAULT_FORBIDDEN_LABELS;
   const forbiddenSet = new Set(forbidden.map((k) => k.toLowerCase()));
-  const sentIds = new Set(evidence.requests.flatMap((r) => [r.id, r.traceId]));
+  const sentIds = new Set(view.evidence.requests.flatMap((r) => [r.id, r.traceId]));
   const findings = new Findings();
   const values = new Map<string, Set<string>>();
   const reported = new Set<string>();
@@ -155,17 +106,24 @@ function cardinalityFindings(evidence: Evidence, expectations: Expectations, sam
     reported.add(key);
     findings.add({ detail });
   };
-  for (const sample of samples) {
+  const idLike = new Map<string, string | undefined>();
+  for (const sample of meshSamples(view)) {
     for (const [key, value] of Object.entries(sample.labels)) {
       if (STRUCTURAL_LABELS.has(key)) continue;
       const series = `${sample.name}{${key}}`;
-      if (forbiddenSet.has(key.toLowerCase())) report(series, `${series} is a label that identifies a request or user`);
-      if (sentIds.has(value)) report(series, `${series} carries "${value}", an id the driver sent`);
-      const like = ID_LIKE.find((l) => l.pattern.test(value));
-      if (like) report(series, `${series} carries "${value}", which looks like ${like.what}`);
-      const seen = values.get(series) ?? new Set<string>();
+      let seen = values.get(series);
+      if (!seen) {
+        seen = new Set<string>();
+        values.set(series, seen);
+        if (forbiddenSet.has(key.toLowerCase()))
+          report(series, `${series} is a label that identifies a request or user`);
+      }
+      if (seen.has(value)) continue;
       seen.add(value);
-      values.set(series, seen);
+      if (sentIds.has(value)) report(series, `${series} carries "${value}", an id the driver sent`);
+      if (!idLike.has(value)) idLike.set(value, ID_LIKE.find((l) => l.pattern.test(value))?.what);
+      const like = idLike.get(value);
+      if (like) report(series, `${series} carries "${value}", which looks like ${like}`);
     }
   }
   let most = { series: "", values: 0 };
@@ -173,7 +131,20 @@ function cardinalityFindings(evidence: Evidence, expectations: Expectations, sam
     if (seen.size > most.values) most = { series, values: seen.size };
     if (seen.size > max) report(`${series}#count`, `${series} takes ${seen.size} distinct values (> ${max})`);
   }
-  return { findings, max, forbidden, most };
+  return verdict(
+    HYGIENE_ASSERTIONS.cardinality,
+    "hygiene",
+    findings,
+    { passed: `no label takes unbounded or identifying values`, failed: `${findings.count} unbounded label(s)` },
+    {
+      compared: values.size,
+      minimum: view.evidence.services.length,
+      what: "labels of series",
+      because: "every service exposes labelled series",
+    },
+    { maxLabelValues: max, forbiddenLabels: forbidden },
+    { mostValues: most },
+  );
 }
 
 /** The contract series a service must expose, from its role and the hops it serves and makes. */
@@ -181,20 +152,210 @@ export function requiredSeries(contract: TelemetryContract, topology: Topology, 
   const hops = Object.values(topology).flat();
   const serves = (protocol: string) => hops.some((h) => h.to === service.name && h.protocol === protocol);
   const calls = (protocol: string) => hops.some((h) => h.from === service.name && h.protocol === protocol);
-  const metrics: MetricContract[] = [];
-  if (service.role === "edge" || serves("http")) metrics.push(contract.httpServerRequests, contract.httpServerDuration);
-  if (calls("http")) metrics.push(contract.httpClientRequests, contract.httpClientDuration);
-  if (serves("grpc")) metrics.push(contract.grpcServerHandled, contract.grpcServerHandling);
-  if (calls("grpc")) metrics.push(contract.grpcClientHandled, contract.grpcClientHandling);
-  const runtime = contract.runtime;
+  const red: MetricContract[] = [];
+  if (service.role === "edge" || serves("http")) red.push(contract.httpServerRequests, contract.httpServerDuration);
+  if (calls("http")) red.push(contract.httpClientRequests, contract.httpClientDuration);
+  if (serves("grpc")) red.push(contract.grpcServerHandled, contract.grpcServerHandling);
+  if (calls("grpc")) red.push(contract.grpcClientHandled, contract.grpcClientHandling);
+  const r = contract.runtimeMetrics;
+  const parts = (m: { name: string; type: string }) =>
+    m.type === "histogram"
+      ? HISTOGRAM_PARTS.map((p) => m.name + p)
+      : m.type === "summary"
+        ? [`${m.name}_count`, `${m.name}_sum`]
+        : [m.name];
   return [
-    ...metrics.flatMap((m) => (m.type === "histogram" ? HISTOGRAM_PARTS.map((p) => m.name + p) : [m.name])),
-    runtime.heapUsedBytes,
-    runtime.heapTotalBytes,
-    `${runtime.gcDurationSeconds}_count`,
-    runtime.eventLoopLagSeconds,
-    runtime.eventLoopUtilization,
-    runtime.residentMemoryBytes,
-    runtime.cpuSecondsTotal,
+    ...red.flatMap(parts),
+    r.heapUsedBytes,
+    r.heapTotalBytes,
+    ...parts(r.gcDuration),
+    ...[r.eventLoopLagSeconds, r.eventLoopUtilization, r.goroutines].filter((n): n is string => n !== undefined),
+    r.residentMemoryBytes,
+    r.cpuSecondsTotal,
+    r.startTimeSeconds,
   ];
+}
+
+function contractSeries(view: RunView, metrics: MetricView): AssertionResult {
+  const findings = new Findings();
+  const required: Record<string, string[]> = {};
+  let compared = 0;
+  for (const service of view.evidence.services) {
+    const contract = view.contract(service);
+    const want = requiredSeries(contract, view.expectations.topology, service);
+    required[service.name] = want;
+    for (const name of want) {
+      if (metrics.latest(service, name).length) compared++;
+      else
+        findings.add({
+          detail: `${service.name} (${service.instance}) never exposed ${name}, which its contract "${contract.name}" names`,
+        });
+    }
+  }
+  const total = Object.values(required).reduce((n, list) => n + list.length, 0);
+  return verdict(
+    HYGIENE_ASSERTIONS.contractSeries,
+    "hygiene",
+    findings,
+    {
+      passed: "every service exposes every series its contract names",
+      failed: `${findings.count} contract series missing`,
+    },
+    { compared, minimum: total, what: "contract series present", because: "the series each service's contract names" },
+    { required },
+    { missing: findings.count },
+  );
+}
+
+/** Every `route` label of an HTTP server series is a route template the service declares. */
+function routeLabels(view: RunView, metrics: MetricView): AssertionResult {
+  const findings = new Findings();
+  const observed: Record<string, string[]> = {};
+  let compared = 0;
+  const http = view.evidence.services.filter((s) => s.protocol === "http");
+  for (const service of http) {
+    const contract = view.contract(service);
+    const declared = new Set([
+      ...(service.operations ?? []).map((o) => o.split(" ").slice(1).join(" ")),
+      UNMATCHED_ROUTE,
+    ]);
+    const values = new Set(
+      metrics
+        .latest(service, contract.httpServerRequests.name)
+        .map((s) => s.labels[contract.labels.httpRoute])
+        .filter((v): v is string => v !== undefined),
+    );
+    observed[service.name] = [...values].sort();
+    if (!service.operations?.length)
+      findings.add({ detail: `${service.name} declares no route templates to judge against` });
+    for (const value of values) {
+      if (metrics.excluded.has(value)) continue;
+      compared++;
+      if (!declared.has(value))
+        findings.add({
+          detail: `${service.name} labels requests route="${value}", not a declared template (${[...declared].join(", ")})`,
+        });
+    }
+  }
+  return verdict(
+    HYGIENE_ASSERTIONS.routeLabels,
+    "hygiene",
+    findings,
+    { passed: "every route label is a declared route template", failed: "route labels that are not templates" },
+    { compared, minimum: http.length, what: "route label values", because: `${http.length} HTTP services` },
+    { declared: Object.fromEntries(http.map((s) => [s.name, s.operations ?? []])) },
+    observed,
+  );
+}
+
+/**
+ * Every histogram is consistent in itself (buckets cumulative, +Inf == _count, _sum >= 0) and with what the spans
+ * measured for the same calls: per endpoint, operation and code, the run's _sum increase is the spans' summed
+ * durations (units included) and each bucket's increase the spans at or below its bound, up to calls whose
+ * duration lies so near a bound that the two clocks may put it on either side.
+ */
+function histograms(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
+  const findings = new Findings();
+  const spans = tallySpans(metrics).durations;
+  let compared = 0;
+  const observed: Record<string, unknown> = {};
+  const endpoints = metrics.plannedEndpoints();
+  for (const e of endpoints) {
+    const name = metrics.histogram(e).name;
+    const key = endpointKey(e);
+    // In itself, at the end of the run.
+    const series = new Map<string, { buckets: [number, number][]; count?: number; sum?: number }>();
+    const codeKey = metrics.codeKey(e);
+    for (const part of HISTOGRAM_PARTS)
+      for (const s of metrics.latest(e.service, `${name}${part}`)) {
+        const id = `${metrics.operationOf(e, s.labels)}|${s.labels[codeKey]}`;
+        const entry = series.get(id) ?? { buckets: [] };
+        if (part === "_bucket") entry.buckets.push([s.labels.le === "+Inf" ? Infinity : Number(s.labels.le), s.value]);
+        else if (part === "_count") entry.count = s.value;
+        else entry.sum = s.value;
+        series.set(id, entry);
+      }
+    for (const [id, h] of series) {
+      h.buckets.sort((a, b) => a[0] - b[0]);
+      const decreasing = h.buckets.findIndex(([, v], i) => i > 0 && v < h.buckets[i - 1]![1]);
+      if (decreasing > 0)
+        findings.add({
+          detail: `${key} ${name}{${id}}: bucket le=${h.buckets[decreasing]![0]} is below the one before it`,
+        });
+      const inf = h.buckets.at(-1);
+      if (!inf || inf[0] !== Infinity || inf[1] !== h.count)
+        findings.add({
+          detail: `${key} ${name}{${id}}: +Inf bucket ${inf?.[1] ?? "absent"} != _count ${h.count ?? "absent"}`,
+        });
+      if (!(h.sum !== undefined && h.sum >= 0))
+        findings.add({ detail: `${key} ${name}{${id}}: _sum ${h.sum} is not >= 0` });
+    }
+    // Against the spans, over the run.
+    const counts = metrics.histogramTally(e, "_count");
+    const sums = metrics.histogramTally(e, "_sum");
+    const buckets = metrics.histogramTally(e, "_bucket");
+    const measured = spans.get(key) ?? new Map<string, number[]>();
+    for (const [id, n] of counts) {
+      const durations = measured.get(id);
+      if (!(n > 0) || !durations || durations.length !== n) continue; // counts are reconciled elsewhere
+      compared++;
+      const spanSum = sum(durations);
+      const histogramSum = sums.get(id) ?? 0;
+      const tolerance = 0.25 * spanSum + 0.005 * n;
+      observed[`${key} ${id}`] = { calls: n, histogramSumSeconds: round(histogramSum), spanSumSeconds: round(spanSum) };
+      if (Math.abs(histogramSum - spanSum) > tolerance)
+        findings.add({
+          detail: `${key} ${name}{${id}}: _sum rose by ${round(histogramSum)} s over ${n} calls, the spans measured ${round(spanSum)} s (tolerance ${round(tolerance)} s)`,
+        });
+      for (const [bucketKey, value] of buckets) {
+        if (!bucketKey.startsWith(`${id}|`)) continue;
+        const le = Number(bucketKey.slice(id.length + 1).replace("+Inf", "Infinity"));
+        const below = durations.filter((d) => d <= le).length;
+        // The histogram and the span time different stretches of one call (the span may start later or end
+        // earlier): calls near a bound may land on either side, and a scheduling pause can move a few more.
+        const near = durations.filter((d) => Math.abs(d - le) <= Math.max(0.005, 0.1 * le)).length;
+        const allowed = near + Math.max(2, Math.ceil(0.05 * n));
+        if (Math.abs(value - below) > allowed)
+          findings.add({
+            detail: `${key} ${name}{${id}} le=${le}: bucket rose by ${value}, ${below} spans took <= ${le} s (allowed difference ${allowed}: ${near} near the bound + 5%)`,
+          });
+      }
+    }
+  }
+  // The edge's server time cannot exceed what the driver waited for the same requests.
+  const edge = view.edge;
+  if (edge) {
+    const e = { service: edge, protocol: "http" as const, side: "server" as const };
+    const histogramSum = sum(metrics.histogramTally(e, "_sum").values());
+    const driverSum = sum(
+      view.requests.filter((r) => r.request.status !== 0).map((r) => (r.request.endMs - r.request.startMs) / 1000),
+    );
+    observed.edge = { histogramSumSeconds: round(histogramSum), driverSumSeconds: round(driverSum) };
+    if (histogramSum > driverSum + 0.001 * view.requests.length)
+      findings.add({
+        detail: `${edge.name} ${metrics.histogram(e).name}_sum rose by ${round(histogramSum)} s, more than the driver waited for those requests (${round(driverSum)} s)`,
+      });
+  }
+  return verdict(
+    HYGIENE_ASSERTIONS.histograms,
+    "hygiene",
+    findings,
+    {
+      passed: "every histogram is consistent in itself, with the spans' durations and with the driver's",
+      failed: "histograms inconsistent",
+    },
+    {
+      compared,
+      minimum: endpoints.length,
+      what: "histogram series with calls",
+      because: "the endpoints the planned routes cross",
+    },
+    { sumTolerance: "25% + 5 ms per call", buckets: "within calls near the bound + max(2, 5%)" },
+    observed,
+  );
+}
+
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
 }

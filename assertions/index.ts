@@ -1,9 +1,24 @@
-export { DEFAULT_CONTRACT } from "./contract";
-export type { ContractLabels, MetricContract, TelemetryContract } from "./contract";
+export {
+  BUILTIN_CONTRACTS,
+  CONTRACT_SCHEMA,
+  ContractError,
+  DEFAULT_CONTRACT,
+  parseContract,
+  redMetrics,
+} from "./contract";
+export type {
+  ContractLabels,
+  MetricContract,
+  ProbeContract,
+  RuntimeContract,
+  SpanContract,
+  TelemetryContract,
+} from "./contract";
 export type {
   AssertionFamily,
   AssertionResult,
   Evidence,
+  Exemplar,
   FaultRecord,
   LogLine,
   MetricSample,
@@ -12,10 +27,11 @@ export type {
   ProbeBody,
   ProbeRecord,
   RequestRecord,
+  RunPlan,
   ServiceInfo,
 } from "./evidence";
 export type { AttributeValue, Span, SpanKind, Trace } from "./trace-model";
-export { DEFAULT_EXCLUDED_ROUTES, DEFAULT_FORBIDDEN_LABELS, DEFAULT_SEMCONV } from "./expectations";
+export { ALL_FAMILIES, DEFAULT_EXCLUDED_ROUTES, DEFAULT_FORBIDDEN_LABELS } from "./expectations";
 export type {
   ErrorLayer,
   ErrorSurface,
@@ -27,17 +43,30 @@ export type {
   ProbeExpectations,
   ReadinessFlip,
   RuntimeExpectations,
-  SemconvRequirements,
   SpanClass,
-  SpanSelector,
   Topology,
   TraceExpectations,
 } from "./expectations";
 export { evaluate } from "./evaluate";
-export { assertTraces, isSuccess, TRACE_ASSERTIONS } from "./trace-assertions";
+export { RunView } from "./run-view";
+export { assertTraces, TRACE_ASSERTIONS } from "./trace-assertions";
 export { assertRuntime, RUNTIME_ASSERTIONS } from "./runtime-assertions";
-export { assertHygiene, HYGIENE_ASSERTIONS } from "./hygiene-assertions";
-export { assertMetrics, faultSnapshotKey, METRIC_ASSERTIONS, parseServiceTarget } from "./metric-assertions";
+export { assertHygiene, HYGIENE_ASSERTIONS, requiredSeries, UNMATCHED_ROUTE } from "./hygiene-assertions";
+export { assertMetrics, METRIC_ASSERTIONS } from "./metric-assertions";
 export { assertProbes, PROBE_ASSERTIONS } from "./probe-assertions";
+export { assertCorrelation, CORRELATION_ASSERTIONS } from "./correlation-assertions";
+export { lintExposition, parseExposition } from "./promlint";
+export type { LintProblem, MetricFamily } from "./promlint";
+export {
+  expectedSpans,
+  explainFailure,
+  FAULT_EFFECTS,
+  faultLocation,
+  hopOfFault,
+  isSuccess,
+  spanCountRange,
+} from "./trace-shape";
+export type { ExpectedSpan, Explanation, FaultEffect, FaultLocation } from "./trace-shape";
+export { GRPC_CODE_NAMES, indexTrace, SpanReader } from "./trace-index";
 export { binomialAcceptance } from "./binomial";
 export { meshproofMatchers } from "./matchers";

@@ -1,364 +1,359 @@
 import { binomialAcceptance } from "./binomial";
-import type { MetricContract, TelemetryContract } from "./contract";
-import { DEFAULT_CONTRACT } from "./contract";
-import type { AssertionResult, Evidence, FaultRecord, MetricSample, ServiceInfo } from "./evidence";
-import { DEFAULT_EXCLUDED_ROUTES } from "./expectations";
-import type { ErrorLayer, Expectations } from "./expectations";
-import { delta, deltaBy, disagreements, labelsOf, nonZero, ofService, select, seriesKey } from "./metric-query";
-import type { Labels, Selector } from "./metric-query";
+import type { AssertionResult, FaultRecord } from "./evidence";
+import type { ErrorLayer } from "./expectations";
+import { delta, disagreements, nonZero, sum } from "./metric-query";
+import type { MetricView } from "./metric-view";
+import { endpointKey, metricView, tallySpans, type Endpoint, type Tally } from "./metric-view";
 import { Findings, verdict } from "./result";
-import { isSuccess } from "./trace-assertions";
+import type { RequestView, RunView } from "./run-view";
+import { faultLocation, FAULT_EFFECTS } from "./trace-shape";
 
 /** Stable ids of the metrics family. */
 export const METRIC_ASSERTIONS = {
   edgeStatusCounts: "metrics.edge-status-counts",
   hopAgreement: "metrics.hop-agreement",
+  spanCounterAgreement: "metrics.span-counter-agreement",
   histogramCount: "metrics.histogram-count",
   statusLabels: "metrics.status-labels",
+  unexplainedFailures: "metrics.unexplained-failures",
   errorRate: "metrics.error-rate",
   latencyShift: "metrics.latency-shift",
 } as const;
 
-/** The snapshot label the harness stores in `metrics.at` when a fault is applied or reverted. */
-export function faultSnapshotKey(faultId: string, edge: "applied" | "reverted"): string {
-  return `fault:${faultId}:${edge}`;
-}
-
-/** A service fault's target: "payments.Charge" -> payments, Charge; "orders.POST /orders" -> orders, POST /orders. */
-export function parseServiceTarget(target: string): { service: string; method?: string } {
-  const dot = target.indexOf(".");
-  return dot < 0 ? { service: target } : { service: target.slice(0, dot), method: target.slice(dot + 1) };
-}
-
-type Side = "server" | "client";
-
-/** Reads one run's metrics through the contract: counters per service and side, with codes and probe routes. */
-class MeshMetrics {
-  readonly labels;
-  readonly excluded: Set<string>;
-
-  constructor(
-    readonly evidence: Evidence,
-    readonly contract: TelemetryContract,
-    excludeRoutes: readonly string[],
-  ) {
-    this.labels = labelsOf(contract);
-    this.excluded = new Set(excludeRoutes);
-  }
-
-  service(name: string): ServiceInfo | undefined {
-    return this.evidence.services.find((s) => s.name === name);
-  }
-
-  counter(protocol: string, side: Side): MetricContract {
-    const c = this.contract;
-    if (protocol === "grpc") return side === "server" ? c.grpcServerHandled : c.grpcClientHandled;
-    return side === "server" ? c.httpServerRequests : c.httpClientRequests;
-  }
-
-  histogram(protocol: string, side: Side): MetricContract {
-    const c = this.contract;
-    if (protocol === "grpc") return side === "server" ? c.grpcServerHandling : c.grpcClientHandling;
-    return side === "server" ? c.httpServerDuration : c.httpClientDuration;
-  }
-
-  codeKey(protocol: string): string {
-    return protocol === "grpc" ? this.labels.grpcCode : this.labels.httpStatusCode;
-  }
-
-  /** Selector of a service's counter (or histogram part) on one side; HTTP server probe routes left out. */
-  select(service: ServiceInfo, name: string, protocol: string, side: Side, where: Labels = {}): Selector {
-    const routeKey = this.labels.httpRoute;
-    const exclude =
-      protocol === "http" && side === "server" ? (l: Labels) => this.excluded.has(l[routeKey] ?? "") : undefined;
-    return ofService(this.contract, service, name, where, exclude);
-  }
-
-  /** Filter labels for a service fault's method: a gRPC method name, or an HTTP "METHOD /route". */
-  methodWhere(protocol: string, method: string | undefined): Labels {
-    if (method === undefined) return {};
-    if (protocol === "grpc") return { [this.labels.grpcMethod]: method };
-    const [verb = "", route = ""] = method.split(" ");
-    return { [this.labels.httpMethod]: verb, [this.labels.httpRoute]: route };
-  }
-
-  runDelta(selector: Selector, by: readonly string[]): Map<string, number> {
-    return deltaBy(this.evidence.metrics.start, this.evidence.metrics.end, selector, by);
-  }
-
-  snapshot(fault: FaultRecord, edge: "applied" | "reverted"): MetricSample[] | undefined {
-    return this.evidence.metrics.at[faultSnapshotKey(fault.id, edge)];
-  }
-}
-
 /**
- * Family "metrics": counters reconcile with ground truth. Exact where the system is deterministic (edge status counts
- * vs the driver, client vs server of every hop, histogram counts vs counters, error codes per the mapping table),
+ * Family "metrics": counters reconcile with ground truth and with the traces. Exact where the system is deterministic
+ * (edge status counts vs the driver, client vs server of every hop, spans vs counters per operation and code,
+ * histogram counts vs counters, error codes per the mapping table, every failure explained by a journaled fault),
  * statistical with a stated binomial bound where it is random (error rate), and windowed for injected latency.
  */
-export function assertMetrics(
-  evidence: Evidence,
-  expectations: Expectations,
-  contract: TelemetryContract = DEFAULT_CONTRACT,
-): AssertionResult[] {
-  const options = expectations.metrics ?? {};
-  const mesh = new MeshMetrics(evidence, contract, options.excludeRoutes ?? DEFAULT_EXCLUDED_ROUTES);
-  // Fault-specific assertions are judged only when the run had such a fault: a pass over nothing is no evidence.
-  const has = (kind: string) => evidence.faults.some((f) => f.kind === kind);
+export function assertMetrics(view: RunView): AssertionResult[] {
+  const metrics = metricView(view);
+  const has = (kind: string) => view.evidence.faults.some((f) => f.kind === kind);
+  const surfaces = view.expectations.metrics?.errorSurfaces ?? [];
   return [
-    edgeStatusCounts(mesh),
-    hopAgreement(mesh, expectations),
-    histogramCount(mesh),
-    ...(options.errorSurfaces?.length ? [statusLabels(mesh, expectations)] : []),
-    ...(has("error") ? [errorRate(mesh, options.confidence ?? 0.999)] : []),
-    ...(has("latency") ? [latencyShift(mesh, expectations)] : []),
+    unexplainedFailures(view),
+    edgeStatusCounts(metrics),
+    hopAgreement(metrics),
+    spanCounterAgreement(metrics),
+    histogramCount(metrics),
+    ...(surfaces.length || view.evidence.faults.some((f) => FAULT_EFFECTS[f.kind]?.fails)
+      ? [statusLabels(metrics)]
+      : []),
+    ...(has("error") ? [errorRate(metrics)] : []),
+    ...(has("latency") ? [latencyShift(metrics)] : []),
   ];
 }
 
-function edgeStatusCounts(mesh: MeshMetrics): AssertionResult {
-  const { evidence, labels } = mesh;
-  const edge = evidence.services.find((s) => s.role === "edge");
+/** Every response that is not its route's success falls in the window of a journaled fault on its route. */
+function unexplainedFailures(view: RunView): AssertionResult {
   const findings = new Findings();
-  const driver = new Map<string, number>();
-  let noResponse = 0;
-  for (const r of evidence.requests) {
-    if (r.status === 0) {
-      noResponse++;
+  const explained: Record<string, number> = {};
+  let failed = 0;
+  for (const r of view.requests) {
+    if (r.success) continue;
+    failed++;
+    if (r.explanation) {
+      explained[r.explanation.fault.target] = (explained[r.explanation.fault.target] ?? 0) + 1;
       continue;
     }
-    const [method = "", route = ""] = r.route.split(" ");
-    const key = `${method}|${route}|${r.status}`;
-    driver.set(key, (driver.get(key) ?? 0) + 1);
+    findings.add({
+      detail: `${r.request.route} answered ${r.request.status || `nothing (${r.request.error ?? "no response"})`} at +${r.request.startMs - view.evidence.window.startMs} ms with no journaled fault on its route in that window`,
+      traceId: r.traceId,
+      requestId: r.request.id,
+    });
   }
-  let counted = new Map<string, number>();
+  const plan = view.evidence.plan.requests;
+  return verdict(
+    METRIC_ASSERTIONS.unexplainedFailures,
+    "metrics",
+    findings,
+    {
+      passed: `${failed} failed responses are each explained by a journaled fault on their route (${JSON.stringify(explained)})`,
+      failed: `${findings.count} of ${failed} failed responses have no fault to explain them`,
+    },
+    { compared: view.requests.length, minimum: plan, what: "requests", because: `the plan's ${plan} requests` },
+    { unexplained: 0 },
+    { failed, explained, unexplained: findings.count },
+  );
+}
+
+function driverTally(requests: readonly RequestView[]): Tally {
+  const out: Tally = new Map();
+  for (const { request } of requests)
+    if (request.status !== 0) {
+      const key = `${request.route}|${request.status}`;
+      out.set(key, (out.get(key) ?? 0) + 1);
+    }
+  return out;
+}
+
+/** The edge's server counter rose per route and status exactly as the driver's responses say. */
+function edgeStatusCounts(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
+  const findings = new Findings();
+  const driver = driverTally(view.requests);
+  let counted: Tally = new Map();
+  const edge = view.edge;
   if (!edge) findings.add({ detail: "no service has the edge role" });
   else {
-    const name = mesh.contract.httpServerRequests.name;
-    counted = mesh.runDelta(mesh.select(edge, name, "http", "server"), [
-      labels.httpMethod,
-      labels.httpRoute,
-      labels.httpStatusCode,
-    ]);
+    const e: Endpoint = { service: edge, protocol: "http", side: "server" };
+    counted = metrics.counterTally(e);
     for (const d of disagreements(driver, counted)) {
-      const [method, route, status] = d.key.split("|");
-      const sample = evidence.requests.find((r) => r.route === `${method} ${route}` && String(r.status) === status);
+      const sample = view.requests.find((r) => `${r.request.route}|${r.request.status}` === d.key);
       findings.add({
-        detail: `${method} ${route} ${status}: driver saw ${d.a}, ${edge.name} ${name} rose by ${d.b}`,
+        detail: `${d.key.replace("|", " ")}: driver saw ${d.a}, ${edge.name} ${metrics.counter(e).name} rose by ${d.b}`,
         traceId: sample?.traceId,
-        requestId: sample?.id,
+        requestId: sample?.request.id,
       });
     }
   }
+  const responses = sum(driver.values());
+  const noResponse = view.requests.length - responses;
+  const minimum = view.evidence.plan.requests - noResponse;
   return verdict(
     METRIC_ASSERTIONS.edgeStatusCounts,
     "metrics",
     findings,
     {
-      passed: `${edge?.name} status counts equal the driver's ${evidence.requests.length - noResponse} responses per route and code`,
+      passed: `${edge?.name} status counts equal the driver's responses per route and code`,
       failed: `${edge?.name} status counts differ from the driver's`,
+    },
+    {
+      compared: responses,
+      minimum,
+      what: "responses",
+      because: `the plan's requests less ${noResponse} without response`,
     },
     { driver: nonZero(driver), noResponse },
     { counter: nonZero(counted) },
   );
 }
 
-/** Every hop's server side agrees with its callers' client side per code; an error fault's counter agrees too. */
-function hopAgreement(mesh: MeshMetrics, expectations: Expectations): AssertionResult {
-  const { evidence, labels, contract } = mesh;
+/** For HTTP hops both sides key by "METHOD|code"; for gRPC by "pkg.Service/Method|code". */
+function hopKeyOf(protocol: string, key: string): string {
+  if (protocol === "grpc") return key;
+  const [operation = "", code = ""] = key.split("|");
+  return `${operation.split(" ")[0]}|${code}`;
+}
+
+function rekey(tally: Tally, fn: (key: string) => string | undefined): Tally {
+  const out: Tally = new Map();
+  for (const [key, value] of tally) {
+    const k = fn(key);
+    if (k !== undefined) out.set(k, (out.get(k) ?? 0) + value);
+  }
+  return out;
+}
+
+/** Every hop's server side agrees with its callers' client side per operation and code, and carried calls. */
+function hopAgreement(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
   const findings = new Findings();
   const observed: Record<string, { server: Record<string, number>; client: Record<string, number> }> = {};
-  const hops = Object.values(expectations.topology).flat();
-  const servers = [...new Set(hops.filter((h) => h.protocol !== "redis").map((h) => `${h.to}|${h.protocol}`))];
-  for (const entry of servers) {
-    const [to = "", protocol = ""] = entry.split("|");
-    const server = mesh.service(to);
+  const hops = view.plannedHops().filter((h) => h.protocol === "http" || h.protocol === "grpc");
+  const targets = [...new Set(hops.map((h) => `${h.to}|${h.protocol}`))];
+  let compared = 0;
+  for (const target of targets) {
+    const [to = "", protocolName = ""] = target.split("|");
+    const protocol = protocolName === "grpc" ? "grpc" : "http";
+    const server = view.service(to);
+    const callers = [...new Set(hops.filter((h) => h.to === to && h.protocol === protocol).map((h) => h.from))];
+    const hop = `${callers.join("+")} -> ${to} (${protocol})`;
     if (!server) {
-      findings.add({ detail: `hop target ${to} is not a service of the run` });
+      findings.add({ detail: `${hop}: ${to} is not a service of the run` });
       continue;
     }
-    const callers = [...new Set(hops.filter((h) => h.to === to && h.protocol === protocol).map((h) => h.from))];
-    const serverName = mesh.counter(protocol, "server").name;
-    const clientName = mesh.counter(protocol, "client").name;
-    let by: string[];
-    let clientWhere: (caller: string) => Selector | undefined;
-    if (protocol === "grpc") {
-      by = [labels.grpcService, labels.grpcMethod, labels.grpcCode];
-      // Clients call several servers: keep the client series of the gRPC services this server answers for.
-      const served = new Set(
-        select(evidence.metrics.end, ofService(contract, server, serverName)).map((s) => s.labels[labels.grpcService]),
-      );
-      clientWhere = (caller) => {
-        const service = mesh.service(caller);
-        return service && ofService(contract, service, clientName, {}, (l) => !served.has(l[labels.grpcService]));
-      };
-    } else {
-      by = [labels.httpMethod, labels.httpStatusCode];
-      clientWhere = (caller) => {
-        const service = mesh.service(caller);
-        return service && ofService(contract, service, clientName, { [labels.peerService]: to });
-      };
-    }
-    const serverCounts = mesh.runDelta(mesh.select(server, serverName, protocol, "server"), by);
-    const clientCounts = new Map<string, number>();
-    for (const caller of callers) {
-      const selector = clientWhere(caller);
-      if (!selector) {
-        findings.add({ detail: `caller ${caller} of ${to} is not a service of the run` });
+    const serverTally = rekey(metrics.counterTally({ service: server, protocol, side: "server" }), (k) =>
+      hopKeyOf(protocol, k),
+    );
+    const served = new Set([...serverTally.keys()].map((k) => k.split("|")[0]));
+    const clientTally: Tally = new Map();
+    for (const name of callers) {
+      const caller = view.service(name);
+      if (!caller) {
+        findings.add({ detail: `${hop}: caller ${name} is not a service of the run` });
         continue;
       }
-      for (const [key, value] of mesh.runDelta(selector, by))
-        clientCounts.set(key, (clientCounts.get(key) ?? 0) + value);
+      const tally = rekey(metrics.counterTally({ service: caller, protocol, side: "client" }), (k) => {
+        const operation = k.split("|")[0] ?? "";
+        if (protocol === "grpc") return served.has(operation) ? k : undefined;
+        return operation.endsWith(` ${to}`) ? hopKeyOf(protocol, k) : undefined;
+      });
+      for (const [k, v] of tally) clientTally.set(k, (clientTally.get(k) ?? 0) + v);
     }
-    const hop = `${callers.join("+")} -> ${to} (${protocol})`;
-    observed[hop] = { server: nonZero(serverCounts), client: nonZero(clientCounts) };
-    for (const d of disagreements(serverCounts, clientCounts))
-      findings.add({
-        detail: `${hop} ${d.key}: ${to} ${serverName} +${d.a}, ${callers.join("+")} ${clientName} +${d.b}`,
-      });
-  }
-  for (const fault of evidence.faults.filter((f) => f.kind === "error")) {
-    const { service: name, method } = parseServiceTarget(fault.target);
-    const service = mesh.service(name);
-    const code = errorCodeOf(fault);
-    if (!service || code === undefined) continue;
-    const injected = delta(
-      evidence.metrics.start,
-      evidence.metrics.end,
-      ofService(contract, service, contract.faultsInjected.name, { [labels.faultKind]: fault.kind }),
-    );
-    const where = { ...mesh.methodWhere(service.protocol, method), [mesh.codeKey(service.protocol)]: code };
-    const answered = delta(
-      evidence.metrics.start,
-      evidence.metrics.end,
-      mesh.select(service, mesh.counter(service.protocol, "server").name, service.protocol, "server", where),
-    );
-    observed[`fault ${fault.target}`] = { server: { [code]: answered }, client: { injected } };
-    if (injected !== answered)
-      findings.add({
-        detail: `${fault.target}: ${contract.faultsInjected.name} +${injected} but ${name} answered ${code} ${answered} times`,
-      });
+    observed[hop] = { server: nonZero(serverTally), client: nonZero(clientTally) };
+    const calls = sum(serverTally.values());
+    if (calls === 0 && sum(clientTally.values()) === 0) {
+      findings.add({ detail: `${hop}: no call counted on either side, but the plan's routes take this hop` });
+      continue;
+    }
+    compared++;
+    for (const d of disagreements(serverTally, clientTally))
+      findings.add({ detail: `${hop} ${d.key}: server counted ${d.a}, client counted ${d.b}` });
   }
   return verdict(
     METRIC_ASSERTIONS.hopAgreement,
     "metrics",
     findings,
-    {
-      passed: `client and server counters agree per code on ${servers.length} hop targets`,
-      failed: "hop counters disagree",
-    },
-    { agreement: "server delta == client delta per label set" },
+    { passed: "client and server counters agree per operation and code on every hop", failed: "hop counters disagree" },
+    { compared, minimum: targets.length, what: "hop targets", because: "the hops of the planned routes" },
+    { agreement: "server delta == client delta per operation and code" },
     observed,
   );
 }
 
-function histogramCount(mesh: MeshMetrics): AssertionResult {
-  const { evidence } = mesh;
+/** Spans and counters agree per endpoint, operation and code: the trace side of the three-way reconciliation. */
+function spanCounterAgreement(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
   const findings = new Findings();
+  const spans = tallySpans(metrics).counts;
+  const endpoints = metrics.plannedEndpoints();
+  const observed: Record<string, unknown> = {};
+  const unsampled = view.requests.filter((r) => !r.sampled).length;
   let compared = 0;
-  for (const service of evidence.services)
-    for (const protocol of ["http", "grpc"])
-      for (const side of ["server", "client"] as const) {
-        const counter = mesh.counter(protocol, side).name;
-        const histogram = `${mesh.histogram(protocol, side).name}_count`;
-        const series = (name: string) =>
-          new Map(
-            select(evidence.metrics.end, ofService(mesh.contract, service, name)).map((s) => [
-              seriesKey(s.labels),
-              s.value,
-            ]),
-          );
-        const counts = series(counter);
-        const histogramCounts = series(histogram);
-        compared += counts.size;
-        for (const d of disagreements(counts, histogramCounts))
-          findings.add({ detail: `${service.name} {${d.key}}: ${counter} ${d.a}, ${histogram} ${d.b}` });
-      }
+  for (const e of endpoints) {
+    const key = endpointKey(e);
+    const counted = metrics.counterTally(e);
+    const traced = spans.get(key) ?? new Map<string, number>();
+    observed[key] = { spans: nonZero(traced), counter: nonZero(counted) };
+    if (sum(traced.values()) === 0 && sum(counted.values()) === 0) {
+      findings.add({ detail: `${key}: neither a span nor a counted call, but the plan's routes cross it` });
+      continue;
+    }
+    compared++;
+    // With unsampled requests, counters hold calls no span records: only spans <= counter can hold then.
+    for (const d of disagreements(traced, counted))
+      if (unsampled === 0 || d.a > d.b)
+        findings.add({
+          detail: `${key} ${d.key}: ${d.a} span(s) but ${metrics.counter(e).name} rose by ${d.b}`,
+        });
+  }
+  return verdict(
+    METRIC_ASSERTIONS.spanCounterAgreement,
+    "metrics",
+    findings,
+    {
+      passed: `spans and counters agree per operation and code on every endpoint${unsampled ? ` (${unsampled} unsampled requests: spans <= counters)` : ""}`,
+      failed: "spans and counters disagree",
+    },
+    { compared, minimum: endpoints.length, what: "endpoints", because: "the endpoints the planned routes cross" },
+    { agreement: "spans by status-code attribute == counter delta by code label" },
+    observed,
+  );
+}
+
+/** Every counter series equals its duration histogram's _count (both rose by the same calls). */
+function histogramCount(metrics: MetricView): AssertionResult {
+  const findings = new Findings();
+  const endpoints = metrics.plannedEndpoints();
+  let compared = 0;
+  for (const e of endpoints) {
+    const counts = metrics.counterTally(e);
+    const histogramCounts = metrics.histogramTally(e, "_count");
+    if (sum(counts.values()) > 0) compared++;
+    for (const d of disagreements(counts, histogramCounts))
+      findings.add({
+        detail: `${endpointKey(e)} ${d.key}: ${metrics.counter(e).name} rose by ${d.a}, ${metrics.histogram(e).name}_count by ${d.b}`,
+      });
+  }
   return verdict(
     METRIC_ASSERTIONS.histogramCount,
     "metrics",
     findings,
     {
-      passed: `${compared} counter series equal their duration histogram's _count`,
+      passed: "every counter rose exactly as its duration histogram's _count",
       failed: "histogram counts differ from their counters",
     },
+    {
+      compared,
+      minimum: endpoints.length,
+      what: "endpoints with calls",
+      because: "the endpoints the planned routes cross",
+    },
     { equal: true },
-    { series: compared, differing: findings.count },
+    { differing: findings.count },
   );
 }
 
-function layerSelector(
-  mesh: MeshMetrics,
-  service: ServiceInfo,
-  layer: Pick<ErrorLayer, "metric" | "peer" | "method">,
-): Selector & { protocol: string } {
-  const protocol = layer.metric.startsWith("grpc") ? "grpc" : "http";
-  const side: Side = layer.metric.endsWith("Server") ? "server" : "client";
-  const where: Labels = {
-    ...(layer.peer !== undefined ? { [mesh.labels.peerService]: layer.peer } : {}),
-    ...(layer.method !== undefined && protocol === "grpc" ? { [mesh.labels.grpcMethod]: layer.method } : {}),
+function layerEndpoint(metrics: MetricView, layer: ErrorLayer): Endpoint | undefined {
+  const service = metrics.view.service(layer.service);
+  if (!service) return undefined;
+  return {
+    service,
+    protocol: layer.metric.startsWith("grpc") ? "grpc" : "http",
+    side: layer.metric.endsWith("Server") ? "server" : "client",
   };
-  return { ...mesh.select(service, mesh.counter(protocol, side).name, protocol, side, where), protocol };
 }
 
 function isErrorCode(protocol: string, code: string): boolean {
-  return protocol === "grpc" ? code !== "OK" : Number(code) >= 500;
+  return protocol === "grpc" ? code !== "OK" : code === "0" || Number(code) >= 500;
 }
 
 /**
- * Errors carry the code of the mapping table at every layer, as many as the driver saw fail in the fault's window;
- * no counter anywhere rises on an error code the table does not give (a generic 500, UNKNOWN).
+ * Errors carry the code of the mapping table at every layer, as many as the driver saw fail through that fault; no
+ * counter anywhere rises on an error code the table does not give (a generic 500, UNKNOWN).
  */
-function statusLabels(mesh: MeshMetrics, expectations: Expectations): AssertionResult {
-  const { evidence } = mesh;
+function statusLabels(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
   const findings = new Findings();
-  const surfaces = expectations.metrics?.errorSurfaces ?? [];
+  const surfaces = view.expectations.metrics?.errorSurfaces ?? [];
   const observed: Record<string, unknown> = {};
   const allowed = new Set<string>();
+  let compared = 0;
   for (const surface of surfaces) {
-    const faults = evidence.faults.filter((f) => f.target === surface.fault);
-    if (!faults.length) findings.add({ detail: `no fault on ${surface.fault} in the fault journal` });
-    const failed = evidence.requests.filter(
-      (r) =>
-        r.status !== 0 &&
-        !isSuccess(r.status) &&
-        faults.some((f) => r.endMs >= f.appliedAtMs && r.startMs <= (f.revertedAtMs ?? evidence.window.endMs)),
-    );
+    const failed = view.requests.filter((r) => r.explanation?.fault.target === surface.fault);
+    if (!view.evidence.faults.some((f) => f.target === surface.fault)) {
+      findings.add({ detail: `no fault on ${surface.fault} in the fault journal` });
+      continue;
+    }
     for (const layer of surface.layers) {
-      allowed.add(`${layer.service}|${layer.metric}|${layer.code}`);
-      const service = mesh.service(layer.service);
-      if (!service) {
+      const e = layerEndpoint(metrics, layer);
+      if (!e) {
         findings.add({ detail: `layer service ${layer.service} is not a service of the run` });
         continue;
       }
-      const selector = layerSelector(mesh, service, layer);
-      const byCode = mesh.runDelta(selector, [mesh.codeKey(selector.protocol)]);
+      allowed.add(`${endpointKey(e)}|${layer.code}`);
+      compared++;
+      const matches = (operation: string) =>
+        (layer.method === undefined || operation.endsWith(`/${layer.method}`)) &&
+        (layer.peer === undefined || operation.endsWith(` ${layer.peer}`));
+      const byCode = rekey(metrics.counterTally(e), (k) => {
+        const [operation = "", code = ""] = k.split("|");
+        return matches(operation) ? code : undefined;
+      });
       const got = byCode.get(layer.code) ?? 0;
-      const where = `${layer.service} ${selector.name}${layer.peer ? ` to ${layer.peer}` : ""}${layer.method ? ` ${layer.method}` : ""}`;
+      const where = `${endpointKey(e)}${layer.peer ? ` to ${layer.peer}` : ""}${layer.method ? ` ${layer.method}` : ""}`;
       observed[`${where} ${layer.code}`] = got;
       if (got !== failed.length)
         findings.add({
-          detail: `${where} rose by ${got} on ${layer.code}, expected ${failed.length} (the driver's failures during ${surface.fault}); by code: ${JSON.stringify(nonZero(byCode))}`,
+          detail: `${where} rose by ${got} on ${layer.code}, expected ${failed.length} (the driver's failures through ${surface.fault}); by code: ${JSON.stringify(nonZero(byCode))}`,
           traceId: failed[0]?.traceId,
-          requestId: failed[0]?.id,
+          requestId: failed[0]?.request.id,
         });
     }
   }
-  for (const service of evidence.services)
-    for (const metric of ["httpServer", "httpClient", "grpcServer", "grpcClient"] as const) {
-      const selector = layerSelector(mesh, service, { metric });
-      for (const [code, value] of mesh.runDelta(selector, [mesh.codeKey(selector.protocol)]))
-        if (value > 0 && isErrorCode(selector.protocol, code) && !allowed.has(`${service.name}|${metric}|${code}`))
-          findings.add({
-            detail: `${service.name} ${selector.name} rose by ${value} on ${code}, which the error mapping does not give`,
-          });
+  for (const e of metrics.plannedEndpoints())
+    for (const [key, value] of metrics.counterTally(e)) {
+      const code = key.split("|")[1] ?? "";
+      if (value > 0 && isErrorCode(e.protocol, code) && !allowed.has(`${endpointKey(e)}|${code}`))
+        findings.add({
+          detail: `${endpointKey(e)} ${metrics.counter(e).name} rose by ${value} on ${code}, which the error mapping does not give`,
+        });
     }
+  const failingFaults = view.evidence.faults.filter((f) => FAULT_EFFECTS[f.kind]?.fails);
   return verdict(
     METRIC_ASSERTIONS.statusLabels,
     "metrics",
     findings,
     {
-      passed: `every error carries its mapped code (${[...allowed].join(", ") || "no errors expected"})`,
+      passed: `every error carries its mapped code (${[...allowed].join(", ")})`,
       failed: "error codes do not follow the mapping",
+    },
+    {
+      compared,
+      minimum: Math.max(sum(surfaces.map((s) => s.layers.length)), failingFaults.length ? 1 : 0),
+      what: "error layers",
+      because: `the declared error surfaces of ${failingFaults.length} failing fault(s)`,
     },
     { mapped: [...allowed] },
     observed,
@@ -371,153 +366,197 @@ function errorCodeOf(fault: FaultRecord): string | undefined {
 }
 
 /**
- * The error rate of the faulted method matches the injected rate within an exact binomial acceptance interval.
- * Errors are counted over the whole run (they only occur in the window: exact); calls between the snapshots at
- * apply and revert (each the last scrape before its instant, so the window keeps its length at a constant rate).
+ * The error rate of a faulted method, counted from harness records: the driver's requests that reached the faulted
+ * hop during the fault, and those of them the fault failed. The rate is judged against the injected one with an
+ * exact binomial acceptance interval; the traces and the service's own counter must count exactly the same failures
+ * (and the service's record of faults it injected, when it keeps one, is a cross-check only).
  */
-function errorRate(mesh: MeshMetrics, confidence: number): AssertionResult {
-  const { evidence } = mesh;
+function errorRate(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
+  const confidence = view.expectations.metrics?.confidence ?? 0.999;
   const findings = new Findings();
   const observed: Record<string, unknown> = {};
   const statements: string[] = [];
-  for (const fault of evidence.faults.filter((f) => f.kind === "error")) {
+  let compared = 0;
+  const faults = view.evidence.faults.filter((f) => f.kind === "error");
+  for (const fault of faults) {
     const rate = Number(fault.params.rate);
     const code = errorCodeOf(fault);
-    const { service: name, method } = parseServiceTarget(fault.target);
-    const service = mesh.service(name);
-    const from = mesh.snapshot(fault, "applied");
-    const to = mesh.snapshot(fault, "reverted");
+    const at = faultLocation(fault);
+    const service = "service" in at ? view.service(at.service) : undefined;
     if (!service || code === undefined || !(rate > 0)) {
       findings.add({ detail: `${fault.target}: cannot judge (service, code or rate missing)` });
       continue;
     }
-    if (!from || !to) {
-      findings.add({
-        detail: `${fault.target}: metrics.at lacks ${faultSnapshotKey(fault.id, from ? "reverted" : "applied")}`,
-      });
-      continue;
-    }
-    const protocol = service.protocol;
-    const selector = mesh.select(
-      service,
-      mesh.counter(protocol, "server").name,
-      protocol,
-      "server",
-      mesh.methodWhere(protocol, method),
-    );
-    const calls = delta(from, to, selector);
-    const errors = mesh.runDelta(selector, [mesh.codeKey(protocol)]).get(code) ?? 0;
-    const { low, high } = binomialAcceptance(calls, rate, confidence);
-    const share = calls ? errors / calls : 0;
-    const statement = `${fault.target}: ${errors} ${code} of ${calls} calls (${(share * 100).toFixed(1)}%) in the fault window; injected ${(rate * 100).toFixed(1)}%, ${confidence * 100}% binomial acceptance [${low}, ${high}] of ${calls}`;
+    const endMs = fault.revertedAtMs ?? view.evidence.window.endMs;
+    const inWindow = (r: RequestView) => r.request.endMs >= fault.appliedAtMs && r.request.startMs <= endMs;
+    const reaches = (r: RequestView) => {
+      const index = r.hops.findIndex(
+        (h) => h.to === service.name && (!("method" in at) || !at.method || h.method === at.method),
+      );
+      if (index < 0) return false;
+      const failedAt = r.explanation?.hop;
+      return failedAt === undefined || failedAt === "edge" ? failedAt === undefined : failedAt >= index;
+    };
+    const calls = view.requests.filter((r) => inWindow(r) && reaches(r));
+    const errors = calls.filter((r) => r.explanation?.fault === fault);
+    compared += calls.length;
+    const { low, high } = binomialAcceptance(calls.length, rate, confidence);
+    const share = calls.length ? errors.length / calls.length : 0;
+    const statement = `${fault.target}: the driver's ${errors.length} failures of ${calls.length} calls in the fault window (${(share * 100).toFixed(1)}%); injected ${(rate * 100).toFixed(1)}%, ${confidence * 100}% binomial acceptance [${low}, ${high}]`;
     statements.push(statement);
-    observed[fault.target] = { calls, errors, share, acceptance: [low, high] };
-    if (calls === 0) findings.add({ detail: `${fault.target}: no calls in the fault window` });
-    else if (errors < low || errors > high) findings.add({ detail: statement });
+    if (calls.length === 0) findings.add({ detail: `${fault.target}: no request reached it during the fault` });
+    else if (errors.length < low || errors.length > high) findings.add({ detail: statement });
+
+    // The same failures, as the traces and the service's own counter record them.
+    const method = "method" in at ? at.method : undefined;
+    const tracedFailures = errors.filter((r) =>
+      r.placed.some(
+        (p) =>
+          p.span.kind === "server" &&
+          p.span.service === service.name &&
+          view.reader.code(p.span) === code &&
+          (method === undefined ||
+            view.reader.rpcOperation(p.span)?.endsWith(`/${method}`) ||
+            view.reader.httpRoute(p.span) === method),
+      ),
+    ).length;
+    const e: Endpoint = { service, protocol: service.protocol, side: "server" };
+    const counted = sum(
+      [...metrics.counterTally(e)]
+        .filter(([k]) => k.endsWith(`|${code}`) && (method === undefined || k.split("|")[0]!.endsWith(method)))
+        .map(([, v]) => v),
+    );
+    const contract = metrics.contract(service);
+    const ownRecord = contract.faultsInjected
+      ? delta(view.evidence.metrics.start, view.evidence.metrics.end, {
+          name: contract.faultsInjected.name,
+          where: { [contract.labels.instance]: service.instance, [contract.labels.faultKind]: fault.kind },
+        })
+      : undefined;
+    observed[fault.target] = {
+      driver: { calls: calls.length, failures: errors.length, share, acceptance: [low, high] },
+      traces: tracedFailures,
+      counter: counted,
+      ...(ownRecord === undefined ? {} : { serviceOwnRecord: ownRecord }),
+    };
+    if (tracedFailures !== errors.length)
+      findings.add({
+        detail: `${fault.target}: the driver saw ${errors.length} failures, ${tracedFailures} traces show ${service.name} answering ${code}`,
+      });
+    if (counted !== errors.length)
+      findings.add({
+        detail: `${fault.target}: the driver saw ${errors.length} failures, ${service.name}'s server counter rose by ${counted} on ${code}`,
+      });
+    if (ownRecord !== undefined && ownRecord !== errors.length)
+      findings.add({
+        detail: `${fault.target}: the driver saw ${errors.length} failures, ${service.name}'s own record of faults it injected (${contract.faultsInjected!.name}) says ${ownRecord}`,
+      });
   }
   return verdict(
     METRIC_ASSERTIONS.errorRate,
     "metrics",
     findings,
-    { passed: statements.join("; "), failed: "error rate outside its binomial bound" },
-    { confidence },
+    { passed: statements.join("; "), failed: "error rate off its binomial bound, or failures counted differently" },
+    { compared, minimum: faults.length, what: "calls in fault windows", because: `${faults.length} error fault(s)` },
+    { confidence, source: "driver (ground truth); traces and server counter must match it" },
     observed,
   );
 }
 
 /**
- * An injected latency moves the faulted method's duration histogram above the delay during the fault, and only then.
- * Slow calls are counted over the whole run and compared to the calls in the snapshot window; the edges of that
- * window are blurred by one scrape interval plus the delay, so that many calls are tolerated there.
+ * An injected latency slows the faulted method's calls that started inside the fault window and no others: at least
+ * `slowShareInside` of the calls started inside are slow, at most `slowShareOutside` of those outside (from the spans,
+ * with the driver's request durations as ground truth); and the duration histogram counts as many slow calls as the
+ * spans show.
  */
-function latencyShift(mesh: MeshMetrics, expectations: Expectations): AssertionResult {
-  const { evidence } = mesh;
-  const options = expectations.metrics ?? {};
-  const side = options.latencySide ?? "server";
-  const scrapeIntervalMs = options.scrapeIntervalMs ?? 1000;
-  const noiseShare = options.noiseShare ?? 0.02;
+function latencyShift(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
+  const options = view.expectations.metrics ?? {};
+  const inside = options.slowShareInside ?? 0.95;
+  const outside = options.slowShareOutside ?? 0.05;
   const findings = new Findings();
   const observed: Record<string, unknown> = {};
   const statements: string[] = [];
-  for (const fault of evidence.faults.filter((f) => f.kind === "latency")) {
+  let compared = 0;
+  let minimum = 0;
+  for (const fault of view.evidence.faults.filter((f) => f.kind === "latency")) {
     const delayMs = Number(fault.params.ms) - Number(fault.params.jitterMs ?? 0);
-    const { service: name, method } = parseServiceTarget(fault.target);
-    const target = mesh.service(name);
-    const from = mesh.snapshot(fault, "applied");
-    const to = mesh.snapshot(fault, "reverted");
-    if (!target || !from || !to) {
-      findings.add({
-        detail: `${fault.target}: cannot judge (${target ? "metrics.at lacks the fault's snapshots" : "unknown service"})`,
-      });
+    const slowMs = delayMs * 0.98;
+    const at = faultLocation(fault);
+    const service = "service" in at ? view.service(at.service) : undefined;
+    if (!service || !(delayMs > 0)) {
+      findings.add({ detail: `${fault.target}: cannot judge (service or delay missing)` });
       continue;
     }
-    const protocol = target.protocol;
-    const sideServices =
-      side === "server"
-        ? [target]
-        : [
-            ...new Set(
-              Object.values(expectations.topology)
-                .flat()
-                .filter((h) => h.to === name)
-                .map((h) => h.from),
-            ),
-          ]
-            .map((n) => mesh.service(n))
-            .filter((s): s is ServiceInfo => s !== undefined);
-    const histogram = mesh.histogram(protocol, side).name;
-    const where = mesh.methodWhere(protocol, method);
-    const total = (a: MetricSample[], b: MetricSample[], suffix: string, extra: Labels = {}) =>
-      sideServices.reduce(
-        (sum, s) => sum + delta(a, b, mesh.select(s, `${histogram}${suffix}`, protocol, side, { ...where, ...extra })),
-        0,
-      );
-    const bounds = [
-      ...new Set(select(evidence.metrics.end, { name: `${histogram}_bucket` }).map((s) => Number(s.labels.le))),
-    ];
-    const le = Math.max(...bounds.filter((b) => b <= delayMs / 1000));
-    if (!Number.isFinite(le)) {
-      findings.add({ detail: `${fault.target}: ${histogram} has no bucket at or below ${delayMs} ms` });
-      continue;
-    }
-    const leLabel = { le: String(le) };
-    const slow = (a: MetricSample[], b: MetricSample[]) => total(a, b, "_count") - total(a, b, "_bucket", leLabel);
-    const { start, end } = evidence.metrics;
-    const before = { slow: slow(start, from), calls: total(start, from, "_count") };
-    const window = { slow: slow(from, to), calls: total(from, to, "_count") };
-    const after = { slow: slow(to, end), calls: total(to, end, "_count") };
-    const runSlow = before.slow + window.slow + after.slow;
-    const runCalls = before.calls + window.calls + after.calls;
-    const windowMs = Math.max(1, evidence.window.endMs - evidence.window.startMs);
-    const edgeCalls = Math.ceil((runCalls / windowMs) * (scrapeIntervalMs + delayMs));
-    const noise = (calls: number) => Math.ceil(noiseShare * calls);
-    observed[fault.target] = { thresholdSeconds: le, before, window, after, edgeCalls };
-    statements.push(
-      `${fault.target}: ${runSlow} calls above ${le} s over the run vs ${window.calls} in the fault window (tolerance ${edgeCalls}); before ${before.slow}/${before.calls}, after ${after.slow}/${after.calls}`,
+    const method = "method" in at ? at.method : undefined;
+    const endMs = fault.revertedAtMs ?? view.evidence.window.endMs;
+    const calls = view.requests.flatMap((r) =>
+      r.placed
+        .filter(
+          (p) =>
+            p.span.kind === "server" &&
+            p.span.service === service.name &&
+            (method === undefined || view.reader.rpcOperation(p.span)?.endsWith(`/${method}`)),
+        )
+        .map((p) => ({ request: r, span: p.span, startMs: p.span.startTimeUs / 1000, ms: p.span.durationUs / 1000 })),
     );
-    if (window.calls === 0) findings.add({ detail: `${fault.target}: no calls in the fault window` });
-    if (Math.abs(runSlow - window.calls) > edgeCalls + noise(runCalls))
+    const within = calls.filter((c) => c.startMs >= fault.appliedAtMs && c.startMs <= endMs);
+    const beyond = calls.filter((c) => !within.includes(c));
+    const slowWithin = within.filter((c) => c.ms >= slowMs).length;
+    const slowBeyond = beyond.filter((c) => c.ms >= slowMs).length;
+    const driverSlow = within.filter((c) => c.request.request.endMs - c.request.request.startMs >= slowMs).length;
+    compared += calls.length;
+    minimum += 1;
+    const shareIn = within.length ? slowWithin / within.length : 0;
+    const shareOut = beyond.length ? slowBeyond / beyond.length : 0;
+    const statement = `${fault.target} +${delayMs} ms: ${slowWithin}/${within.length} calls started inside the window slow (${(shareIn * 100).toFixed(1)}%, need >= ${inside * 100}%), ${slowBeyond}/${beyond.length} outside (${(shareOut * 100).toFixed(1)}%, need <= ${outside * 100}%); the driver saw ${driverSlow} of those requests take >= ${slowMs} ms`;
+    statements.push(statement);
+    if (within.length === 0) findings.add({ detail: `${fault.target}: no call started inside the fault window` });
+    else if (shareIn < inside) findings.add({ detail: statement });
+    if (shareOut > outside) findings.add({ detail: statement });
+    if (driverSlow < within.length * inside)
       findings.add({
-        detail: `${fault.target}: ${runSlow} calls above ${le} s but ${window.calls} calls in the fault window (tolerance ${edgeCalls + noise(runCalls)})`,
+        detail: `${fault.target}: only ${driverSlow} of ${within.length} requests took >= ${slowMs} ms at the driver`,
       });
-    if (before.slow > noise(before.calls))
+
+    // The histogram counts the slow calls the spans show: observations above the largest bucket <= the delay.
+    const e: Endpoint = { service, protocol: service.protocol, side: "server" };
+    const mine = (k: string) => method === undefined || (k.split("|")[0] ?? "").endsWith(method);
+    const buckets = metrics.histogramTally(e, "_bucket");
+    const bounds = [...new Set([...buckets.keys()].map((k) => Number(k.split("|")[2])))].filter(
+      (le) => le <= delayMs / 1000,
+    );
+    const le = bounds.length ? Math.max(...bounds) : undefined;
+    if (le === undefined) {
+      findings.add({ detail: `${fault.target}: ${metrics.histogram(e).name} has no bucket at or below ${delayMs} ms` });
+      continue;
+    }
+    const total = sum([...metrics.histogramTally(e, "_count")].filter(([k]) => mine(k)).map(([, v]) => v));
+    const atOrBelow = sum([...buckets].filter(([k]) => mine(k) && Number(k.split("|")[2]) === le).map(([, v]) => v));
+    const histogramSlow = total - atOrBelow;
+    const spanSlow = calls.filter((c) => c.ms / 1000 > le).length;
+    const near = calls.filter((c) => Math.abs(c.ms / 1000 - le) <= Math.max(0.002, le * 0.02)).length;
+    observed[fault.target] = {
+      slowMs,
+      inside: { calls: within.length, slow: slowWithin },
+      outside: { calls: beyond.length, slow: slowBeyond },
+      driverSlow,
+      histogram: { le, above: histogramSlow },
+      spansAbove: spanSlow,
+    };
+    if (Math.abs(histogramSlow - spanSlow) > near)
       findings.add({
-        detail: `${fault.target}: ${before.slow} of ${before.calls} calls above ${le} s before the fault`,
-      });
-    if (after.slow > edgeCalls + noise(after.calls))
-      findings.add({
-        detail: `${fault.target}: ${after.slow} of ${after.calls} calls above ${le} s after the revert (tolerance ${edgeCalls + noise(after.calls)})`,
+        detail: `${fault.target}: ${metrics.histogram(e).name} counts ${histogramSlow} calls above ${le} s, the spans show ${spanSlow} (${near} near the bound)`,
       });
   }
   return verdict(
     METRIC_ASSERTIONS.latencyShift,
     "metrics",
     findings,
-    {
-      passed: statements.join("; "),
-      failed: "duration histogram does not shift with the fault window",
-    },
-    { side, scrapeIntervalMs, noiseShare },
+    { passed: statements.join("; "), failed: "the latency does not follow the fault window" },
+    { compared, minimum, what: "calls of faulted methods", because: "the latency faults of the journal" },
+    { slowShareInside: inside, slowShareOutside: outside },
     observed,
   );
 }

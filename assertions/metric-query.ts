@@ -1,26 +1,6 @@
-import type { ContractLabels, TelemetryContract } from "./contract";
-import type { MetricSample, ServiceInfo } from "./evidence";
+import type { MetricSample } from "./evidence";
 
 export type Labels = Record<string, string>;
-
-const DEFAULT_LABELS: Required<ContractLabels> = {
-  instance: "instance",
-  httpMethod: "method",
-  httpRoute: "route",
-  httpStatusCode: "status_code",
-  peerService: "peer_service",
-  grpcService: "grpc_service",
-  grpcMethod: "grpc_method",
-  grpcCode: "grpc_code",
-  gcKind: "kind",
-  faultKind: "kind",
-  faultTarget: "target",
-};
-
-/** The contract's label keys with conventions filled in. */
-export function labelsOf(contract: TelemetryContract): Required<ContractLabels> {
-  return { ...DEFAULT_LABELS, ...contract.labels };
-}
 
 /** A selection of samples: one metric name, exact label matches, and an optional extra predicate. */
 export interface Selector {
@@ -39,17 +19,6 @@ export function select(samples: readonly MetricSample[], selector: Selector): Me
   return samples.filter((s) => selects(s, selector));
 }
 
-/** Selector for one service's samples of a metric. */
-export function ofService(
-  contract: TelemetryContract,
-  service: ServiceInfo,
-  name: string,
-  where: Labels = {},
-  exclude?: (labels: Labels) => boolean,
-): Selector {
-  return { name, where: { ...where, [labelsOf(contract).instance]: service.instance }, exclude };
-}
-
 /** Identity of a series within a metric (its labels without the name), stable under key order. */
 export function seriesKey(labels: Labels): string {
   return Object.keys(labels)
@@ -59,47 +28,29 @@ export function seriesKey(labels: Labels): string {
     .join(",");
 }
 
-function groupKey(labels: Labels, by: readonly string[]): string {
-  return by.map((k) => labels[k] ?? "").join("|");
-}
-
-/** Sum of the selected series' values, grouped by the values of `by` (joined with "|"). */
-export function sumBy(
-  samples: readonly MetricSample[],
-  selector: Selector,
-  by: readonly string[],
-): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const s of select(samples, selector)) {
-    const key = groupKey(s.labels, by);
-    out.set(key, (out.get(key) ?? 0) + s.value);
-  }
-  return out;
-}
-
 /**
- * Counter increase per series from `from` to `to`, grouped by `by`. A series absent in `from` starts at 0; a value
- * that went down is a counter reset (process restart), so the increase is the later value.
+ * Counter increase per series from `from` to `to`, grouped by `key(labels)`. A series absent in `from` starts at 0;
+ * a value that went down is a counter reset (process restart), so the increase is the later value.
  */
 export function deltaBy(
   from: readonly MetricSample[],
   to: readonly MetricSample[],
   selector: Selector,
-  by: readonly string[],
+  key: (labels: Labels) => string,
 ): Map<string, number> {
   const before = new Map(select(from, selector).map((s) => [seriesKey(s.labels), s.value]));
   const out = new Map<string, number>();
   for (const s of select(to, selector)) {
     const start = before.get(seriesKey(s.labels)) ?? 0;
-    const key = groupKey(s.labels, by);
-    out.set(key, (out.get(key) ?? 0) + (s.value >= start ? s.value - start : s.value));
+    const k = key(s.labels);
+    out.set(k, (out.get(k) ?? 0) + (s.value >= start ? s.value - start : s.value));
   }
   return out;
 }
 
 /** Total counter increase of the selection. */
 export function delta(from: readonly MetricSample[], to: readonly MetricSample[], selector: Selector): number {
-  return deltaBy(from, to, selector, []).get("") ?? 0;
+  return deltaBy(from, to, selector, () => "").get("") ?? 0;
 }
 
 /** Map -> plain object for `expected`/`observed`, dropping zero entries so the two sides compare at a glance. */
@@ -114,4 +65,10 @@ export function disagreements(
 ): { key: string; a: number; b: number }[] {
   const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
   return keys.map((key) => ({ key, a: a.get(key) ?? 0, b: b.get(key) ?? 0 })).filter((d) => d.a !== d.b);
+}
+
+export function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
 }

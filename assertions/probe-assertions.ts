@@ -1,6 +1,7 @@
 import type { AssertionResult, Evidence, ProbeRecord } from "./evidence";
-import type { Expectations, ReadinessFlip } from "./expectations";
-import { Findings, verdict } from "./result";
+import type { ReadinessFlip } from "./expectations";
+import { Findings, verdict, type Coverage } from "./result";
+import type { RunView } from "./run-view";
 
 /** Stable ids of the probes family. */
 export const PROBE_ASSERTIONS = {
@@ -18,7 +19,8 @@ function describePoll(poll: ProbeRecord): string {
  * must flip it, and there it turns 503 naming the failed check within the bound (check timeout + poll interval +
  * slack) and returns to 200 within the same bound after the revert. The measured flip latencies are in `observed`.
  */
-export function assertProbes(evidence: Evidence, expectations: Expectations): AssertionResult[] {
+export function assertProbes(view: RunView): AssertionResult[] {
+  const { evidence, expectations } = view;
   const { readinessFlips = [], checkTimeoutMs = 1000, pollIntervalMs = 100, slackMs = 500 } = expectations.probes ?? {};
   const boundMs = checkTimeoutMs + pollIntervalMs + slackMs;
   const boundText = `${boundMs} ms = check timeout ${checkTimeoutMs} + poll interval ${pollIntervalMs} + slack ${slackMs}`;
@@ -54,6 +56,15 @@ export function assertProbes(evidence: Evidence, expectations: Expectations): As
     }
   }
   const pollCount = (probe: string) => after.filter((p) => p.probe === probe).length;
+  // The poller runs from before load to quiesce: at least half its ticks over the load window, per service.
+  const windowMs = evidence.window.endMs - evidence.window.startMs;
+  const minimumPolls = Math.max(1, Math.floor(windowMs / pollIntervalMs / 2)) * evidence.services.length;
+  const coverage = (probe: string): Coverage => ({
+    compared: pollCount(probe),
+    minimum: minimumPolls,
+    what: `/${probe} polls`,
+    because: `half the ${pollIntervalMs} ms ticks of a ${windowMs} ms window for ${evidence.services.length} services`,
+  });
   const results = [
     verdict(
       PROBE_ASSERTIONS.livenessStable,
@@ -63,6 +74,7 @@ export function assertProbes(evidence: Evidence, expectations: Expectations): As
         passed: `/healthz of every service answered 200 in all ${pollCount("healthz")} polls`,
         failed: "/healthz was not 200 throughout",
       },
+      coverage("healthz"),
       { status: 200 },
       { polls: pollCount("healthz"), findings: live.count },
     ),
@@ -74,6 +86,7 @@ export function assertProbes(evidence: Evidence, expectations: Expectations): As
         passed: `/readyz of every service answered 200 in all ${pollCount("readyz")} polls${readinessFlips.length ? " outside the expected flips" : ""}`,
         failed: "/readyz was not 200 where no fault explains it",
       },
+      coverage("readyz"),
       { status: 200 },
       { polls: pollCount("readyz"), findings: ready.count },
     ),
@@ -87,6 +100,12 @@ export function assertProbes(evidence: Evidence, expectations: Expectations): As
         {
           passed: `readiness flipped and recovered within ${boundText}: ${JSON.stringify(flips)}`,
           failed: `readiness did not flip within ${boundText}`,
+        },
+        {
+          compared: readinessFlips.filter((f) => evidence.faults.some((x) => x.target === f.fault)).length,
+          minimum: readinessFlips.length,
+          what: "expected flips",
+          because: "the scenario's readiness flips",
         },
         { boundMs, flips: readinessFlips },
         flips,

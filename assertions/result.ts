@@ -21,27 +21,55 @@ export class Findings {
   }
 }
 
-/** The one place a result is built: passed when nothing was found, else a message listing a sample of findings. */
+/**
+ * How much an assertion compared against how much the scenario implies it must: `compared` items of `what`, at least
+ * `minimum` (and, for a known number, `expected` exactly) — comparing fewer is a failure, never a pass over nothing.
+ */
+export interface Coverage {
+  compared: number;
+  minimum: number;
+  /** What one item is ("requests", "hops", "series"). */
+  what: string;
+  /** Why the minimum is what it is ("the driver's 160 requests"). */
+  because: string;
+}
+
+/**
+ * The one place a result is built. Passed when nothing was found and the coverage holds; else failed with a message
+ * listing a sample of findings. Every message says how many items were compared.
+ */
 export function verdict(
   id: string,
   family: AssertionFamily,
   findings: Findings,
   text: { passed: string; failed: string },
-  expected: unknown,
-  observed: unknown,
+  coverage: Coverage,
+  expected: Record<string, unknown>,
+  observed: Record<string, unknown>,
 ): AssertionResult {
-  if (findings.count === 0) return { id, family, status: "passed", message: text.passed, expected, observed };
+  const compared = `compared ${coverage.compared} ${coverage.what}`;
+  const base = {
+    id,
+    family,
+    expected: { ...expected, compared: `>= ${coverage.minimum} (${coverage.because})` },
+    observed: { ...observed, compared: coverage.compared },
+  };
+  if (coverage.compared < coverage.minimum || coverage.minimum <= 0) {
+    // Too little compared is the first thing to say: the other findings may only be its consequences.
+    const short = { detail: `${compared}, expected at least ${Math.max(1, coverage.minimum)} (${coverage.because})` };
+    findings.count++;
+    findings.samples.unshift(short);
+    if (findings.samples.length > SAMPLE_SIZE) findings.samples.pop();
+  }
+  if (findings.count === 0) return { ...base, status: "passed", message: `${text.passed} (${compared})` };
   const shown = findings.samples.slice(0, MESSAGE_SAMPLES).map(describe).join("; ");
   const more = findings.count > MESSAGE_SAMPLES ? `; and ${findings.count - MESSAGE_SAMPLES} more` : "";
   const traceIds = unique(findings.samples.map((f) => f.traceId));
   const requestIds = unique(findings.samples.map((f) => f.requestId));
   return {
-    id,
-    family,
+    ...base,
     status: "failed",
-    message: `${text.failed}: ${shown}${more}`,
-    expected,
-    observed,
+    message: `${text.failed} (${compared}): ${shown}${more}`,
     evidence: {
       ...(traceIds.length ? { traceIds } : {}),
       ...(requestIds.length ? { requestIds } : {}),

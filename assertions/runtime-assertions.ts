@@ -1,9 +1,9 @@
-import type { TelemetryContract } from "./contract";
-import { DEFAULT_CONTRACT } from "./contract";
-import type { AssertionResult, Evidence, ServiceInfo } from "./evidence";
-import type { Expectations } from "./expectations";
-import { labelsOf, ofService, select } from "./metric-query";
+import type { AssertionResult, MetricSeries, ServiceInfo } from "./evidence";
+import { sum } from "./metric-query";
+import type { MetricView } from "./metric-view";
+import { metricView } from "./metric-view";
 import { Findings, verdict } from "./result";
+import type { RunView } from "./run-view";
 
 /** Stable ids of the runtime family. */
 export const RUNTIME_ASSERTIONS = {
@@ -11,136 +11,204 @@ export const RUNTIME_ASSERTIONS = {
   heap: "runtime.heap",
   gc: "runtime.gc",
   eventLoop: "runtime.event-loop",
+  goroutines: "runtime.goroutines",
   rss: "runtime.rss",
   cpu: "runtime.cpu",
 } as const;
 
+type Key = keyof typeof RUNTIME_ASSERTIONS;
+
+const GIB = 1024 ** 3;
+
 /**
- * Family "runtime": every service's target is up and exposes sane runtime metrics (heap, GC by kind, event loop, RSS,
- * CPU), and its gauges move over the run (a frozen gauge is a registry that is not collected).
+ * Family "runtime": every service's target is up and its runtime gauges are present, within physical bounds and
+ * moving — each service judged by its runtime's contract: heap used within (0, heap total] and moving; GC count
+ * rising during load; Node: event-loop lag and utilisation in bounds and not constant; Go: goroutines in bounds and
+ * not constant; RSS >= heap used and below the machine's memory; CPU seconds rising, monotonic, never faster than
+ * the machine's cores.
  */
-export function assertRuntime(
-  evidence: Evidence,
-  expectations: Expectations,
-  contract: TelemetryContract = DEFAULT_CONTRACT,
-): AssertionResult[] {
-  const { maxEventLoopLagSeconds = 1, cpuCores = 2 } = expectations.runtime ?? {};
-  const names = contract.runtime;
-  const end = evidence.metrics.end;
-  const value = (service: ServiceInfo, name: string) => select(end, ofService(contract, service, name))[0]?.value;
-  const found = {
-    up: new Findings(),
-    heap: new Findings(),
-    gc: new Findings(),
-    eventLoop: new Findings(),
-    rss: new Findings(),
-    cpu: new Findings(),
-  };
-  const observed: Record<keyof typeof found, Record<string, unknown>> = {
-    up: {},
-    heap: {},
-    gc: {},
-    eventLoop: {},
-    rss: {},
-    cpu: {},
-  };
-  const need = (key: keyof typeof found, service: ServiceInfo, name: string): number | undefined => {
-    const v = value(service, name);
-    if (v === undefined) found[key].add({ detail: `${service.name} (${service.instance}) exposes no ${name}` });
-    return v;
-  };
+export function assertRuntime(view: RunView): AssertionResult[] {
+  const metrics = metricView(view);
+  const { maxEventLoopLagSeconds = 1, cpuCores = 2, memoryBytes = 24 * GIB } = view.expectations.runtime ?? {};
+  const found = Object.fromEntries(Object.keys(RUNTIME_ASSERTIONS).map((k) => [k, new Findings()])) as Record<
+    Key,
+    Findings
+  >;
+  const observed = Object.fromEntries(Object.keys(RUNTIME_ASSERTIONS).map((k) => [k, {}])) as Record<
+    Key,
+    Record<string, unknown>
+  >;
+  const judged = Object.fromEntries(Object.keys(RUNTIME_ASSERTIONS).map((k) => [k, 0])) as Record<Key, number>;
+  const services = view.evidence.services;
 
-  for (const service of evidence.services) {
-    const add = (key: keyof typeof found, detail: string) => found[key].add({ detail: `${service.name}: ${detail}` });
+  for (const service of services) {
+    const contract = view.contract(service);
+    const names = contract.runtimeMetrics;
+    const add = (key: Key, detail: string) => found[key].add({ detail: `${service.name}: ${detail}` });
+    const value = (name: string) => metrics.latest(service, name)[0]?.value;
+    const need = (key: Key, name: string): number | undefined => {
+      const v = value(name);
+      if (v === undefined) add(key, `exposes no ${name} (${service.instance})`);
+      return v;
+    };
+    const range = (name: string) =>
+      view.evidence.metrics.range.find(
+        (s) => s.name === name && s.labels[contract.labels.instance] === service.instance,
+      );
 
-    const up = value(service, contract.up ?? "up");
+    const up = value(contract.up);
+    if (up !== undefined) judged.up++;
     observed.up[service.name] = up ?? null;
-    if (up !== 1) add("up", `up is ${up ?? "absent"} for target ${service.instance}, expected 1`);
+    if (up !== 1) add("up", `${contract.up} is ${up ?? "absent"} for target ${service.instance}, expected 1`);
 
-    const used = need("heap", service, names.heapUsedBytes);
-    const total = need("heap", service, names.heapTotalBytes);
-    observed.heap[service.name] = { used, total };
-    if (used !== undefined && total !== undefined && !(used > 0 && used <= total))
-      add("heap", `heap used ${used} B is not within (0, total ${total} B]`);
-    const movement = gaugeMovement(evidence, contract, service, names.heapUsedBytes);
-    if (movement) add("heap", movement);
+    const used = need("heap", names.heapUsedBytes);
+    const total = need("heap", names.heapTotalBytes);
+    if (used !== undefined && total !== undefined) judged.heap++;
+    const heapMoves = moves(range(names.heapUsedBytes));
+    observed.heap[service.name] = { usedBytes: used, totalBytes: total, moves: heapMoves === undefined };
+    if (used !== undefined && total !== undefined && !(used > 0 && used <= total && total <= memoryBytes))
+      add("heap", `heap used ${used} B, total ${total} B: not 0 < used <= total <= ${memoryBytes} B`);
+    if (heapMoves) add("heap", `${names.heapUsedBytes} ${heapMoves}`);
 
-    const gcCounts = select(end, ofService(contract, service, `${names.gcDurationSeconds}_count`));
-    const kindKey = labelsOf(contract).gcKind;
-    const gcTotal = gcCounts.reduce((sum, s) => sum + s.value, 0);
-    observed.gc[service.name] = Object.fromEntries(gcCounts.map((s) => [s.labels[kindKey] ?? "?", s.value]));
-    if (gcTotal <= 0) add("gc", `${names.gcDurationSeconds}_count is ${gcCounts.length ? 0 : "absent"}, expected > 0`);
-    if (gcCounts.some((s) => s.labels[kindKey] === undefined))
-      add("gc", `${names.gcDurationSeconds} has series without the "${kindKey}" label`);
+    const gc = names.gcDuration;
+    const gcCount = (samples = view.evidence.metrics.end) => {
+      const series = metrics.latest(service, `${gc.name}_count`, samples);
+      return series.length ? sum(series.map((s) => s.value)) : undefined;
+    };
+    const before = gcCount(view.evidence.metrics.start);
+    const after = gcCount();
+    observed.gc[service.name] = { countAtStart: before, countAtEnd: after };
+    if (after !== undefined) judged.gc++;
+    if (after === undefined) add("gc", `exposes no ${gc.name}_count`);
+    else if (before === undefined || !(after > before))
+      add(
+        "gc",
+        `${gc.name}_count went from ${before ?? "absent"} to ${after}: no garbage collection counted during load`,
+      );
+    if (gc.kindLabel && metrics.latest(service, `${gc.name}_count`).some((s) => s.labels[gc.kindLabel!] === undefined))
+      add("gc", `${gc.name} has series without the "${gc.kindLabel}" label`);
 
-    const lag = need("eventLoop", service, names.eventLoopLagSeconds);
-    const utilization = need("eventLoop", service, names.eventLoopUtilization);
-    observed.eventLoop[service.name] = { lagSeconds: lag, utilization };
-    if (lag !== undefined && !(lag >= 0 && lag <= maxEventLoopLagSeconds))
-      add("eventLoop", `event-loop lag ${lag} s is not within [0, ${maxEventLoopLagSeconds}] s`);
-    if (utilization !== undefined && !(utilization >= 0 && utilization <= 1))
-      add("eventLoop", `event-loop utilisation ${utilization} is not within [0, 1]`);
+    if (contract.runtime === "node") {
+      const lagName = names.eventLoopLagSeconds!;
+      const eluName = names.eventLoopUtilization!;
+      const lag = need("eventLoop", lagName);
+      const elu = need("eventLoop", eluName);
+      if (lag !== undefined && elu !== undefined) judged.eventLoop++;
+      const lagMoves = moves(range(lagName));
+      const eluMoves = moves(range(eluName));
+      observed.eventLoop[service.name] = { lagSeconds: lag, utilization: elu };
+      if (lag !== undefined && !(lag >= 0 && lag <= maxEventLoopLagSeconds))
+        add("eventLoop", `event-loop lag ${lag} s is not within [0, ${maxEventLoopLagSeconds}] s`);
+      if (elu !== undefined && !(elu >= 0 && elu <= 1))
+        add("eventLoop", `event-loop utilisation ${elu} is not within [0, 1]`);
+      if (lagMoves) add("eventLoop", `${lagName} ${lagMoves}`);
+      if (eluMoves) add("eventLoop", `${eluName} ${eluMoves}`);
+    } else {
+      const name = names.goroutines!;
+      const goroutines = need("goroutines", name);
+      if (goroutines !== undefined) judged.goroutines++;
+      observed.goroutines[service.name] = goroutines;
+      if (goroutines !== undefined && !(goroutines >= 1 && goroutines <= 1_000_000))
+        add("goroutines", `${name} is ${goroutines}, not within [1, 1000000]`);
+      const goroutinesMove = moves(range(name));
+      if (goroutinesMove) add("goroutines", `${name} ${goroutinesMove}`);
+    }
 
-    const rss = need("rss", service, names.residentMemoryBytes);
+    const rss = need("rss", names.residentMemoryBytes);
+    if (rss !== undefined) judged.rss++;
     observed.rss[service.name] = rss;
-    if (rss !== undefined && !(rss > 0 && (used === undefined || rss >= used)))
-      add("rss", `RSS ${rss} B is not > 0 and >= heap used ${used ?? "?"} B`);
+    if (rss !== undefined && !(rss > 0 && rss <= memoryBytes && (used === undefined || rss >= used)))
+      add("rss", `RSS ${rss} B is not within [heap used ${used ?? "?"} B, ${memoryBytes} B]`);
 
-    const cpu = need("cpu", service, names.cpuSecondsTotal);
-    const cpuStart = select(evidence.metrics.start, ofService(contract, service, names.cpuSecondsTotal))[0]?.value;
-    const peakRate = peakCounterRate(evidence, contract, service, names.cpuSecondsTotal);
-    observed.cpu[service.name] = { seconds: cpu, peakCores: peakRate };
-    if (cpu !== undefined && !(cpu > 0)) add("cpu", `CPU ${cpu} s is not > 0`);
-    if (cpu !== undefined && cpuStart !== undefined && cpu < cpuStart)
-      add("cpu", `CPU seconds went down from ${cpuStart} to ${cpu} (process restarted?)`);
-    if (peakRate !== undefined && peakRate > cpuCores * 1.05)
-      add("cpu", `CPU rate peaked at ${peakRate.toFixed(2)} cores on a ${cpuCores}-core machine`);
+    if (value(names.cpuSecondsTotal) !== undefined) judged.cpu++;
+    checkCpu(view, metrics, service, names.cpuSecondsTotal, cpuCores, range(names.cpuSecondsTotal), observed.cpu, (d) =>
+      add("cpu", d),
+    );
   }
 
-  const services = evidence.services.length;
-  const judge = (key: keyof typeof found, claim: string, expected: unknown) =>
+  const node = services.filter((s) => view.contract(s).runtime === "node").length;
+  const go = services.length - node;
+  const judge = (key: Key, claim: string, count: number, expected: Record<string, unknown>) =>
     verdict(
       RUNTIME_ASSERTIONS[key],
       "runtime",
       found[key],
-      { passed: `all ${services} services ${claim}`, failed: `${found[key].count} runtime finding(s)` },
+      { passed: `all ${count} services ${claim}`, failed: `${found[key].count} runtime finding(s)` },
+      {
+        compared: judged[key],
+        minimum: count,
+        what: "services",
+        because: `${count} services of that runtime in the run`,
+      },
       expected,
       observed[key],
     );
   return [
-    judge("up", "are up", { up: 1 }),
-    judge("heap", "expose heap used <= total, and heap used moves", { usedBytes: "(0, total]", moves: true }),
-    judge("gc", `expose GC durations by ${labelsOf(contract).gcKind} with count > 0`, { count: "> 0" }),
-    judge("eventLoop", "expose sane event-loop lag and utilisation", { lagSeconds: `[0, ${maxEventLoopLagSeconds}]` }),
-    judge("rss", "expose RSS >= heap used", { rssBytes: "> 0, >= heap used" }),
-    judge("cpu", "expose CPU seconds > 0, monotonic, within the cores", {
-      seconds: "> 0",
+    judge("up", "are up", services.length, { up: 1 }),
+    judge("heap", "have heap used within (0, total] and moving", services.length, {
+      usedBytes: "(0, total]",
+      moves: true,
+    }),
+    judge("gc", "counted garbage collections during load", services.length, { gcCountRises: true }),
+    ...(node
+      ? [
+          judge("eventLoop", "have event-loop lag and utilisation in bounds and moving", node, {
+            lagSeconds: `[0, ${maxEventLoopLagSeconds}]`,
+            utilization: "[0, 1]",
+            moves: true,
+          }),
+        ]
+      : []),
+    ...(go
+      ? [
+          judge("goroutines", "have a goroutine count in bounds and moving", go, {
+            goroutines: "[1, 1e6]",
+            moves: true,
+          }),
+        ]
+      : []),
+    judge("rss", "have RSS between heap used and the machine's memory", services.length, {
+      rssBytes: `[heap used, ${memoryBytes}]`,
+    }),
+    judge("cpu", "used CPU during load, monotonic and within the cores", services.length, {
+      secondsRise: true,
       peakCores: `<= ${cpuCores}`,
     }),
   ];
 }
 
-function rangeOf(evidence: Evidence, contract: TelemetryContract, service: ServiceInfo, name: string) {
-  const instanceKey = labelsOf(contract).instance;
-  return evidence.metrics.range.find((s) => s.name === name && s.labels[instanceKey] === service.instance);
-}
-
 /** Why a gauge does not move over the run's range data, or undefined when it does. */
-function gaugeMovement(evidence: Evidence, contract: TelemetryContract, service: ServiceInfo, name: string) {
-  const series = rangeOf(evidence, contract, service, name);
+function moves(series: MetricSeries | undefined): string | undefined {
   if (!series || series.values.length < 2)
-    return `${name} has ${series?.values.length ?? 0} range points, expected >= 2 to see it move`;
-  const first = series.values[0]?.[1];
-  return series.values.every(([, v]) => v === first) ? `${name} stayed at ${first} over the run` : undefined;
+    return `has ${series?.values.length ?? 0} range points over the run, expected >= 2 to see it move`;
+  const first = series.values[0]![1];
+  return series.values.every(([, v]) => v === first) ? `stayed at ${first} over the run` : undefined;
 }
 
-function peakCounterRate(evidence: Evidence, contract: TelemetryContract, service: ServiceInfo, name: string) {
-  const values = rangeOf(evidence, contract, service, name)?.values ?? [];
+function checkCpu(
+  view: RunView,
+  metrics: MetricView,
+  service: ServiceInfo,
+  name: string,
+  cores: number,
+  range: MetricSeries | undefined,
+  observed: Record<string, unknown>,
+  add: (detail: string) => void,
+): void {
+  const start = metrics.latest(service, name, view.evidence.metrics.start)[0]?.value;
+  const end = metrics.latest(service, name)[0]?.value;
+  const values = range?.values ?? [];
   let peak: number | undefined;
   for (let i = 1; i < values.length; i++) {
     const [t0, v0] = values[i - 1]!;
     const [t1, v1] = values[i]!;
     if (t1 > t0 && v1 >= v0) peak = Math.max(peak ?? 0, (v1 - v0) / (t1 - t0));
   }
-  return peak;
+  observed[service.name] = { secondsAtStart: start, secondsAtEnd: end, peakCores: peak };
+  if (end === undefined) return add(`exposes no ${name}`);
+  if (start === undefined || !(end > start))
+    add(`${name} went from ${start ?? "absent"} to ${end}: no CPU used during load`);
+  if (peak !== undefined && peak > cores * 1.05)
+    add(`CPU rate peaked at ${peak.toFixed(2)} cores on a ${cores}-core machine`);
+  if (values.length < 2) add(`${name} has ${values.length} range points, expected >= 2`);
 }

@@ -1,11 +1,9 @@
-import { DEFAULT_CONTRACT, type TelemetryContract } from "./contract";
-import type { AssertionResult, Evidence, RequestRecord } from "./evidence";
-import { DEFAULT_SEMCONV } from "./expectations";
-import type { Expectations, SpanSelector } from "./expectations";
-import { Findings, verdict } from "./result";
-import { hopKey, indexTrace, observedHops, peerOf, protocolOf, serverChildren, spanClassOf } from "./trace-index";
-import type { IndexedTrace } from "./trace-index";
+import type { AssertionResult } from "./evidence";
+import { Findings, verdict, type Coverage } from "./result";
+import { describeExpected, type RequestView, type RunView } from "./run-view";
+import { hopKey, serverChildren } from "./trace-index";
 import type { Span } from "./trace-model";
+import { spanCountRange } from "./trace-shape";
 
 /** Stable ids of the trace family. */
 export const TRACE_ASSERTIONS = {
@@ -16,211 +14,240 @@ export const TRACE_ASSERTIONS = {
   clientServerPairs: "traces.client-server-pairs",
   semconv: "traces.semconv",
   requestId: "traces.request-id",
+  edgeStatus: "traces.edge-status",
   noErrorOnSuccess: "traces.no-error-on-success",
   errorPath: "traces.error-path",
 } as const;
-
-/** A request succeeded when the edge answered 2xx or 3xx. */
-export function isSuccess(status: number): boolean {
-  return status >= 200 && status < 400;
-}
 
 function label(span: Span): string {
   return `${span.service} ${span.kind} span "${span.name}"`;
 }
 
-function matchesSelector(index: IndexedTrace, span: Span, selector: SpanSelector): boolean {
-  return (
-    span.service === selector.service &&
-    span.kind === selector.kind &&
-    (selector.peer === undefined || (span.kind === "client" && peerOf(index, span) === selector.peer))
-  );
-}
-
-function describeSelector(selector: SpanSelector): string {
-  return `${selector.service} ${selector.kind}${selector.peer ? ` -> ${selector.peer}` : ""}`;
-}
-
 /**
- * Family "traces": every request's trace is there and whole (one root, no orphans, every client span answered by a
- * server span), follows the route's hop graph, carries semantic-convention attributes and the request id, and has
- * ERROR status exactly where a failure happened.
+ * Family "traces": every sampled request's trace is there with the spans its route and outcome imply (one root, no
+ * orphans, each hop's client and server span, nothing after a failing hop), carries semantic-convention attributes
+ * and the request id, records at the edge the status the driver got, and has ERROR exactly on a failure's path.
+ * Requests sent unsampled must leave no trace at all.
  */
-export function assertTraces(
-  evidence: Evidence,
-  expectations: Expectations,
-  contract: TelemetryContract = DEFAULT_CONTRACT,
-): AssertionResult[] {
-  const options = expectations.traces ?? {};
-  const semconv = options.semconv ?? DEFAULT_SEMCONV;
-  const requestIdKey = options.requestIdAttribute ?? contract.requestIdAttribute;
-  const requestIdKinds = new Set(options.requestIdSpanKinds ?? ["server"]);
-  const edge = evidence.services.find((s) => s.role === "edge")?.name;
+export function assertTraces(view: RunView): AssertionResult[] {
+  const { evidence } = view;
+  const kinds = new Set(view.expectations.traces?.requestIdSpanKinds ?? ["server"]);
   const id = TRACE_ASSERTIONS;
-  const found = {
-    complete: new Findings(),
-    singleRoot: new Findings(),
-    noOrphans: new Findings(),
-    hopGraph: new Findings(),
-    clientServerPairs: new Findings(),
-    semconv: new Findings(),
-    requestId: new Findings(),
-    noErrorOnSuccess: new Findings(),
-    errorPath: new Findings(),
-  };
-  const missing = { notFetched: 0, neverFound: 0, empty: 0 };
-  let judged = 0;
-  let failedRequests = 0;
-  let errorTraces = 0;
+  const found = Object.fromEntries(Object.keys(id).map((k) => [k, new Findings()])) as Record<
+    keyof typeof id,
+    Findings
+  >;
+  const missing: Record<string, number> = {};
+  const sampled = view.requests.filter((r) => r.sampled);
+  const traced = sampled.filter((r) => r.trace);
+  const shaped = traced.filter((r) => r.expected);
+  const failedExplained = sampled.filter((r) => !r.success && r.explanation);
+  let edgeCompared = 0;
 
-  for (const request of evidence.requests) {
-    const at = { traceId: request.traceId, requestId: request.id };
-    const success = isSuccess(request.status);
-    if (!success) failedRequests++;
-    if (!(request.traceId in evidence.traces)) {
-      missing.notFetched++;
-      found.complete.add({ ...at, detail: `${request.route} has no trace: it was never fetched` });
+  for (const r of view.requests) {
+    const at = { traceId: r.traceId, requestId: r.request.id };
+    const add = (key: keyof typeof id, detail: string) => found[key].add({ ...at, detail });
+    if (!r.sampled) {
+      if (r.trace)
+        add("complete", `${r.request.route} was sent unsampled but left ${r.trace.trace.spans.length} span(s)`);
       continue;
     }
-    const trace = evidence.traces[request.traceId];
-    if (!trace || trace.spans.length === 0) {
-      if (trace) missing.empty++;
-      else missing.neverFound++;
-      const why = trace ? "the store returned it without spans" : "never found in the trace store before the deadline";
-      found.complete.add({ ...at, detail: `${request.route} has no trace: ${why}` });
+    if (!r.trace) {
+      missing[r.missing!] = (missing[r.missing!] ?? 0) + 1;
+      add("complete", `${r.request.route} has no trace: ${r.missing}`);
       continue;
     }
-    judged++;
-    const index = indexTrace(trace, request.parentSpanId, edge);
-    const add = (key: keyof typeof found, detail: string) => found[key].add({ ...at, detail });
-
-    const root = index.roots[0];
-    if (index.roots.length !== 1)
-      add("singleRoot", `${index.roots.length} roots (${index.roots.map(label).join(", ")})`);
-    else if (root && (root.service !== edge || root.kind !== "server"))
-      add("singleRoot", `root is ${label(root)}, expected the ${edge} server span`);
-
-    for (const orphan of index.orphans.slice(0, 1))
+    const spans = r.trace.trace.spans;
+    if (r.expected) {
+      const { min, max } = spanCountRange(r.expected);
+      if (spans.length < min || spans.length > max)
+        add(
+          "complete",
+          `${r.request.route} (${r.request.status}${r.explanation ? `, failed at ${r.explanation.fault.target}` : ""}) has ${spans.length} spans, expected ${min === max ? min : `${min}..${max}`}`,
+        );
+    }
+    const root = r.trace.roots[0];
+    if (r.trace.roots.length !== 1)
+      add("singleRoot", `${r.trace.roots.length} roots (${r.trace.roots.map(label).join(", ")})`);
+    else if (root && (root.service !== view.edge?.name || root.kind !== "server"))
+      add("singleRoot", `root is ${label(root)}, expected the ${view.edge?.name} server span`);
+    if (r.trace.orphans[0])
       add(
         "noOrphans",
-        `${index.orphans.length} orphan(s), e.g. ${label(orphan)} whose parent ${orphan.parentSpanId} is not in the trace`,
+        `${r.trace.orphans.length} orphan(s), e.g. ${label(r.trace.orphans[0])} whose parent ${r.trace.orphans[0].parentSpanId} is not in the trace`,
       );
+    checkShape(r, (d) => add("hopGraph", d));
+    checkSpans(view, r, kinds, add);
 
-    checkHops(expectations, request, index, success, (d) => add("hopGraph", d));
-
-    const errorSpans: Span[] = [];
-    for (const span of trace.spans) {
-      if (span.status === "error") errorSpans.push(span);
-      const protocol = protocolOf(span);
-      if (span.kind === "client" && (protocol === "http" || protocol === "grpc")) {
-        const servers = serverChildren(index, span);
-        if (servers.length !== 1)
-          add("clientServerPairs", `${label(span)} has ${servers.length} server children, expected 1`);
-      }
-      const spanClass = spanClassOf(span);
-      if (spanClass) {
-        const lacking = semconv[spanClass].filter((anyOf) => !anyOf.some((key) => span.attributes[key] !== undefined));
-        if (lacking.length)
-          add("semconv", `${label(span)} (${spanClass}) lacks ${lacking.map((k) => k.join("|")).join(", ")}`);
-      } else if (span.kind === "server" || span.kind === "client")
-        add("semconv", `${label(span)} has no http, rpc or db attributes`);
-      const requestId = span.attributes[requestIdKey];
-      if (requestId !== undefined ? requestId !== request.id : requestIdKinds.has(span.kind)) {
-        const got = requestId === undefined ? "none" : `"${String(requestId)}"`;
-        add("requestId", `${label(span)} has ${requestIdKey} ${got}, the driver sent "${request.id}"`);
-      }
+    const edgeSpan = r.placed.find((p) => p.hop === "edge")?.span;
+    if (r.request.status !== 0) {
+      edgeCompared++;
+      const code = edgeSpan && view.reader.code(edgeSpan);
+      if (code !== String(r.request.status))
+        add(
+          "edgeStatus",
+          `the driver got ${r.request.status} but ${edgeSpan ? `the edge server span records ${code ?? "no status"}` : "the trace has no edge server span"}`,
+        );
     }
-    if (errorSpans.length) errorTraces++;
-    if (success && errorSpans.length)
+    const errors = spans.filter((s) => s.status === "error");
+    if (r.success && errors.length)
       add(
         "noErrorOnSuccess",
-        `${request.route} answered ${request.status} but ${errorSpans.map(label).join(", ")} has ERROR status`,
+        `${r.request.route} answered ${r.request.status} but ${errors.map(label).join(", ")} has ERROR status`,
       );
-    if (!success && options.errorPath) checkErrorPath(index, errorSpans, options.errorPath, (d) => add("errorPath", d));
+    if (!r.success && r.explanation) checkErrorPath(r, (d) => add("errorPath", d));
   }
 
-  const traced = `${judged} of ${evidence.requests.length} traces`;
+  const requestsCoverage: Coverage = {
+    compared: view.requests.length,
+    minimum: evidence.plan.requests,
+    what: "requests",
+    because: `the plan's ${evidence.plan.requests} requests`,
+  };
+  const tracesCoverage = (compared: number, what = "traces"): Coverage => ({
+    compared,
+    minimum: sampled.length,
+    what,
+    because: `${sampled.length} sampled requests`,
+  });
+  const claim = (key: keyof typeof id, text: string, coverage: Coverage): AssertionResult =>
+    verdict(
+      id[key],
+      "traces",
+      found[key],
+      { passed: text, failed: `${found[key].count} finding(s)` },
+      coverage,
+      { findings: 0 },
+      { findings: found[key].count },
+    );
+  const failingFaults = evidence.faults.filter((f) => ["error", "link-down"].includes(f.kind)).length;
   const results = [
     verdict(
       id.complete,
       "traces",
       found.complete,
       {
-        passed: `all ${evidence.requests.length} requests have their trace`,
-        failed: `${found.complete.count} of ${evidence.requests.length} requests have no trace (never found ${missing.neverFound}, empty ${missing.empty}, not fetched ${missing.notFetched})`,
+        passed: `every sampled request's trace holds the spans its route and outcome imply, and unsampled ones left none`,
+        failed: `${found.complete.count} of ${view.requests.length} requests lack their complete trace (${JSON.stringify(missing)})`,
       },
-      { traces: evidence.requests.length },
-      { found: judged, ...missing },
+      requestsCoverage,
+      { sampled: sampled.length, traced: sampled.length },
+      { traced: traced.length, missing },
     ),
-    judgeTraces(id.singleRoot, found.singleRoot, traced, "have exactly one root, the edge server span"),
-    judgeTraces(id.noOrphans, found.noOrphans, traced, "have no orphan span"),
-    judgeTraces(id.hopGraph, found.hopGraph, traced, "follow their route's hop graph"),
-    judgeTraces(id.clientServerPairs, found.clientServerPairs, traced, "answer every client span with one server span"),
-    judgeTraces(id.semconv, found.semconv, traced, "carry the semantic-convention attributes"),
-    judgeTraces(id.requestId, found.requestId, traced, `carry the sent ${requestIdKey} on their spans`),
-    judgeTraces(id.noErrorOnSuccess, found.noErrorOnSuccess, traced, "of successful requests have no ERROR span"),
+    claim("singleRoot", "every trace has exactly one root, the edge server span", tracesCoverage(traced.length)),
+    claim("noOrphans", "no trace has an orphan span", tracesCoverage(traced.length)),
+    claim("hopGraph", "every trace holds its route's hops up to where it failed, and none after", {
+      compared: shaped.length,
+      minimum: sampled.filter((r) => r.expected).length,
+      what: "traces",
+      because: "sampled requests that succeeded or whose failure a fault explains",
+    }),
+    claim(
+      "clientServerPairs",
+      "every client span is answered by one server span (none where the call never arrived)",
+      tracesCoverage(traced.length),
+    ),
+    claim("semconv", "every span carries its semantic-convention attributes", tracesCoverage(traced.length)),
+    claim("requestId", "every server span carries the request id the driver sent", tracesCoverage(traced.length)),
+    claim("edgeStatus", "every edge server span records the status the driver got", {
+      compared: edgeCompared,
+      minimum: sampled.filter((r) => r.request.status !== 0).length,
+      what: "requests",
+      because: "sampled requests that got a response",
+    }),
+    claim("noErrorOnSuccess", "no successful request's trace has an ERROR span", {
+      compared: traced.filter((r) => r.success).length,
+      minimum: sampled.filter((r) => r.success).length,
+      what: "traces",
+      because: "successful sampled requests",
+    }),
   ];
-  if (options.errorPath) {
-    if (errorTraces !== failedRequests)
-      found.errorPath.add({
-        detail: `${errorTraces} traces have ERROR spans but the driver saw ${failedRequests} failures`,
-      });
+  if (failingFaults > 0 || failedExplained.length > 0)
     results.push(
-      verdict(
-        id.errorPath,
-        "traces",
-        found.errorPath,
-        {
-          passed: `${failedRequests} failed requests have ERROR exactly on ${options.errorPath.map(describeSelector).join(", ")}`,
-          failed: "ERROR status is not exactly on the failure path",
-        },
-        { errorTraces: failedRequests, path: options.errorPath.map(describeSelector) },
-        { errorTraces, findings: found.errorPath.count },
-      ),
+      claim("errorPath", "failed requests have ERROR exactly from the failing hop back to the edge", {
+        compared: failedExplained.filter((r) => r.trace).length,
+        minimum: Math.max(failedExplained.length, failingFaults > 0 ? 1 : 0),
+        what: "failed traces",
+        because: `${failedExplained.length} failed requests a fault explains${failingFaults ? `, at least one per run with ${failingFaults} failing fault(s)` : ""}`,
+      }),
     );
-  }
   return results;
 }
 
-function judgeTraces(id: string, findings: Findings, traced: string, claim: string): AssertionResult {
-  return verdict(
-    id,
-    "traces",
-    findings,
-    { passed: `${traced} ${claim}`, failed: `${findings.count} finding(s) over ${traced}` },
-    { findings: 0 },
-    { findings: findings.count },
-  );
+/** Hops: every required expected span is there, and no span sits on a hop the shape does not have. */
+function checkShape(r: RequestView, add: (detail: string) => void): void {
+  const seen = new Map<string, number>();
+  for (const p of r.placed) {
+    const key = `${p.hop}|${p.span.kind}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+    if (p.hop === undefined) {
+      const peer = p.peer ? ` -> ${p.peer}` : "";
+      add(`${r.request.route} has ${p.span.service} ${p.span.kind} span${peer} on no hop of the route`);
+    }
+  }
+  if (!r.expected) return;
+  const expected = new Set(r.expected.map((s) => `${s.hop}|${s.kind}`));
+  for (const s of r.expected) {
+    const count = seen.get(`${s.hop}|${s.kind}`) ?? 0;
+    if (count === 0 && s.required) add(`${r.request.route} is missing the ${describeExpected(s, r.hops)}`);
+    if (count > 1) add(`${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}`);
+  }
+  for (const p of r.placed)
+    if (p.hop !== undefined && !expected.has(`${p.hop}|${p.span.kind}`)) {
+      const hop = p.hop === "edge" ? undefined : r.hops[p.hop];
+      const where = hop ? hopKey(hop.from, hop.to, hop.protocol) : "the edge";
+      add(
+        `${r.request.route} (${r.request.status}) has a ${p.span.kind} span on ${where}${r.explanation ? `, after it failed at ${r.explanation.fault.target}` : ""}`,
+      );
+    }
 }
 
-function checkHops(
-  expectations: Expectations,
-  request: RequestRecord,
-  index: IndexedTrace,
-  success: boolean,
-  add: (detail: string) => void,
+/** Per span: client/server pairing, semantic conventions, request id. */
+function checkSpans(
+  view: RunView,
+  r: RequestView,
+  kinds: ReadonlySet<string>,
+  add: (key: "clientServerPairs" | "semconv" | "requestId", detail: string) => void,
 ): void {
-  const hops = expectations.topology[request.route];
-  if (!hops) return add(`route "${request.route}" has no expected topology`);
-  const expected = new Set(hops.map((h) => hopKey(h.from, h.to, h.protocol)));
-  const observed = observedHops(index);
-  const unexpected = [...observed].filter((h) => !expected.has(h));
-  // A failed request may stop before its later hops; it still may not take a hop the route does not have.
-  const lacking = success ? [...expected].filter((h) => !observed.has(h)) : [];
-  if (lacking.length) add(`${request.route} is missing hop ${lacking.join(", ")}`);
-  if (unexpected.length) add(`${request.route} has unexpected hop ${unexpected.join(", ")}`);
+  const reader = view.reader;
+  for (const p of r.placed) {
+    const span = p.span;
+    const spanClass = reader.spanClass(span);
+    if (span.kind === "client" && (spanClass === "http.client" || spanClass === "grpc.client")) {
+      const servers = serverChildren(r.trace!, span).length;
+      const expected = r.expected?.find((s) => s.kind === "server" && s.hop === p.hop);
+      const allowed = expected === undefined ? (r.expected ? [0] : [0, 1]) : expected.required ? [1] : [0, 1];
+      if (!allowed.includes(servers))
+        add("clientServerPairs", `${label(span)} has ${servers} server children, expected ${allowed.join(" or ")}`);
+    }
+    if (spanClass) {
+      const lacking = reader
+        .semconv(span, spanClass)
+        .filter((anyOf) => !anyOf.some((k) => span.attributes[k] !== undefined));
+      if (lacking.length)
+        add("semconv", `${label(span)} (${spanClass}) lacks ${lacking.map((k) => k.join("|")).join(", ")}`);
+    } else add("semconv", `${label(span)} has no http, rpc or db attributes`);
+    const requestId = reader.requestId(span);
+    if (requestId !== undefined ? requestId !== r.request.id : kinds.has(span.kind)) {
+      const key = reader.keys(span).requestId;
+      add(
+        "requestId",
+        `${label(span)} has ${key} ${requestId === undefined ? "none" : `"${requestId}"`}, the driver sent "${r.request.id}"`,
+      );
+    }
+  }
 }
 
-function checkErrorPath(
-  index: IndexedTrace,
-  errorSpans: Span[],
-  path: SpanSelector[],
-  add: (detail: string) => void,
-): void {
-  const stray = errorSpans.filter((span) => !path.some((selector) => matchesSelector(index, span, selector)));
-  if (stray.length) add(`ERROR off the failure path on ${stray.map(label).join(", ")}`);
-  const unmarked = path.filter(
-    (s) => s.required !== false && !errorSpans.some((span) => matchesSelector(index, span, s)),
-  );
-  if (unmarked.length) add(`no ERROR span for ${unmarked.map(describeSelector).join(", ")} of a failed request`);
+/** ERROR exactly on the expected spans of a failed request: the failing hop and the way back to the edge. */
+function checkErrorPath(r: RequestView, add: (detail: string) => void): void {
+  if (!r.expected) return;
+  for (const p of r.placed) {
+    const expected = r.expected.find((s) => s.hop === p.hop && s.kind === p.span.kind);
+    if (!expected) continue;
+    const isError = p.span.status === "error";
+    if (isError !== expected.error)
+      add(
+        `${describeExpected(expected, r.hops)} is ${isError ? "ERROR" : "not ERROR"} but the failure at ${r.explanation!.fault.target} ${expected.error ? "passed through it" : "did not pass through it"}`,
+      );
+  }
 }

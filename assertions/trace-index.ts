@@ -1,7 +1,32 @@
+import { DEFAULT_CONTRACT, type SpanContract, type TelemetryContract } from "./contract";
 import type { SpanClass } from "./expectations";
 import type { Span, Trace } from "./trace-model";
 
-/** A trace with its parent links resolved once, shared by every trace check. */
+/** gRPC status code names by number: the label values counters carry for the codes spans carry. */
+export const GRPC_CODE_NAMES = [
+  "OK",
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+] as const;
+
+/** The status an HTTP client span or counter records when no response came (the driver records 0 too). */
+export const NO_RESPONSE = "0";
+
+/** A trace with its parent links resolved once, shared by every check. */
 export interface IndexedTrace {
   trace: Trace;
   byId: Map<string, Span>;
@@ -36,39 +61,9 @@ export function indexTrace(trace: Trace, driverParentSpanId?: string, edgeServic
   return { trace, byId, children, roots, orphans };
 }
 
-/** "http", "grpc", or the db system ("redis") a span speaks, from its attributes; undefined when none says. */
-export function protocolOf(span: Span): string | undefined {
-  const a = span.attributes;
-  if (a["rpc.system"] !== undefined || span.name.startsWith("grpc.")) return "grpc";
-  const db = a["db.system"] ?? a["db.system.name"];
-  if (db !== undefined) return String(db);
-  if (a["http.request.method"] !== undefined || a["http.method"] !== undefined) return "http";
-  return undefined;
-}
-
-/** The semantic-convention class of a server or client span. */
-export function spanClassOf(span: Span): SpanClass | undefined {
-  if (span.kind !== "server" && span.kind !== "client") return undefined;
-  const protocol = protocolOf(span);
-  if (protocol === "http" || protocol === "grpc") return `${protocol}.${span.kind}`;
-  if (protocol !== undefined && span.kind === "client") return "db.client";
-  return undefined;
-}
-
 /** The server spans directly under a client span. */
 export function serverChildren(index: IndexedTrace, span: Span): Span[] {
   return (index.children.get(span.spanId) ?? []).filter((c) => c.kind === "server");
-}
-
-/** Who a client span called: its server child's service, else the db system, else what its attributes name. */
-export function peerOf(index: IndexedTrace, span: Span): string {
-  const server = serverChildren(index, span)[0];
-  if (server) return server.service;
-  const protocol = protocolOf(span);
-  if (protocol !== undefined && protocol !== "http" && protocol !== "grpc") return protocol;
-  const a = span.attributes;
-  const named = a["peer.service"] ?? a["server.address"];
-  return named === undefined ? "?" : `?${String(named)}${a["server.port"] === undefined ? "" : `:${a["server.port"]}`}`;
 }
 
 /** Hop key used to compare observed and expected graphs. */
@@ -77,18 +72,99 @@ export function hopKey(from: string, to: string, protocol: string): string {
 }
 
 /**
- * The hops a trace shows: every client span (caller -> peer), and every server span whose parent belongs to another
- * service (so a hop stays visible when one side lacks its span).
+ * Reads spans through the contract of the service that emitted them: which protocol a span speaks, its status code
+ * as counters label it, and the operation it belongs to. One reader per run; services without a contract of their
+ * own are read with the Node kit's keys.
  */
-export function observedHops(index: IndexedTrace): Set<string> {
-  const hops = new Set<string>();
-  for (const span of index.trace.spans) {
-    if (span.kind === "client") hops.add(hopKey(span.service, peerOf(index, span), protocolOf(span) ?? "?"));
-    else if (span.kind === "server" && span.parentSpanId !== undefined) {
-      const parent = index.byId.get(span.parentSpanId);
-      if (parent && parent.service !== span.service)
-        hops.add(hopKey(parent.service, span.service, protocolOf(parent) ?? protocolOf(span) ?? "?"));
+export class SpanReader {
+  constructor(private readonly contractOf: (service: string) => TelemetryContract | undefined = () => undefined) {}
+
+  keys(span: Span): SpanContract {
+    return (this.contractOf(span.service) ?? DEFAULT_CONTRACT).spans;
+  }
+
+  /** "http", "grpc", or the db system ("redis") a span speaks; undefined when its attributes say none. */
+  protocol(span: Span): string | undefined {
+    const k = this.keys(span);
+    const a = span.attributes;
+    if (a[k.rpcSystem] !== undefined) return "grpc";
+    const db = k.dbSystem.map((key) => a[key]).find((v) => v !== undefined);
+    if (db !== undefined) return String(db);
+    if (a[k.httpMethod] !== undefined) return "http";
+    return undefined;
+  }
+
+  /** The semantic-convention class of a server or client span. */
+  spanClass(span: Span): SpanClass | undefined {
+    if (span.kind !== "server" && span.kind !== "client") return undefined;
+    const protocol = this.protocol(span);
+    if (protocol === "http" || protocol === "grpc") return `${protocol}.${span.kind}`;
+    if (protocol !== undefined && span.kind === "client") return "db.client";
+    return undefined;
+  }
+
+  /** Attribute requirements of a span class; each requirement is met by any one of its keys. */
+  semconv(span: Span, spanClass: SpanClass): string[][] {
+    const k = this.keys(span);
+    switch (spanClass) {
+      case "http.server":
+        return [[k.httpMethod], [k.httpStatusCode], [k.urlPath, k.httpRoute]];
+      case "http.client":
+        // A client that got no response has no status code; error.type stands in.
+        return [[k.httpMethod], [k.httpStatusCode, k.errorType]];
+      case "grpc.server":
+      case "grpc.client":
+        return [[k.rpcSystem], ...(k.rpcService ? [[k.rpcService]] : []), [k.rpcMethod], [k.grpcStatusCode]];
+      case "db.client":
+        return [k.dbSystem];
     }
   }
-  return hops;
+
+  /**
+   * The status a span records, as counters label it: the HTTP status ("502", "0" when a client got no response) or
+   * the gRPC code name ("UNAVAILABLE"); undefined for spans that carry no code (db, internal).
+   */
+  code(span: Span): string | undefined {
+    const k = this.keys(span);
+    const protocol = this.protocol(span);
+    if (protocol === "grpc") {
+      const code = span.attributes[k.grpcStatusCode];
+      if (code === undefined) return undefined;
+      return typeof code === "number" ? (GRPC_CODE_NAMES[code] ?? String(code)) : String(code);
+    }
+    if (protocol === "http") {
+      const status = span.attributes[k.httpStatusCode];
+      return status === undefined ? (span.kind === "client" ? NO_RESPONSE : undefined) : String(status);
+    }
+    return undefined;
+  }
+
+  /** gRPC "pkg.Service/Method" of a span, or undefined. */
+  rpcOperation(span: Span): string | undefined {
+    const k = this.keys(span);
+    const method = span.attributes[k.rpcMethod];
+    if (method === undefined) return undefined;
+    if (!k.rpcService) return String(method);
+    const service = span.attributes[k.rpcService];
+    return service === undefined ? undefined : `${String(service)}/${String(method)}`;
+  }
+
+  /** The bare gRPC method name of a span ("Charge"), whichever convention names it. */
+  rpcMethodName(span: Span): string | undefined {
+    const method = span.attributes[this.keys(span).rpcMethod];
+    return method === undefined ? undefined : String(method).split("/").pop();
+  }
+
+  /** HTTP "METHOD /route" of a server span, or undefined. */
+  httpRoute(span: Span): string | undefined {
+    const k = this.keys(span);
+    const method = span.attributes[k.httpMethod];
+    const route = span.attributes[k.httpRoute];
+    return method === undefined || route === undefined ? undefined : `${String(method)} ${String(route)}`;
+  }
+
+  requestId(span: Span): string | undefined {
+    const value = span.attributes[this.keys(span).requestId];
+    return value === undefined ? undefined : String(value);
+  }
 }

@@ -1,9 +1,9 @@
-import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Evidence, LogLine } from "../assertions/evidence";
+import type { Evidence, ServiceInfo } from "../assertions/evidence";
 import type { Expectations } from "../assertions/expectations";
 import type { StartedStack } from "./backends";
+import { collectExemplars, expectedTraces, fetchExpositions, readJsonLogs } from "./evidence/collect-evidence";
 import { collectTraces } from "./evidence/collect-traces";
 import { awaitScrapesAfter, rangeSeries, snapshot } from "./evidence/collect-metrics";
 import { FaultJournal, type FaultPlan } from "./faults/faults";
@@ -50,20 +50,27 @@ export function scenarioRunDir(stack: StartedStack, scenario: string): string {
 export class AbortRun extends Error {}
 
 const MESH_JOB = "mesh";
-const RUNTIME_SERIES = [
-  "nodejs_heap_size_used_bytes",
-  "nodejs_heap_size_total_bytes",
-  "nodejs_eventloop_lag_seconds",
-  "nodejs_eventloop_utilization_ratio",
-  "process_resident_memory_bytes",
-  "process_cpu_seconds_total",
-];
+
+/** The runtime gauges whose movement over the run the runtime family judges, by each service's contract. */
+function runtimeSeries(services: readonly ServiceInfo[]): string[] {
+  const names = services.flatMap((s) => {
+    const r = s.contract.runtimeMetrics;
+    return [r.heapUsedBytes, r.eventLoopLagSeconds, r.eventLoopUtilization, r.goroutines, r.cpuSecondsTotal];
+  });
+  return [...new Set(names.filter((n): n is string => n !== undefined))];
+}
+
+/** One scenario's outcome: its verdict, and the evidence it was judged on (absent when aborted before it). */
+export interface ScenarioRun {
+  verdict: ScenarioVerdict;
+  evidence?: Evidence;
+}
 
 /**
  * One scenario, start to verdict: mesh up, probe poller on, steady-state check, load and faults on one clock,
  * quiesce by condition, one Evidence object, assertions. The mesh and every fault are always disposed/reverted.
  */
-export async function runScenario(scenario: RunnableScenario, context: RunContext): Promise<ScenarioVerdict> {
+export async function runScenario(scenario: RunnableScenario, context: RunContext): Promise<ScenarioRun> {
   const started = performance.now();
   const phases: Record<string, number> = {};
   const measurements: Record<string, number> = {};
@@ -143,53 +150,73 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
 
     const evidence = await phase("quiesce and collect", async () => {
       await mesh!.flush();
-      await awaitScrapesAfter(context.stack.prometheus, MESH_JOB, services.length, windowEndMs);
-      const probes = await poller!.stop();
       const prometheus = context.stack.prometheus;
-      const [end, traces, range, at] = await Promise.all([
+      const expected = expectedTraces(
+        load.requests,
+        scenario.expectations.topology,
+        journal!.records,
+        windowEndMs,
+        services.find((s) => s.role === "edge")?.name ?? "",
+      );
+      const [traces] = await Promise.all([
+        collectTraces(context.stack.traces, expected),
+        awaitScrapesAfter(prometheus, MESH_JOB, services.length, windowEndMs),
+      ]);
+      const probes = await poller!.stop();
+      const [end, range, metadata, exposition, exemplars] = await Promise.all([
         snapshot(prometheus, MESH_JOB),
-        collectTraces(
-          context.stack.traces,
-          load.requests.map((r) => r.traceId),
-        ),
-        rangeSeries(prometheus, MESH_JOB, RUNTIME_SERIES, windowStartMs / 1000 - 5, Date.now() / 1000),
-        instantsAt(prometheus, journal!.records, windowStartMs, windowEndMs),
+        rangeSeries(prometheus, MESH_JOB, runtimeSeries(services), windowStartMs / 1000 - 5, Date.now() / 1000),
+        prometheus.metadata(),
+        fetchExpositions(Object.fromEntries(Object.values(mesh!.services).map((s) => [s.name, s.metricsUrl]))),
+        collectExemplars(prometheus, MESH_JOB, windowStartMs, Date.now()),
       ]);
       measurements.traceQueryPasses = traces.passes;
-      measurements.tracesMissing = traces.missing.length;
+      measurements.tracesShort = traces.short.length;
+      measurements.tracesArrivedMs = traces.arrivedMs;
+      measurements.tracesSettledMs = traces.settledMs;
       return {
         scenario: scenario.name,
         window: { startMs: windowStartMs, endMs: windowEndMs },
+        plan: {
+          requests: Math.floor((plan.ratePerSec * plan.durationMs) / 1000),
+          routes: Object.fromEntries(scenario.load.routes.map((r) => [r.route, r.weight])),
+          samplingRatio: 1,
+        },
         requests: load.requests,
         faults: journal!.records,
         probes,
-        metrics: { start, end, at, range },
+        metrics: { start, end, at: {}, range, metadata, exposition, exemplars },
         traces: traces.traces,
-        logs: readLogs(mesh!),
+        logs: readJsonLogs(Object.fromEntries(Object.values(mesh!.services).map((s) => [s.name, s.jsonLogFile]))),
         services,
       } satisfies Evidence;
     });
     const assertions = await phase("evaluate", async () => context.evaluate(evidence, scenario.expectations));
-    return verdict({
-      status: scenarioStatus(assertions),
-      assertions,
-      groundTruth: {
-        requests: load.requests.length,
-        byStatus: countBy(load.requests.map((r) => String(r.status))),
-        faults: journal.records,
-      },
-    });
+    return {
+      evidence,
+      verdict: verdict({
+        status: scenarioStatus(assertions),
+        assertions,
+        groundTruth: {
+          requests: load.requests.length,
+          byStatus: countBy(load.requests.map((r) => String(r.status))),
+          faults: journal.records,
+        },
+      }),
+    };
   } catch (error) {
     if (!(error instanceof AbortRun) && !context.signal?.aborted) throw error;
     const reason = context.signal?.aborted
       ? String((context.signal.reason as Error)?.message ?? "aborted")
       : (error as Error).message;
-    return verdict({
-      status: "aborted",
-      abortReason: reason,
-      assertions: [],
-      groundTruth: { requests: 0, byStatus: {}, faults: journal?.records ?? [] },
-    });
+    return {
+      verdict: verdict({
+        status: "aborted",
+        abortReason: reason,
+        assertions: [],
+        groundTruth: { requests: 0, byStatus: {}, faults: journal?.records ?? [] },
+      }),
+    };
   } finally {
     await journal?.revertAll();
     await poller?.stop();
@@ -268,41 +295,6 @@ function scheduleFaults(journal: FaultJournal, faults: readonly FaultPlan[], sig
       await journal.revertAll();
     },
   };
-}
-
-/** Instant snapshots at the edges of the load window and of each fault, labelled for the assertions. */
-async function instantsAt(
-  prometheus: StartedStack["prometheus"],
-  faults: Evidence["faults"],
-  windowStartMs: number,
-  windowEndMs: number,
-): Promise<Evidence["metrics"]["at"]> {
-  const instants: Record<string, number> = { "load:start": windowStartMs, "load:end": windowEndMs };
-  for (const f of faults) {
-    instants[`fault:${f.id}:applied`] = f.appliedAtMs;
-    if (f.revertedAtMs !== undefined) instants[`fault:${f.id}:reverted`] = f.revertedAtMs;
-  }
-  const entries = await Promise.all(
-    Object.entries(instants).map(
-      async ([label, ms]) => [label, await snapshot(prometheus, MESH_JOB, ms / 1000)] as const,
-    ),
-  );
-  return Object.fromEntries(entries);
-}
-
-function readLogs(mesh: StartedMesh): Record<string, LogLine[]> {
-  const logs: Record<string, LogLine[]> = {};
-  for (const service of Object.values(mesh.services)) {
-    const text = fs.existsSync(service.logFile) ? fs.readFileSync(service.logFile, "utf8") : "";
-    logs[service.name] = text.split("\n").flatMap((line) => {
-      try {
-        return line ? [JSON.parse(line) as LogLine] : [];
-      } catch {
-        return [];
-      }
-    });
-  }
-  return logs;
 }
 
 function countBy(values: readonly string[]): Record<string, number> {

@@ -5,12 +5,13 @@ import { evaluate } from "../assertions";
 import { loadCatalog } from "../scenarios";
 import { BACKEND_NAMES, createBackend } from "./backends";
 import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
-import { DEFECT_NAMES } from "../services/lib/defects";
 import { env } from "./config/env";
 import { ConfigError } from "./errors";
 import { failureDetails, summaryTable } from "./report/console";
 import { toJUnit } from "./report/junit";
 import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdict";
+import { KNOWN_DEFECTS } from "./mesh/mesh";
+import { writeEvidenceFile, type SavedScenario } from "./report/evidence-file";
 import { runScenario, scenarioRunDir } from "./run";
 import { provisionTools } from "./tools/provision";
 
@@ -42,6 +43,10 @@ runCli(async () => {
     return 0;
   }
   const catalog = loadCatalog(values.scenarios);
+  if (catalog.length === 0)
+    throw new ConfigError(
+      `no scenario in ${values.scenarios ? path.resolve(values.scenarios) : "the built-in catalog"}: expected files exporting defineScenario({...}) as default`,
+    );
   if (values.list) {
     for (const s of catalog) process.stdout.write(`${s.name.padEnd(20)} ${s.description}\n`);
     return 0;
@@ -61,9 +66,9 @@ runCli(async () => {
     .split(",")
     .map((d) => d.trim())
     .filter(Boolean);
-  const unknownDefects = defects.filter((d) => !(DEFECT_NAMES as readonly string[]).includes(d));
+  const unknownDefects = defects.filter((d) => !KNOWN_DEFECTS.includes(d));
   if (unknownDefects.length > 0) {
-    throw new ConfigError(`unknown defect "${unknownDefects[0]}"; valid defects: ${DEFECT_NAMES.join(", ")}`);
+    throw new ConfigError(`unknown defect "${unknownDefects[0]}"; valid defects: ${KNOWN_DEFECTS.join(", ")}`);
   }
   const reportDir = path.resolve(values["report-dir"]);
   fs.mkdirSync(reportDir, { recursive: true });
@@ -81,10 +86,13 @@ runCli(async () => {
   log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
 
   const results: ScenarioVerdict[] = [];
+  const saved: SavedScenario[] = [];
   for (const scenario of selected) {
     if (signal.aborted) break;
     log(`scenario ${scenario.name}`);
-    const verdict = await runScenario(scenario, { stack, seed, defects, signal, log, evaluate });
+    const run = await runScenario(scenario, { stack, seed, defects, signal, log, evaluate });
+    const verdict = run.verdict;
+    if (run.evidence) saved.push({ name: scenario.name, expectations: scenario.expectations, evidence: run.evidence });
     log(`  ${scenario.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms`);
     if (verdict.status !== "passed") {
       // The stack's run directory goes away with the stack: keep the evidence of what did not pass.
@@ -109,9 +117,17 @@ runCli(async () => {
   };
   fs.writeFileSync(path.join(reportDir, "verdict.json"), `${JSON.stringify(verdict, null, 2)}\n`);
   fs.writeFileSync(path.join(reportDir, "junit.xml"), toJUnit(verdict));
+  writeEvidenceFile(path.join(reportDir, "evidence.json"), {
+    version: 1,
+    runId: verdict.run.id,
+    seed,
+    scenarios: saved,
+  });
   process.stdout.write(`\n${summaryTable(verdict)}\n`);
   const details = failureDetails(verdict);
   if (details) process.stdout.write(`\n${details}\n`);
-  process.stdout.write(`\nreports: ${path.join(reportDir, "verdict.json")}, ${path.join(reportDir, "junit.xml")}\n`);
+  process.stdout.write(
+    `\nreports: ${["verdict.json", "junit.xml", "evidence.json"].map((f) => path.join(reportDir, f)).join(", ")}\n`,
+  );
   return signal.aborted ? 2 : exitCodeFor(verdict);
 });

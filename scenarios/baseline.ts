@@ -1,5 +1,5 @@
 import { defineScenario } from "./lib/scenario-model";
-import { MESH_TOPOLOGY } from "./lib/mesh";
+import { ALL_FAMILIES, MESH_TOPOLOGY } from "./lib/mesh";
 
 export default defineScenario({
   name: "baseline",
@@ -15,7 +15,7 @@ export default defineScenario({
   },
   faults: [],
   expectations: {
-    families: ["traces", "runtime", "hygiene", "probes"],
+    families: [...ALL_FAMILIES],
     topology: MESH_TOPOLOGY,
   },
 });

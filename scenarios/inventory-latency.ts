@@ -1,5 +1,5 @@
 import { defineScenario } from "./lib/scenario-model";
-import { FAULT_SCENARIO_LOAD, MESH_TOPOLOGY } from "./lib/mesh";
+import { ALL_FAMILIES, FAULT_SCENARIO_LOAD, MESH_TOPOLOGY } from "./lib/mesh";
 
 export default defineScenario({
   name: "inventory-latency",
@@ -8,7 +8,7 @@ export default defineScenario({
   load: FAULT_SCENARIO_LOAD,
   faults: [{ kind: "latency", target: "inventory.Reserve", atMs: 2_000, durationMs: 3_000, params: { ms: 300 } }],
   expectations: {
-    families: ["traces", "metrics", "probes", "runtime", "hygiene"],
+    families: [...ALL_FAMILIES],
     topology: MESH_TOPOLOGY,
   },
 });

@@ -1,5 +1,5 @@
 import { defineScenario } from "./lib/scenario-model";
-import { checkoutErrorLayers, FAULT_SCENARIO_LOAD, MESH_TOPOLOGY } from "./lib/mesh";
+import { ALL_FAMILIES, checkoutErrorLayers, FAULT_SCENARIO_LOAD, MESH_TOPOLOGY } from "./lib/mesh";
 
 export default defineScenario({
   name: "payments-errors",
@@ -16,17 +16,8 @@ export default defineScenario({
     },
   ],
   expectations: {
-    families: ["traces", "metrics", "probes", "runtime", "hygiene"],
+    families: [...ALL_FAMILIES],
     topology: MESH_TOPOLOGY,
-    traces: {
-      errorPath: [
-        { service: "payments", kind: "server" },
-        { service: "orders", kind: "client", peer: "payments" },
-        { service: "orders", kind: "server" },
-        { service: "gateway", kind: "client", peer: "orders" },
-        { service: "gateway", kind: "server" },
-      ],
-    },
     metrics: {
       errorSurfaces: [
         {

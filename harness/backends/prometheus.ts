@@ -14,6 +14,11 @@ export interface PromSample {
   value: number;
 }
 
+export interface PromExemplarSeries {
+  seriesLabels: Record<string, string>;
+  exemplars: { labels: Record<string, string>; value: number; timestampSec: number }[];
+}
+
 export interface PromSeries {
   metric: Record<string, string>;
   values: [timeSec: number, value: number][];
@@ -66,10 +71,38 @@ export class StartedPrometheus {
     return data.result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, Number(v)]) }));
   }
 
-  private async api<T>(endpoint: string, params: URLSearchParams): Promise<T> {
-    const response = await fetch(`${this.url}/api/v1/${endpoint}`, {
-      method: "POST",
-      body: params,
+  /** Type, help and unit of every metric family of the scraped targets (/api/v1/metadata). */
+  async metadata(): Promise<Record<string, { type: string; help?: string; unit?: string }>> {
+    const data = await this.api<Record<string, { type: string; help?: string; unit?: string }[]>>(
+      "metadata",
+      new URLSearchParams(),
+      "GET",
+    );
+    return Object.fromEntries(
+      Object.entries(data).flatMap(([name, entries]) => (entries[0] ? [[name, entries[0]]] : [])),
+    );
+  }
+
+  /** Exemplars of the series the selector matches, stored between startSec and endSec (/api/v1/query_exemplars). */
+  async queryExemplars(promql: string, startSec: number, endSec: number): Promise<PromExemplarSeries[]> {
+    const params = new URLSearchParams({ query: promql, start: String(startSec), end: String(endSec) });
+    const data = await this.api<
+      {
+        seriesLabels: Record<string, string>;
+        exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+      }[]
+    >("query_exemplars", params);
+    return data.map((s) => ({
+      seriesLabels: s.seriesLabels,
+      exemplars: s.exemplars.map((e) => ({ labels: e.labels, value: Number(e.value), timestampSec: e.timestamp })),
+    }));
+  }
+
+  private async api<T>(endpoint: string, params: URLSearchParams, method: "GET" | "POST" = "POST"): Promise<T> {
+    const query = method === "GET" && [...params].length ? `?${params}` : "";
+    const response = await fetch(`${this.url}/api/v1/${endpoint}${query}`, {
+      method,
+      body: method === "POST" ? params : undefined,
       signal: AbortSignal.timeout(10_000),
     });
     const body = (await response.json()) as { status: string; data: T; error?: string };

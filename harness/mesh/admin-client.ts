@@ -1,6 +1,14 @@
-import type { Fault, FaultSpec } from "../../services/lib/faults";
+/**
+ * A service fault as the admin API takes it (services/README.md documents the API): an error at `rate` answering
+ * an HTTP `status` or a gRPC `code`, or an added latency of `ms` (+- jitterMs). `target` is a route template
+ * ("POST /orders"), a gRPC method ("Charge") or "*".
+ */
+export type FaultSpec =
+  | { kind: "error"; target: string; rate: number; status?: number; code?: string }
+  | { kind: "latency"; target: string; ms: number; jitterMs?: number; rate?: number };
 
-export type { Fault, FaultSpec } from "../../services/lib/faults";
+/** A fault the service applied, with the id it reverts by. */
+export type Fault = FaultSpec & { id: string };
 
 /** Typed client of one service's admin API (127.0.0.1, bearer token). Non-2xx answers throw with the body. */
 export class AdminClient {

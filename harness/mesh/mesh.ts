@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { BUILTIN_CONTRACTS, type TelemetryContract } from "../../assertions/contract";
 import type { ServiceInfo } from "../../assertions/evidence";
 import type { StartedStack } from "../backends/stack";
 import { ConfigError } from "../errors";
@@ -12,13 +13,44 @@ import { AdminClient } from "./admin-client";
 export const MESH_SERVICES = ["gateway", "orders", "inventory", "payments"] as const;
 export type MeshServiceName = (typeof MESH_SERVICES)[number];
 
-/** The defects a service accepts (services/lib/defects.ts). */
-const KNOWN_DEFECTS = [
+/** The sample mesh as the harness knows it: protocol, role and the operations each service declares. */
+export const SAMPLE_MESH: Record<
+  MeshServiceName,
+  { protocol: "http" | "grpc"; role: "edge" | "internal"; operations: string[] }
+> = {
+  gateway: {
+    protocol: "http",
+    role: "edge",
+    operations: ["POST /api/checkout", "GET /api/orders/:id", "GET /api/products/:sku"],
+  },
+  orders: { protocol: "http", role: "internal", operations: ["POST /orders", "GET /orders/:id"] },
+  inventory: {
+    protocol: "grpc",
+    role: "internal",
+    operations: ["meshproof.inventory.v1.Inventory/GetProduct", "meshproof.inventory.v1.Inventory/Reserve"],
+  },
+  payments: { protocol: "grpc", role: "internal", operations: ["meshproof.payments.v1.Payments/Charge"] },
+};
+
+/**
+ * The defects the services accept through MESHPROOF_DEFECTS (the values of the environment contract between the
+ * harness and services/lib/defects.ts; a unit test keeps the two lists equal).
+ */
+export const KNOWN_DEFECTS = [
   "drop-context",
   "status-label-200",
   "readyz-ignores-redis",
   "no-runtime-metrics",
   "default-registry",
+  "raw-path-route",
+  "histogram-ms",
+  "log-outside-context",
+  "exemplar-previous-request",
+  "grpc-span-code-ok",
+  "client-counter-ok-only",
+  "liveness-checks-redis",
+  "elu-frozen",
+  "request-id-regenerated",
 ];
 
 /** How the services are launched. */
@@ -47,6 +79,8 @@ export interface MeshOptions {
   nodeArgs?: Partial<Record<MeshServiceName, string[]>>;
   /** Readiness deadline of the whole mesh. Default 30000. */
   readyTimeoutMs?: number;
+  /** The contract each service is judged by. Default: its runtime's built-in contract. */
+  contracts?: Partial<Record<MeshServiceName, TelemetryContract>>;
 }
 
 /** One running mesh service. */
@@ -93,6 +127,13 @@ interface Plan {
   adminPort: number;
   env: Record<string, string>;
 }
+
+/**
+ * V8 flags of every Node service: a 1 MB young generation (semi-space) makes even a lightly loaded service collect
+ * garbage every few dozen requests, so its GC metrics move within a scenario's seconds (the default 16 MB lets a
+ * service at 10 calls/s go a whole scenario without one scavenge).
+ */
+const NODE_FLAGS = ["--max-semi-space-size=1"];
 
 /** dist/ of this build: services run from the compiled output next to the harness. */
 function distRoot(): string {
@@ -237,9 +278,12 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
     serviceInfos: () =>
       started.map((s) => ({
         name: s.name,
-        role: s.name === "gateway" ? "edge" : "internal",
+        role: SAMPLE_MESH[s.name].role,
         protocol: s.protocol,
         instance: `${LOOPBACK}:${s.opsPort}`,
+        contract: options.contracts?.[s.name] ?? BUILTIN_CONTRACTS.node,
+        impl: "node",
+        operations: SAMPLE_MESH[s.name].operations,
       })),
     pids: () => started.map((s) => s.pid),
     flush: async () => {
@@ -272,7 +316,7 @@ async function launch(
   const proc = await ManagedProcess.spawn({
     name: plan.name,
     command: process.execPath,
-    args: [...nodeArgs, ...preload, path.join(dist, "services", plan.name, "main.js")],
+    args: [...NODE_FLAGS, ...nodeArgs, ...preload, path.join(dist, "services", plan.name, "main.js")],
     logFile,
     cwd: dist,
     env,

@@ -1,4 +1,4 @@
-import type { AssertionFamily, AssertionResult, FaultRecord } from "../../assertions/evidence";
+import type { AssertionResult, FaultRecord } from "../../assertions/evidence";
 
 /** verdict.json, a public contract: add fields, never change or remove them without bumping `version`. */
 export interface Verdict {
@@ -40,4 +40,4 @@ export function exitCodeFor(verdict: Verdict): number {
   return verdict.scenarios.some((s) => s.status === "failed") ? 1 : 0;
 }
 
-export const FAMILIES: readonly AssertionFamily[] = ["traces", "metrics", "probes", "runtime", "hygiene"];
+export { ALL_FAMILIES as FAMILIES } from "../../assertions/expectations";

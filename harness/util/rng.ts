@@ -1,6 +1,19 @@
-import { seededRandom } from "../../services/lib/faults";
+/**
+ * mulberry32: small, fast, and the same sequence for the same seed on every platform. The mesh's services use the
+ * same generator for their fault decisions (services/lib/faults.ts; a unit test keeps the two equal).
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
-/** The seeded PRNG the mesh's fault decisions use (mulberry32): the same seed gives the same run. */
+/** The harness's seeded PRNG (load mix, mutants): the same seed gives the same run. */
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;

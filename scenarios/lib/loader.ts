@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { scenarioSchema } from "./schema";
@@ -100,6 +100,8 @@ export function loadScenario(file: string): Scenario {
 
 /** Loads and validates every scenario of a compiled catalog folder (default: dist/scenarios), sorted by name. */
 export function loadCatalog(dir: string = DEFAULT_DIR): Scenario[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new ScenarioError(`scenario folder ${path.resolve(dir)} does not exist (or is not a folder)`);
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".js") && !NOT_SCENARIOS.has(f.slice(0, -3)))
     .sort();

@@ -16,13 +16,16 @@ export const MESH_LINKS = [
 /** The routes the load driver can send, with the hops each takes. */
 export const MESH_TOPOLOGY: Topology = {
   "POST /api/checkout": [
-    { from: "gateway", to: "orders", protocol: "http" },
-    { from: "orders", to: "inventory", protocol: "grpc" },
-    { from: "orders", to: "payments", protocol: "grpc" },
+    { from: "gateway", to: "orders", protocol: "http", method: "POST /orders" },
+    { from: "orders", to: "inventory", protocol: "grpc", method: "Reserve" },
+    { from: "orders", to: "payments", protocol: "grpc", method: "Charge" },
     { from: "orders", to: "redis", protocol: "redis" },
   ],
-  "GET /api/products/:sku": [{ from: "gateway", to: "inventory", protocol: "grpc" }],
+  "GET /api/products/:sku": [{ from: "gateway", to: "inventory", protocol: "grpc", method: "GetProduct" }],
 };
+
+/** Every assertion family: each scenario judges them all. */
+export const ALL_FAMILIES = ["traces", "metrics", "probes", "runtime", "hygiene", "correlation"] as const;
 
 /**
  * The load of the fault scenarios: 20 req/s, 3:1 checkout:product, 1.5 s warm-up then 6.5 s in which the faults sit

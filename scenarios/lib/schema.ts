@@ -25,42 +25,26 @@ const GRPC_CODES = [
 const positive = () => z.number().positive();
 const nonNegative = () => z.number().nonnegative();
 const name = () => z.string().min(1);
-const families = z.enum(["traces", "metrics", "probes", "runtime", "hygiene"]);
+const families = z.enum(["traces", "metrics", "probes", "runtime", "hygiene", "correlation"]);
 const spanKind = z.enum(["server", "client", "internal", "producer", "consumer"]);
-const hop = z.strictObject({ from: name(), to: name(), protocol: z.enum(["http", "grpc", "redis"]) });
-const anyOfKeys = z.array(z.array(name()).min(1));
+const hop = z.strictObject({
+  from: name(),
+  to: name(),
+  protocol: z.enum(["http", "grpc", "redis"]),
+  method: name().optional(),
+});
+const share = () => z.number().min(0).max(1);
 
 const expectations = z.strictObject({
   families: z.array(families).min(1),
   topology: z.record(z.string().regex(/^[A-Z]+ \/\S*$/, 'a route is "METHOD /path"'), z.array(hop).min(1)),
-  traces: z
-    .strictObject({
-      requestIdAttribute: name().optional(),
-      requestIdSpanKinds: z.array(spanKind).optional(),
-      semconv: z
-        .strictObject({
-          "http.server": anyOfKeys,
-          "http.client": anyOfKeys,
-          "grpc.server": anyOfKeys,
-          "grpc.client": anyOfKeys,
-          "db.client": anyOfKeys,
-        })
-        .optional(),
-      errorPath: z
-        .array(
-          z.strictObject({
-            service: name(),
-            kind: spanKind,
-            peer: name().optional(),
-            required: z.boolean().optional(),
-          }),
-        )
-        .min(1)
-        .optional(),
-    })
-    .optional(),
+  traces: z.strictObject({ requestIdSpanKinds: z.array(spanKind).optional() }).optional(),
   runtime: z
-    .strictObject({ maxEventLoopLagSeconds: positive().optional(), cpuCores: positive().optional() })
+    .strictObject({
+      maxEventLoopLagSeconds: positive().optional(),
+      cpuCores: positive().optional(),
+      memoryBytes: positive().optional(),
+    })
     .optional(),
   hygiene: z
     .strictObject({
@@ -90,9 +74,8 @@ const expectations = z.strictObject({
         )
         .optional(),
       confidence: z.number().gt(0).lt(1).optional(),
-      latencySide: z.enum(["server", "client"]).optional(),
-      scrapeIntervalMs: positive().optional(),
-      noiseShare: z.number().min(0).lt(1).optional(),
+      slowShareInside: share().optional(),
+      slowShareOutside: share().optional(),
     })
     .optional(),
   probes: z

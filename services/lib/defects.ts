@@ -23,6 +23,42 @@ export const DEFECTS = {
     effect: "RED metrics are registered on prom-client's global registry while /metrics serves the service's own.",
     models: "Two registries in one process: metrics created with the default `registers` never reach the endpoint.",
   },
+  "raw-path-route": {
+    effect: 'HTTP server metrics label `route` with the raw URL path ("/api/products/sku-3"), not the template.',
+    models: "Labelling with req.path (or req.originalUrl) because the router's template is not at hand.",
+  },
+  "histogram-ms": {
+    effect: "HTTP server durations are observed in milliseconds into the _seconds histogram.",
+    models: "A timer in ms (Date.now() deltas) fed to a histogram whose name and buckets promise seconds.",
+  },
+  "log-outside-context": {
+    effect: "HTTP access log lines are written outside the request's context: no trace_id, span_id or request_id.",
+    models: "Logging from a callback that lost the async context, with a logger that reads ids from the context.",
+  },
+  "exemplar-previous-request": {
+    effect: "The HTTP server duration histogram's exemplar carries the previous request's trace id.",
+    models: "A trace id kept in a variable shared across requests (a module-level 'current' id).",
+  },
+  "grpc-span-code-ok": {
+    effect: "gRPC server spans record rpc.grpc.status_code OK on failed calls (their status is still ERROR).",
+    models: "Setting the status-code attribute from the handler's return before the error path runs.",
+  },
+  "client-counter-ok-only": {
+    effect: "The gRPC client interceptor counts and times only calls that returned OK.",
+    models: "Recording metrics in the success callback only, so failures never reach the client's counters.",
+  },
+  "liveness-checks-redis": {
+    effect: "orders' /healthz also pings Redis, so liveness fails while Redis is down.",
+    models: "A liveness probe that checks dependencies: a dependency outage restarts healthy pods.",
+  },
+  "elu-frozen": {
+    effect: "The event-loop utilisation gauge is computed once at start and never again.",
+    models: "A gauge set at start-up instead of in its collect callback.",
+  },
+  "request-id-regenerated": {
+    effect: "gRPC services ignore the incoming x-request-id and generate their own.",
+    models: "Request-id middleware that only generates ids, never reads the header/metadata it was sent.",
+  },
 } as const;
 
 export type DefectName = keyof typeof DEFECTS;

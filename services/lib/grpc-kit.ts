@@ -54,9 +54,12 @@ function rpcSpan(path: string): { name: string; attributes: Record<string, strin
   };
 }
 
-/** Ends an RPC span with its gRPC status code; any non-OK code is an error on the span. */
-function endRpcSpan(span: Span, code: grpc.status, message?: string): void {
-  span.setAttribute("rpc.grpc.status_code", code);
+/**
+ * Ends an RPC span with its gRPC status code; any non-OK code is an error on the span. `recorded` is the code the
+ * attribute says (the same, unless the grpc-span-code-ok defect is on).
+ */
+function endRpcSpan(span: Span, code: grpc.status, message?: string, recorded: grpc.status = code): void {
+  span.setAttribute("rpc.grpc.status_code", recorded);
   if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message });
   span.end();
 }
@@ -156,7 +159,7 @@ export function wrapService(
       const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
       // The SERVER span is active for the handler and for sendStatus (where the metrics interceptor reads it).
       context.with(trace.setSpan(parent, span), () =>
-        withRequestId(typeof incoming === "string" ? incoming : undefined, () => {
+        withRequestId(typeof incoming === "string" && !kit.has("request-id-regenerated") ? incoming : undefined, () => {
           const startedMs = performance.now();
           const finish = (error: GrpcError | undefined, value?: unknown) => {
             const code = error ? error.code : grpc.status.OK;
@@ -173,7 +176,7 @@ export function wrapService(
               kit.logger.info(line, "call completed");
               callback(null, value);
             }
-            endRpcSpan(span, code, error?.message);
+            endRpcSpan(span, code, error?.message, kit.has("grpc-span-code-ok") ? grpc.status.OK : code);
           };
           const decision = kit.faults.decide(names);
           const run = async () => {
@@ -279,7 +282,7 @@ export function clientInterceptor(kit: ServiceKit, peer: { host: string; port: n
             new grpc.ListenerBuilder()
               .withOnReceiveStatus((status, nextStatus) => {
                 if (span) endRpcSpan(span, status.code, status.details);
-                if (measured) {
+                if (measured && (status.code === grpc.status.OK || !kit.has("client-counter-ok-only"))) {
                   const full = { ...labels, grpc_code: grpcCodeName(status.code) };
                   kit.metrics.grpcClientHandled.inc(full);
                   kit.metrics.grpcClientHandling.observe(full, (performance.now() - startedMs) / 1000, traceId);

@@ -7,8 +7,8 @@ import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from "axio
 import express, { type NextFunction, type Request, type Response } from "express";
 import { HttpError } from "./error-map";
 import { closeHttpServer, type ServiceKit } from "./kit";
-import { preinitHttpClient, preinitHttpServer } from "./metrics";
-import { activeTraceIds, currentRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-context";
+import { openMetricsToText, preinitHttpClient, preinitHttpServer, TEXT_CONTENT_TYPE } from "./metrics";
+import { activeTraceIds, currentRequestId, outsideRequest, REQUEST_ID_HEADER, withRequestId } from "./request-context";
 
 type Method = "get" | "post";
 /** A route handler: returns nothing and writes `res`, or throws HttpError (mapped by the error middleware). */
@@ -33,6 +33,8 @@ export const UNMATCHED_ROUTE = "unmatched";
  */
 export class HttpApp {
   readonly app = express();
+  /** exemplar-previous-request: the trace id of the request before (the defect's shared variable). */
+  private previousTraceId: string | undefined;
 
   constructor(private readonly kit: ServiceKit) {
     this.app.disable("x-powered-by");
@@ -109,24 +111,32 @@ export class HttpApp {
     };
     res.locals.meshproof = state;
     res.once("finish", () => {
+      const kit = this.kit;
       const seconds = (performance.now() - state.startedMs) / 1000;
       const status = res.statusCode;
       // status-label-200: the label is decided as if every answer were a success.
-      const statusLabel = this.kit.has("status-label-200") && status >= 400 ? "200" : String(status);
-      const labels = { method: req.method, route: state.route ?? UNMATCHED_ROUTE, status_code: statusLabel };
-      this.kit.metrics.httpServerRequests.inc(labels);
-      this.kit.metrics.httpServerDuration.observe(labels, seconds, state.traceId);
+      const statusLabel = kit.has("status-label-200") && status >= 400 ? "200" : String(status);
+      const route = kit.has("raw-path-route") && state.route ? req.path : (state.route ?? UNMATCHED_ROUTE);
+      const labels = { method: req.method, route, status_code: statusLabel };
+      kit.metrics.httpServerRequests.inc(labels);
+      const exemplar = kit.has("exemplar-previous-request") ? this.previousTraceId : state.traceId;
+      this.previousTraceId = state.traceId;
+      kit.metrics.httpServerDuration.observe(labels, kit.has("histogram-ms") ? seconds * 1000 : seconds, exemplar);
       const line = {
-        trace_id: state.traceId,
-        span_id: state.spanId,
-        request_id: state.requestId,
         method: req.method,
         route: labels.route,
         status,
         durationMs: Math.round(seconds * 100_000) / 100,
       };
-      if (status >= 500) this.kit.logger.error(line, "request failed");
-      else this.kit.logger.info(line, "request completed");
+      const write = () => {
+        if (status >= 500) kit.logger.error(line, "request failed");
+        else kit.logger.info(line, "request completed");
+      };
+      if (kit.has("log-outside-context")) outsideRequest(write);
+      else {
+        Object.assign(line, { trace_id: state.traceId, span_id: state.spanId, request_id: state.requestId });
+        write();
+      }
     });
     next();
   }
@@ -134,10 +144,12 @@ export class HttpApp {
 
 /** /metrics, /healthz, /readyz on an express app (not traced: see isUntracedRequest). */
 function mountOps(app: express.Express, kit: ServiceKit): void {
-  app.get("/metrics", (_req, res, next) => {
+  app.get("/metrics", (req, res, next) => {
+    // Content negotiation as Prometheus does it: OpenMetrics (with exemplars) when asked for, else the text format.
+    const openMetrics = /application\/openmetrics-text/.test(req.get("accept") ?? "");
     kit.metrics.registry.metrics().then((text) => {
-      res.setHeader("content-type", kit.metrics.registry.contentType);
-      res.end(text);
+      res.setHeader("content-type", openMetrics ? kit.metrics.registry.contentType : TEXT_CONTENT_TYPE);
+      res.end(openMetrics ? text : openMetricsToText(text));
     }, next);
   });
   app.get("/healthz", (_req, res, next) => {

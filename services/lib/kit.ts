@@ -44,6 +44,11 @@ export class ServiceKit {
     return this.defects.has(defect);
   }
 
+  /** Adds a liveness check (local state only; a dependency here makes an outage restart healthy processes). */
+  addLivenessCheck(name: string, check: Check): void {
+    this.liveness[name] = check;
+  }
+
   healthz(): Promise<ProbeResult> {
     return runChecks(this.liveness);
   }
@@ -64,7 +69,11 @@ export class ServiceKit {
       port: this.config.adminPort,
       token: this.config.adminToken,
       faults: this.faults,
-      flush: () => telemetry().flush(),
+      // Quiesce: every finished span exported and every buffered log line on disk before the harness reads them.
+      flush: async () => {
+        await telemetry().flush();
+        this.flushLog();
+      },
     });
     this.onShutdown(() => this.admin!.close());
     for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -7,8 +7,8 @@ import client, {
   type LabelValues,
   type OpenMetricsContentType,
 } from "prom-client";
-import { DEFAULT_CONTRACT, type MetricContract, type TelemetryContract } from "../../assertions/contract";
 import type { DefectName } from "./defects";
+import { EVENT_LOOP_UTILIZATION, GAUGES_NAMED_TOTAL, KIT_METRICS, type KitMetric } from "./metric-names";
 
 type Labels<K extends string> = LabelValues<K>;
 
@@ -36,7 +36,7 @@ type GrpcLabel = "grpc_service" | "grpc_method" | "grpc_code";
 
 /** The RED metrics of one service, registered from the telemetry contract. */
 export interface MeshMetrics {
-  /** What /metrics serves: always the service's own registry (never prom-client's global one). */
+  /** What /metrics serves: always the service's own registry (never prom-client's global one), OpenMetrics. */
   registry: Registry<OpenMetricsContentType>;
   httpServerRequests: Counter<HttpServerLabel>;
   httpServerDuration: ExemplarHistogram<HttpServerLabel>;
@@ -51,15 +51,13 @@ export interface MeshMetrics {
 
 export interface MetricsOptions {
   defects?: ReadonlySet<DefectName>;
-  contract?: TelemetryContract;
 }
 
 /**
- * Creates the service's registry (OpenMetrics, so Prometheus gets exemplars), the RED metrics named by the
- * contract, and the runtime metrics (prom-client defaults plus event-loop utilisation).
+ * Creates the service's registry (OpenMetrics, so Prometheus gets exemplars), the kit's RED metrics, and the runtime
+ * metrics (prom-client defaults plus event-loop utilisation).
  */
 export function createMetrics(options: MetricsOptions = {}): MeshMetrics {
-  const contract = options.contract ?? DEFAULT_CONTRACT;
   const defects = options.defects ?? new Set<DefectName>();
   const registry = new Registry<OpenMetricsContentType>();
   registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
@@ -69,9 +67,9 @@ export function createMetrics(options: MetricsOptions = {}): MeshMetrics {
     : registry;
   if (defects.has("default-registry")) redRegistry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
 
-  const counter = <K extends string>(c: MetricContract) =>
+  const counter = <K extends string>(c: KitMetric) =>
     new Counter<K>({ name: c.name, help: c.help, labelNames: c.labelKeys as K[], registers: [redRegistry] });
-  const histogram = <K extends string>(c: MetricContract) =>
+  const histogram = <K extends string>(c: KitMetric) =>
     new ExemplarHistogram<K>(
       new Histogram<K | "trace_id">({
         name: c.name,
@@ -83,35 +81,41 @@ export function createMetrics(options: MetricsOptions = {}): MeshMetrics {
       }),
     );
 
-  if (!defects.has("no-runtime-metrics")) registerRuntimeMetrics(registry, contract);
+  if (!defects.has("no-runtime-metrics")) registerRuntimeMetrics(registry, defects.has("elu-frozen"));
 
-  return {
+  const m = KIT_METRICS;
+  const metrics = {
     registry,
-    httpServerRequests: counter(contract.httpServerRequests),
-    httpServerDuration: histogram(contract.httpServerDuration),
-    httpClientRequests: counter(contract.httpClientRequests),
-    httpClientDuration: histogram(contract.httpClientDuration),
-    grpcServerHandled: counter(contract.grpcServerHandled),
-    grpcServerHandling: histogram(contract.grpcServerHandling),
-    grpcClientHandled: counter(contract.grpcClientHandled),
-    grpcClientHandling: histogram(contract.grpcClientHandling),
-    faultsInjected: counter(contract.faultsInjected),
+    httpServerRequests: counter(m.httpServerRequests),
+    httpServerDuration: histogram(m.httpServerDuration),
+    httpClientRequests: counter(m.httpClientRequests),
+    httpClientDuration: histogram(m.httpClientDuration),
+    grpcServerHandled: counter(m.grpcServerHandled),
+    grpcServerHandling: histogram(m.grpcServerHandling),
+    grpcClientHandled: counter(m.grpcClientHandled),
+    grpcClientHandling: histogram(m.grpcClientHandling),
+    faultsInjected: counter(m.faultsInjected),
   };
+  // The same metric objects, rendered in the text format (exemplars are OpenMetrics-only).
+  return metrics;
 }
 
-function registerRuntimeMetrics(registry: Registry<OpenMetricsContentType>, contract: TelemetryContract): void {
+function registerRuntimeMetrics(registry: Registry<OpenMetricsContentType>, frozen: boolean): void {
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  for (const name of GAUGES_NAMED_TOTAL) registry.removeSingleMetric(name);
   let last = performance.eventLoopUtilization();
-  new Gauge({
-    name: contract.runtime.eventLoopUtilization,
+  const gauge = new Gauge({
+    name: EVENT_LOOP_UTILIZATION,
     help: "Event-loop utilisation (0..1) since the previous scrape.",
     registers: [registry],
     collect() {
+      if (frozen) return; // elu-frozen: the value set at start-up stays
       const now = performance.eventLoopUtilization();
       this.set(performance.eventLoopUtilization(now, last).utilization);
       last = now;
     },
   });
+  gauge.set(performance.eventLoopUtilization().utilization);
 }
 
 /** Pre-initialises HTTP server series (counter and histogram) at 0 for every status a route can answer. */
@@ -163,4 +167,26 @@ export function preinitGrpc(
 export function grpcPathLabels(path: string): { grpc_service: string; grpc_method: string } {
   const [, service = "unknown", method = "unknown"] = path.split("/");
   return { grpc_service: service, grpc_method: method };
+}
+
+export const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/**
+ * OpenMetrics exposition -> Prometheus text format (0.0.4), for scrapers that do not ask for OpenMetrics. prom-client
+ * only keeps exemplars on an OpenMetrics registry, which stores counter families without their _total; the text
+ * format names the family after its samples, so counters get _total back. Exemplars, # UNIT and # EOF are dropped.
+ */
+export function openMetricsToText(text: string): string {
+  const counters = new Set<string>();
+  for (const m of text.matchAll(/^# TYPE (\S+) counter$/gm)) counters.add(m[1]!);
+  return text
+    .split("\n")
+    .filter((line) => line !== "# EOF" && !line.startsWith("# UNIT "))
+    .map((line) => {
+      const meta = /^# (HELP|TYPE) (\S+)(.*)$/.exec(line);
+      if (meta && counters.has(meta[2]!)) return `# ${meta[1]} ${meta[2]}_total${meta[3]}`;
+      const exemplar = line.indexOf(" # {");
+      return exemplar >= 0 ? line.slice(0, exemplar) : line;
+    })
+    .join("\n");
 }

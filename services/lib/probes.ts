@@ -1,7 +1,10 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { ProbeBody } from "../../assertions/evidence";
 
-export type { ProbeBody } from "../../assertions/evidence";
+/** A probe's JSON body: `{status, checks: {name: {status, latencyMs, error?}}}`. */
+export interface ProbeBody {
+  status: "ok" | "fail";
+  checks: Record<string, { status: "ok" | "fail"; latencyMs: number; error?: string }>;
+}
 
 /** One check of a probe: resolves when healthy, throws (with a reason) when not. */
 export type Check = (signal: AbortSignal) => Promise<void>;

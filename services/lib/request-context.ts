@@ -1,12 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
-import { trace } from "@opentelemetry/api";
-import { DEFAULT_CONTRACT } from "../../assertions/contract";
+import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { REQUEST_ID_ATTRIBUTE, REQUEST_ID_HEADER } from "./metric-names";
 
-/** The header (HTTP) and metadata key (gRPC) carrying the request id between services. */
-export const REQUEST_ID_HEADER = "x-request-id";
-/** Span attribute holding the request id. */
-export const REQUEST_ID_ATTRIBUTE = DEFAULT_CONTRACT.requestIdAttribute;
+export { REQUEST_ID_ATTRIBUTE, REQUEST_ID_HEADER };
 
 interface RequestContext {
   requestId: string;
@@ -20,6 +17,11 @@ export function withRequestId<T>(incoming: string | undefined, fn: () => T): T {
   const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
   trace.getActiveSpan()?.setAttribute(REQUEST_ID_ATTRIBUTE, requestId);
   return storage.run({ requestId }, fn);
+}
+
+/** Runs fn outside any request: no request id and no active span (what a callback that lost its context sees). */
+export function outsideRequest<T>(fn: () => T): T {
+  return storage.exit(() => context.with(ROOT_CONTEXT, fn));
 }
 
 export function currentRequestId(): string | undefined {

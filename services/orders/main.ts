@@ -86,12 +86,12 @@ async function main(): Promise<void> {
 
   kit.readiness.inventory = grpcHealthCheck(kit, config.inventoryAddr);
   kit.readiness.payments = grpcHealthCheck(kit, config.paymentsAddr);
-  if (!kit.has("readyz-ignores-redis")) {
-    kit.readiness.redis = async () => {
-      const answer = await redis.ping();
-      if (answer !== "PONG") throw new Error(`PING answered ${answer}`);
-    };
-  }
+  const redisCheck = async () => {
+    const answer = await redis.ping();
+    if (answer !== "PONG") throw new Error(`PING answered ${answer}`);
+  };
+  if (!kit.has("readyz-ignores-redis")) kit.readiness.redis = redisCheck;
+  if (kit.has("liveness-checks-redis")) kit.addLivenessCheck("redis", redisCheck);
 
   const http = new HttpApp(kit)
     .route("post", "/orders", ROUTE_STATUSES.ordersCreate, async (req, res) => {

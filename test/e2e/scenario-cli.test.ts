@@ -7,7 +7,7 @@ import { DIST, runCli } from "../support/cli";
 
 const CLI = "harness/scenario-cli.js";
 const CATALOG = ["baseline", "inventory-latency", "payments-errors", "redis-outage"];
-const FAMILIES = ["traces", "metrics", "probes", "runtime", "hygiene"];
+const FAMILIES = ["traces", "metrics", "probes", "runtime", "hygiene", "correlation"];
 
 function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `meshproof-${prefix}-`));
@@ -38,6 +38,7 @@ describe("npm run scenario", () => {
     expect(verdict.version).toBe(1);
     expect(verdict.run).toMatchObject({ backend: "native", seed: 1 });
     expect(Object.keys(verdict.run.tools).sort()).toEqual(["jaeger", "prometheus", "redis", "toxiproxy"]);
+    expect(fs.existsSync(path.join(reportDir, "evidence.json"))).toBe(true);
     expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual(CATALOG.map((n) => [n, "passed"]));
     for (const scenario of verdict.scenarios) {
       expect(scenario.groundTruth.requests).toBeGreaterThan(0);
@@ -49,6 +50,8 @@ describe("npm run scenario", () => {
         expect(a).toEqual(
           expect.objectContaining({ id: expect.any(String), status: "passed", message: expect.any(String) }),
         );
+        // No pass over nothing: every assertion compared something and says so.
+        expect(a.observed.compared).toBeGreaterThan(0);
       }
     }
     // Fault scenarios carry their fault journal: applied and reverted.
@@ -59,7 +62,14 @@ describe("npm run scenario", () => {
     expect(junitSuites(path.join(reportDir, "junit.xml"))).toEqual(
       verdict.scenarios.map((s) => [s.name, s.assertions.length]),
     );
-    expect(result.stdout).toMatch(/^baseline\s+\d+\/\d+\s+-\s+\d+\/\d+\s+\d+\/\d+\s+\d+\/\d+\s+PASSED/m);
+    expect(result.stdout).toMatch(/^baseline(\s+\d+\/\d+){6}\s+PASSED/m);
+
+    // npm run mutate re-judges the saved evidence under mutations and publishes the kill rate.
+    const mutate = await runCli("harness/mutate-cli.js", ["--report-dir", reportDir]);
+    expect({ code: mutate.code, stderr: mutate.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(mutate.stdout).toMatch(/^kill rate (9[5-9]|100)\.\d% of \d+ mutants over 4 scenarios/m);
+    const mutation = JSON.parse(fs.readFileSync(path.join(reportDir, "mutation.json"), "utf8")) as { killRate: number };
+    expect(mutation.killRate).toBeGreaterThanOrEqual(0.95);
   }, 300_000);
 
   test("an unknown scenario name exits 2 and lists the valid names", async () => {
@@ -91,6 +101,19 @@ describe("npm run scenario", () => {
     expect(result.stderr).toContain('unknown defect "no-such-defect"; valid defects: drop-context, status-label-200');
   });
 
+  test("a --scenarios folder with no scenario exits 2 naming it, a missing one too", async () => {
+    const empty = tempDir("empty-catalog");
+    const result = await runCli(CLI, ["--scenarios", empty]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `no scenario in ${empty}: expected files exporting defineScenario({...}) as default`,
+    );
+    const missing = await runCli(CLI, ["--scenarios", path.join(empty, "nope")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect(missing.stderr).toContain(path.join(empty, "nope"));
+  });
+
   test("a bad flag exits 2 with the usage", async () => {
     const result = await runCli(CLI, ["--seeds", "3"]);
     expect(result.code).toBe(2);
@@ -98,25 +121,87 @@ describe("npm run scenario", () => {
   });
 });
 
-// Each known instrumentation defect must be caught by name, in the scenario that exposes it; the catalog test above
-// is the control that the same scenarios pass with no defect.
+// Each known instrumentation defect must be caught by name, in the scenario that exposes it, and by nothing unrelated
+// (the other ids that may fail are the defect's own consequences, listed with it); the catalog test above is the
+// control that the same scenarios pass with no defect.
+const NEGATIVE_CONTROLS: [defect: string, scenario: string, id: string, related: string[]][] = [
+  [
+    "drop-context",
+    "baseline",
+    "traces.hop-graph",
+    ["traces.complete", "metrics.span-counter-agreement", "correlation.logs", "correlation.exemplars"],
+  ],
+  [
+    "status-label-200",
+    "payments-errors",
+    "metrics.status-labels",
+    [
+      "metrics.edge-status-counts",
+      "metrics.hop-agreement",
+      "metrics.span-counter-agreement",
+      "metrics.error-rate",
+      "correlation.exemplars",
+    ],
+  ],
+  ["readyz-ignores-redis", "redis-outage", "probes.readiness-flip", []],
+  [
+    "no-runtime-metrics",
+    "baseline",
+    "runtime.gc",
+    ["runtime.heap", "runtime.event-loop", "runtime.rss", "runtime.cpu", "hygiene.contract-series"],
+  ],
+  [
+    "default-registry",
+    "baseline",
+    "hygiene.contract-series",
+    [
+      "metrics.edge-status-counts",
+      "metrics.hop-agreement",
+      "metrics.span-counter-agreement",
+      "metrics.histogram-count",
+      "hygiene.route-labels",
+      "hygiene.histograms",
+      "correlation.exemplars",
+    ],
+  ],
+  [
+    "raw-path-route",
+    "baseline",
+    "hygiene.route-labels",
+    ["metrics.edge-status-counts", "metrics.span-counter-agreement", "correlation.exemplars"],
+  ],
+  ["histogram-ms", "baseline", "hygiene.histograms", []],
+  ["log-outside-context", "baseline", "correlation.logs", []],
+  ["exemplar-previous-request", "baseline", "correlation.exemplars", []],
+  ["elu-frozen", "baseline", "runtime.event-loop", []],
+  ["request-id-regenerated", "baseline", "traces.request-id", ["correlation.logs"]],
+  [
+    "grpc-span-code-ok",
+    "payments-errors",
+    "metrics.span-counter-agreement",
+    ["metrics.error-rate", "correlation.exemplars"],
+  ],
+  [
+    "client-counter-ok-only",
+    "payments-errors",
+    "metrics.hop-agreement",
+    ["metrics.span-counter-agreement", "metrics.status-labels"],
+  ],
+  ["liveness-checks-redis", "redis-outage", "probes.liveness-stable", ["probes.baseline-healthy"]],
+];
+
 describe("negative controls", () => {
-  test.each([
-    ["drop-context", "baseline", "traces.hop-graph"],
-    ["status-label-200", "payments-errors", "metrics.status-labels"],
-    ["readyz-ignores-redis", "redis-outage", "probes.readiness-flip"],
-    ["no-runtime-metrics", "baseline", "runtime.gc"],
-    ["default-registry", "baseline", "hygiene.contract-series"],
-  ])(
-    "defect %s fails %s with %s",
-    async (defect, scenario, assertionId) => {
+  test.each(NEGATIVE_CONTROLS)(
+    "defect %s fails %s with %s, and no unrelated id",
+    async (defect, scenario, assertionId, related) => {
       const reportDir = tempDir(`defect-${defect}`);
       const result = await runCli(CLI, [scenario, "--defects", defect, "--report-dir", reportDir]);
       expect(result.code).toBe(1);
       const [verdict] = readVerdict(reportDir).scenarios;
       expect(verdict?.status).toBe("failed");
-      const failed = verdict?.assertions.filter((a) => a.status === "failed").map((a) => a.id);
+      const failed = verdict!.assertions.filter((a) => a.status === "failed").map((a) => a.id);
       expect(failed).toContain(assertionId);
+      expect(failed.filter((id) => id !== assertionId && !related.includes(id))).toEqual([]);
       expect(result.stdout).toContain(`${scenario} ${assertionId}:`);
       // The evidence of a failure outlives the run: each service's logs are kept with the report.
       const logs = fs

@@ -41,25 +41,60 @@ function scriptedStore(script: Record<string, (number | Error)[]>): TraceStore &
 }
 
 describe("collectTraces", () => {
-  test("a trace is settled when its span count is the same twice; late spans are waited for", async () => {
+  test("waits until each trace has the spans its request implies, then confirms the count an interval later", async () => {
     const store = scriptedStore({ a: [3, 3], b: [0, 2, 5, 5] });
-    const result = await collectTraces(store, ["a", "b"], { deadlineMs: 5_000 });
+    const result = await collectTraces(
+      store,
+      [
+        { traceId: "a", minSpans: 3 },
+        { traceId: "b", minSpans: 5 },
+      ],
+      { deadlineMs: 5_000, exportIntervalMs: 50 },
+    );
     expect(result.traces.a?.spans).toHaveLength(3);
     expect(result.traces.b?.spans).toHaveLength(5);
-    expect(result.missing).toEqual([]);
+    expect(result.short).toEqual([]);
+    // a: arrives in pass 1; b: passes 1-3; then one confirming pass of both.
     expect(result.passes).toBe(4);
-    expect(store.queries).toBe(6); // a: 2 queries, b: 4
+    expect(store.queries).toBe(1 + 3 + 2);
+    expect(result.settledMs).toBeGreaterThanOrEqual(50);
   });
 
-  test("a trace never found by the deadline is reported missing, not thrown", async () => {
-    const result = await collectTraces(scriptedStore({ gone: [0] }), ["gone"], { deadlineMs: 100 });
-    expect(result.missing).toEqual(["gone"]);
+  test("a trace that grows between the confirming reads is read again until stable", async () => {
+    const store = scriptedStore({ a: [2, 3, 3] });
+    const result = await collectTraces(store, [{ traceId: "a", minSpans: 2 }], {
+      deadlineMs: 5_000,
+      exportIntervalMs: 20,
+    });
+    expect(result.traces.a?.spans).toHaveLength(3);
+    expect(store.queries).toBe(3);
+  });
+
+  test("a trace short of its expected spans at the deadline is reported short, not thrown", async () => {
+    const result = await collectTraces(
+      scriptedStore({ gone: [0], partial: [1] }),
+      [
+        { traceId: "gone", minSpans: 4 },
+        { traceId: "partial", minSpans: 4 },
+      ],
+      { deadlineMs: 100, exportIntervalMs: 10 },
+    );
+    expect(result.short.sort()).toEqual(["gone", "partial"]);
     expect(result.traces.gone).toBeUndefined();
+    expect(result.traces.partial?.spans).toHaveLength(1);
+  });
+
+  test("a trace expected absent (unsampled) is read once, in the confirming pass", async () => {
+    const store = scriptedStore({ quiet: [0] });
+    const result = await collectTraces(store, [{ traceId: "quiet", minSpans: 0 }], { deadlineMs: 1_000 });
+    expect(result.traces.quiet).toBeUndefined();
+    expect(result.short).toEqual([]);
+    expect(store.queries).toBe(1);
   });
 
   test("a store that keeps failing is an error naming the cause, not missing traces", async () => {
     const store = scriptedStore({ x: [new Error("connect ECONNREFUSED 127.0.0.1:16686")] });
-    await expect(collectTraces(store, ["x"], { deadlineMs: 100 })).rejects.toThrow(
+    await expect(collectTraces(store, [{ traceId: "x", minSpans: 1 }], { deadlineMs: 100 })).rejects.toThrow(
       /failed to answer for 1 of 1 trace ids .*ECONNREFUSED 127\.0\.0\.1:16686.*Jaeger log/,
     );
   });

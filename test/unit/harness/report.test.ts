@@ -7,9 +7,9 @@ const passed: AssertionResult = {
   id: "traces.complete",
   family: "traces",
   status: "passed",
-  message: "all 10 requests have their trace",
-  expected: 10,
-  observed: 10,
+  message: "all 10 requests have their trace (compared 10 requests)",
+  expected: { traces: 10 },
+  observed: { compared: 10 },
 };
 const failed: AssertionResult = {
   id: "metrics.edge-status-counts",
@@ -17,7 +17,7 @@ const failed: AssertionResult = {
   status: "failed",
   message: 'gateway counted 3 x "502" <but> the driver saw 4',
   expected: { "502": 4 },
-  observed: { "502": 3 },
+  observed: { "502": 3, compared: 10 },
   evidence: { traceIds: ["abc"] },
 };
 
@@ -67,6 +67,6 @@ describe("reports", () => {
   test("the summary table shows passed/total per family", () => {
     const table = summaryTable(verdictOf(scenario("baseline", [passed, failed])));
     const row = table.split("\n")[2]!;
-    expect(row).toMatch(/^baseline\s+1\/1\s+0\/1\s+-\s+-\s+-\s+FAILED\s+1\.5 s$/);
+    expect(row).toMatch(/^baseline\s+1\/1\s+0\/1\s+-\s+-\s+-\s+-\s+FAILED\s+1\.5 s$/);
   });
 });

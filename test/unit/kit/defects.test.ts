@@ -1,15 +1,29 @@
 import client from "prom-client";
-import { DEFAULT_CONTRACT } from "../../../assertions/contract";
-import { HttpApp, HttpError, listenHttp } from "../../../services/lib";
+import { KNOWN_DEFECTS } from "../../../harness/mesh/mesh";
+import { createRng } from "../../../harness/util/rng";
+import { DEFECT_NAMES, HttpApp, HttpError, listenHttp, seededRandom } from "../../../services/lib";
+import { EVENT_LOOP_UTILIZATION, KIT_METRICS } from "../../../services/lib/metric-names";
 import { baseUrl, makeKit, sample, shutdown } from "./kit-fixtures";
 
 const RED = [
-  DEFAULT_CONTRACT.httpServerRequests.name,
-  DEFAULT_CONTRACT.grpcServerHandled.name,
-  DEFAULT_CONTRACT.grpcClientHandled.name,
-  DEFAULT_CONTRACT.httpClientRequests.name,
+  KIT_METRICS.httpServerRequests.name,
+  KIT_METRICS.grpcServerHandled.name,
+  KIT_METRICS.grpcClientHandled.name,
+  KIT_METRICS.httpClientRequests.name,
 ];
-const RUNTIME = [DEFAULT_CONTRACT.runtime.heapUsedBytes, DEFAULT_CONTRACT.runtime.eventLoopUtilization];
+const RUNTIME = ["nodejs_heap_size_used_bytes", EVENT_LOOP_UTILIZATION];
+
+describe("the environment contract between harness and services", () => {
+  test("the harness knows exactly the defects the services accept", () => {
+    expect([...KNOWN_DEFECTS].sort()).toEqual([...DEFECT_NAMES].sort());
+  });
+
+  test("the harness and the services draw the same seeded sequence", () => {
+    const harness = createRng(42);
+    const services = seededRandom(42);
+    expect(Array.from({ length: 5 }, () => harness.next())).toEqual(Array.from({ length: 5 }, () => services()));
+  });
+});
 
 async function served(defects: Parameters<typeof makeKit>[0]) {
   const kit = makeKit(defects);

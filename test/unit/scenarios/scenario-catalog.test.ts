@@ -29,12 +29,16 @@ describe("scenario catalog", () => {
     const catalog = loadCatalog();
     expect(catalog.map((s) => s.name)).toEqual(["baseline", "inventory-latency", "payments-errors", "redis-outage"]);
     expect(catalog.find((s) => s.name === "baseline")!.faults).toEqual([]);
-    expect(catalog.find((s) => s.name === "baseline")!.expectations.families).toEqual([
-      "traces",
-      "runtime",
-      "hygiene",
-      "probes",
-    ]);
+    // Every scenario judges every family, baseline included (its metrics must equal the driver's too).
+    for (const scenario of catalog)
+      expect(scenario.expectations.families).toEqual([
+        "traces",
+        "metrics",
+        "probes",
+        "runtime",
+        "hygiene",
+        "correlation",
+      ]);
   });
 
   it("lists the valid names for an unknown scenario", () => {

@@ -1,0 +1,165 @@
+import type { AssertionResult, LogLine } from "./evidence";
+import { metricView, type Endpoint } from "./metric-view";
+import { Findings, verdict } from "./result";
+import type { RunView } from "./run-view";
+
+/** Stable ids of the correlation family. */
+export const CORRELATION_ASSERTIONS = {
+  logs: "correlation.logs",
+  exemplars: "correlation.exemplars",
+} as const;
+
+/**
+ * Family "correlation": the three signals point at each other. Every request's log lines on every service it
+ * crossed carry that request's id, trace id and the id of one of that service's spans in its trace; every exemplar
+ * Prometheus stored points at a trace the driver sent, which holds a span of the series' service, side, operation
+ * and code.
+ */
+export function assertCorrelation(view: RunView): AssertionResult[] {
+  return [logs(view), exemplars(view)];
+}
+
+function logs(view: RunView): AssertionResult {
+  const findings = new Findings();
+  const byRequest = new Map<string, Map<string, LogLine[]>>();
+  for (const [service, lines] of Object.entries(view.evidence.logs)) {
+    const key = view.contract(service).logs.requestId;
+    const index = new Map<string, LogLine[]>();
+    for (const line of lines) {
+      const id = line[key];
+      if (typeof id !== "string") continue;
+      const list = index.get(id);
+      if (list) list.push(line);
+      else index.set(id, [line]);
+    }
+    byRequest.set(service, index);
+  }
+  let compared = 0;
+  let expectedPairs = 0;
+  let lines = 0;
+  for (const r of view.requests) {
+    if (!r.sampled || !r.trace) {
+      if (r.sampled) expectedPairs += r.expected?.filter((s) => s.kind === "server" && s.required).length ?? 1;
+      continue;
+    }
+    const crossed = new Set(
+      r.expected
+        ? r.expected.filter((s) => s.kind === "server" && s.required).map((s) => s.service)
+        : r.placed.filter((p) => p.span.kind === "server").map((p) => p.span.service),
+    );
+    expectedPairs += crossed.size;
+    for (const service of crossed) {
+      const keys = view.contract(service).logs;
+      const own = byRequest.get(service)?.get(r.request.id) ?? [];
+      const spanIds = new Set(r.trace.trace.spans.filter((s) => s.service === service).map((s) => s.spanId));
+      const at = { traceId: r.traceId, requestId: r.request.id };
+      compared++;
+      lines += own.length;
+      if (own.length === 0) {
+        findings.add({ ...at, detail: `${service} wrote no log line with ${keys.requestId}="${r.request.id}"` });
+        continue;
+      }
+      for (const line of own) {
+        const traceId = line[keys.traceId];
+        const spanId = line[keys.spanId];
+        if (traceId !== r.traceId)
+          findings.add({
+            ...at,
+            detail: `${service} log line "${line.msg ?? ""}" has ${keys.traceId} ${JSON.stringify(traceId)}, the request's trace is ${r.traceId}`,
+          });
+        else if (typeof spanId !== "string" || !spanIds.has(spanId))
+          findings.add({
+            ...at,
+            detail: `${service} log line "${line.msg ?? ""}" has ${keys.spanId} ${JSON.stringify(spanId)}, not a span of ${service} in the trace`,
+          });
+      }
+    }
+  }
+  return verdict(
+    CORRELATION_ASSERTIONS.logs,
+    "correlation",
+    findings,
+    {
+      passed: `every request's log lines (${lines}) on every service it crossed carry its request id, trace id and a span id of that service`,
+      failed: "log lines do not point at their request's trace",
+    },
+    {
+      compared,
+      minimum: expectedPairs,
+      what: "request x service pairs",
+      because: "the services each sampled request crossed",
+    },
+    { perPair: ">= 1 line, each with the request's trace id and a span id of the service" },
+    { lines },
+  );
+}
+
+function exemplars(view: RunView): AssertionResult {
+  const metrics = metricView(view);
+  const findings = new Findings();
+  const endpoints = metrics
+    .plannedEndpoints()
+    .filter((e) => view.contract(e.service).exemplarTraceIdLabel !== undefined);
+  const byHistogram = new Map<string, Endpoint>();
+  for (const e of endpoints) byHistogram.set(`${e.service.instance}|${metrics.histogram(e).name}_bucket`, e);
+  const traced = new Map(view.requests.filter((r) => r.trace).map((r) => [r.traceId, r]));
+  const withExemplar = new Set<Endpoint>();
+  let compared = 0;
+  for (const exemplar of view.evidence.metrics.exemplars) {
+    const service = view.evidence.services.find(
+      (s) => exemplar.labels[view.contract(s).labels.instance] === s.instance,
+    );
+    const e = service && byHistogram.get(`${service.instance}|${exemplar.name}`);
+    if (!e) continue;
+    compared++;
+    withExemplar.add(e);
+    const operation = metrics.operationOf(e, exemplar.labels);
+    const code = exemplar.labels[metrics.codeKey(e)];
+    const where = `${e.service.name} ${exemplar.name}{${operation}, ${code}}`;
+    const r = traced.get(exemplar.traceId);
+    if (!r) {
+      findings.add({
+        traceId: exemplar.traceId,
+        detail: `${where} has an exemplar pointing at trace ${exemplar.traceId}, which no request of the run has`,
+      });
+      continue;
+    }
+    const match = r.placed.some((p) => {
+      const span = p.span;
+      if (span.service !== e.service.name || span.kind !== e.side || view.reader.code(span) !== code) return false;
+      const spanOperation =
+        e.protocol === "grpc"
+          ? view.reader.rpcOperation(span)
+          : e.side === "server"
+            ? view.reader.httpRoute(span)
+            : `${String(span.attributes[view.reader.keys(span).httpMethod])} ${p.peer}`;
+      return spanOperation === operation;
+    });
+    if (!match)
+      findings.add({
+        traceId: exemplar.traceId,
+        requestId: r.request.id,
+        detail: `${where} has an exemplar pointing at a trace with no ${e.side} span of ${e.service.name} for ${operation} answering ${code}`,
+      });
+  }
+  for (const e of endpoints)
+    if (!withExemplar.has(e))
+      findings.add({ detail: `${e.service.name} ${metrics.histogram(e).name} has no exemplar for the run's calls` });
+  return verdict(
+    CORRELATION_ASSERTIONS.exemplars,
+    "correlation",
+    findings,
+    {
+      passed: `every exemplar points at a trace of the run with a span of its series' service, operation and code`,
+      failed: "exemplars do not point at their calls' traces",
+    },
+    {
+      compared,
+      minimum: endpoints.length,
+      what: "exemplars",
+      because: "one per endpoint whose contract promises exemplars",
+    },
+    { perExemplar: "trace of the run, span of the series' service, side, operation and code" },
+    { exemplars: view.evidence.metrics.exemplars.length, endpointsWithExemplar: withExemplar.size },
+  );
+}

@@ -1,0 +1,174 @@
+import { DEFAULT_CONTRACT, type TelemetryContract } from "./contract";
+import type { Evidence, RequestRecord, ServiceInfo } from "./evidence";
+import type { Expectations, Hop } from "./expectations";
+import { indexTrace, serverChildren, SpanReader, type IndexedTrace } from "./trace-index";
+import type { Span } from "./trace-model";
+import { expectedSpans, explainFailure, isSuccess, type ExpectedSpan, type Explanation } from "./trace-shape";
+
+/** A span of a request's trace placed on its route: the hop it belongs to ("edge" for the edge server span). */
+export interface PlacedSpan {
+  span: Span;
+  hop: number | "edge" | undefined;
+  /** For client spans, who was called (a service or a db system); "?" when nothing tells. */
+  peer?: string;
+}
+
+/** One request of the request log with everything the families read about it, computed once. */
+export interface RequestView {
+  request: RequestRecord;
+  hops: readonly Hop[];
+  success: boolean;
+  /** Whether the driver's parent (or the edge's traceresponse) says this request's trace is sampled. */
+  sampled: boolean;
+  /** For a failed request: the journaled fault it is put down to, if any. */
+  explanation?: Explanation;
+  /** The spans the trace must hold; undefined for an unexplained failure (its shape is unknown). */
+  expected?: ExpectedSpan[];
+  /** The trace id the request's spans carry (sent, or learned from traceresponse). */
+  traceId: string;
+  trace?: IndexedTrace;
+  /** Why there is no trace: never fetched, never found, or empty. */
+  missing?: string;
+  placed: PlacedSpan[];
+}
+
+/**
+ * What every family reads from one run, computed once: services and their contracts, a span reader, and per request
+ * its fault explanation, expected trace shape and indexed trace with each span placed on a hop of its route.
+ */
+export class RunView {
+  readonly reader: SpanReader;
+  readonly edge: ServiceInfo | undefined;
+  private readonly byName: Map<string, ServiceInfo>;
+  private requestViews: RequestView[] | undefined;
+  private readonly memos = new Map<string, unknown>();
+
+  constructor(
+    readonly evidence: Evidence,
+    readonly expectations: Expectations,
+  ) {
+    this.byName = new Map(evidence.services.map((s) => [s.name, s]));
+    this.edge = evidence.services.find((s) => s.role === "edge");
+    this.reader = new SpanReader((name) => this.byName.get(name)?.contract);
+  }
+
+  /** Computes `fn` once per run for `key`: families share derived data (tallies, metric views) this way. */
+  memo<T>(key: string, fn: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, fn());
+    return this.memos.get(key) as T;
+  }
+
+  service(name: string): ServiceInfo | undefined {
+    return this.byName.get(name);
+  }
+
+  contract(service: ServiceInfo | string): TelemetryContract {
+    const info = typeof service === "string" ? this.byName.get(service) : service;
+    return info?.contract ?? DEFAULT_CONTRACT;
+  }
+
+  /** Every distinct hop of the routes the plan sends traffic to (in topology order). */
+  plannedHops(): Hop[] {
+    const seen = new Map<string, Hop>();
+    for (const [route, weight] of Object.entries(this.evidence.plan.routes)) {
+      if (!(weight > 0)) continue;
+      for (const hop of this.expectations.topology[route] ?? [])
+        seen.set(`${hop.from}>${hop.to}>${hop.protocol}>${hop.method ?? ""}`, hop);
+    }
+    return [...seen.values()];
+  }
+
+  get requests(): RequestView[] {
+    this.requestViews ??= this.evidence.requests.map((request) => this.view(request));
+    return this.requestViews;
+  }
+
+  private view(request: RequestRecord): RequestView {
+    const { evidence, expectations } = this;
+    const hops = expectations.topology[request.route] ?? [];
+    const success = isSuccess(request.status);
+    const edge = this.edge?.name ?? "?";
+    const explanation = success
+      ? undefined
+      : explainFailure(request, hops, evidence.faults, evidence.window.endMs, this.edge?.name);
+    const sampled =
+      request.parent === "unsampled" ? false : request.parent === "none" ? request.responseSampled === true : true;
+    const traceId = request.parent === "none" ? (request.responseTraceId ?? request.traceId) : request.traceId;
+    const view: RequestView = {
+      request,
+      hops,
+      success,
+      sampled,
+      explanation,
+      expected: success || explanation ? expectedSpans(hops, edge, explanation) : undefined,
+      traceId,
+      placed: [],
+    };
+    if (!(traceId in evidence.traces)) view.missing = "it was never fetched";
+    else {
+      const trace = evidence.traces[traceId];
+      if (!trace) view.missing = "never found in the trace store before the deadline";
+      else if (trace.spans.length === 0) view.missing = "the store returned it without spans";
+      else {
+        view.trace = indexTrace(trace, request.parentSpanId, this.edge?.name);
+        view.placed = this.place(view.trace, hops);
+      }
+    }
+    return view;
+  }
+
+  /** Puts every server and client span of a trace on the hop of the route it belongs to. */
+  private place(index: IndexedTrace, hops: readonly Hop[]): PlacedSpan[] {
+    const reader = this.reader;
+    const placed = new Map<Span, PlacedSpan>();
+    const clientHop = (span: Span): PlacedSpan => {
+      const protocol = reader.protocol(span);
+      const server = serverChildren(index, span)[0];
+      const method = reader.rpcMethodName(span);
+      const candidates = hops
+        .map((hop, i) => ({ hop, i }))
+        .filter(
+          ({ hop }) =>
+            hop.from === span.service &&
+            hop.protocol === protocol &&
+            (server === undefined || hop.to === server.service) &&
+            (method === undefined || hop.method === undefined || hop.method === method),
+        );
+      const peer =
+        server?.service ??
+        (protocol !== undefined && protocol !== "http" && protocol !== "grpc" ? protocol : candidates[0]?.hop.to);
+      return { span, hop: candidates[0]?.i, peer: peer ?? "?" };
+    };
+    const root = index.roots.length === 1 ? index.roots[0] : undefined;
+    for (const span of index.trace.spans) {
+      if (span.kind === "client") placed.set(span, clientHop(span));
+    }
+    for (const span of index.trace.spans) {
+      if (span.kind !== "server") continue;
+      if (span === root && span.service === this.edge?.name) {
+        placed.set(span, { span, hop: "edge" });
+        continue;
+      }
+      const parent = span.parentSpanId === undefined ? undefined : index.byId.get(span.parentSpanId);
+      const viaParent = parent && parent.kind === "client" ? placed.get(parent)?.hop : undefined;
+      const hop =
+        viaParent !== undefined && viaParent !== "edge" && hops[viaParent]?.to === span.service
+          ? viaParent
+          : (() => {
+              const i = hops.findIndex((h) => h.to === span.service && h.protocol === reader.protocol(span));
+              return i < 0 ? undefined : i;
+            })();
+      placed.set(span, { span, hop });
+    }
+    return [...placed.values()];
+  }
+}
+
+/** "gateway server", "orders client -> payments", for messages. */
+export function describeExpected(span: ExpectedSpan, hops: readonly Hop[]): string {
+  if (span.hop === "edge") return `${span.service} server span (edge)`;
+  const hop = hops[span.hop]!;
+  return span.kind === "client"
+    ? `${span.service} client span -> ${hop.to} (${hop.protocol}${hop.method ? ` ${hop.method}` : ""})`
+    : `${span.service} server span <- ${hop.from} (${hop.protocol}${hop.method ? ` ${hop.method}` : ""})`;
+}

@@ -1,0 +1,154 @@
+import type { FaultRecord, RequestRecord } from "./evidence";
+import type { Hop } from "./expectations";
+
+/** A request succeeded when the edge answered 2xx or 3xx. */
+export function isSuccess(status: number): boolean {
+  return status >= 200 && status < 400;
+}
+
+/** What a fault kind does to the calls it hits, as far as explaining failures and expecting spans goes. */
+export interface FaultEffect {
+  /** Whether the kind fails calls at all (an added latency below every deadline does not). */
+  fails: boolean;
+  /** Calls that end this long after the revert may still be its failures (connections in flight, restarts). */
+  graceMs: number;
+  /**
+   * The failing hop's server span: "present" when the server itself answers the error (an injected error),
+   * "absent" when the call never reached it (the link is down), "optional" when either can happen.
+   */
+  serverSpan: "present" | "absent" | "optional";
+}
+
+/** The effect of each fault kind the harness can inject. A kind missing here explains no failure. */
+export const FAULT_EFFECTS: Readonly<Record<string, FaultEffect>> = {
+  error: { fails: true, graceMs: 0, serverSpan: "present" },
+  latency: { fails: false, graceMs: 0, serverSpan: "present" },
+  "link-down": { fails: true, graceMs: 1_000, serverSpan: "absent" },
+  "link-latency": { fails: false, graceMs: 0, serverSpan: "present" },
+};
+
+/** Where a fault hits: a service (and optionally one of its methods) or a network link between two parties. */
+export type FaultLocation = { service: string; method?: string } | { link: { from: string; to: string } };
+
+/**
+ * A fault's target as the scenario names it: "payments.Charge" / "payments" for service faults, "orders-redis"
+ * (from-to) for network faults (kinds starting with "link-").
+ */
+export function faultLocation(fault: Pick<FaultRecord, "kind" | "target">): FaultLocation {
+  if (fault.kind.startsWith("link-")) {
+    const dash = fault.target.indexOf("-");
+    return { link: { from: fault.target.slice(0, dash), to: fault.target.slice(dash + 1) } };
+  }
+  const dot = fault.target.indexOf(".");
+  return dot < 0
+    ? { service: fault.target }
+    : { service: fault.target.slice(0, dot), method: fault.target.slice(dot + 1) };
+}
+
+/** Index of the first hop of `hops` the fault hits; "edge" for a fault on the edge service itself; -1 when none. */
+export function hopOfFault(fault: Pick<FaultRecord, "kind" | "target">, hops: readonly Hop[], edge?: string) {
+  const at = faultLocation(fault);
+  if ("link" in at) return hops.findIndex((h) => h.from === at.link.from && h.to === at.link.to);
+  if (at.service === edge) return "edge" as const;
+  return hops.findIndex(
+    (h) => h.to === at.service && (at.method === undefined || h.method === undefined || h.method === at.method),
+  );
+}
+
+/** The fault a failed request is put down to, and the hop of its route where it failed ("edge": at the edge). */
+export interface Explanation {
+  fault: FaultRecord;
+  hop: number | "edge";
+}
+
+/**
+ * Which journaled fault explains a failed request: one whose kind fails calls, whose target lies on the request's
+ * route, and whose window (applied to reverted + the kind's grace) overlaps the request. When several do, the one
+ * hit first along the route.
+ */
+export function explainFailure(
+  request: RequestRecord,
+  hops: readonly Hop[],
+  faults: readonly FaultRecord[],
+  windowEndMs: number,
+  edge?: string,
+): Explanation | undefined {
+  let best: Explanation | undefined;
+  const order = (hop: number | "edge") => (hop === "edge" ? -1 : hop);
+  for (const fault of faults) {
+    const effect = FAULT_EFFECTS[fault.kind];
+    if (!effect?.fails) continue;
+    const endMs = (fault.revertedAtMs ?? windowEndMs) + effect.graceMs;
+    if (request.endMs < fault.appliedAtMs || request.startMs > endMs) continue;
+    const hop = hopOfFault(fault, hops, edge);
+    if (hop === -1) continue;
+    if (!best || order(hop) < order(best.hop)) best = { fault, hop };
+  }
+  return best;
+}
+
+/** One span a request's trace must (or may) hold, and whether it must carry ERROR status. */
+export interface ExpectedSpan {
+  service: string;
+  kind: "server" | "client";
+  /** The hop it belongs to; "edge" for the edge's server span. */
+  hop: number | "edge";
+  /** Peer of a client span (the hop's `to`). */
+  peer?: string;
+  required: boolean;
+  error: boolean;
+}
+
+/**
+ * The spans a request's trace holds, from its route's hops and its outcome: every hop for a success; for a failure
+ * at hop k, the hops before k (ERROR on the ones the failure passed through on its way back), hop k's client span
+ * and — per the fault kind — its server span, and nothing after k.
+ */
+export function expectedSpans(
+  hops: readonly Hop[],
+  edge: string,
+  explanation?: Explanation,
+  effects: Readonly<Record<string, FaultEffect>> = FAULT_EFFECTS,
+): ExpectedSpan[] {
+  const failedAt = explanation?.hop;
+  const spans: ExpectedSpan[] = [
+    { service: edge, kind: "server", hop: "edge", required: true, error: failedAt !== undefined },
+  ];
+  if (failedAt === "edge") return spans;
+  const last = failedAt ?? hops.length - 1;
+  const onFailurePath = new Set<number>();
+  if (failedAt !== undefined) {
+    // The failure travels back through the hop that called the failing one, and that hop's caller, to the edge.
+    let caller = hops[failedAt]!.from;
+    for (let j = failedAt - 1; j >= 0; j--)
+      if (hops[j]!.to === caller) {
+        onFailurePath.add(j);
+        caller = hops[j]!.from;
+      }
+  }
+  for (let i = 0; i <= last; i++) {
+    const hop = hops[i]!;
+    const failing = i === failedAt;
+    const error = failing || onFailurePath.has(i);
+    const db = hop.protocol !== "http" && hop.protocol !== "grpc";
+    const effect = failing ? effects[explanation!.fault.kind] : undefined;
+    // A db client that fails fast on a closed connection may never start its span.
+    const clientRequired = !(failing && db && effect?.serverSpan === "absent");
+    spans.push({ service: hop.from, kind: "client", hop: i, peer: hop.to, required: clientRequired, error });
+    if (db) continue;
+    if (failing && effect?.serverSpan === "absent") continue;
+    spans.push({
+      service: hop.to,
+      kind: "server",
+      hop: i,
+      required: !failing || effect?.serverSpan === "present",
+      error: failing ? effect?.serverSpan === "present" : error,
+    });
+  }
+  return spans;
+}
+
+/** The least and most spans a trace of this shape holds. */
+export function spanCountRange(spans: readonly ExpectedSpan[]): { min: number; max: number } {
+  return { min: spans.filter((s) => s.required).length, max: spans.length };
+}

@@ -1,0 +1,72 @@
+import type { FaultRecord, RequestRecord } from "../../../assertions/evidence";
+import { expectedSpans, explainFailure, spanCountRange } from "../../../assertions/trace-shape";
+import { MESH_TOPOLOGY } from "../../../scenarios/lib/mesh";
+
+const checkout = MESH_TOPOLOGY["POST /api/checkout"]!;
+const request = (startMs: number, status: number, route = "POST /api/checkout"): RequestRecord => ({
+  id: "r",
+  traceId: "t",
+  route,
+  startMs,
+  endMs: startMs + 20,
+  status,
+});
+const fault = (kind: string, target: string, appliedAtMs: number, revertedAtMs: number): FaultRecord => ({
+  id: "f",
+  kind,
+  target,
+  params: {},
+  appliedAtMs,
+  revertedAtMs,
+});
+
+describe("explaining a failure", () => {
+  const charge = fault("error", "payments.Charge", 1_000, 2_000);
+  test("by a fault on the request's route, inside its window", () => {
+    expect(explainFailure(request(1_500, 502), checkout, [charge], 5_000, "gateway")).toEqual({
+      fault: charge,
+      hop: 2,
+    });
+  });
+  test("not by a fault outside the window, or off the route, or of a kind that fails nothing", () => {
+    expect(explainFailure(request(2_500, 502), checkout, [charge], 5_000, "gateway")).toBeUndefined();
+    const product = MESH_TOPOLOGY["GET /api/products/:sku"]!;
+    expect(
+      explainFailure(request(1_500, 502, "GET /api/products/:sku"), product, [charge], 5_000, "gateway"),
+    ).toBeUndefined();
+    const slow = fault("latency", "payments.Charge", 1_000, 2_000);
+    expect(explainFailure(request(1_500, 502), checkout, [slow], 5_000, "gateway")).toBeUndefined();
+  });
+  test("a link fault keeps explaining failures for its grace after the revert", () => {
+    const down = fault("link-down", "orders-redis", 1_000, 2_000);
+    expect(explainFailure(request(2_500, 502), checkout, [down], 5_000, "gateway")).toEqual({ fault: down, hop: 3 });
+    expect(explainFailure(request(3_500, 502), checkout, [down], 5_000, "gateway")).toBeUndefined();
+  });
+});
+
+describe("expected spans", () => {
+  test("a success holds every hop: edge + 3 client/server pairs + the redis client", () => {
+    expect(spanCountRange(expectedSpans(checkout, "gateway"))).toEqual({ min: 8, max: 8 });
+  });
+  test("a failure at payments holds the hops before it, payments' server span, and nothing after", () => {
+    const spans = expectedSpans(checkout, "gateway", { fault: fault("error", "payments.Charge", 0, 1), hop: 2 });
+    expect(spans.map((s) => `${s.service} ${s.kind} ${s.error ? "ERROR" : "ok"}`)).toEqual([
+      "gateway server ERROR",
+      "gateway client ERROR",
+      "orders server ERROR",
+      "orders client ok",
+      "inventory server ok",
+      "orders client ERROR",
+      "payments server ERROR",
+    ]);
+  });
+  test("a failure on a down link to redis may lack the redis client span", () => {
+    const spans = expectedSpans(checkout, "gateway", { fault: fault("link-down", "orders-redis", 0, 1), hop: 3 });
+    expect(spanCountRange(spans)).toEqual({ min: 7, max: 8 });
+  });
+  test("a down link to a gRPC service leaves no server span on it", () => {
+    const spans = expectedSpans(checkout, "gateway", { fault: fault("link-down", "orders-payments", 0, 1), hop: 2 });
+    expect(spans.some((s) => s.service === "payments")).toBe(false);
+    expect(spanCountRange(spans)).toEqual({ min: 6, max: 6 });
+  });
+});
