@@ -550,6 +550,40 @@ describe("payments-go, the Go payments service, on the native stack", () => {
     expect(RUNTIME_SERIES.filter((n) => !sampleNames(plainText).has(n))).toEqual([]);
   });
 
+  test("sampling is ParentBased(TraceIDRatioBased); standard OTEL_* variables win over the service's defaults", async () => {
+    const spans = async (service: PaymentsGo) =>
+      (
+        (await adminStatus(`${service.adminUrl}/admin/telemetry`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })) as { body: { spans: { started: number } } }
+      ).body.spans.started;
+    const ratioZero = await startPaymentsGo({ MESHPROOF_SAMPLING_RATIO: "0" });
+    const alwaysOff = await startPaymentsGo({ OTEL_TRACES_SAMPLER: "always_off" });
+    const b3Only = await startPaymentsGo({ OTEL_PROPAGATORS: "b3" });
+
+    // Ratio 0: a root is not sampled (no span, no exemplar, no trace id on the log line), a sampled parent is.
+    expect((await ratioZero.charge({ requestId: "root-call" })).code).toBe(grpc.status.OK);
+    expect(await spans(ratioZero)).toBe(0);
+    expect(await ratioZero.metrics()).not.toContain("trace_id");
+    const parent = traceparent();
+    expect((await ratioZero.charge({ requestId: "child-call", traceparent: parent.header })).code).toBe(0);
+    expect(await spans(ratioZero)).toBe(1);
+    const ratioLines = await ratioZero.logs();
+    expect(ratioLines.find((l) => l.request_id === "root-call")?.trace_id).toBeUndefined();
+    expect(ratioLines.find((l) => l.request_id === "child-call")?.trace_id).toBe(parent.traceId);
+
+    // OTEL_TRACES_SAMPLER=always_off beats MESHPROOF_SAMPLING_RATIO=1, even under a sampled parent.
+    expect((await alwaysOff.charge({ traceparent: traceparent().header })).code).toBe(0);
+    expect(await spans(alwaysOff)).toBe(0);
+
+    // OTEL_PROPAGATORS=b3: a W3C traceparent is not read, the call starts a trace of its own.
+    const ignored = traceparent();
+    expect((await b3Only.charge({ requestId: "b3-call", traceparent: ignored.header })).code).toBe(0);
+    const b3Line = (await b3Only.logs()).find((l) => l.request_id === "b3-call");
+    expect(b3Line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(b3Line?.trace_id).not.toBe(ignored.traceId);
+  });
+
   test("bad configuration exits 2 with one line naming the variable", () => {
     const base = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
