@@ -103,6 +103,9 @@ export function overrideVariable(name: SetupName): EnvName {
  */
 export function sourceHash(dir: string): string {
   const root = path.join(REPO_ROOT, dir);
+  if (!fs.existsSync(path.join(root, "go.mod"))) {
+    throw new ToolMissingError(`${root}/go.mod not found: ${dir} is built from this repository's source; restore it`);
+  }
   const files = fs
     .readdirSync(root, { recursive: true, encoding: "utf8" })
     .map((f) => f.split(path.sep).join("/"))
