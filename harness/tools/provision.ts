@@ -30,8 +30,9 @@ export interface ProvisionOptions {
 
 /**
  * Installs every missing tool: apt packages for Prometheus and Redis, Go builds into the tool cache for Jaeger,
- * Toxiproxy and the repository's Go services (payments-go, rebuilt when its source hash changes). Idempotent (found tools are left alone) and serialised across processes by a lock in the tool cache.
- * Tools overridden with MESHPROOF_<TOOL>_BIN are never provisioned. Returns the final status of each tool.
+ * Toxiproxy and the repository's Go services (payments-go, rebuilt when its source hash changes). Idempotent (found
+ * tools are left alone) and serialised across processes by a lock in the tool cache. Tools overridden with
+ * MESHPROOF_<TOOL>_BIN are never provisioned. Returns the final status of each tool.
  */
 export async function provisionTools(options: ProvisionOptions = {}): Promise<ToolStatus[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
