@@ -6,7 +6,7 @@ export const ENV = {
   MESHPROOF_TOOL_CACHE: {
     type: "path",
     default: "$XDG_CACHE_HOME/meshproof/tools (or ~/.cache/meshproof/tools)",
-    meaning: "Where built tools (Jaeger, Toxiproxy) are kept between runs; outside the clone.",
+    meaning: "Where built tools (Jaeger, Toxiproxy, payments-go) are kept between runs; outside the clone.",
   },
   MESHPROOF_RUN_ROOT: {
     type: "path",
@@ -20,6 +20,12 @@ export const ENV = {
     type: "path",
     default: "(provisioned)",
     meaning: "Use this toxiproxy-server binary instead.",
+  },
+  MESHPROOF_PAYMENTS_GO_BIN: {
+    type: "path",
+    default: "(built by npm run setup)",
+    meaning:
+      "Use this payments-go binary (the Go payments service) instead of the one built from services/payments-go.",
   },
   MESHPROOF_DEFECTS: {
     type: "comma-separated list",

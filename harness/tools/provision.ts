@@ -5,13 +5,23 @@ import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { toolCacheDir } from "../config/env";
 import { ToolMissingError } from "../errors";
-import { TOOLS, toolStatus, TOOL_NAMES, type ToolName, type ToolSpec, type ToolStatus } from "./tools";
+import {
+  overrideVariable,
+  pinnedVersion,
+  sourceDir,
+  TOOLS,
+  toolStatus,
+  TOOL_NAMES,
+  type SetupName,
+  type ToolSpec,
+  type ToolStatus,
+} from "./tools";
 
 const run = promisify(execFile);
 
 export interface ProvisionOptions {
-  /** Only these tools (default: all). */
-  tools?: readonly ToolName[];
+  /** Only these tools (default: the stack's, TOOL_NAMES; `npm run setup` passes SETUP_NAMES). */
+  tools?: readonly SetupName[];
   /** Progress lines go here (default: stderr). */
   log?: (line: string) => void;
   /** How long to wait for another process's provisioning to finish. Default 30 minutes. */
@@ -19,9 +29,10 @@ export interface ProvisionOptions {
 }
 
 /**
- * Installs every missing tool: apt packages for Prometheus and Redis, Go builds into the tool cache for Jaeger and
- * Toxiproxy. Idempotent (found tools are left alone) and serialised across processes by a lock in the tool cache.
- * Tools overridden with MESHPROOF_<TOOL>_BIN are never provisioned. Returns the final status of each tool.
+ * Installs every missing tool: apt packages for Prometheus and Redis, Go builds into the tool cache for Jaeger,
+ * Toxiproxy and the repository's Go services (payments-go, rebuilt when its source hash changes). Idempotent (found
+ * tools are left alone) and serialised across processes by a lock in the tool cache. Tools overridden with
+ * MESHPROOF_<TOOL>_BIN are never provisioned. Returns the final status of each tool.
  */
 export async function provisionTools(options: ProvisionOptions = {}): Promise<ToolStatus[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -33,7 +44,7 @@ export async function provisionTools(options: ProvisionOptions = {}): Promise<To
   const overridden = todo.find((s) => s.overridden);
   if (overridden) {
     throw new ToolMissingError(
-      `MESHPROOF_${overridden.name.toUpperCase()}_BIN points to ${overridden.path}, which is not an executable file; ` +
+      `${overrideVariable(overridden.name)} points to ${overridden.path}, which is not an executable file; ` +
         `unset it to let "npm run setup" provision ${overridden.name}, or point it at a ${overridden.name} binary`,
     );
   }
@@ -129,14 +140,23 @@ async function goBuild(spec: ToolSpec, log: (line: string) => void): Promise<voi
         `and run "npm run setup"`,
     );
   }
-  const dir = path.join(toolCacheDir(), `${spec.name}-${spec.version}`);
+  const version = pinnedVersion(spec);
+  const dir = path.join(toolCacheDir(), `${spec.name}-${version}`);
   const staging = fs.mkdtempSync(path.join(toolCacheDir(), `.${spec.name}-build-`));
   const built = path.join(staging, spec.source.binary);
   const started = Date.now();
   try {
     const source = spec.source;
-    const ldflags = source.kind !== "apt" && source.ldflags ? [`-ldflags=${source.ldflags}`] : [];
-    if (source.kind === "go-build") {
+    const ldflags = "ldflags" in source && source.ldflags ? [`-ldflags=${source.ldflags}`] : [];
+    if (source.kind === "go-source") {
+      // -mod=readonly: go.mod/go.sum pin every dependency and the build may not change them; no VCS stamp, so the
+      // binary depends on the hashed sources only.
+      const moduleDir = sourceDir(source.dir);
+      log(`${spec.name}: go build -trimpath in ${moduleDir} (source ${version})`);
+      const flags = ["build", "-trimpath", `-ldflags=-X main.sourceHash=${version}`, "-o", built, "."];
+      const env = { ...process.env, GOFLAGS: "-mod=readonly -buildvcs=false" };
+      await mustRun(go, flags, { cwd: moduleDir, env }, log, spec);
+    } else if (source.kind === "go-build") {
       log(`${spec.name}: go mod download ${source.module}@${spec.version}`);
       const { stdout } = await run(go, ["mod", "download", "-json", `${source.module}@${spec.version}`], {
         maxBuffer: 16 << 20,

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -7,19 +8,31 @@ import { ToolMissingError } from "../errors";
 
 const run = promisify(execFile);
 
+/** The tools a stack runs. */
 export const TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
+/** Everything `npm run setup` provisions: the stack's tools plus mesh services built from this repository's Go source. */
+export const SETUP_NAMES = [...TOOL_NAMES, "payments-go"] as const;
+export type SetupName = (typeof SETUP_NAMES)[number];
+
+/** The repository root (this file is dist/harness/tools/tools.js). */
+const REPO_ROOT = path.resolve(__dirname, "../../..");
 
 /** How a tool gets onto the machine. */
 export type ToolSource =
   | { kind: "apt"; package: string; binary: string }
   /** `go mod download` the module, then `go build` the package inside it (for modules with replace directives). */
   | { kind: "go-build"; module: string; package: string; binary: string; ldflags?: string }
-  | { kind: "go-install"; package: string; binary: string; ldflags?: string };
+  | { kind: "go-install"; package: string; binary: string; ldflags?: string }
+  /** `go build -trimpath` of a Go module in this repository (dir relative to its root); versioned by sourceHash. */
+  | { kind: "go-source"; dir: string; binary: string };
 
 export interface ToolSpec {
-  name: ToolName;
-  /** The pinned version: a module version for Go tools, the upstream version Debian ships for apt tools. */
+  name: SetupName;
+  /**
+   * The pinned version: a module version for Go tools, the upstream version Debian ships for apt tools, "source"
+   * for go-source builds (whose version is the hash of their source, see pinnedVersion).
+   */
   version: string;
   source: ToolSource;
   /** Arguments that print the version, and how to read it. */
@@ -28,7 +41,7 @@ export interface ToolSpec {
 }
 
 /** The pinned tool set. Go tools are built into the tool cache; apt tools come from Debian (bookworm). */
-export const TOOLS: Record<ToolName, ToolSpec> = {
+export const TOOLS: Record<SetupName, ToolSpec> = {
   jaeger: {
     name: "jaeger",
     // Jaeger's v1.x module tags carry the v2 binary in cmd/jaeger (v1.76.0 = Jaeger v2.13.0).
@@ -70,20 +83,61 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     versionArgs: ["--version"],
     versionPattern: /version (\S+)/,
   },
+  "payments-go": {
+    name: "payments-go",
+    version: "source",
+    // The Go payments service (a drop-in for services/payments), built from this repository.
+    source: { kind: "go-source", dir: "services/payments-go", binary: "payments-go" },
+    versionArgs: ["--version"],
+    versionPattern: /source (\S+)/,
+  },
 };
 
-export function overrideVariable(name: ToolName): EnvName {
-  return `MESHPROOF_${name.toUpperCase()}_BIN` as EnvName;
+export function overrideVariable(name: SetupName): EnvName {
+  return `MESHPROOF_${name.toUpperCase().replace(/-/g, "_")}_BIN` as EnvName;
+}
+
+/**
+ * sha256 (first 12 hex) of a Go module's go.mod, go.sum and *.go files, names included: a source change gives a
+ * new tool cache directory (a rebuild), an unchanged tree finds its binary (a no-op).
+ */
+export function sourceHash(dir: string): string {
+  const root = path.join(REPO_ROOT, dir);
+  if (!fs.existsSync(path.join(root, "go.mod"))) {
+    throw new ToolMissingError(`${root}/go.mod not found: ${dir} is built from this repository's source; restore it`);
+  }
+  const files = fs
+    .readdirSync(root, { recursive: true, encoding: "utf8" })
+    .map((f) => f.split(path.sep).join("/"))
+    .filter((f) => f === "go.mod" || f === "go.sum" || f.endsWith(".go"))
+    .sort();
+  const hash = crypto.createHash("sha256");
+  for (const file of files)
+    hash
+      .update(`${file}\0`)
+      .update(fs.readFileSync(path.join(root, file)))
+      .update("\0");
+  return hash.digest("hex").slice(0, 12);
+}
+
+/** The version a tool must have: its pinned version, or for a go-source build the hash of its source now. */
+export function pinnedVersion(spec: ToolSpec): string {
+  return spec.source.kind === "go-source" ? sourceHash(spec.source.dir) : spec.version;
+}
+
+/** A go-source build's module directory. */
+export function sourceDir(dir: string): string {
+  return path.join(REPO_ROOT, dir);
 }
 
 /** Where the provisioned binary lives: the tool cache for Go tools, the system for apt tools. */
 export function provisionedPath(spec: ToolSpec): string {
   if (spec.source.kind === "apt") return path.join("/usr/bin", spec.source.binary);
-  return path.join(toolCacheDir(), `${spec.name}-${spec.version}`, spec.source.binary);
+  return path.join(toolCacheDir(), `${spec.name}-${pinnedVersion(spec)}`, spec.source.binary);
 }
 
 export interface ToolStatus {
-  name: ToolName;
+  name: SetupName;
   path: string;
   found: boolean;
   /** The version the binary reports, or the pinned one when it cannot be read. */
@@ -103,14 +157,14 @@ function isExecutable(file: string): boolean {
 async function reportedVersion(spec: ToolSpec, bin: string): Promise<string> {
   try {
     const { stdout, stderr } = await run(bin, [...spec.versionArgs], { timeout: 10_000 });
-    return spec.versionPattern.exec(`${stdout}\n${stderr}`)?.[1] || spec.version;
+    return spec.versionPattern.exec(`${stdout}\n${stderr}`)?.[1] || pinnedVersion(spec);
   } catch {
-    return spec.version;
+    return pinnedVersion(spec);
   }
 }
 
 /** Where a tool is and whether it is there, honouring MESHPROOF_<TOOL>_BIN. */
-export async function toolStatus(name: ToolName): Promise<ToolStatus> {
+export async function toolStatus(name: SetupName): Promise<ToolStatus> {
   const spec = TOOLS[name];
   const override = env(overrideVariable(name));
   const file = override ? path.resolve(override) : provisionedPath(spec);
@@ -119,19 +173,19 @@ export async function toolStatus(name: ToolName): Promise<ToolStatus> {
     name,
     path: file,
     found,
-    version: found ? await reportedVersion(spec, file) : spec.version,
+    version: found ? await reportedVersion(spec, file) : pinnedVersion(spec),
     overridden: override !== undefined,
   };
 }
 
 /** The binary to run for a tool; throws ToolMissingError naming the fix when it is not there. */
-export async function resolveTool(name: ToolName): Promise<ToolStatus> {
+export async function resolveTool(name: SetupName): Promise<ToolStatus> {
   const status = await toolStatus(name);
   if (status.found) return status;
   const variable = overrideVariable(name);
   throw new ToolMissingError(
     status.overridden
       ? `${variable} points to ${status.path}, which is not an executable file; unset ${variable} or point it at a ${name} binary`
-      : `${name} ${TOOLS[name].version} is not installed (expected at ${status.path}); run "npm run setup"`,
+      : `${name} ${status.version} is not installed (expected at ${status.path}); run "npm run setup"`,
   );
 }

@@ -264,8 +264,8 @@ describe("bad input exits 2 with a clear error", () => {
     });
     expect(result.code).toBe(2);
     const lines = result.stdout.trim().split("\n");
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["jaeger", "prometheus", "redis", "toxiproxy"]);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["jaeger", "prometheus", "redis", "toxiproxy", "payments-go"]);
     expect(lines.find((l) => l.startsWith("redis"))).toMatch(/\/nonexistent\/redis-server \(override\)\s+missing$/);
-    expect(lines.filter((l) => l.endsWith(" found"))).toHaveLength(3);
+    expect(lines.filter((l) => l.endsWith(" found"))).toHaveLength(4);
   });
 });
