@@ -13,6 +13,7 @@ import { toJUnit } from "./report/junit";
 import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdict";
 import { runScenario, scenarioRunDir } from "./run";
 import { provisionTools } from "./tools/provision";
+import { BACKEND_TOOL_NAMES } from "./tools/tools";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [--report-dir DIR] [--backend ${BACKEND_NAMES.join("|")}] [--seed N] [--list]
   NAME            scenarios to run (default: the whole catalog)
@@ -74,7 +75,7 @@ runCli(async () => {
   const startedAt = new Date();
   const t0 = performance.now();
   let t = performance.now();
-  const tools = await provisionTools({ log });
+  const tools = await provisionTools({ log, tools: BACKEND_TOOL_NAMES });
   log(`setup ${Math.round(performance.now() - t)} ms`);
   t = performance.now();
   await using stack = await backend.start({ tools });

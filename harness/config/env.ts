@@ -21,6 +21,7 @@ export const ENV = {
     default: "(provisioned)",
     meaning: "Use this toxiproxy-server binary instead.",
   },
+  MESHPROOF_K6_BIN: { type: "path", default: "(provisioned)", meaning: "Use this k6 binary instead." },
   MESHPROOF_DEFECTS: {
     type: "comma-separated list",
     default: "(none)",

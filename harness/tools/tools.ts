@@ -7,8 +7,11 @@ import { ToolMissingError } from "../errors";
 
 const run = promisify(execFile);
 
-export const TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const;
+export const TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy", "k6"] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
+/** The tools a backend stack runs (k6 is a load driver, started per load run, not part of the stack). */
+export const BACKEND_TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const satisfies readonly ToolName[];
+export type BackendToolName = (typeof BACKEND_TOOL_NAMES)[number];
 
 /** How a tool gets onto the machine. */
 export type ToolSource =
@@ -69,6 +72,14 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     },
     versionArgs: ["--version"],
     versionPattern: /version (\S+)/,
+  },
+  k6: {
+    name: "k6",
+    // k6 reads its version from the module's build info, so a plain `go install` reports v1.8.1.
+    version: "v1.8.1",
+    source: { kind: "go-install", package: "go.k6.io/k6", binary: "k6" },
+    versionArgs: ["version"],
+    versionPattern: /k6 (v\d+\.\d+\.\d+\S*)/,
   },
 };
 
