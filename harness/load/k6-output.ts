@@ -30,7 +30,7 @@ export type K6Scenario =
     };
 
 export interface K6SizingOptions {
-  /** Typical response time the VU pool is sized for (VUs busy at once = rate x latency). Default 50. */
+  /** Typical response time the VU pool is sized for (VUs busy at once = rate x latency). Default 100. */
   expectedLatencyMs?: number;
   /** Upper bound on VUs k6 may add when responses are slow (each VU is a JS runtime). Default 1000. */
   maxVUsCap?: number;
@@ -39,8 +39,9 @@ export interface K6SizingOptions {
 /**
  * The open-model scenario for a plan: constant-arrival-rate for a constant rate, ramping-arrival-rate when the plan
  * has stages. k6 rates are integers per timeUnit, so a fractional rate is expressed per 10 s, 100 s or 1000 s.
- * preAllocatedVUs covers rate x expected latency twice over; maxVUs covers rate x the request timeout (every
- * request still waiting at its deadline), capped. A start that finds no free VU is a dropped iteration, which the
+ * preAllocatedVUs covers rate x expected latency twice over (at least 10: a VU added mid-run takes a while, and
+ * iterations due meanwhile are dropped); maxVUs covers rate x the request timeout (every request still waiting at its
+ * deadline), capped. A start that finds no free VU is a dropped iteration, which the
  * driver reports (k6's dropped_iterations), never a late request.
  */
 export function k6Scenario(plan: LoadPlan, sizing: K6SizingOptions = {}): K6Scenario {
@@ -49,8 +50,9 @@ export function k6Scenario(plan: LoadPlan, sizing: K6SizingOptions = {}): K6Scen
   const scaled = (rate: number) => Math.round(rate * perUnit);
   const peak = peakRatePerSec(plan);
   const timeoutMs = plan.timeoutMs ?? 10_000;
-  const preAllocatedVUs = Math.max(2, Math.ceil((peak * (sizing.expectedLatencyMs ?? 50) * 2) / 1000));
-  const maxVUs = Math.max(preAllocatedVUs, Math.min(sizing.maxVUsCap ?? 1000, Math.ceil((peak * timeoutMs) / 1000)));
+  const cap = sizing.maxVUsCap ?? 1000;
+  const preAllocatedVUs = Math.min(cap, Math.max(10, Math.ceil((peak * (sizing.expectedLatencyMs ?? 100) * 2) / 1000)));
+  const maxVUs = Math.max(preAllocatedVUs, Math.min(cap, Math.ceil((peak * timeoutMs) / 1000)));
   const common = {
     timeUnit: `${perUnit}s`,
     preAllocatedVUs,

@@ -129,15 +129,16 @@ describe("k6 executors from a load plan", () => {
       rate: 20,
       timeUnit: "1s",
       duration: "3000ms",
-      preAllocatedVUs: 2,
+      preAllocatedVUs: 10,
       maxVUs: 200,
       gracefulStop: "11000ms",
     });
     expect(
       k6Scenario({ ratePerSec: 400, durationMs: 1000, seed: 1, routes, timeoutMs: 2000 }, { expectedLatencyMs: 100 }),
     ).toMatchObject({ preAllocatedVUs: 80, maxVUs: 800, gracefulStop: "3000ms" });
+    expect(k6Scenario({ ratePerSec: 400, durationMs: 1000, seed: 1, routes })).toMatchObject({ preAllocatedVUs: 80 });
     expect(k6Scenario({ ratePerSec: 5000, durationMs: 1000, seed: 1, routes }, { maxVUsCap: 600 })).toMatchObject({
-      preAllocatedVUs: 500,
+      preAllocatedVUs: 600,
       maxVUs: 600,
     });
   });
@@ -173,7 +174,7 @@ describe("k6 executors from a load plan", () => {
         { duration: "1000ms", target: 500 },
         { duration: "2000ms", target: 105 },
       ],
-      preAllocatedVUs: 5,
+      preAllocatedVUs: 10,
       maxVUs: 500,
       gracefulStop: "11000ms",
     });
