@@ -46,6 +46,8 @@ export interface K6LoadOptions extends K6SizingOptions {
   keepFiles?: boolean;
   /** The k6 binary. Default: the provisioned one (or MESHPROOF_K6_BIN). */
   k6Bin?: string;
+  /** More `k6 run` arguments, e.g. an execution segment (what k6-operator gives each runner). Default none. */
+  extraArgs?: readonly string[];
 }
 
 /** What k6 adds to the request log: its verdict, its summary, its own accounting. */
@@ -172,6 +174,7 @@ export async function runK6Load(
       "--out",
       `json=${out}`,
       `--summary-export=${summaryFile}`,
+      ...(options.extraArgs ?? []),
       k6ScriptPath(),
     ],
     logFile: stdoutFile,

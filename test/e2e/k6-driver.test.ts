@@ -1,5 +1,9 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { runInlineLoad } from "../../harness/load/inline-driver";
 import { runK6Load } from "../../harness/load/k6-driver";
+import { mergeK6Outputs } from "../../harness/load/k6-operator";
 import type { RouteCatalog } from "../../harness/load/routes";
 import { resolveTool } from "../../harness/tools/tools";
 import { describeMs, startTruthServer, type TruthServer } from "../support/truth-server";
@@ -118,6 +122,36 @@ describe("k6 driver against a timing-truth server on loopback", () => {
     expect(result.requests.length).toBeGreaterThan(10);
     expect(result.requests.length).toBeLessThan(80);
     for (const r of result.requests) expect(server.seen.get(r.id)).toBeDefined();
+  }, 60_000);
+
+  test("split over two k6 instances as k6-operator splits it (execution segments), the merged logs are the plan", async () => {
+    server.seen.clear();
+    const plan = { ratePerSec: 20, durationMs: 2_000, seed: 8, routes: [{ route: "GET /ok", weight: 1 }] };
+    const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-k6-segment-")));
+    try {
+      const segments = ["0:1/2", "1/2:1"];
+      const results = await Promise.all(
+        segments.map((segment, i) =>
+          runK6Load(plan, { baseUrl: server.baseUrl, routes: ROUTES }, undefined, {
+            workDir: dirs[i],
+            keepFiles: true,
+            extraArgs: [`--execution-segment=${segment}`, "--execution-segment-sequence=0,1/2,1"],
+          }),
+        ),
+      );
+      expect(results.map((r) => r.requests.length)).toEqual([20, 20]);
+      const merged = mergeK6Outputs(
+        dirs.map((dir, i) => ({
+          name: `runner ${i}`,
+          lines: fs.readFileSync(path.join(dir, "k6-output.json"), "utf8").split("\n"),
+        })),
+      );
+      expect(merged.map((r) => r.iteration).sort((a, b) => a - b)).toEqual([...Array(40).keys()]);
+      expect(server.seen.size).toBe(40);
+      for (const r of merged) expect(server.seen.get(r.id)).toBeDefined();
+    } finally {
+      for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   test("a script that k6 cannot run is an error naming k6's log", async () => {
