@@ -93,21 +93,27 @@ export function peakRatePerSec(plan: LoadPlan): number {
 }
 
 /**
- * When each request of the plan is due, in ms after load start: request i leaves when the integral of the arrival
- * rate reaches i (the first at 0). A constant rate r over d ms gives floor(r * d / 1000) requests, i / r apart.
+ * When each request of the plan is due, in ms after load start, as k6's executors schedule iterations (so both
+ * drivers send the same requests at the same offsets). A constant rate r over d ms: i / r for every i with
+ * i / r < d (the first at 0). With stages (ramping-arrival-rate): request i when the integral of the arrival rate
+ * reaches i + 1, for as many whole requests as the integral holds.
  */
 export function arrivalOffsetsMs(plan: LoadPlan): number[] {
+  const epsilon = 1e-9;
+  if (!plan.stages) {
+    const count = Math.ceil((plan.ratePerSec * plan.durationMs) / 1000 - epsilon);
+    return Array.from({ length: Math.max(0, count) }, (_, i) => (i * 1000) / plan.ratePerSec);
+  }
   const offsets: number[] = [];
   let t0 = 0;
   let done = 0; // arrivals integrated before this segment
-  const epsilon = 1e-9;
+  let next = 1; // the integral value at which the next request is due
   for (const s of segments(plan)) {
     const d = s.durationMs / 1000;
     const slope = (s.endRate - s.startRate) / d; // req/s per s
-    const inSegment = s.startRate * d + (slope * d * d) / 2;
-    const end = done + inSegment;
-    for (let i = Math.ceil(done - epsilon); i < end - epsilon; i++) {
-      const need = i - done; // arrivals to integrate inside this segment
+    const end = done + s.startRate * d + (slope * d * d) / 2;
+    for (; next <= end + epsilon; next++) {
+      const need = next - done; // arrivals to integrate inside this segment
       // Solve startRate * t + slope * t^2 / 2 = need for t in [0, d].
       const t =
         Math.abs(slope) < 1e-12

@@ -212,7 +212,7 @@ describe("load plans", () => {
     expect(arrivalOffsetsMs({ ratePerSec: 4, durationMs: 1000, seed: 1, routes })).toEqual([0, 250, 500, 750]);
   });
 
-  test("a ramp integrates the rate: 0 -> 10/s over 2 s is 10 requests, ever closer together", () => {
+  test("a ramp integrates the rate: 0 -> 10/s over 2 s is 10 requests, ever closer together, the last at 2 s", () => {
     const offsets = arrivalOffsetsMs({
       ratePerSec: 0,
       durationMs: 2000,
@@ -221,8 +221,8 @@ describe("load plans", () => {
       stages: [{ durationMs: 2000, targetRatePerSec: 10 }],
     });
     expect(offsets).toHaveLength(10);
-    // N(t) = 2.5 t^2 (t in s): request i is due at sqrt(i / 2.5) s.
-    offsets.forEach((t, i) => expect(t).toBeCloseTo(Math.sqrt(i / 2.5) * 1000, 6));
+    // N(t) = 2.5 t^2 (t in s); as k6's ramping-arrival-rate, request i is due when N reaches i + 1.
+    offsets.forEach((t, i) => expect(t).toBeCloseTo(Math.sqrt((i + 1) / 2.5) * 1000, 6));
   });
 
   test("traceparent modes follow their weights, from their own generator", () => {
