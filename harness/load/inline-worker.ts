@@ -7,7 +7,8 @@ import http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { RequestRecord } from "../../assertions/evidence";
-import { parseTraceresponse, traceparentHeader, type PlannedRequest } from "./load-plan";
+import type { PlannedRequest } from "./load-plan";
+import { parseTraceresponse, traceparentHeader } from "./trace-context";
 
 export interface InlineWorkerInput {
   baseUrl: string;
