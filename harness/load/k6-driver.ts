@@ -42,7 +42,7 @@ export interface K6LoadOptions extends K6SizingOptions {
   stopGraceMs?: number;
   /** Where the script's data, k6's JSON output, summary and logs go. Default: a fresh directory under MESHPROOF_RUN_ROOT. */
   workDir?: string;
-  /** Keep workDir after a clean run (it is always kept after an error). Default false. */
+  /** Keep workDir after the run (it is always kept when k6 fails to run, and the error names it). Default false. */
   keepFiles?: boolean;
   /** The k6 binary. Default: the provisioned one (or MESHPROOF_K6_BIN). */
   k6Bin?: string;
@@ -74,7 +74,7 @@ export interface K6Extras {
   scriptTimedRequests: number;
   /** The k6 version that ran. */
   version: string;
-  /** Where the files are (removed after a clean run unless keepFiles). */
+  /** Where the files were (removed once parsed unless keepFiles). */
   workDir: string;
   durationMs: number;
 }
@@ -244,7 +244,7 @@ export async function runK6Load(
       durationMs: Math.round(performance.now() - started),
     },
   };
-  if (!options.keepFiles && exitCode !== 2) fs.rmSync(workDir, { recursive: true, force: true });
+  if (!options.keepFiles) fs.rmSync(workDir, { recursive: true, force: true });
   return result;
 }
 
