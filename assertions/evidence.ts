@@ -58,13 +58,26 @@ export interface ServiceInfo {
 export interface RequestRecord {
   /** The X-Request-ID the driver sent. */
   id: string;
-  /** The trace id of the sampled W3C traceparent the driver sent (32 hex). */
+  /**
+   * The trace id of the W3C traceparent the driver sent (32 hex); sampled unless `parent` says otherwise. Empty when
+   * the request carried no traceparent (`parent: "none"`): the server chose the trace id (see `responseTraceId`).
+   */
   traceId: string;
   /**
    * The parent span id of the traceparent the driver sent (16 hex). The driver exports no span, so the edge's server
-   * span points at a parent that is never in the trace: this tells that root apart from an orphan.
+   * span points at a parent that is never in the trace: this tells that root apart from an orphan. Absent when no
+   * traceparent was sent.
    */
   parentSpanId?: string;
+  /**
+   * Which trace context the request carried: a traceparent with flags 01 ("sampled"), with flags 00 ("unsampled"),
+   * or none at all ("none"). Absent in logs written before drivers recorded it, which sent "sampled" only.
+   */
+  parent?: "sampled" | "unsampled" | "none";
+  /** The trace id of the W3C `traceresponse` header the server answered with (32 hex), when it sent one. */
+  responseTraceId?: string;
+  /** The sampled flag of that `traceresponse` header: whether the server says it recorded the trace. */
+  responseSampled?: boolean;
   /** Route template as the driver names it, e.g. "POST /api/checkout". */
   route: string;
   startMs: number;
@@ -72,12 +85,6 @@ export interface RequestRecord {
   /** HTTP status; 0 when no response came (connection error, timeout). */
   status: number;
   error?: string;
-  /** What the driver's traceparent said: sampled (flags 01, the default), unsampled (00), or none sent. */
-  parent?: "sampled" | "unsampled" | "none";
-  /** Trace id of the edge's `traceresponse` header, when it sent one. */
-  responseTraceId?: string;
-  /** Sampled flag of the edge's `traceresponse` header. */
-  responseSampled?: boolean;
 }
 
 export interface FaultRecord {

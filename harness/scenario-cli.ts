@@ -79,6 +79,7 @@ runCli(async () => {
   const startedAt = new Date();
   const t0 = performance.now();
   let t = performance.now();
+  // Everything a scenario may need (the k6 driver, the Go payments) is provisioned up front: missing tools are built once.
   const tools = await provisionTools({ log });
   log(`setup ${Math.round(performance.now() - t)} ms`);
   t = performance.now();

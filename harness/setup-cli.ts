@@ -1,6 +1,6 @@
 import { parseCliArgs, runCli } from "./cli/run-cli";
 import { provisionTools } from "./tools/provision";
-import { SETUP_NAMES, toolStatus, type ToolStatus } from "./tools/tools";
+import { TOOL_NAMES, toolStatus, type ToolStatus } from "./tools/tools";
 
 const USAGE = `usage: npm run setup [-- --check]
   (no flag)  install every missing tool (apt packages, Go builds into the tool cache); idempotent
@@ -19,8 +19,8 @@ runCli(async () => {
     return 0;
   }
   const statuses = values.check
-    ? await Promise.all(SETUP_NAMES.map(toolStatus))
-    : await provisionTools({ tools: SETUP_NAMES });
+    ? await Promise.all(TOOL_NAMES.map(toolStatus))
+    : await provisionTools({ tools: TOOL_NAMES });
   for (const status of statuses) process.stdout.write(`${line(status)}\n`);
   return statuses.every((s) => s.found) ? 0 : 2;
 });

@@ -3,6 +3,7 @@ import { BACKEND_NAMES, createBackend, STACK_PORT_NAMES, type StackPortName } fr
 import { abortOnSignals, AbortedError, parseCliArgs, runCli } from "./cli/run-cli";
 import { ConfigError } from "./errors";
 import { provisionTools } from "./tools/provision";
+import { BACKEND_TOOL_NAMES } from "./tools/tools";
 
 const USAGE = `usage: npm run stack -- [--backend ${BACKEND_NAMES.join("|")}] [--port NAME=PORT ...] [--hold-ms MS]
   Starts Jaeger, Prometheus, Redis and Toxiproxy on 127.0.0.1, prints their endpoints as one JSON line on stdout,
@@ -45,7 +46,7 @@ runCli(async () => {
   const backend = createBackend(values.backend);
   const ports = parsePorts(values.port);
   const signal = abortOnSignals();
-  const tools = await provisionTools();
+  const tools = await provisionTools({ tools: BACKEND_TOOL_NAMES });
 
   const startedAt = performance.now();
   await using stack = await backend.start({ ports, tools });

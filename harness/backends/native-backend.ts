@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { env, runRootDir } from "../config/env";
-import { resolveTool, TOOL_NAMES, type ToolName } from "../tools/tools";
+import { BACKEND_TOOL_NAMES, resolveTool, type BackendToolName } from "../tools/tools";
 import { startJaeger, type StartedJaeger } from "./jaeger";
 import { startPrometheus, type StartedPrometheus } from "./prometheus";
 import { startRedis, type StartedRedis } from "./redis";
@@ -23,9 +23,10 @@ export class NativeBackend implements Backend {
   readonly name = "native";
 
   async start(options: BackendStartOptions = {}): Promise<StartedStack> {
-    const tools = options.tools ?? (await Promise.all(TOOL_NAMES.map(resolveTool)));
-    const bin = Object.fromEntries(tools.map((t) => [t.name, t.path])) as Record<ToolName, string>;
-    const versions = Object.fromEntries(tools.map((t) => [t.name, t.version])) as Record<ToolName, string>;
+    const resolved = options.tools ?? (await Promise.all(BACKEND_TOOL_NAMES.map(resolveTool)));
+    const tools = resolved.filter((t) => (BACKEND_TOOL_NAMES as readonly string[]).includes(t.name));
+    const bin = Object.fromEntries(tools.map((t) => [t.name, t.path])) as Record<BackendToolName, string>;
+    const versions = Object.fromEntries(tools.map((t) => [t.name, t.version])) as Record<BackendToolName, string>;
     const ports = options.ports ?? {};
     const runDir = createRunDir();
 
@@ -73,7 +74,7 @@ class NativeStack implements StartedStack {
 
   constructor(
     readonly runDir: string,
-    readonly tools: Record<ToolName, string>,
+    readonly tools: Record<BackendToolName, string>,
     readonly jaeger: StartedJaeger,
     readonly prometheus: StartedPrometheus,
     readonly redis: StartedRedis,

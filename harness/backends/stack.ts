@@ -1,4 +1,4 @@
-import type { ToolName, ToolStatus } from "../tools/tools";
+import type { BackendToolName, ToolStatus } from "../tools/tools";
 import type { StartedJaeger } from "./jaeger";
 import type { StartedPrometheus } from "./prometheus";
 import type { StartedRedis } from "./redis";
@@ -38,7 +38,7 @@ export interface StartedStack extends AsyncDisposable {
   readonly toxiproxy: StartedToxiproxy;
   readonly traces: TraceStore;
   /** Version of each tool in use. */
-  readonly tools: Record<ToolName, string>;
+  readonly tools: Record<BackendToolName, string>;
   /** Pid of every backend process (for orphan checks). */
   pids(): number[];
   stop(): Promise<void>;

@@ -27,6 +27,7 @@ export const ENV = {
     meaning:
       "Use this payments-go binary (the Go payments service) instead of the one built from services/payments-go.",
   },
+  MESHPROOF_K6_BIN: { type: "path", default: "(provisioned)", meaning: "Use this k6 binary instead." },
   MESHPROOF_DEFECTS: {
     type: "comma-separated list",
     default: "(none)",

@@ -12,7 +12,7 @@ import {
   TOOLS,
   toolStatus,
   TOOL_NAMES,
-  type SetupName,
+  type ToolName,
   type ToolSpec,
   type ToolStatus,
 } from "./tools";
@@ -20,8 +20,8 @@ import {
 const run = promisify(execFile);
 
 export interface ProvisionOptions {
-  /** Only these tools (default: the stack's, TOOL_NAMES; `npm run setup` passes SETUP_NAMES). */
-  tools?: readonly SetupName[];
+  /** Only these tools (default: every tool, TOOL_NAMES). */
+  tools?: readonly ToolName[];
   /** Progress lines go here (default: stderr). */
   log?: (line: string) => void;
   /** How long to wait for another process's provisioning to finish. Default 30 minutes. */

@@ -8,12 +8,12 @@ import { ToolMissingError } from "../errors";
 
 const run = promisify(execFile);
 
-/** The tools a stack runs. */
-export const TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const;
+/** Everything `npm run setup` provisions: the stack's tools, the k6 load driver, and the Go payments service. */
+export const TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy", "k6", "payments-go"] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
-/** Everything `npm run setup` provisions: the stack's tools plus mesh services built from this repository's Go source. */
-export const SETUP_NAMES = [...TOOL_NAMES, "payments-go"] as const;
-export type SetupName = (typeof SETUP_NAMES)[number];
+/** The tools a backend stack runs (k6 is a load driver started per load run; payments-go is a mesh service). */
+export const BACKEND_TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const satisfies readonly ToolName[];
+export type BackendToolName = (typeof BACKEND_TOOL_NAMES)[number];
 
 /** The repository root (this file is dist/harness/tools/tools.js). */
 const REPO_ROOT = path.resolve(__dirname, "../../..");
@@ -28,7 +28,7 @@ export type ToolSource =
   | { kind: "go-source"; dir: string; binary: string };
 
 export interface ToolSpec {
-  name: SetupName;
+  name: ToolName;
   /**
    * The pinned version: a module version for Go tools, the upstream version Debian ships for apt tools, "source"
    * for go-source builds (whose version is the hash of their source, see pinnedVersion).
@@ -41,7 +41,7 @@ export interface ToolSpec {
 }
 
 /** The pinned tool set. Go tools are built into the tool cache; apt tools come from Debian (bookworm). */
-export const TOOLS: Record<SetupName, ToolSpec> = {
+export const TOOLS: Record<ToolName, ToolSpec> = {
   jaeger: {
     name: "jaeger",
     // Jaeger's v1.x module tags carry the v2 binary in cmd/jaeger (v1.76.0 = Jaeger v2.13.0).
@@ -91,9 +91,17 @@ export const TOOLS: Record<SetupName, ToolSpec> = {
     versionArgs: ["--version"],
     versionPattern: /source (\S+)/,
   },
+  k6: {
+    name: "k6",
+    // k6 reads its version from the module's build info, so a plain `go install` reports v1.8.1.
+    version: "v1.8.1",
+    source: { kind: "go-install", package: "go.k6.io/k6", binary: "k6" },
+    versionArgs: ["version"],
+    versionPattern: /k6 (v\d+\.\d+\.\d+\S*)/,
+  },
 };
 
-export function overrideVariable(name: SetupName): EnvName {
+export function overrideVariable(name: ToolName): EnvName {
   return `MESHPROOF_${name.toUpperCase().replace(/-/g, "_")}_BIN` as EnvName;
 }
 
@@ -137,7 +145,7 @@ export function provisionedPath(spec: ToolSpec): string {
 }
 
 export interface ToolStatus {
-  name: SetupName;
+  name: ToolName;
   path: string;
   found: boolean;
   /** The version the binary reports, or the pinned one when it cannot be read. */
@@ -164,7 +172,7 @@ async function reportedVersion(spec: ToolSpec, bin: string): Promise<string> {
 }
 
 /** Where a tool is and whether it is there, honouring MESHPROOF_<TOOL>_BIN. */
-export async function toolStatus(name: SetupName): Promise<ToolStatus> {
+export async function toolStatus(name: ToolName): Promise<ToolStatus> {
   const spec = TOOLS[name];
   const override = env(overrideVariable(name));
   const file = override ? path.resolve(override) : provisionedPath(spec);
@@ -179,7 +187,7 @@ export async function toolStatus(name: SetupName): Promise<ToolStatus> {
 }
 
 /** The binary to run for a tool; throws ToolMissingError naming the fix when it is not there. */
-export async function resolveTool(name: SetupName): Promise<ToolStatus> {
+export async function resolveTool(name: ToolName): Promise<ToolStatus> {
   const status = await toolStatus(name);
   if (status.found) return status;
   const variable = overrideVariable(name);

@@ -25,6 +25,10 @@ export class ManagedProcess {
   private readonly exited: Promise<void>;
   private stopping: Promise<void> | undefined;
   exitDescription: string | undefined;
+  /** The exit code, once exited normally (null while running or when killed by a signal). */
+  exitCode: number | null = null;
+  /** The signal that ended the process, if one did. */
+  exitSignal: NodeJS.Signals | null = null;
 
   private constructor(
     readonly options: ManagedProcessOptions,
@@ -33,6 +37,8 @@ export class ManagedProcess {
     this.child = child;
     this.pid = child.pid!;
     this.exited = once(child, "exit").then(([code, signal]) => {
+      this.exitCode = code as number | null;
+      this.exitSignal = signal as NodeJS.Signals | null;
       this.exitDescription = signal ? `killed by ${signal}` : `exited with code ${code}`;
       lifeline.release(this.pid);
     });
@@ -70,10 +76,16 @@ export class ManagedProcess {
     }
   }
 
-  stop(graceMs = 3_000): Promise<void> {
+  /** Resolves when the process has exited (by itself or stopped). */
+  waitForExit(): Promise<void> {
+    return this.exited;
+  }
+
+  /** Sends `signal` (default SIGTERM) to the process group, SIGKILL after graceMs. Idempotent. */
+  stop(graceMs = 3_000, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     this.stopping ??= (async () => {
       if (!this.running) return;
-      this.signal("SIGTERM");
+      this.signal(signal);
       const killed = await Promise.race([this.exited.then(() => false), sleep(graceMs, true, { ref: false })]);
       if (killed) this.signal("SIGKILL");
       await this.exited;

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { NativeBackend } from "../../harness/backends";
 import { provisionTools } from "../../harness/tools/provision";
+import { BACKEND_TOOL_NAMES } from "../../harness/tools/tools";
 import { LOOPBACK } from "../../harness/util/ports";
 import { retryUntil } from "../../harness/util/retry";
 
@@ -22,7 +23,7 @@ function stats(samples: number[]): string {
 
 async function main(): Promise<void> {
   let t = performance.now();
-  await provisionTools();
+  await provisionTools({ tools: BACKEND_TOOL_NAMES });
   console.log(`tool check (all provisioned): ${(performance.now() - t).toFixed(0)} ms`);
 
   const starts: number[] = [];

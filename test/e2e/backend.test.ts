@@ -264,8 +264,16 @@ describe("bad input exits 2 with a clear error", () => {
     });
     expect(result.code).toBe(2);
     const lines = result.stdout.trim().split("\n");
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["jaeger", "prometheus", "redis", "toxiproxy", "payments-go"]);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual([
+      "jaeger",
+      "prometheus",
+      "redis",
+      "toxiproxy",
+      "k6",
+      "payments-go",
+    ]);
     expect(lines.find((l) => l.startsWith("redis"))).toMatch(/\/nonexistent\/redis-server \(override\)\s+missing$/);
-    expect(lines.filter((l) => l.endsWith(" found"))).toHaveLength(4);
+    expect(lines.find((l) => l.startsWith("k6"))).toMatch(/^k6\s+v1\.8\.1\s+\S+\/k6-v1\.8\.1\/k6\s+found$/);
+    expect(lines.filter((l) => l.endsWith(" found"))).toHaveLength(5);
   });
 });

@@ -1,0 +1,110 @@
+/**
+ * The inline driver's schedule, in a worker thread of its own: its timers fire on their own event loop, so the
+ * harness's main thread can be busy without making requests late. Started by runInlineLoad (inline-driver.ts).
+ */
+import crypto from "node:crypto";
+import http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import type { RequestRecord } from "../../assertions/evidence";
+import type { PlannedRequest } from "./load-plan";
+import { parseTraceresponse, traceparentHeader } from "./trace-context";
+
+export interface InlineWorkerInput {
+  baseUrl: string;
+  timeoutMs: number;
+  requests: PlannedRequest[];
+  /** When request i is due, in ms after the worker's start. */
+  offsetsMs: number[];
+}
+
+export type InlineWorkerMessage = { type: "done"; requests: RequestRecord[]; scheduleDriftMs: number[] };
+
+async function run(input: InlineWorkerInput, stopped: AbortSignal): Promise<InlineWorkerMessage> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const requests: RequestRecord[] = [];
+  const scheduleDriftMs: number[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const startedAt = performance.now();
+  try {
+    for (let i = 0; i < input.requests.length && !stopped.aborted; i++) {
+      const dueAt = startedAt + input.offsetsMs[i]!;
+      const waitMs = dueAt - performance.now();
+      if (waitMs > 1) await sleep(waitMs, undefined, { signal: stopped }).catch(() => undefined);
+      if (stopped.aborted) break;
+      scheduleDriftMs.push(performance.now() - dueAt);
+      const request = send(agent, input.baseUrl, input.requests[i]!, input.timeoutMs).then((record) => {
+        requests.push(record);
+        inFlight.delete(request);
+      });
+      inFlight.add(request);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    agent.destroy();
+  }
+  return { type: "done", requests, scheduleDriftMs };
+}
+
+function send(agent: http.Agent, baseUrl: string, planned: PlannedRequest, timeoutMs: number): Promise<RequestRecord> {
+  const traceId = crypto.randomBytes(16).toString("hex");
+  const parentSpanId = crypto.randomBytes(8).toString("hex");
+  const id = crypto.randomUUID();
+  const traceparent = traceparentHeader(planned.parent, traceId, parentSpanId);
+  const body = planned.body;
+  const startMs = Date.now();
+  const record = (status: number, error?: string, traceresponse?: string): RequestRecord => ({
+    id,
+    // No traceparent sent: the driver knows no trace id of its own (the server's is in responseTraceId, if told).
+    traceId: traceparent ? traceId : "",
+    ...(traceparent ? { parentSpanId } : {}),
+    route: planned.route,
+    startMs,
+    endMs: Date.now(),
+    status,
+    ...(error === undefined ? {} : { error }),
+    parent: planned.parent,
+    ...parseTraceresponse(traceresponse),
+  });
+  return new Promise((resolve) => {
+    const request = http.request(
+      `${baseUrl}${planned.path}`,
+      {
+        method: planned.method,
+        agent,
+        timeout: timeoutMs,
+        headers: {
+          ...(traceparent ? { traceparent } : {}),
+          "x-request-id": id,
+          ...(body === undefined
+            ? {}
+            : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
+        },
+      },
+      (response) => {
+        const traceresponse = response.headers.traceresponse;
+        const header = Array.isArray(traceresponse) ? traceresponse[0] : traceresponse;
+        response.resume();
+        response.once("end", () => resolve(record(response.statusCode ?? 0, undefined, header)));
+        response.once("error", (error) => resolve(record(0, error.message, header)));
+      },
+    );
+    request.once("timeout", () => request.destroy(new Error(`no response within ${timeoutMs} ms`)));
+    request.once("error", (error) => resolve(record(0, error.message)));
+    request.end(body);
+  });
+}
+
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  const controller = new AbortController();
+  port.on("message", (message: { type: string }) => {
+    if (message.type === "abort") controller.abort();
+  });
+  run(workerData as InlineWorkerInput, controller.signal).then(
+    (result) => port.postMessage(result), // runInlineLoad terminates the worker once it has the result
+    (error: unknown) => {
+      throw error;
+    },
+  );
+}
