@@ -11,7 +11,10 @@ import { findOnPath } from "./engine";
 export const BASE_SUITE = "bookworm";
 /** Bumped when the recipe below changes in a way its inputs hash cannot see. */
 const BASE_REVISION = 1;
-export const BASE_TAG = `meshproof/base:${BASE_SUITE}-${BASE_REVISION}`;
+/** The base image's tag in a repository namespace ("meshproof" but for benchmark builds). */
+export function baseTag(namespace = "meshproof"): string {
+  return `${namespace}/base:${BASE_SUITE}-${BASE_REVISION}`;
+}
 /** Packages beyond minbase: TLS roots (apt over https, OTLP to https endpoints). Nothing else. */
 const BASE_INCLUDE = ["ca-certificates"];
 const SOURCES_GLOBS = ["/etc/apt/sources.list", "/etc/apt/sources.list.d"];
@@ -88,7 +91,7 @@ function parseDeb822(text: string): AptSource[] {
   return sources;
 }
 
-export function baseRecipe(): BaseRecipe {
+export function baseRecipe(namespace = "meshproof"): BaseRecipe {
   const sources = debianSources();
   const mirror = sources.find((s) => s.suites.includes(BASE_SUITE))?.uris[0];
   if (!mirror) {
@@ -105,7 +108,7 @@ export function baseRecipe(): BaseRecipe {
     mirror,
     sources,
   };
-  return { tag: BASE_TAG, mirror, sources, inputsHash: sha256(JSON.stringify(recipe)) };
+  return { tag: baseTag(namespace), mirror, sources, inputsHash: sha256(JSON.stringify(recipe)) };
 }
 
 function sourcesFile(sources: AptSource[]): string {
@@ -127,12 +130,15 @@ function sourcesFile(sources: AptSource[]): string {
  * Bootstraps a minimal Debian root filesystem (debootstrap --variant=minbase, plus ca-certificates) from this
  * machine's mirror and `docker import`s it as the base tag, labelled with the recipe's hash. Needs root.
  */
-export async function buildBaseImage(recipe: BaseRecipe, log: (line: string) => void): Promise<void> {
+export async function buildBaseImage(
+  recipe: BaseRecipe,
+  log: (line: string) => void,
+  work = path.join(toolCacheDir(), "docker"),
+): Promise<void> {
   const debootstrap = (await findOnPath("debootstrap")) ?? "/usr/sbin/debootstrap";
   if (!fs.existsSync(debootstrap)) {
     throw new ToolMissingError(`debootstrap is not installed; run "npm run setup -- --with docker"`);
   }
-  const work = path.join(toolCacheDir(), "docker");
   fs.mkdirSync(work, { recursive: true });
   const rootfs = fs.mkdtempSync(path.join(work, ".base-rootfs-"));
   try {

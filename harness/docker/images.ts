@@ -3,7 +3,7 @@ import path from "node:path";
 import { toolCacheDir } from "../config/env";
 import { ToolMissingError } from "../errors";
 import { TOOLS, toolStatus, type ToolName } from "../tools/tools";
-import { baseRecipe, buildBaseImage, BASE_TAG, type BaseRecipe } from "./base-image";
+import { baseRecipe, baseTag, buildBaseImage, type BaseRecipe } from "./base-image";
 import { DigestCache, sha256 } from "./digests";
 import { docker, runCommand } from "./docker-cli";
 import { DOCKER_SETUP_COMMAND, engineRequest } from "./engine";
@@ -73,27 +73,52 @@ export async function inspectImage(
   return { present: true, id: info.Id, labels: info.Config?.Labels ?? {} };
 }
 
-/** The tag each image is built as. */
-export function imageTag(name: Exclude<ImageName, "base">): string {
-  if (name === "node-service") return `meshproof/node-service:${projectVersion()}`;
-  return `meshproof/${name}:${TOOLS[name].version}`;
+/** The tag each image is built as (in the "meshproof" namespace but for benchmark builds). */
+export function imageTag(name: ImageName, namespace = "meshproof"): string {
+  if (name === "base") return baseTag(namespace);
+  if (name === "node-service") return `${namespace}/node-service:${projectVersion()}`;
+  return `${namespace}/${name}:${TOOLS[name].version}`;
 }
 
 function projectVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
+export interface ImageBuilderOptions {
+  /** Repository namespace of the tags. Default "meshproof"; the benchmark builds a cold set under another. */
+  namespace?: string;
+  /** Build without the engine's layer cache (docker build --no-cache). Default false. */
+  noCache?: boolean;
+  /** Build contexts, production node_modules and the digest cache. Default: <tool cache>/docker. */
+  workDir?: string;
+}
+
 export class ImageBuilder {
-  private readonly digests = new DigestCache(path.join(dockerCacheDir(), "digests.json"));
+  private readonly namespace: string;
+  private readonly noCache: boolean;
+  private readonly workDir: string;
+  private readonly digests: DigestCache;
   private base: BaseRecipe | undefined;
+
+  constructor(options: ImageBuilderOptions = {}) {
+    this.namespace = options.namespace ?? "meshproof";
+    this.noCache = options.noCache ?? false;
+    this.workDir = options.workDir ?? dockerCacheDir();
+    this.digests = new DigestCache(path.join(this.workDir, "digests.json"));
+  }
+
+  /** The tag of an image as this builder names it. */
+  tag(name: ImageName): string {
+    return imageTag(name, this.namespace);
+  }
 
   /** The plan of each named image (its inputs hashed; nothing is built). */
   async plan(name: ImageName): Promise<ImagePlan> {
-    this.base ??= baseRecipe();
+    this.base ??= baseRecipe(this.namespace);
     if (name === "base") {
       return {
         name,
-        tag: BASE_TAG,
+        tag: this.base.tag,
         dockerfile: "",
         entries: [],
         buildArgs: {},
@@ -124,7 +149,7 @@ export class ImageBuilder {
       try {
         plan = await this.plan(name);
       } catch (error) {
-        const tag = name === "base" ? BASE_TAG : imageTag(name);
+        const tag = this.tag(name);
         states.push({ name, tag, present: false, current: false, labels: {}, problem: (error as Error).message });
         continue;
       }
@@ -160,7 +185,7 @@ export class ImageBuilder {
         continue;
       }
       log(`${name}: building ${plan.tag} (${found.present ? "inputs changed" : "not built yet"})`);
-      if (name === "base") await buildBaseImage(this.base!, log);
+      if (name === "base") await buildBaseImage(this.base!, log, this.workDir);
       else await this.build(plan, log);
       const built = await inspectImage(plan.tag);
       if (!built.present || built.labels[INPUTS_LABEL] !== plan.inputsHash) {
@@ -175,9 +200,14 @@ export class ImageBuilder {
     return results;
   }
 
+  /** Removes every image of this builder's namespace (the benchmark's cold set). */
+  async removeAll(): Promise<void> {
+    for (const name of [...IMAGE_NAMES].reverse()) await docker(["image", "rm", "--force", this.tag(name)]);
+  }
+
   private async build(plan: ImagePlan, log: (line: string) => void): Promise<void> {
     await plan.prepare?.(log);
-    const context = path.join(dockerCacheDir(), "contexts", plan.name);
+    const context = path.join(this.workDir, "contexts", plan.name);
     fs.rmSync(context, { recursive: true, force: true });
     fs.mkdirSync(context, { recursive: true });
     fs.copyFileSync(plan.dockerfile, path.join(context, "Dockerfile"));
@@ -190,10 +220,11 @@ export class ImageBuilder {
       "--pull=false",
       "--rm",
       "--force-rm",
+      ...(this.noCache ? ["--no-cache"] : []),
       "--tag",
       plan.tag,
       "--build-arg",
-      `BASE_IMAGE=${BASE_TAG}`,
+      `BASE_IMAGE=${this.base!.tag}`,
       ...Object.entries(plan.buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
       ...Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
       context,
@@ -216,7 +247,7 @@ export class ImageBuilder {
       const version = await installedPackageVersion(spec.source.package);
       return {
         name,
-        tag: imageTag(name),
+        tag: this.tag(name),
         dockerfile,
         entries: [],
         buildArgs: { PACKAGE_VERSION: version },
@@ -231,7 +262,7 @@ export class ImageBuilder {
     }
     return {
       name,
-      tag: imageTag(name),
+      tag: this.tag(name),
       dockerfile,
       entries: [{ target: spec.source.binary, source: status.path }],
       buildArgs: {},
@@ -243,7 +274,7 @@ export class ImageBuilder {
   private async nodeServicePlan(): Promise<ImagePlan> {
     const lock = path.join(REPO_ROOT, "package-lock.json");
     const lockDigest = await this.digests.file256(lock);
-    const modules = path.join(dockerCacheDir(), "node-modules", lockDigest.slice(0, 16));
+    const modules = path.join(this.workDir, "node-modules", lockDigest.slice(0, 16));
     const node = nodeBinary();
     for (const dir of ["services", "assertions"]) {
       if (!fs.existsSync(path.join(DIST_ROOT, dir))) {
@@ -252,7 +283,7 @@ export class ImageBuilder {
     }
     return {
       name: "node-service",
-      tag: imageTag("node-service"),
+      tag: this.tag("node-service"),
       dockerfile: path.join(COMPOSE_DIR, "node-service.Dockerfile"),
       entries: [
         { target: "node", source: node.path },
