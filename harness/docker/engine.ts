@@ -22,6 +22,12 @@ export function dockerSocketPath(): string {
   return "/var/run/docker.sock";
 }
 
+/** dockerd's arguments: DOCKERD_ARGS, and the socket when DOCKER_HOST names another than the default. */
+export function dockerdArgs(): string[] {
+  const socket = dockerSocketPath();
+  return [...DOCKERD_ARGS, ...(socket === "/var/run/docker.sock" ? [] : [`--host=unix://${socket}`])];
+}
+
 /** Where meshproof's own dockerd (when it started one) writes its log. */
 export function dockerdLogFile(): string {
   return path.join(toolCacheDir(), "docker", "dockerd.log");
@@ -110,16 +116,17 @@ export async function ensureEngine(log: (line: string) => void): Promise<Extract
   if (process.getuid?.() !== 0) {
     throw new ToolMissingError(
       `no Docker engine answers (${state.reason}) and starting one needs root; run: ` +
-        `sudo sh -c 'nohup dockerd ${DOCKERD_ARGS.join(" ")} >>/var/log/dockerd.log 2>&1 &' ` +
+        `sudo sh -c 'nohup dockerd ${dockerdArgs().join(" ")} >>/var/log/dockerd.log 2>&1 &' ` +
         `then "${DOCKER_SETUP_COMMAND}"`,
     );
   }
   const logFile = dockerdLogFile();
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, "a");
-  log(`starting ${dockerd} ${DOCKERD_ARGS.join(" ")} (log: ${logFile})`);
+  const args = dockerdArgs();
+  log(`starting ${dockerd} ${args.join(" ")} (log: ${logFile})`);
   try {
-    const child = spawn(dockerd, [...DOCKERD_ARGS], { detached: true, stdio: ["ignore", out, out] });
+    const child = spawn(dockerd, args, { detached: true, stdio: ["ignore", out, out] });
     child.unref();
     let exited: string | undefined;
     child.once("exit", (code, signal) => (exited = signal ? `was killed by ${signal}` : `exited with code ${code}`));

@@ -5,7 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { createBackend, RUN_LABEL, redisPing, type StartedStack } from "../../harness/backends";
+import { createBackend, redisPing, type StartedStack } from "../../harness/backends";
 import { lifeline } from "../../harness/lifeline/lifeline";
 import { LOOPBACK } from "../../harness/util/ports";
 import { retryUntil } from "../../harness/util/retry";
