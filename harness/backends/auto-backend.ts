@@ -1,4 +1,5 @@
 import { engineState } from "../docker/engine";
+import type { ToolStatus } from "../tools/tools";
 import { DockerBackend, dockerBackendImages } from "./docker-backend";
 import { NativeBackend } from "./native-backend";
 import type { Backend, BackendStartOptions, StartedStack } from "./stack";
@@ -18,19 +19,19 @@ export class AutoBackend implements Backend {
 
   constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
 
-  async choose(): Promise<BackendChoice> {
+  async choose(tools?: readonly ToolStatus[]): Promise<BackendChoice> {
     const engine = await engineState();
     if (!engine.answers) return { backend: new NativeBackend(), reason: `no Docker engine (${engine.reason})` };
-    const images = await dockerBackendImages();
+    const images = await dockerBackendImages(tools);
     if (images.problem) return { backend: new NativeBackend(), reason: images.problem };
     return {
-      backend: new DockerBackend(),
+      backend: new DockerBackend(images),
       reason: `Docker engine ${engine.version} answers and ${Object.values(images.tags).join(", ")} are current`,
     };
   }
 
   async start(options: BackendStartOptions = {}): Promise<StartedStack> {
-    const { backend, reason } = await this.choose();
+    const { backend, reason } = await this.choose(options.tools);
     this.log(`backend auto: ${backend.name} (${reason})`);
     return backend.start(options);
   }

@@ -6,7 +6,7 @@ import { DOCKER_SETUP_COMMAND, engineMissingError, engineRequest, engineState } 
 import { BACKEND_IMAGES, ImageBuilder, TOOL_VERSION_LABEL } from "../docker/images";
 import { ToolMissingError } from "../errors";
 import { lifeline } from "../lifeline/lifeline";
-import type { ToolName } from "../tools/tools";
+import type { ToolName, ToolStatus } from "../tools/tools";
 import { logTail, waitReady, type ComponentLaunch, type ComponentRunner, type RunningComponent } from "./component";
 import { createRunDir, startComponentStack } from "./component-stack";
 import type { Backend, BackendStartOptions, StartedStack } from "./stack";
@@ -33,10 +33,16 @@ function configureTestcontainers(): void {
 export class DockerBackend implements Backend {
   readonly name = "docker";
 
+  /** images: the result of a check already made (by `auto`); default: checked at start. */
+  constructor(private readonly checked?: DockerBackendImages) {}
+
   async start(options: BackendStartOptions = {}): Promise<StartedStack> {
     const engine = await engineState();
     if (!engine.answers) throw engineMissingError(engine, "--backend docker");
-    const images = await dockerBackendImages();
+    // Loading testcontainers takes about half a second: overlap it with the image check.
+    const loading = import("testcontainers");
+    loading.catch(() => undefined);
+    const images = this.checked ?? (await dockerBackendImages(options.tools));
     if (images.problem)
       throw new ToolMissingError(`--backend docker: ${images.problem}; run "${DOCKER_SETUP_COMMAND}"`);
     configureTestcontainers();
@@ -63,16 +69,19 @@ export class DockerBackend implements Backend {
   }
 }
 
+export interface DockerBackendImages {
+  tags: Record<ToolName, string>;
+  versions: Record<ToolName, string>;
+  /** Why the images cannot be used, when they cannot. */
+  problem?: string;
+}
+
 /**
  * The backend images' tags and tool versions, or why they cannot be used (missing, or built from other inputs than
  * the current ones: a changed Dockerfile, a rebuilt binary, another Debian package version).
  */
-export async function dockerBackendImages(): Promise<{
-  tags: Record<ToolName, string>;
-  versions: Record<ToolName, string>;
-  problem?: string;
-}> {
-  const states = await new ImageBuilder().states(["base", ...BACKEND_IMAGES]);
+export async function dockerBackendImages(tools?: readonly ToolStatus[]): Promise<DockerBackendImages> {
+  const states = await new ImageBuilder({ tools }).states(["base", ...BACKEND_IMAGES]);
   const tags = {} as Record<ToolName, string>;
   const versions = {} as Record<ToolName, string>;
   const missing = states.filter((s) => !s.present).map((s) => s.tag);

@@ -7,6 +7,7 @@ import type { Backend } from "./stack";
 export { AutoBackend } from "./auto-backend";
 export type { BackendChoice } from "./auto-backend";
 export { DockerBackend, RUN_LABEL } from "./docker-backend";
+export type { DockerBackendImages } from "./docker-backend";
 export { NativeBackend } from "./native-backend";
 export { STACK_PORT_NAMES } from "./stack";
 export type { Backend, BackendStartOptions, StackPortName, StartedStack } from "./stack";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { toolCacheDir } from "../config/env";
 import { ToolMissingError } from "../errors";
-import { TOOLS, toolStatus, type ToolName } from "../tools/tools";
+import { TOOLS, toolStatus, type ToolName, type ToolStatus } from "../tools/tools";
 import { baseRecipe, baseTag, buildBaseImage, type BaseRecipe } from "./base-image";
 import { DigestCache, sha256 } from "./digests";
 import { docker, runCommand } from "./docker-cli";
@@ -91,6 +91,8 @@ export interface ImageBuilderOptions {
   noCache?: boolean;
   /** Build contexts, production node_modules and the digest cache. Default: <tool cache>/docker. */
   workDir?: string;
+  /** Tools already resolved (their paths and reported versions); default: resolved here. */
+  tools?: readonly ToolStatus[];
 }
 
 export class ImageBuilder {
@@ -98,9 +100,11 @@ export class ImageBuilder {
   private readonly noCache: boolean;
   private readonly workDir: string;
   private readonly digests: DigestCache;
+  private readonly tools: readonly ToolStatus[];
   private base: BaseRecipe | undefined;
 
   constructor(options: ImageBuilderOptions = {}) {
+    this.tools = options.tools ?? [];
     this.namespace = options.namespace ?? "meshproof";
     this.noCache = options.noCache ?? false;
     this.workDir = options.workDir ?? dockerCacheDir();
@@ -239,7 +243,7 @@ export class ImageBuilder {
 
   private async toolPlan(name: (typeof BACKEND_IMAGES)[number]): Promise<ImagePlan> {
     const spec = TOOLS[name];
-    const status = await toolStatus(name);
+    const status = this.tools.find((t) => t.name === name) ?? (await toolStatus(name));
     const labels = { "meshproof.tool": name, [TOOL_VERSION_LABEL]: status.version };
     const dockerfile = path.join(COMPOSE_DIR, `${name}.Dockerfile`);
     if (spec.source.kind === "apt") {
