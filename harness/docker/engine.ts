@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { toolCacheDir } from "../config/env";
+import { env, toolCacheDir } from "../config/env";
 import { ToolMissingError } from "../errors";
 import { retryUntil } from "../util/retry";
 
@@ -17,7 +17,7 @@ export const DOCKERD_ARGS = ["--bridge=none", "--iptables=false"] as const;
 
 /** The engine's unix socket: DOCKER_HOST when it is a unix:// address, else /var/run/docker.sock. */
 export function dockerSocketPath(): string {
-  const host = process.env.DOCKER_HOST;
+  const host = env("DOCKER_HOST");
   if (host?.startsWith("unix://")) return host.slice("unix://".length);
   return "/var/run/docker.sock";
 }

@@ -356,6 +356,34 @@ describe("bad input exits 2 with a clear error", () => {
     expect(result.stderr).toContain('run "npm run setup"');
   });
 
+  test("setup --with an unknown extra exits 2 naming the valid ones", async () => {
+    const result = await runCli("harness/setup-cli.js", ["--check", "--with", "kubernetes"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--with kubernetes: valid values: docker");
+  });
+
+  test("setup --with docker --check reports the packages, the engine and every image", async () => {
+    await requireDocker();
+    const result = await runCli("harness/setup-cli.js", ["--check", "--with", "docker"]);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
+    const lines = result.stdout.trim().split("\n").slice(4);
+    expect(lines.map((l) => l.slice(0, 18).trim())).toEqual([
+      "docker.io",
+      "docker-compose",
+      "debootstrap",
+      "docker-engine",
+      "image base",
+      "image jaeger",
+      "image prometheus",
+      "image redis",
+      "image toxiproxy",
+      "image node-service",
+    ]);
+    // The backend images are current (requireDocker checked them); node-service follows dist/, which may be newer.
+    const backendImages = lines.filter((l) => l.startsWith("image ") && !l.startsWith("image node-service"));
+    expect(backendImages.every((l) => l.endsWith(" current"))).toBe(true);
+  });
+
   test("setup --check reports one line per tool and exits 2 when one is missing", async () => {
     const result = await runCli("harness/setup-cli.js", ["--check"], {
       MESHPROOF_REDIS_BIN: "/nonexistent/redis-server",
