@@ -8,8 +8,20 @@ import { DigestCache, sha256 } from "./digests";
 import { docker, runCommand } from "./docker-cli";
 import { DOCKER_SETUP_COMMAND, engineRequest } from "./engine";
 
-/** The images meshproof builds: the base, the four backend tools, and the mesh service runtime. */
-export const IMAGE_NAMES = ["base", "jaeger", "prometheus", "redis", "toxiproxy", "node-service"] as const;
+/**
+ * The images meshproof builds, in build order: the base, the four backend tools, and the mesh services —
+ * node-runtime (Node and the production node_modules, rebuilt only when the binary or the lock file changes) under
+ * node-service (dist/, rebuilt on every change to the services, from a context of a few MB).
+ */
+export const IMAGE_NAMES = [
+  "base",
+  "jaeger",
+  "prometheus",
+  "redis",
+  "toxiproxy",
+  "node-runtime",
+  "node-service",
+] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 export const BACKEND_IMAGES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const satisfies readonly ToolName[];
 
@@ -76,7 +88,7 @@ export async function inspectImage(
 /** The tag each image is built as (in the "meshproof" namespace but for benchmark builds). */
 export function imageTag(name: ImageName, namespace = "meshproof"): string {
   if (name === "base") return baseTag(namespace);
-  if (name === "node-service") return `${namespace}/node-service:${projectVersion()}`;
+  if (name === "node-service" || name === "node-runtime") return `${namespace}/${name}:${projectVersion()}`;
   return `${namespace}/${name}:${TOOLS[name].version}`;
 }
 
@@ -133,14 +145,16 @@ export class ImageBuilder {
     const plan =
       name === "node-service"
         ? await this.nodeServicePlan()
-        : await this.toolPlan(name as (typeof BACKEND_IMAGES)[number]);
+        : name === "node-runtime"
+          ? await this.nodeRuntimePlan()
+          : await this.toolPlan(name);
+    // An image FROM another of ours changes with it: node-service with node-runtime, every one with the base.
+    const parent = name === "node-service" ? (await this.plan("node-runtime")).inputsHash : this.base.inputsHash;
     const dockerfile = fs.readFileSync(plan.dockerfile, "utf8");
     const files = await Promise.all(
       plan.entries.map(async (e) => `${e.target}\0${e.digest ?? (await this.digestOf(e.source))}`),
     );
-    plan.inputsHash = sha256(
-      JSON.stringify({ dockerfile, base: this.base.inputsHash, args: plan.buildArgs, labels: plan.labels, files }),
-    );
+    plan.inputsHash = sha256(JSON.stringify({ dockerfile, parent, args: plan.buildArgs, labels: plan.labels, files }));
     this.digests.save();
     return plan;
   }
@@ -178,7 +192,8 @@ export class ImageBuilder {
     names: readonly ImageName[],
     log: (line: string) => void,
   ): Promise<{ name: ImageName; tag: string; action: "built" | "current"; ms: number }[]> {
-    const wanted = names.includes("base") ? names : (["base", ...names] as ImageName[]);
+    const wanted: ImageName[] = ["base", ...names];
+    if (names.includes("node-service")) wanted.push("node-runtime");
     const results: { name: ImageName; tag: string; action: "built" | "current"; ms: number }[] = [];
     for (const name of IMAGE_NAMES.filter((n) => wanted.includes(n))) {
       const started = performance.now();
@@ -275,11 +290,29 @@ export class ImageBuilder {
     };
   }
 
-  private async nodeServicePlan(): Promise<ImagePlan> {
+  private async nodeRuntimePlan(): Promise<ImagePlan> {
     const lock = path.join(REPO_ROOT, "package-lock.json");
     const lockDigest = await this.digests.file256(lock);
     const modules = path.join(this.workDir, "node-modules", lockDigest.slice(0, 16));
     const node = nodeBinary();
+    return {
+      name: "node-runtime",
+      tag: this.tag("node-runtime"),
+      dockerfile: path.join(COMPOSE_DIR, "node-runtime.Dockerfile"),
+      entries: [
+        { target: "node", source: node.path },
+        { target: "app/package.json", source: path.join(REPO_ROOT, "package.json") },
+        // The production install is a function of the lock file: its digest stands for the tree.
+        { target: "app/node_modules", source: path.join(modules, "node_modules"), digest: `lock:${lockDigest}` },
+      ],
+      buildArgs: {},
+      labels: { "meshproof.node-version": node.version },
+      inputsHash: "",
+      prepare: (log) => productionModules(modules, lock, log),
+    };
+  }
+
+  private async nodeServicePlan(): Promise<ImagePlan> {
     for (const dir of ["services", "assertions"]) {
       if (!fs.existsSync(path.join(DIST_ROOT, dir))) {
         throw new ToolMissingError(`dist/${dir} is missing; run "npm run build" first`);
@@ -290,19 +323,14 @@ export class ImageBuilder {
       tag: this.tag("node-service"),
       dockerfile: path.join(COMPOSE_DIR, "node-service.Dockerfile"),
       entries: [
-        { target: "node", source: node.path },
         { target: "meshproof-service", source: path.join(COMPOSE_DIR, "node-service-entrypoint.sh") },
-        { target: "app/package.json", source: path.join(REPO_ROOT, "package.json") },
         { target: "app/dist/services", source: path.join(DIST_ROOT, "services") },
         { target: "app/dist/assertions", source: path.join(DIST_ROOT, "assertions") },
         { target: "app/services/proto", source: path.join(REPO_ROOT, "services", "proto") },
-        // The production install is a function of the lock file: its digest stands for the tree.
-        { target: "app/node_modules", source: path.join(modules, "node_modules"), digest: `lock:${lockDigest}` },
       ],
-      buildArgs: {},
-      labels: { "meshproof.node-version": node.version },
+      buildArgs: { RUNTIME_IMAGE: this.tag("node-runtime") },
+      labels: {},
       inputsHash: "",
-      prepare: (log) => productionModules(modules, lock, log),
     };
   }
 

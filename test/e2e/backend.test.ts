@@ -367,7 +367,7 @@ describe("bad input exits 2 with a clear error", () => {
     const result = await runCli("harness/setup-cli.js", ["--check", "--with", "docker"]);
     expect(result.stderr).toBe("");
     const lines = result.stdout.trim().split("\n").slice(4);
-    // Exit 0 only when everything is current; node-service follows dist/, which may be newer than its image.
+    // Exit 0 only when everything is current; the node-* images follow dist/ and the lock, which may be newer.
     expect(result.code).toBe(lines.every((l) => !l.startsWith("image ") || l.endsWith(" current")) ? 0 : 2);
     expect(lines.map((l) => l.slice(0, 18).trim())).toEqual([
       "docker.io",
@@ -379,10 +379,11 @@ describe("bad input exits 2 with a clear error", () => {
       "image prometheus",
       "image redis",
       "image toxiproxy",
+      "image node-runtime",
       "image node-service",
     ]);
     // The backend images are current (requireDocker checked them).
-    const backendImages = lines.filter((l) => l.startsWith("image ") && !l.startsWith("image node-service"));
+    const backendImages = lines.filter((l) => l.startsWith("image ") && !l.startsWith("image node-"));
     expect(backendImages.every((l) => l.endsWith(" current"))).toBe(true);
   });
 
