@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { evaluate } from "../assertions";
 import { loadCatalog } from "../scenarios";
-import { BACKEND_NAMES, createBackend } from "./backends";
+import { BACKEND_NAMES, createBackend, DEFAULT_BACKEND } from "./backends";
 import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
 import { env } from "./config/env";
 import { ConfigError } from "./errors";
@@ -18,7 +18,8 @@ import { provisionTools } from "./tools/provision";
 const USAGE = `usage: npm run scenario -- [NAME ...] [--report-dir DIR] [--backend ${BACKEND_NAMES.join("|")}] [--seed N] [--list]
   NAME            scenarios to run (default: the whole catalog)
   --report-dir    where verdict.json and junit.xml go (default reports/latest)
-  --backend       backend for Jaeger, Prometheus, Redis, Toxiproxy (default native)
+  --backend       backend for Jaeger, Prometheus, Redis, Toxiproxy: auto (default: docker when an engine answers
+                  and the images are built, else native), native, docker
   --seed          seed for load and fault decisions (default 1)
   --scenarios     directory of compiled scenario files (default the built-in catalog)
   --defects       comma-separated mesh defects to switch on (negative controls)
@@ -29,7 +30,7 @@ runCli(async () => {
   const { values, positionals } = parseCliArgs(
     {
       "report-dir": { type: "string", default: path.join("reports", "latest") },
-      backend: { type: "string", default: "native" },
+      backend: { type: "string", default: DEFAULT_BACKEND },
       seed: { type: "string", default: "1" },
       scenarios: { type: "string" },
       defects: { type: "string", default: env("MESHPROOF_DEFECTS") ?? "" },

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BACKEND_NAMES, createBackend, STACK_PORT_NAMES, type StackPortName } from "./backends";
+import { BACKEND_NAMES, createBackend, DEFAULT_BACKEND, STACK_PORT_NAMES, type StackPortName } from "./backends";
 import { abortOnSignals, AbortedError, parseCliArgs, runCli } from "./cli/run-cli";
 import { ConfigError } from "./errors";
 import { provisionTools } from "./tools/provision";
@@ -8,6 +8,7 @@ import { BACKEND_TOOL_NAMES } from "./tools/tools";
 const USAGE = `usage: npm run stack -- [--backend ${BACKEND_NAMES.join("|")}] [--port NAME=PORT ...] [--hold-ms MS]
   Starts Jaeger, Prometheus, Redis and Toxiproxy on 127.0.0.1, prints their endpoints as one JSON line on stdout,
   and keeps them up until --hold-ms has passed (default: until SIGINT/SIGTERM).
+  --backend: auto (default: docker when an engine answers and the images are built, else native), native, docker
   --port names: ${STACK_PORT_NAMES.join(", ")}`;
 
 function parsePorts(specs: string[]): Partial<Record<StackPortName, number>> {
@@ -29,7 +30,7 @@ function parsePorts(specs: string[]): Partial<Record<StackPortName, number>> {
 runCli(async () => {
   const { values } = parseCliArgs(
     {
-      backend: { type: "string", default: "native" },
+      backend: { type: "string", default: DEFAULT_BACKEND },
       port: { type: "string", multiple: true, default: [] },
       "hold-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -65,6 +66,7 @@ runCli(async () => {
     toxiproxy: stack.toxiproxy.url,
     tools: stack.tools,
     pids: stack.pids(),
+    containers: stack.containers(),
   };
   process.stdout.write(`${JSON.stringify(endpoints)}\n`);
   process.stderr.write(`stack ready in ${startMs} ms; logs in ${stack.runDir}/logs\n`);

@@ -1,7 +1,13 @@
 import { ConfigError } from "../errors";
+import { AutoBackend } from "./auto-backend";
+import { DockerBackend } from "./docker-backend";
 import { NativeBackend } from "./native-backend";
 import type { Backend } from "./stack";
 
+export { AutoBackend } from "./auto-backend";
+export type { BackendChoice } from "./auto-backend";
+export { DockerBackend, RUN_LABEL } from "./docker-backend";
+export type { DockerBackendImages } from "./docker-backend";
 export { NativeBackend } from "./native-backend";
 export { STACK_PORT_NAMES } from "./stack";
 export type { Backend, BackendStartOptions, StackPortName, StartedStack } from "./stack";
@@ -14,8 +20,13 @@ export type { ProxyInfo, ToxicSpec } from "./toxiproxy";
 export { redisPing } from "./redis";
 
 const BACKENDS: Record<string, () => Backend> = {
+  auto: () => new AutoBackend(),
   native: () => new NativeBackend(),
+  docker: () => new DockerBackend(),
 };
+
+/** The default of `npm run scenario` and `npm run stack`: docker when usable, native otherwise. */
+export const DEFAULT_BACKEND = "auto";
 
 export const BACKEND_NAMES = Object.keys(BACKENDS);
 

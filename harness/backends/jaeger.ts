@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { LOOPBACK } from "../util/ports";
-import { httpOk, renderTemplate, startComponent, type StartedComponent } from "./component";
+import { httpOk, renderTemplate, startComponent, type ComponentRunner, type StartedComponent } from "./component";
 import { JaegerTraceStore } from "./trace-store";
 
 export type JaegerPort = "otlpGrpc" | "otlpHttp" | "query" | "queryGrpc";
@@ -18,7 +18,7 @@ export interface StartedJaeger {
 }
 
 export async function startJaeger(
-  binary: string,
+  runner: ComponentRunner,
   runDir: string,
   options: { fixedPorts?: Partial<Record<JaegerPort, number>>; maxTraces?: number } = {},
 ): Promise<StartedJaeger> {
@@ -27,15 +27,16 @@ export async function startJaeger(
       name: "jaeger",
       portNames: ["otlpGrpc", "otlpHttp", "query", "queryGrpc"],
       fixedPorts: options.fixedPorts,
-      launch: (ports, dir) => {
+      args: (ports, dir) => {
         const file = path.join(dir, "config.yaml");
         fs.writeFileSync(file, jaegerConfig(ports, options.maxTraces ?? 100_000));
-        return { command: binary, args: [`--config=${file}`] };
+        return [`--config=${file}`];
       },
       ready: (ports) => httpOk(`http://${LOOPBACK}:${ports.query}/api/services`),
       readyDescription: (ports) => `GET http://${LOOPBACK}:${ports.query}/api/services`,
     },
     runDir,
+    runner,
   );
   const queryUrl = `http://${LOOPBACK}:${component.ports.query}`;
   return {

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { LOOPBACK } from "../util/ports";
-import { httpOk, renderTemplate, startComponent, type StartedComponent } from "./component";
+import { httpOk, renderTemplate, startComponent, type ComponentRunner, type StartedComponent } from "./component";
 
 export interface ScrapeTarget {
   /** host:port */
@@ -111,32 +111,34 @@ export class StartedPrometheus {
   }
 }
 
-export async function startPrometheus(binary: string, runDir: string, fixedPort?: number): Promise<StartedPrometheus> {
+export async function startPrometheus(
+  runner: ComponentRunner,
+  runDir: string,
+  fixedPort?: number,
+): Promise<StartedPrometheus> {
   const component = await startComponent(
     {
       name: "prometheus",
       portNames: ["http"],
       fixedPorts: fixedPort === undefined ? {} : { http: fixedPort },
-      launch: (ports, dir) => {
+      args: (ports, dir) => {
         const targets = path.join(dir, "targets");
         fs.mkdirSync(targets, { recursive: true });
         const config = renderTemplate("prometheus.yml", { TARGETS_DIR: targets });
         fs.writeFileSync(path.join(dir, "prometheus.yml"), config);
-        return {
-          command: binary,
-          args: [
-            `--config.file=${path.join(dir, "prometheus.yml")}`,
-            `--storage.tsdb.path=${path.join(dir, "data")}`,
-            `--web.listen-address=${LOOPBACK}:${ports.http}`,
-            "--enable-feature=exemplar-storage",
-            "--storage.tsdb.retention.time=1d",
-          ],
-        };
+        return [
+          `--config.file=${path.join(dir, "prometheus.yml")}`,
+          `--storage.tsdb.path=${path.join(dir, "data")}`,
+          `--web.listen-address=${LOOPBACK}:${ports.http}`,
+          "--enable-feature=exemplar-storage",
+          "--storage.tsdb.retention.time=1d",
+        ];
       },
       ready: (ports) => httpOk(`http://${LOOPBACK}:${ports.http}/-/ready`),
       readyDescription: (ports) => `GET http://${LOOPBACK}:${ports.http}/-/ready`,
     },
     runDir,
+    runner,
   );
   return new StartedPrometheus(component);
 }

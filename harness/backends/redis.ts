@@ -1,6 +1,6 @@
 import net from "node:net";
 import { LOOPBACK } from "../util/ports";
-import { startComponent, type StartedComponent } from "./component";
+import { startComponent, type ComponentRunner, type StartedComponent } from "./component";
 
 export interface StartedRedis {
   component: StartedComponent<"redis">;
@@ -31,20 +31,29 @@ export function redisPing(host: string, port: number, timeoutMs = 1_000): Promis
 }
 
 /** Redis on loopback without persistence. */
-export async function startRedis(binary: string, runDir: string, fixedPort?: number): Promise<StartedRedis> {
+export async function startRedis(runner: ComponentRunner, runDir: string, fixedPort?: number): Promise<StartedRedis> {
   const component = await startComponent(
     {
       name: "redis",
       portNames: ["redis"],
       fixedPorts: fixedPort === undefined ? {} : { redis: fixedPort },
-      launch: (ports, dir) => ({
-        command: binary,
-        args: ["--bind", LOOPBACK, "--port", String(ports.redis), "--save", "", "--appendonly", "no", "--dir", dir],
-      }),
+      args: (ports, dir) => [
+        "--bind",
+        LOOPBACK,
+        "--port",
+        String(ports.redis),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        dir,
+      ],
       ready: async (ports) => (await redisPing(LOOPBACK, ports.redis)) === "+PONG",
       readyDescription: (ports) => `PING ${LOOPBACK}:${ports.redis}`,
     },
     runDir,
+    runner,
   );
   const port = component.ports.redis;
   return { component, host: LOOPBACK, port, url: `redis://${LOOPBACK}:${port}` };

@@ -39,8 +39,10 @@ export interface StartedStack extends AsyncDisposable {
   readonly traces: TraceStore;
   /** Version of each tool in use. */
   readonly tools: Record<BackendToolName, string>;
-  /** Pid of every backend process (for orphan checks). */
+  /** Host pid of every backend process (for orphan checks); in containers, each container's main process. */
   pids(): number[];
+  /** Id of every backend container (empty for native processes). */
+  containers(): string[];
   stop(): Promise<void>;
 }
 

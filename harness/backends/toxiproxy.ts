@@ -1,5 +1,5 @@
 import { LOOPBACK } from "../util/ports";
-import { httpOk, startComponent, type StartedComponent } from "./component";
+import { httpOk, startComponent, type ComponentRunner, type StartedComponent } from "./component";
 
 export interface ToxicSpec {
   type: "latency" | "timeout" | "reset_peer" | "bandwidth" | "slow_close" | "slicer" | "limit_data";
@@ -66,17 +66,22 @@ export interface StartedToxiproxy {
   client: ToxiproxyClient;
 }
 
-export async function startToxiproxy(binary: string, runDir: string, fixedPort?: number): Promise<StartedToxiproxy> {
+export async function startToxiproxy(
+  runner: ComponentRunner,
+  runDir: string,
+  fixedPort?: number,
+): Promise<StartedToxiproxy> {
   const component = await startComponent(
     {
       name: "toxiproxy",
       portNames: ["api"],
       fixedPorts: fixedPort === undefined ? {} : { api: fixedPort },
-      launch: (ports) => ({ command: binary, args: ["-host", LOOPBACK, "-port", String(ports.api)] }),
+      args: (ports) => ["-host", LOOPBACK, "-port", String(ports.api)],
       ready: (ports) => httpOk(`http://${LOOPBACK}:${ports.api}/version`),
       readyDescription: (ports) => `GET http://${LOOPBACK}:${ports.api}/version`,
     },
     runDir,
+    runner,
   );
   const url = `http://${LOOPBACK}:${component.ports.api}`;
   return { component, url, client: new ToxiproxyClient(url) };

@@ -33,6 +33,13 @@ export const ENV = {
     default: "(none)",
     meaning: "Mesh defects to switch on (negative controls); the default of `npm run scenario -- --defects`.",
   },
+  DOCKER_HOST: {
+    type: "unix:// address",
+    default: "unix:///var/run/docker.sock",
+    meaning:
+      "The Docker engine of the docker backend and of `npm run setup -- --with docker` (unix sockets only; " +
+      "the harness itself sets TESTCONTAINERS_RYUK_DISABLED=true and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1).",
+  },
   MESHPROOF_KEEP_RUN_DIR: {
     type: "boolean",
     default: "false",

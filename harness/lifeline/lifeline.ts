@@ -18,8 +18,10 @@ function ensureReaper(): ChildProcess {
 }
 
 /**
- * Ties process groups to the life of this process: whatever way this process ends, the reaper kills the groups
- * still registered. Register every detached child right after spawning it; release it once it has exited.
+ * Ties process groups and containers to the life of this process: whatever way this process ends, the reaper kills
+ * the groups still registered and force-removes every container carrying a registered label. Register every
+ * detached child right after spawning it (release it once it has exited), and a run's container label before
+ * creating its first container.
  */
 export const lifeline = {
   watch(pid: number): void {
@@ -27,6 +29,11 @@ export const lifeline = {
   },
   release(pid: number): void {
     if (reaper?.stdin?.writable) reaper.stdin.write(`-${pid}\n`);
+  },
+  /** Containers labelled key=value are removed (docker rm -f) when this process ends. */
+  watchContainers(label: string): void {
+    if (!/^[\w.-]+=[\w.-]+$/.test(label)) throw new Error(`container label must be key=value (got "${label}")`);
+    ensureReaper().stdin?.write(`L${label}\n`);
   },
   /** The reaper's pid (tests check it is gone too). */
   get pid(): number | undefined {

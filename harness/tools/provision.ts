@@ -49,7 +49,7 @@ export async function provisionTools(options: ProvisionOptions = {}): Promise<To
     );
   }
 
-  const release = await acquireLock(options.lockTimeoutMs ?? 30 * 60_000, log);
+  const release = await acquireSetupLock(log, options.lockTimeoutMs);
   try {
     todo = await missing(); // another process may have provisioned them while we waited
     const apt = todo.map((s) => TOOLS[s.name]).filter((spec) => spec.source.kind === "apt");
@@ -67,7 +67,11 @@ export async function provisionTools(options: ProvisionOptions = {}): Promise<To
   return final;
 }
 
-async function acquireLock(timeoutMs: number, log: (line: string) => void): Promise<() => void> {
+/**
+ * Takes the tool cache's setup lock (waiting for another setup to finish; a lock whose owner died is taken over).
+ * Resolves with the function that releases it.
+ */
+export async function acquireSetupLock(log: (line: string) => void, timeoutMs = 30 * 60_000): Promise<() => void> {
   const cache = toolCacheDir();
   fs.mkdirSync(cache, { recursive: true });
   const lock = path.join(cache, ".setup.lock");
@@ -109,6 +113,11 @@ function pidAlive(pid: number): boolean {
 
 async function aptInstall(specs: readonly ToolSpec[], log: (line: string) => void): Promise<void> {
   const packages = specs.map((spec) => (spec.source.kind === "apt" ? spec.source.package : "")).filter(Boolean);
+  await aptInstallPackages(packages, log);
+}
+
+/** apt-get install of Debian packages (root only; the error names the command to run otherwise). */
+export async function aptInstallPackages(packages: readonly string[], log: (line: string) => void): Promise<void> {
   const fix = `sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}`;
   if (process.getuid?.() !== 0) {
     throw new ToolMissingError(`${packages.join(", ")} missing and installing them needs root; run: ${fix}`);

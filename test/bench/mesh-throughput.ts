@@ -167,10 +167,10 @@ async function main(): Promise<void> {
       await wrk(url, script, 2_000, connections); // warm-up: JIT, connection pools
       const processes: Record<string, number> = {
         ...Object.fromEntries(Object.values(mesh.services).map((svc) => [svc.name, svc.pid])),
-        jaeger: stack.jaeger.component.process.pid,
-        prometheus: stack.prometheus.component.process.pid,
-        toxiproxy: stack.toxiproxy.component.process.pid,
-        redis: stack.redis.component.process.pid,
+        jaeger: stack.jaeger.component.handle.pid,
+        prometheus: stack.prometheus.component.handle.pid,
+        toxiproxy: stack.toxiproxy.component.handle.pid,
+        redis: stack.redis.component.handle.pid,
       };
       const before = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
       const figures = await wrk(url, script, durationMs, connections);

@@ -1,3 +1,4 @@
+import { TOOL_NAMES } from "../../harness/tools/tools";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -5,13 +6,23 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { NativeBackend, redisPing, type StartedStack } from "../../harness/backends";
+import { createBackend, redisPing, type StartedStack } from "../../harness/backends";
 import { lifeline } from "../../harness/lifeline/lifeline";
 import { LOOPBACK } from "../../harness/util/ports";
 import { retryUntil } from "../../harness/util/retry";
 import { collect, firstLine, pidAlive, runCli, spawnCli } from "../support/cli";
+import { containerExists, requireDocker, runContainers } from "../support/docker";
 
 const STACK_CLI = "harness/stack-cli.js";
+
+/** Every contract test runs against both backends: same StartedStack, same checks. */
+const BACKENDS = ["native", "docker"] as const;
+type BackendName = (typeof BACKENDS)[number];
+
+/** Fails (never skips) a docker test on a machine without an engine or images, naming the setup command. */
+async function requireBackend(name: BackendName): Promise<void> {
+  if (name === "docker") await requireDocker();
+}
 
 async function timedPing(host: string, port: number): Promise<number> {
   const started = performance.now();
@@ -31,11 +42,36 @@ async function allGone(pids: number[], timeoutMs: number): Promise<void> {
   );
 }
 
-describe("native backend", () => {
+/** Within timeoutMs no container of these ids exists any more; resolves with how long that took. */
+async function containersGone(ids: string[], timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  await retryUntil(
+    async () => (await Promise.all(ids.map(async (id) => ((await containerExists(id)) ? [id] : [])))).flat(),
+    (left) => left.length === 0,
+    {
+      timeoutMs,
+      description: `containers ${ids.map((id) => id.slice(0, 12)).join(", ")} to be removed`,
+      maxDelayMs: 100,
+    },
+  );
+  return performance.now() - started;
+}
+
+describe.each(BACKENDS)("%s backend", (backendName) => {
   let stack: StartedStack;
 
   beforeAll(async () => {
-    stack = await new NativeBackend().start();
+    await requireBackend(backendName);
+    stack = await createBackend(backendName).start();
+  }, 120_000);
+
+  test("reports itself and its tool versions", () => {
+    expect(stack.backend).toBe(backendName);
+    expect(Object.keys(stack.tools).sort()).toEqual(["jaeger", "prometheus", "redis", "toxiproxy"]);
+    expect(stack.containers()).toHaveLength(backendName === "docker" ? 4 : 0);
+    for (const tool of ["jaeger", "prometheus", "redis", "toxiproxy"]) {
+      expect(fs.existsSync(path.join(stack.runDir, "logs", `${tool}.log`))).toBe(true);
+    }
   });
   afterAll(async () => {
     await stack?.stop();
@@ -135,63 +171,108 @@ describe("native backend", () => {
   });
 
   test("stop() is idempotent and leaves no backend process", async () => {
-    const second = await new NativeBackend().start();
+    const second = await createBackend(backendName).start();
     const pids = second.pids();
+    const containers = second.containers();
     expect(pids.every(pidAlive)).toBe(true);
     // Two stacks at once: nothing shared.
     expect(second.runDir).not.toBe(stack.runDir);
     expect(second.prometheus.url).not.toBe(stack.prometheus.url);
     expect(second.redis.port).not.toBe(stack.redis.port);
+    expect(containers.filter((id) => stack.containers().includes(id))).toEqual([]);
     await Promise.all([second.stop(), second.stop()]);
     await second[Symbol.asyncDispose]();
     expect(pids.filter(pidAlive)).toEqual([]);
+    for (const id of containers) expect(await containerExists(id)).toBe(false);
     expect(fs.existsSync(second.runDir)).toBe(false);
-  });
+    // The first stack is untouched by the second's stop.
+    expect(await redisPing(stack.redis.host, stack.redis.port)).toBe("+PONG");
+  }, 60_000);
 });
 
-describe("no orphans", () => {
-  async function startChild(): Promise<{ child: ReturnType<typeof spawnCli>; pids: number[] }> {
-    const child = spawnCli(STACK_CLI);
-    const endpoints = JSON.parse(await firstLine(child)) as { pids: number[] };
+interface Endpoints {
+  backend: string;
+  runDir: string;
+  pids: number[];
+  containers: string[];
+}
+
+describe.each(BACKENDS)("no orphans (%s)", (backendName) => {
+  beforeAll(() => requireBackend(backendName));
+
+  async function startChild(): Promise<{ child: ReturnType<typeof spawnCli>; endpoints: Endpoints }> {
+    const child = spawnCli(STACK_CLI, ["--backend", backendName]);
+    const endpoints = JSON.parse(await firstLine(child)) as Endpoints;
+    expect(endpoints.backend).toBe(backendName);
     expect(endpoints.pids).toHaveLength(4);
     expect(endpoints.pids.every(pidAlive)).toBe(true);
-    return { child, pids: endpoints.pids };
+    expect(endpoints.containers).toHaveLength(backendName === "docker" ? 4 : 0);
+    return { child, endpoints };
   }
 
-  test("a SIGKILLed harness leaves no backend process 10 s later", async () => {
-    const { child, pids } = await startChild();
+  /** Every process and container of the run gone within 10 s; no container left with the run's label either. */
+  async function nothingLeft(endpoints: Endpoints): Promise<void> {
+    const removalMs = await containersGone(endpoints.containers, 10_000);
+    await allGone(endpoints.pids, 10_000);
+    const runId = path.basename(endpoints.runDir);
+    expect(await runContainers((id) => id === runId)).toEqual([]);
+    if (backendName === "docker")
+      process.stderr.write(`containers of ${runId} removed ${removalMs.toFixed(0)} ms after\n`);
+  }
+
+  test("a SIGKILLed harness leaves no backend process or container 10 s later", async () => {
+    const { child, endpoints } = await startChild();
     const closed = collect(child);
     child.kill("SIGKILL");
     expect((await closed).signal).toBe("SIGKILL");
-    await allGone(pids, 10_000);
+    await nothingLeft(endpoints);
   });
 
   test.each(["SIGINT", "SIGTERM"] as const)("%s stops the stack and exits 2 (aborted)", async (signal) => {
-    const { child, pids } = await startChild();
+    const { child, endpoints } = await startChild();
     const closed = collect(child);
     child.kill(signal);
     const result = await closed;
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${signal} received`);
-    await allGone(pids, 10_000);
+    await nothingLeft(endpoints);
   });
 
-  test("a normal end stops every backend process", async () => {
-    const child = spawnCli(STACK_CLI, ["--hold-ms", "0"]);
+  test("a normal end stops every backend process and container", async () => {
+    const child = spawnCli(STACK_CLI, ["--backend", backendName, "--hold-ms", "0"]);
     const result = await collect(child);
     expect(result.code).toBe(0);
-    const { pids } = JSON.parse(result.stdout.split("\n")[0]!) as { pids: number[] };
-    await allGone(pids, 10_000);
+    await nothingLeft(JSON.parse(result.stdout.split("\n")[0]!) as Endpoints);
   });
+
+  test("two runs at once do not collide: killing one leaves the other running", async () => {
+    const [first, second] = await Promise.all([startChild(), startChild()]);
+    expect(first.endpoints.runDir).not.toBe(second.endpoints.runDir);
+    expect(first.endpoints.containers.filter((id) => second.endpoints.containers.includes(id))).toEqual([]);
+    const firstClosed = collect(first.child);
+    first.child.kill("SIGKILL");
+    await firstClosed;
+    await nothingLeft(first.endpoints);
+    expect(second.endpoints.pids.every(pidAlive)).toBe(true);
+    for (const id of second.endpoints.containers) expect(await containerExists(id)).toBe(true);
+    const secondClosed = collect(second.child);
+    second.child.kill("SIGTERM");
+    expect((await secondClosed).code).toBe(2);
+    await nothingLeft(second.endpoints);
+  }, 60_000);
 
   test("a start that fails half-way stops what already started", async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, LOOPBACK, resolve));
     const port = (blocker.address() as AddressInfo).port;
+    // Runs of this (test) process are named <stamp>-<pid>-<random>.
+    const ours = (runId: string) => runId.includes(`-${process.pid}-`);
     try {
       const before = new Set(childPids());
-      await expect(new NativeBackend().start({ ports: { redis: port } })).rejects.toThrow(/already in use/);
+      const containersBefore = new Set(await runContainers(ours));
+      await expect(createBackend(backendName).start({ ports: { redis: port } })).rejects.toThrow(/already in use/);
       expect(childPids().filter((p) => !before.has(p))).toEqual([]);
+      expect((await runContainers(ours)).filter((id) => !containersBefore.has(id))).toEqual([]);
     } finally {
       blocker.close();
     }
@@ -218,7 +299,25 @@ describe("bad input exits 2 with a clear error", () => {
   test("unknown backend name", async () => {
     const result = await runCli(STACK_CLI, ["--backend", "kubernetes"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('unknown backend "kubernetes"; valid backends: native');
+    expect(result.stderr).toContain('unknown backend "kubernetes"; valid backends: auto, native, docker');
+  });
+
+  test("--backend docker without an engine names the setup command", async () => {
+    const result = await runCli(STACK_CLI, ["--backend", "docker", "--hold-ms", "0"], {
+      DOCKER_HOST: "unix:///nonexistent/docker.sock",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no Docker engine socket at /nonexistent/docker.sock");
+    expect(result.stderr).toContain('run "npm run setup -- --with docker"');
+  });
+
+  test("--backend auto without an engine says it falls back to native, and why", async () => {
+    const result = await runCli(STACK_CLI, ["--hold-ms", "0"], { DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      "backend auto: native (no Docker engine (no Docker engine socket at /nonexistent/docker.sock))",
+    );
+    expect((JSON.parse(result.stdout.split("\n")[0]!) as Endpoints).backend).toBe("native");
   });
 
   test("a missing tool (override pointing to a non-existent path)", async () => {
@@ -256,6 +355,37 @@ describe("bad input exits 2 with a clear error", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("needs the Go toolchain, which is not on PATH");
     expect(result.stderr).toContain('run "npm run setup"');
+  });
+
+  test("setup --with an unknown extra exits 2 naming the valid ones", async () => {
+    const result = await runCli("harness/setup-cli.js", ["--check", "--with", "kubernetes"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--with kubernetes: valid values: docker");
+  });
+
+  test("setup --with docker --check reports the packages, the engine and every image", async () => {
+    await requireDocker();
+    const result = await runCli("harness/setup-cli.js", ["--check", "--with", "docker"]);
+    expect(result.stderr).toBe("");
+    const lines = result.stdout.trim().split("\n").slice(TOOL_NAMES.length);
+    // Exit 0 only when everything is current; the node-* images follow dist/ and the lock, which may be newer.
+    expect(result.code).toBe(lines.every((l) => !l.startsWith("image ") || l.endsWith(" current")) ? 0 : 2);
+    expect(lines.map((l) => l.slice(0, 18).trim())).toEqual([
+      "docker.io",
+      "docker-compose",
+      "debootstrap",
+      "docker-engine",
+      "image base",
+      "image jaeger",
+      "image prometheus",
+      "image redis",
+      "image toxiproxy",
+      "image node-runtime",
+      "image node-service",
+    ]);
+    // The backend images are current (requireDocker checked them).
+    const backendImages = lines.filter((l) => l.startsWith("image ") && !l.startsWith("image node-"));
+    expect(backendImages.every((l) => l.endsWith(" current"))).toBe(true);
   });
 
   test("setup --check reports one line per tool and exits 2 when one is missing", async () => {

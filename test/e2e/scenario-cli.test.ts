@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Verdict } from "../../harness/report/verdict";
 import { DIST, runCli } from "../support/cli";
+import { requireDocker } from "../support/docker";
 
 const CLI = "harness/scenario-cli.js";
 const CATALOG = ["baseline", "inventory-latency", "payments-errors", "redis-outage"];
@@ -36,7 +37,10 @@ describe("npm run scenario", () => {
     });
     const verdict = readVerdict(reportDir);
     expect(verdict.version).toBe(1);
-    expect(verdict.run).toMatchObject({ backend: "native", seed: 1 });
+    // The default backend is auto: it says which it chose, and the verdict records that one.
+    const chosen = /^backend auto: (native|docker) \(/m.exec(result.stderr)?.[1];
+    expect(chosen).toBeDefined();
+    expect(verdict.run).toMatchObject({ backend: chosen, seed: 1 });
     expect(Object.keys(verdict.run.tools).sort()).toEqual(["jaeger", "prometheus", "redis", "toxiproxy"]);
     expect(fs.existsSync(path.join(reportDir, "evidence.json"))).toBe(true);
     expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual(CATALOG.map((n) => [n, "passed"]));
@@ -71,6 +75,19 @@ describe("npm run scenario", () => {
     const mutation = JSON.parse(fs.readFileSync(path.join(reportDir, "mutation.json"), "utf8")) as { killRate: number };
     expect(mutation.killRate).toBeGreaterThanOrEqual(0.95);
   }, 300_000);
+
+  test("baseline passes on the docker backend (containers, host networking) with the native mesh", async () => {
+    await requireDocker();
+    const reportDir = tempDir("docker");
+    const result = await runCli(CLI, ["baseline", "--backend", "docker", "--report-dir", reportDir]);
+    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr + result.stdout }).toEqual({
+      code: 0,
+      stderr: "",
+    });
+    const verdict = readVerdict(reportDir);
+    expect(verdict.run.backend).toBe("docker");
+    expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual([["baseline", "passed"]]);
+  }, 120_000);
 
   test("an unknown scenario name exits 2 and lists the valid names", async () => {
     const result = await runCli(CLI, ["baseline", "no-such-scenario"]);

@@ -1,0 +1,10 @@
+# Prometheus from Debian: the exact package version installed on the host (PACKAGE_VERSION), from the same mirror,
+# so the container runs the binary the native backend runs. Built by harness/docker/images.ts with
+# `docker build --network host` (apt reaches the mirror through the host's network); never pulled.
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+ARG PACKAGE_VERSION
+RUN apt-get update -q \
+ && apt-get install -y -q --no-install-recommends "prometheus=${PACKAGE_VERSION}" \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
+ENTRYPOINT ["/usr/bin/prometheus"]
