@@ -1,17 +1,17 @@
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Evidence, ServiceInfo } from "../assertions/evidence";
 import type { Expectations } from "../assertions/expectations";
-import type { StartedStack } from "./backends";
 import { collectExemplars, expectedTraces, fetchExpositions, readJsonLogs } from "./evidence/collect-evidence";
 import { collectTraces } from "./evidence/collect-traces";
 import { awaitScrapesAfter, rangeSeries, snapshot } from "./evidence/collect-metrics";
 import { FaultJournal, type FaultPlan } from "./faults/faults";
 import { NetworkFaultInjector } from "./faults/network-faults";
 import { ServiceFaultInjector } from "./faults/service-faults";
-import { runInlineLoad, type LoadPlan } from "./load/inline-driver";
-import { MESH_ROUTES } from "./load/routes";
-import { startMesh, type StartedMesh } from "./mesh";
+import { runInlineLoad, type LoadResult } from "./load/inline-driver";
+import { runK6Load, type K6Extras } from "./load/k6-driver";
+import { arrivalOffsetsMs, type LoadPlan, type LoadStage } from "./load/load-plan";
+import type { StartedMesh } from "./mesh/started-mesh";
+import { whyNotApplicable, type MeshTarget } from "./mesh/target";
 import { ProbePoller } from "./probes/probe-poller";
 import { scenarioStatus, type ScenarioVerdict } from "./report/verdict";
 import { retryUntil } from "./util/retry";
@@ -20,20 +20,25 @@ import { retryUntil } from "./util/retry";
 export interface RunnableScenario {
   name: string;
   load: {
+    /** Which load driver sends the requests. Default "inline". */
+    driver?: "inline" | "k6";
     ratePerSec: number;
     durationMs: number;
     warmupMs: number;
+    /** Ramping arrival rate over warm-up + duration (k6's ramping-arrival-rate); constant when absent. */
+    stages?: readonly LoadStage[];
     routes: readonly { route: string; weight: number }[];
+    /** Relative weights of the traceparent each request carries. Default: every request sampled. */
+    traceparent?: { sampled: number; unsampled: number; none: number };
   };
   faults: readonly FaultPlan[];
   expectations: Expectations;
 }
 
 export interface RunContext {
-  stack: StartedStack;
+  /** The mesh under test: started afresh per scenario, or an external one. */
+  target: MeshTarget;
   seed: number;
-  /** Instrumentation defects to switch on in the mesh (negative controls). */
-  defects?: readonly string[];
   signal?: AbortSignal;
   /** Progress lines. */
   log: (line: string) => void;
@@ -41,15 +46,8 @@ export interface RunContext {
   evaluate: (evidence: Evidence, expectations: Expectations) => ScenarioVerdict["assertions"];
 }
 
-/** Where one scenario's mesh keeps its logs (logs/<service>.log and .jsonl), inside the stack's run directory. */
-export function scenarioRunDir(stack: StartedStack, scenario: string): string {
-  return path.join(stack.runDir, "scenarios", scenario);
-}
-
 /** A run that cannot be judged: the baseline did not hold before any fault, or the mesh did not start. */
 export class AbortRun extends Error {}
-
-const MESH_JOB = "mesh";
 
 /** The runtime gauges whose movement over the run the runtime family judges, by each service's contract. */
 function runtimeSeries(services: readonly ServiceInfo[]): string[] {
@@ -64,6 +62,8 @@ function runtimeSeries(services: readonly ServiceInfo[]): string[] {
 export interface ScenarioRun {
   verdict: ScenarioVerdict;
   evidence?: Evidence;
+  /** The k6 driver's verdict, thresholds and end-of-test summary, when k6 drove the load. */
+  k6?: K6Extras;
 }
 
 /**
@@ -94,49 +94,57 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
     ...partial,
   });
 
+  // The scenario's call graph is the mesh's own when the mesh brings one (an external mesh).
+  const expectations: Expectations = context.target.topology
+    ? { ...scenario.expectations, topology: context.target.topology }
+    : scenario.expectations;
+  const notApplicable = whyNotApplicable(scenario.faults, context.target.capabilities);
+  if (notApplicable)
+    return { verdict: verdict({ status: "not-applicable", abortReason: notApplicable, assertions: [] }) };
+
   let mesh: StartedMesh | undefined;
   let poller: ProbePoller | undefined;
   let journal: FaultJournal | undefined;
   try {
     mesh = await phase("mesh start", () =>
-      startMesh(context.stack, {
-        runDir: scenarioRunDir(context.stack, scenario.name),
-        seed: context.seed,
-        defects: [...(context.defects ?? [])],
-      }).catch((error: Error) => {
+      context.target.start(scenario.name).catch((error: Error) => {
         // The mesh under test never came up: nothing to judge, and the next scenario may still run.
         throw new AbortRun(error.message);
       }),
     );
     const services = mesh.serviceInfos();
-    journal = new FaultJournal([
-      new ServiceFaultInjector(mesh),
-      new NetworkFaultInjector(context.stack.toxiproxy.client, Object.keys(mesh.links)),
-    ]);
+    const { prometheus, traces: traceStore } = context.target;
+    const job = mesh.scrapeJob;
+    journal = new FaultJournal([new ServiceFaultInjector(mesh), new NetworkFaultInjector(mesh.toxiproxy, mesh.links)]);
     for (const fault of scenario.faults) journal.validate(fault);
     poller = new ProbePoller(
       Object.values(mesh.services).map((s) => ({ service: s.name, healthzUrl: s.healthzUrl, readyzUrl: s.readyzUrl })),
     ).start();
 
-    await phase("steady state", () => steadyState(mesh!, poller!, scenario, context.seed));
+    await phase("steady state", () => steadyState(mesh!, poller!, context, scenario));
     const steadyMs = Date.now();
     const start = await phase("baseline scrape", async () => {
       // Counters at start must include the steady-state requests, so deltas hold only the load's.
-      await awaitScrapesAfter(context.stack.prometheus, MESH_JOB, services.length, steadyMs);
-      return snapshot(context.stack.prometheus, MESH_JOB);
+      await awaitScrapesAfter(prometheus, job, services.length, steadyMs);
+      return snapshot(prometheus, job);
     });
 
     const plan: LoadPlan = {
       ratePerSec: scenario.load.ratePerSec,
       durationMs: scenario.load.warmupMs + scenario.load.durationMs,
+      ...(scenario.load.stages ? { stages: scenario.load.stages } : {}),
+      ...(scenario.load.traceparent ? { traceparent: scenario.load.traceparent } : {}),
       routes: scenario.load.routes,
       seed: context.seed,
     };
     const windowStartMs = Date.now();
-    const load = await phase("load", async () => {
+    const load = await phase("load", async (): Promise<LoadResult & { k6?: K6Extras }> => {
       const faults = scheduleFaults(journal!, scenario.faults, context.signal);
+      const target = { baseUrl: mesh!.edgeUrl, routes: context.target.routes };
       try {
-        return await runInlineLoad(plan, { baseUrl: mesh!.gatewayUrl, routes: MESH_ROUTES }, faults.signal);
+        return scenario.load.driver === "k6"
+          ? await runK6Load(plan, target, faults.signal)
+          : await runInlineLoad(plan, target, faults.signal);
       } finally {
         await faults.cancelAndRevert();
         const failure = faults.failure();
@@ -144,31 +152,33 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       }
     });
     context.signal?.throwIfAborted();
+    if (load.k6 && load.k6.exitCode === 2)
+      throw new AbortRun(`k6 did not run the load (${load.k6.outcome}); its files were in ${load.k6.workDir}`);
     const windowEndMs = Math.max(...load.requests.map((r) => r.endMs), windowStartMs);
     measurements.requests = load.requests.length;
-    measurements.scheduleDriftP99Ms = percentile(load.scheduleDriftMs, 0.99);
+    measurements.scheduleDriftP99Ms = load.scheduleDriftP99Ms;
+    if (load.k6) measurements.k6DroppedIterations = load.k6.droppedIterations;
 
     const evidence = await phase("quiesce and collect", async () => {
       await mesh!.flush();
-      const prometheus = context.stack.prometheus;
       const expected = expectedTraces(
         load.requests,
-        scenario.expectations.topology,
+        expectations.topology,
         journal!.records,
         windowEndMs,
         services.find((s) => s.role === "edge")?.name ?? "",
       );
       const [traces] = await Promise.all([
-        collectTraces(context.stack.traces, expected),
-        awaitScrapesAfter(prometheus, MESH_JOB, services.length, windowEndMs),
+        collectTraces(traceStore, expected, { exportIntervalMs: Math.max(1_000, mesh!.exportIntervalMs) }),
+        awaitScrapesAfter(prometheus, job, services.length, windowEndMs),
       ]);
       const probes = await poller!.stop();
       const [end, range, metadata, exposition, exemplars] = await Promise.all([
-        snapshot(prometheus, MESH_JOB),
-        rangeSeries(prometheus, MESH_JOB, runtimeSeries(services), windowStartMs / 1000 - 5, Date.now() / 1000),
+        snapshot(prometheus, job),
+        rangeSeries(prometheus, job, runtimeSeries(services), windowStartMs / 1000 - 5, Date.now() / 1000),
         prometheus.metadata(),
         fetchExpositions(Object.fromEntries(Object.values(mesh!.services).map((s) => [s.name, s.metricsUrl]))),
-        collectExemplars(prometheus, MESH_JOB, windowStartMs, Date.now()),
+        collectExemplars(prometheus, job, windowStartMs, Date.now()),
       ]);
       measurements.traceQueryPasses = traces.passes;
       measurements.tracesShort = traces.short.length;
@@ -178,22 +188,28 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
         scenario: scenario.name,
         window: { startMs: windowStartMs, endMs: windowEndMs },
         plan: {
-          requests: Math.floor((plan.ratePerSec * plan.durationMs) / 1000),
+          // What the driver was to send, less what it reported it could not start (k6's dropped iterations).
+          requests: arrivalOffsetsMs(plan).length - (load.k6?.droppedIterations ?? 0),
           routes: Object.fromEntries(scenario.load.routes.map((r) => [r.route, r.weight])),
-          samplingRatio: 1,
+          samplingRatio: context.target.samplingRatio,
         },
         requests: load.requests,
         faults: journal!.records,
         probes,
         metrics: { start, end, at: {}, range, metadata, exposition, exemplars },
         traces: traces.traces,
-        logs: readJsonLogs(Object.fromEntries(Object.values(mesh!.services).map((s) => [s.name, s.jsonLogFile]))),
+        logs: readJsonLogs(
+          Object.fromEntries(
+            Object.values(mesh!.services).flatMap((s) => (s.jsonLogFile ? [[s.name, s.jsonLogFile]] : [])),
+          ),
+        ),
         services,
       } satisfies Evidence;
     });
-    const assertions = await phase("evaluate", async () => context.evaluate(evidence, scenario.expectations));
+    const assertions = await phase("evaluate", async () => context.evaluate(evidence, expectations));
     return {
       evidence,
+      ...(load.k6 ? { k6: load.k6 } : {}),
       verdict: verdict({
         status: scenarioStatus(assertions),
         assertions,
@@ -225,7 +241,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
 }
 
 /** Before any fault: every probe of every service answers 200 and a few requests per route succeed. */
-async function steadyState(mesh: StartedMesh, poller: ProbePoller, scenario: RunnableScenario, seed: number) {
+async function steadyState(mesh: StartedMesh, poller: ProbePoller, context: RunContext, scenario: RunnableScenario) {
   const services = Object.keys(mesh.services);
   try {
     await retryUntil(
@@ -245,9 +261,9 @@ async function steadyState(mesh: StartedMesh, poller: ProbePoller, scenario: Run
       ratePerSec: 20,
       durationMs: 250 * scenario.load.routes.length,
       routes: scenario.load.routes,
-      seed: seed ^ 0x5eed,
+      seed: context.seed ^ 0x5eed,
     },
-    { baseUrl: mesh.gatewayUrl, routes: MESH_ROUTES },
+    { baseUrl: mesh.edgeUrl, routes: context.target.routes },
   );
   const failed = probe.requests.filter((r) => r.status < 200 || r.status >= 300);
   if (failed.length > 0) {
@@ -301,10 +317,4 @@ function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
   return counts;
-}
-
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(3));
 }

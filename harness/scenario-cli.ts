@@ -3,28 +3,51 @@ import fs from "node:fs";
 import path from "node:path";
 import { evaluate } from "../assertions";
 import { loadCatalog } from "../scenarios";
-import { BACKEND_NAMES, createBackend, DEFAULT_BACKEND } from "./backends";
+import { createBackend, DEFAULT_BACKEND, type StartedStack } from "./backends";
 import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
-import { env } from "./config/env";
+import { env, runRootDir } from "./config/env";
 import { ConfigError } from "./errors";
 import { failureDetails, summaryTable } from "./report/console";
 import { toJUnit } from "./report/junit";
 import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdict";
-import { KNOWN_DEFECTS } from "./mesh/mesh";
+import { loadMeshConfig } from "./config/mesh-config";
+import { externalMeshTarget, resolveContract } from "./mesh/external-mesh";
+import { checkDefects, MESH_SERVICES, SAMPLE_MESH, type Impl, type MeshServiceName } from "./mesh/mesh";
+import { sampleMeshTarget, type MeshTarget } from "./mesh/target";
 import { writeEvidenceFile, type SavedScenario } from "./report/evidence-file";
-import { runScenario, scenarioRunDir } from "./run";
+import { runScenario } from "./run";
 import { provisionTools } from "./tools/provision";
 
-const USAGE = `usage: npm run scenario -- [NAME ...] [--report-dir DIR] [--backend ${BACKEND_NAMES.join("|")}] [--seed N] [--list]
-  NAME            scenarios to run (default: the whole catalog)
-  --report-dir    where verdict.json and junit.xml go (default reports/latest)
-  --backend       backend for Jaeger, Prometheus, Redis, Toxiproxy: auto (default: docker when an engine answers
-                  and the images are built, else native), native, docker
-  --seed          seed for load and fault decisions (default 1)
-  --scenarios     directory of compiled scenario files (default the built-in catalog)
-  --defects       comma-separated mesh defects to switch on (negative controls)
-  --list          print the catalog and exit
-exit codes: 0 all passed, 1 an assertion failed, 2 usage/config/setup error or aborted`;
+const USAGE = `usage: npm run scenario -- [NAME ...] [options]
+  NAME             scenarios to run (default: the whole catalog)
+  --report-dir     where verdict.json, junit.xml and evidence.json go (default reports/latest)
+  --backend        backend for Jaeger, Prometheus, Redis, Toxiproxy: auto (default: docker when an engine answers
+                   and the images are built, else native), native, docker
+  --seed           seed for load and fault decisions (default 1)
+  --scenarios      a folder of scenario files, .ts as written or compiled .js (default the built-in catalog)
+  --defects        comma-separated mesh defects to switch on (negative controls): NAME in every service,
+                   SERVICE:NAME in one
+  --impl           SERVICE=IMPL: run another implementation of a service (payments=go); repeatable
+  --contract       FILE, or SERVICE=FILE: judge every service (or one) by this telemetry contract (JSON; or the
+                   built-in "node" / "go"); repeatable
+  --service-env    SERVICE:VAR=VALUE: an environment variable for one service (OTEL_* ones reach its SDK); repeatable
+  --config         FILE: judge a mesh meshproof did not start, described by defineConfig() (.ts/.js) or JSON
+  --list           print the catalog and exit
+exit codes: 0 every judged scenario passed, 1 an assertion failed, 2 usage/config/setup error, a scenario aborted,
+or none could be judged (all not applicable)`;
+
+/** Splits "KEY=VALUE" (or "SERVICE:VAR=VALUE"), naming the flag and the expected shape when it does not fit. */
+function pair(flag: string, value: string, separator: string, shape: string): [string, string] {
+  const at = value.indexOf(separator);
+  if (at <= 0 || at === value.length - 1) throw new ConfigError(`${flag} ${value}: expected ${shape}`);
+  return [value.slice(0, at), value.slice(at + 1)];
+}
+
+function meshService(flag: string, name: string): MeshServiceName {
+  if (!(MESH_SERVICES as readonly string[]).includes(name))
+    throw new ConfigError(`${flag}: unknown service "${name}"; services: ${MESH_SERVICES.join(", ")}`);
+  return name as MeshServiceName;
+}
 
 runCli(async () => {
   const { values, positionals } = parseCliArgs(
@@ -34,6 +57,10 @@ runCli(async () => {
       seed: { type: "string", default: "1" },
       scenarios: { type: "string" },
       defects: { type: "string", default: env("MESHPROOF_DEFECTS") ?? "" },
+      impl: { type: "string", multiple: true, default: [] },
+      contract: { type: "string", multiple: true, default: [] },
+      "service-env": { type: "string", multiple: true, default: [] },
+      config: { type: "string" },
       list: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -62,15 +89,36 @@ runCli(async () => {
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${values.seed}")`);
   const selected = positionals.length > 0 ? catalog.filter((s) => positionals.includes(s.name)) : catalog;
-  const backend = createBackend(values.backend);
   const defects = values.defects
     .split(",")
     .map((d) => d.trim())
     .filter(Boolean);
-  const unknownDefects = defects.filter((d) => !KNOWN_DEFECTS.includes(d));
-  if (unknownDefects.length > 0) {
-    throw new ConfigError(`unknown defect "${unknownDefects[0]}"; valid defects: ${KNOWN_DEFECTS.join(", ")}`);
+  checkDefects(defects);
+  const impl: Partial<Record<MeshServiceName, Impl>> = {};
+  for (const value of values.impl.flatMap((v) => v.split(","))) {
+    const [name, choice] = pair("--impl", value, "=", "SERVICE=IMPL (payments=go)");
+    const service = meshService("--impl", name);
+    if (!(SAMPLE_MESH[service].impls as readonly string[]).includes(choice))
+      throw new ConfigError(`--impl ${value}: ${service} implementations: ${SAMPLE_MESH[service].impls.join(", ")}`);
+    impl[service] = choice as Impl;
   }
+  const contracts: Partial<Record<MeshServiceName, ReturnType<typeof resolveContract>>> = {};
+  for (const value of values.contract) {
+    const [name, file] = value.includes("=") ? pair("--contract", value, "=", "FILE or SERVICE=FILE") : ["", value];
+    const contract = resolveContract(file, process.cwd());
+    for (const service of name ? [meshService("--contract", name)] : MESH_SERVICES) contracts[service] = contract;
+  }
+  const serviceEnv: Partial<Record<MeshServiceName, Record<string, string>>> = {};
+  for (const value of values["service-env"]) {
+    const [name, assignment] = pair("--service-env", value, ":", "SERVICE:VAR=VALUE");
+    const [variable, setting] = pair("--service-env", assignment, "=", "SERVICE:VAR=VALUE");
+    const service = meshService("--service-env", name);
+    serviceEnv[service] = { ...serviceEnv[service], [variable]: setting };
+  }
+  if (values.config && (defects.length || values.impl.length || values["service-env"].length || values.contract.length))
+    throw new ConfigError(
+      "--config judges a mesh meshproof did not start: --defects, --impl, --contract and --service-env do not apply (its config names its contracts)",
+    );
   const reportDir = path.resolve(values["report-dir"]);
   fs.mkdirSync(reportDir, { recursive: true });
   fs.rmSync(path.join(reportDir, "logs"), { recursive: true, force: true }); // a previous run's kept logs
@@ -79,57 +127,77 @@ runCli(async () => {
 
   const startedAt = new Date();
   const t0 = performance.now();
-  let t = performance.now();
-  // Everything a scenario may need (the k6 driver, the Go payments) is provisioned up front: missing tools are built once.
-  const tools = await provisionTools({ log });
-  log(`setup ${Math.round(performance.now() - t)} ms`);
-  t = performance.now();
-  await using stack = await backend.start({ tools });
-  log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
-
-  const results: ScenarioVerdict[] = [];
-  const saved: SavedScenario[] = [];
-  for (const scenario of selected) {
-    if (signal.aborted) break;
-    log(`scenario ${scenario.name}`);
-    const run = await runScenario(scenario, { stack, seed, defects, signal, log, evaluate });
-    const verdict = run.verdict;
-    if (run.evidence) saved.push({ name: scenario.name, expectations: scenario.expectations, evidence: run.evidence });
-    log(`  ${scenario.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms`);
-    if (verdict.status !== "passed") {
-      // The stack's run directory goes away with the stack: keep the evidence of what did not pass.
-      const logs = path.join(scenarioRunDir(stack, scenario.name), "logs");
-      const kept = path.join(reportDir, "logs", scenario.name);
-      if (fs.existsSync(logs)) fs.cpSync(logs, kept, { recursive: true });
-      log(`  ${scenario.name}: service logs kept in ${kept}`);
-    }
-    results.push(verdict);
+  let stack: StartedStack | undefined;
+  let target: MeshTarget;
+  if (values.config) {
+    const config = loadMeshConfig(values.config);
+    // Nothing of an external mesh is written under it: its logs are the services' own files.
+    target = externalMeshTarget(config, values.config, path.join(runRootDir(), "external"));
+    log(`judging ${target.description}`);
+  } else {
+    let t = performance.now();
+    // Everything a scenario may need (the k6 driver, the Go payments) is provisioned up front: missing tools are built once.
+    const tools = await provisionTools({ log });
+    log(`setup ${Math.round(performance.now() - t)} ms`);
+    t = performance.now();
+    stack = await createBackend(values.backend).start({ tools });
+    log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
+    target = sampleMeshTarget(stack, { seed, defects, impl, contracts, serviceEnv });
   }
-  const verdict: Verdict = {
-    version: 1,
-    run: {
-      id: `${startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
-      startedAt: startedAt.toISOString(),
-      durationMs: Math.round(performance.now() - t0),
-      backend: stack.backend,
-      tools: stack.tools,
+  try {
+    const results: ScenarioVerdict[] = [];
+    const saved: SavedScenario[] = [];
+    for (const scenario of selected) {
+      if (signal.aborted) break;
+      log(`scenario ${scenario.name}`);
+      const run = await runScenario(scenario, { target, seed, signal, log, evaluate });
+      const verdict = run.verdict;
+      if (run.evidence)
+        saved.push({ name: scenario.name, expectations: scenario.expectations, evidence: run.evidence });
+      log(
+        `  ${scenario.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms${verdict.abortReason ? `: ${verdict.abortReason}` : ""}`,
+      );
+      const logs = path.join(target.runDir, "scenarios", scenario.name, "logs");
+      if (verdict.status !== "passed" && fs.existsSync(logs)) {
+        // The run directory goes away with the stack: keep the evidence of what did not pass.
+        const kept = path.join(reportDir, "logs", scenario.name);
+        fs.cpSync(logs, kept, { recursive: true });
+        log(`  ${scenario.name}: service logs kept in ${kept}`);
+      }
+      results.push(verdict);
+    }
+    const verdict: Verdict = {
+      version: 2,
+      run: {
+        id: `${startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
+        startedAt: startedAt.toISOString(),
+        durationMs: Math.round(performance.now() - t0),
+        backend: stack?.backend ?? "external",
+        tools: stack?.tools ?? {},
+        seed,
+        mesh: {
+          description: target.description,
+          impl: values.config ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, impl[s] ?? "node"])),
+        },
+      },
+      scenarios: results,
+    };
+    fs.writeFileSync(path.join(reportDir, "verdict.json"), `${JSON.stringify(verdict, null, 2)}\n`);
+    fs.writeFileSync(path.join(reportDir, "junit.xml"), toJUnit(verdict));
+    writeEvidenceFile(path.join(reportDir, "evidence.json"), {
+      version: 1,
+      runId: verdict.run.id,
       seed,
-    },
-    scenarios: results,
-  };
-  fs.writeFileSync(path.join(reportDir, "verdict.json"), `${JSON.stringify(verdict, null, 2)}\n`);
-  fs.writeFileSync(path.join(reportDir, "junit.xml"), toJUnit(verdict));
-  writeEvidenceFile(path.join(reportDir, "evidence.json"), {
-    version: 1,
-    runId: verdict.run.id,
-    seed,
-    scenarios: saved,
-  });
-  process.stdout.write(`\n${summaryTable(verdict)}\n`);
-  const details = failureDetails(verdict);
-  if (details) process.stdout.write(`\n${details}\n`);
-  process.stdout.write(
-    `\nreports: ${["verdict.json", "junit.xml", "evidence.json"].map((f) => path.join(reportDir, f)).join(", ")}\n`,
-  );
-  return signal.aborted ? 2 : exitCodeFor(verdict);
+      scenarios: saved,
+    });
+    process.stdout.write(`\n${summaryTable(verdict)}\n`);
+    const details = failureDetails(verdict);
+    if (details) process.stdout.write(`\n${details}\n`);
+    process.stdout.write(
+      `\nreports: ${["verdict.json", "junit.xml", "evidence.json"].map((f) => path.join(reportDir, f)).join(", ")}\n`,
+    );
+    return signal.aborted ? 2 : exitCodeFor(verdict);
+  } finally {
+    await stack?.stop();
+  }
 });

@@ -1,13 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { BACKEND_NAMES, createBackend, DEFAULT_BACKEND, STACK_PORT_NAMES, type StackPortName } from "./backends";
 import { abortOnSignals, AbortedError, parseCliArgs, runCli } from "./cli/run-cli";
+import fs from "node:fs";
+import path from "node:path";
+import type { MeshConfig } from "./config/mesh-config";
 import { ConfigError } from "./errors";
+import { startMesh, type NativeMesh } from "./mesh/mesh";
 import { provisionTools } from "./tools/provision";
 import { BACKEND_TOOL_NAMES } from "./tools/tools";
 
-const USAGE = `usage: npm run stack -- [--backend ${BACKEND_NAMES.join("|")}] [--port NAME=PORT ...] [--hold-ms MS]
+const USAGE = `usage: npm run stack -- [--backend ${BACKEND_NAMES.join("|")}] [--port NAME=PORT ...] [--hold-ms MS] [--mesh FILE]
   Starts Jaeger, Prometheus, Redis and Toxiproxy on 127.0.0.1, prints their endpoints as one JSON line on stdout,
   and keeps them up until --hold-ms has passed (default: until SIGINT/SIGTERM).
+  --mesh FILE: also start the sample mesh on them, as its owner would (npm run mesh), and write the meshproof config
+               that describes it to FILE (no admin API, no pids: judge it with npm run scenario -- --config FILE)
   --backend: auto (default: docker when an engine answers and the images are built, else native), native, docker
   --port names: ${STACK_PORT_NAMES.join(", ")}`;
 
@@ -33,6 +39,7 @@ runCli(async () => {
       backend: { type: "string", default: DEFAULT_BACKEND },
       port: { type: "string", multiple: true, default: [] },
       "hold-ms": { type: "string" },
+      mesh: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     USAGE,
@@ -70,6 +77,12 @@ runCli(async () => {
   };
   process.stdout.write(`${JSON.stringify(endpoints)}\n`);
   process.stderr.write(`stack ready in ${startMs} ms; logs in ${stack.runDir}/logs\n`);
+  await using mesh = values.mesh ? await startMesh(stack) : undefined;
+  if (mesh && values.mesh) {
+    const file = path.resolve(values.mesh);
+    fs.writeFileSync(file, `${JSON.stringify(configOf(mesh, stack), null, 2)}\n`);
+    process.stderr.write(`sample mesh ready; its meshproof config: ${file}\n`);
+  }
   try {
     await sleep(holdMs ?? 2 ** 31 - 1, undefined, { signal });
   } catch (error) {
@@ -78,3 +91,34 @@ runCli(async () => {
   }
   return 0;
 });
+
+/** The config that describes a running sample mesh to the judge as a mesh it did not start. */
+function configOf(
+  mesh: NativeMesh,
+  stack: { jaeger: { queryUrl: string }; prometheus: { url: string }; toxiproxy: { url: string } },
+): MeshConfig {
+  return {
+    name: "sample mesh (npm run mesh)",
+    services: Object.fromEntries(
+      Object.values(mesh.services).map((s) => [
+        s.name,
+        {
+          role: s.role,
+          protocol: s.protocol,
+          ...(s.role === "edge" ? { url: mesh.edgeUrl } : {}),
+          metricsUrl: s.metricsUrl,
+          healthzUrl: s.healthzUrl,
+          readyzUrl: s.readyzUrl,
+          contract: s.impl,
+          ...(s.operations ? { operations: s.operations } : {}),
+          logFile: s.jsonLogFile,
+        },
+      ]),
+    ),
+    traces: { jaegerQueryUrl: stack.jaeger.queryUrl },
+    prometheus: { url: stack.prometheus.url, job: mesh.scrapeJob },
+    faults: { toxiproxy: { url: stack.toxiproxy.url, links: { ...mesh.links } } },
+    // The kit's batch span processor exports every second.
+    exportIntervalMs: 1_000,
+  };
+}

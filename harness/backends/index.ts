@@ -13,7 +13,7 @@ export { STACK_PORT_NAMES } from "./stack";
 export type { Backend, BackendStartOptions, StackPortName, StartedStack } from "./stack";
 export { JaegerTraceStore } from "./trace-store";
 export type { TraceStore } from "./trace-store";
-export { StartedPrometheus } from "./prometheus";
+export { PrometheusClient, StartedPrometheus } from "./prometheus";
 export type { PromSample, PromSeries, ScrapeTarget } from "./prometheus";
 export { ToxiproxyClient } from "./toxiproxy";
 export type { ProxyInfo, ToxicSpec } from "./toxiproxy";

@@ -24,27 +24,9 @@ export interface PromSeries {
   values: [timeSec: number, value: number][];
 }
 
-/** A started Prometheus: scrape interval 1 s, targets from file_sd (addTargets), exemplar storage on. */
-export class StartedPrometheus {
-  readonly url: string;
-  private readonly targetsDir: string;
-
-  constructor(readonly component: StartedComponent<"http">) {
-    this.url = `http://${LOOPBACK}:${component.ports.http}`;
-    this.targetsDir = path.join(component.dir, "targets");
-  }
-
-  /** Replaces the scrape targets of one job (file_sd; picked up within about a second). */
-  addTargets(job: string, targets: readonly ScrapeTarget[]): void {
-    const groups = targets.map((t) => ({ targets: [t.address], labels: { job, ...t.labels } }));
-    const file = path.join(this.targetsDir, `${job}.json`);
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(groups, null, 2));
-    fs.renameSync(`${file}.tmp`, file); // atomic: Prometheus never reads a half-written file
-  }
-
-  removeTargets(job: string): void {
-    fs.rmSync(path.join(this.targetsDir, `${job}.json`), { force: true });
-  }
+/** Reads a Prometheus through its HTTP API: instant and range queries, metadata, exemplars. */
+export class PrometheusClient {
+  constructor(readonly url: string) {}
 
   /** Instant query; time in seconds since the epoch (default: now). */
   async query(promql: string, timeSec?: number): Promise<PromSample[]> {
@@ -108,6 +90,28 @@ export class StartedPrometheus {
     const body = (await response.json()) as { status: string; data: T; error?: string };
     if (body.status !== "success") throw new Error(`Prometheus ${endpoint} ${params.get("query")}: ${body.error}`);
     return body.data;
+  }
+}
+
+/** A started Prometheus: scrape interval 1 s, targets from file_sd (addTargets), exemplar storage on. */
+export class StartedPrometheus extends PrometheusClient {
+  private readonly targetsDir: string;
+
+  constructor(readonly component: StartedComponent<"http">) {
+    super(`http://${LOOPBACK}:${component.ports.http}`);
+    this.targetsDir = path.join(component.dir, "targets");
+  }
+
+  /** Replaces the scrape targets of one job (file_sd; picked up within about a second). */
+  addTargets(job: string, targets: readonly ScrapeTarget[]): void {
+    const groups = targets.map((t) => ({ targets: [t.address], labels: { job, ...t.labels } }));
+    const file = path.join(this.targetsDir, `${job}.json`);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(groups, null, 2));
+    fs.renameSync(`${file}.tmp`, file); // atomic: Prometheus never reads a half-written file
+  }
+
+  removeTargets(job: string): void {
+    fs.rmSync(path.join(this.targetsDir, `${job}.json`), { force: true });
   }
 }
 

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import type { Exemplar, FaultRecord, LogLine, RequestRecord } from "../../assertions/evidence";
 import type { Topology } from "../../assertions/expectations";
 import { expectedSpans, explainFailure, isSuccess, spanCountRange } from "../../assertions/trace-shape";
-import type { StartedPrometheus } from "../backends/prometheus";
+import type { PrometheusClient } from "../backends/prometheus";
 import type { ExpectedTrace } from "./collect-traces";
 
 /**
@@ -59,7 +59,7 @@ export async function fetchExpositions(metricsUrls: Record<string, string>): Pro
 
 /** Exemplars Prometheus stored for the job's series between startMs and endMs, with the trace id they carry. */
 export async function collectExemplars(
-  prometheus: StartedPrometheus,
+  prometheus: PrometheusClient,
   job: string,
   startMs: number,
   endMs: number,

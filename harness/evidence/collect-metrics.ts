@@ -1,16 +1,16 @@
 import type { MetricSample, MetricSeries } from "../../assertions/evidence";
-import type { StartedPrometheus } from "../backends/prometheus";
+import type { PrometheusClient } from "../backends/prometheus";
 import { retryUntil } from "../util/retry";
 
 /** Every series of one scrape job at one instant (default now), as evidence samples. */
-export async function snapshot(prometheus: StartedPrometheus, job: string, timeSec?: number): Promise<MetricSample[]> {
+export async function snapshot(prometheus: PrometheusClient, job: string, timeSec?: number): Promise<MetricSample[]> {
   const samples = await prometheus.query(`{job="${job}"}`, timeSec);
   return samples.map(({ metric, value }) => ({ ...splitName(metric), value }));
 }
 
 /** Range series of the selected metric names over [startSec, endSec] at stepSec. */
 export async function rangeSeries(
-  prometheus: StartedPrometheus,
+  prometheus: PrometheusClient,
   job: string,
   names: readonly string[],
   startSec: number,
@@ -27,7 +27,7 @@ export async function rangeSeries(
  * one scrape interval later), so counters include every request that ended before afterMs.
  */
 export async function awaitScrapesAfter(
-  prometheus: StartedPrometheus,
+  prometheus: PrometheusClient,
   job: string,
   targets: number,
   afterMs: number,

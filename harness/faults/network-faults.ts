@@ -10,15 +10,15 @@ export class NetworkFaultInjector implements FaultInjector {
   readonly kinds = ["link-down", "link-latency"] as const;
 
   constructor(
-    private readonly toxiproxy: ToxiproxyClient,
-    /** Link names the mesh routes through Toxiproxy. */
-    private readonly links: readonly string[],
+    private readonly toxiproxy: ToxiproxyClient | undefined,
+    /** The mesh's links routed through Toxiproxy: link name -> proxy name. */
+    private readonly links: Readonly<Record<string, string>>,
   ) {}
 
   validate(fault: FaultPlan): void {
-    if (!this.links.includes(fault.target)) {
+    if (!this.toxiproxy || !(fault.target in this.links)) {
       throw new ConfigError(
-        `fault target "${fault.target}" is not a link of the mesh; links: ${this.links.join(", ")}`,
+        `fault target "${fault.target}" is not a link of the mesh routed through Toxiproxy; links: ${Object.keys(this.links).join(", ") || "none"}`,
       );
     }
     if (fault.kind === "link-latency" && !(Number(fault.params.ms) > 0)) {
@@ -28,18 +28,20 @@ export class NetworkFaultInjector implements FaultInjector {
 
   async apply(fault: FaultPlan, id: string): Promise<ActiveFault> {
     this.validate(fault);
+    const toxiproxy = this.toxiproxy!;
+    const proxy = this.links[fault.target]!;
     const record = { id, kind: fault.kind, target: fault.target, params: fault.params, appliedAtMs: 0 };
     if (fault.kind === "link-down") {
-      await this.toxiproxy.setEnabled(fault.target, false);
+      await toxiproxy.setEnabled(proxy, false);
       record.appliedAtMs = Date.now();
-      return activeFault(record, async () => void (await this.toxiproxy.setEnabled(fault.target, true)));
+      return activeFault(record, async () => void (await toxiproxy.setEnabled(proxy, true)));
     }
-    const toxic = await this.toxiproxy.addToxic(fault.target, {
+    const toxic = await toxiproxy.addToxic(proxy, {
       type: "latency",
       name: id,
       attributes: { latency: Number(fault.params.ms), jitter: Number(fault.params.jitterMs ?? 0) },
     });
     record.appliedAtMs = Date.now();
-    return activeFault(record, () => this.toxiproxy.removeToxic(fault.target, toxic.name));
+    return activeFault(record, () => toxiproxy.removeToxic(proxy, toxic.name));
   }
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors";
-import type { FaultSpec, StartedMesh } from "../mesh";
+import type { FaultSpec } from "../mesh";
+import type { StartedMesh } from "../mesh/started-mesh";
 import { activeFault, type ActiveFault, type FaultInjector, type FaultPlan } from "./faults";
 
 /**
@@ -25,13 +26,14 @@ export class ServiceFaultInjector implements FaultInjector {
   private locate(fault: FaultPlan) {
     const dot = fault.target.indexOf(".");
     const service = fault.target.slice(0, dot);
-    const started = this.mesh.services[service as keyof StartedMesh["services"]];
+    const started = this.mesh.services[service];
     if (dot <= 0 || !started) {
       throw new ConfigError(
         `fault target "${fault.target}" must be "<service>.<method or route>" with a service of the mesh ` +
           `(${Object.keys(this.mesh.services).join(", ")})`,
       );
     }
+    if (!started.admin) throw new ConfigError(`${service} offers no admin API: service faults cannot be injected`);
     return { admin: started.admin, target: fault.target.slice(dot + 1) };
   }
 }

@@ -7,6 +7,12 @@ export type FaultSpec =
   | { kind: "error"; target: string; rate: number; status?: number; code?: string }
   | { kind: "latency"; target: string; ms: number; jitterMs?: number; rate?: number };
 
+/** What GET /admin/telemetry answers. */
+export interface TelemetryStats {
+  config?: Record<string, unknown>;
+  spans: { started: number; ended: number; exported: number; exportFailures: number };
+}
+
 /** A fault the service applied, with the id it reverts by. */
 export type Fault = FaultSpec & { id: string };
 
@@ -37,6 +43,11 @@ export class AdminClient {
   /** Force-exports the service's finished spans. */
   async flush(): Promise<void> {
     await this.call("POST", "/admin/flush");
+  }
+
+  /** The service's tracing configuration and its span pipeline counts (started, ended, exported, export failures). */
+  telemetry(): Promise<TelemetryStats> {
+    return this.call("GET", "/admin/telemetry");
   }
 
   private async call<T>(method: string, route: string, body?: unknown, tolerated: number[] = []): Promise<T> {

@@ -1,4 +1,6 @@
 export { AdminClient } from "./admin-client";
-export type { Fault, FaultSpec } from "./admin-client";
-export { MESH_SERVICES, startMesh } from "./mesh";
-export type { MeshOptions, MeshServiceName, StartedMesh, StartedService, TelemetryMode } from "./mesh";
+export type { Fault, FaultSpec, TelemetryStats } from "./admin-client";
+export { KNOWN_DEFECTS, MESH_LINKS, MESH_SERVICES, otelEnvironment, SAMPLE_MESH, startMesh } from "./mesh";
+export type { Impl, MeshLink, MeshOptions, MeshServiceName, NativeMesh, NativeService, TelemetryMode } from "./mesh";
+export { serviceInfo } from "./started-mesh";
+export type { MeshService, StartedMesh } from "./started-mesh";

@@ -2,35 +2,56 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BUILTIN_CONTRACTS, type TelemetryContract } from "../../assertions/contract";
-import type { ServiceInfo } from "../../assertions/evidence";
 import type { StartedStack } from "../backends/stack";
 import { ConfigError } from "../errors";
+import { resolveTool } from "../tools/tools";
 import { ManagedProcess } from "../util/managed-process";
 import { freePort, LOOPBACK } from "../util/ports";
 import { retryUntil } from "../util/retry";
 import { AdminClient } from "./admin-client";
+import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh";
 
 export const MESH_SERVICES = ["gateway", "orders", "inventory", "payments"] as const;
 export type MeshServiceName = (typeof MESH_SERVICES)[number];
 
-/** The sample mesh as the harness knows it: protocol, role and the operations each service declares. */
+/** The sample mesh as the harness knows it: protocol, role, the operations each declares, its implementations. */
 export const SAMPLE_MESH: Record<
   MeshServiceName,
-  { protocol: "http" | "grpc"; role: "edge" | "internal"; operations: string[] }
+  { protocol: "http" | "grpc"; role: "edge" | "internal"; operations: string[]; impls: readonly Impl[] }
 > = {
   gateway: {
     protocol: "http",
     role: "edge",
     operations: ["POST /api/checkout", "GET /api/orders/:id", "GET /api/products/:sku"],
+    impls: ["node"],
   },
-  orders: { protocol: "http", role: "internal", operations: ["POST /orders", "GET /orders/:id"] },
+  orders: { protocol: "http", role: "internal", operations: ["POST /orders", "GET /orders/:id"], impls: ["node"] },
   inventory: {
     protocol: "grpc",
     role: "internal",
     operations: ["meshproof.inventory.v1.Inventory/GetProduct", "meshproof.inventory.v1.Inventory/Reserve"],
+    impls: ["node"],
   },
-  payments: { protocol: "grpc", role: "internal", operations: ["meshproof.payments.v1.Payments/Charge"] },
+  payments: {
+    protocol: "grpc",
+    role: "internal",
+    operations: ["meshproof.payments.v1.Payments/Charge"],
+    impls: ["node", "go"],
+  },
 };
+
+/** Implementations a service can run as: the Node kit, or Go (services/payments-go, built by setup). */
+export type Impl = "node" | "go";
+
+/** The network links of the sample mesh, each routed through a Toxiproxy proxy of the same name. */
+export const MESH_LINKS = [
+  "gateway-orders",
+  "gateway-inventory",
+  "orders-inventory",
+  "orders-payments",
+  "orders-redis",
+] as const;
+export type MeshLink = (typeof MESH_LINKS)[number];
 
 /**
  * The defects the services accept through MESHPROOF_DEFECTS (the values of the environment contract between the
@@ -53,6 +74,20 @@ export const KNOWN_DEFECTS = [
   "request-id-regenerated",
 ];
 
+/**
+ * Checks defect names: "name" switches a defect on in every service, "service:name" in that service only. Throws
+ * ConfigError naming the first unknown one and the valid ones.
+ */
+export function checkDefects(defects: readonly string[]): void {
+  for (const d of defects) {
+    const [service, name] = d.includes(":") ? d.split(":", 2) : [undefined, d];
+    if (service !== undefined && !(MESH_SERVICES as readonly string[]).includes(service))
+      throw new ConfigError(`unknown service "${service}" in defect "${d}"; services: ${MESH_SERVICES.join(", ")}`);
+    if (!KNOWN_DEFECTS.includes(name!))
+      throw new ConfigError(`unknown defect "${name}"; valid defects: ${KNOWN_DEFECTS.join(", ")}`);
+  }
+}
+
 /** How the services are launched. */
 export type TelemetryMode =
   /** --require telemetry.js, tracing on (the default). */
@@ -65,7 +100,7 @@ export type TelemetryMode =
 export interface MeshOptions {
   /** Where logs/<service>.log and logs/<service>.jsonl go. Default: stack.runDir. */
   runDir?: string;
-  /** MESHPROOF_DEFECTS for every service. Default: none. */
+  /** Defects to switch on: "name" in every service, "service:name" in one. Default: none. */
   defects?: string[];
   /** Seed of the services' fault decisions. Default 1. */
   seed?: number;
@@ -79,49 +114,47 @@ export interface MeshOptions {
   nodeArgs?: Partial<Record<MeshServiceName, string[]>>;
   /** Readiness deadline of the whole mesh. Default 30000. */
   readyTimeoutMs?: number;
-  /** The contract each service is judged by. Default: its runtime's built-in contract. */
+  /** Which implementation each service runs. Default: node everywhere. */
+  impl?: Partial<Record<MeshServiceName, Impl>>;
+  /** The contract each service is judged by. Default: its implementation's built-in contract. */
   contracts?: Partial<Record<MeshServiceName, TelemetryContract>>;
+  /**
+   * Environment every service gets on top of the harness's own (default: the OTEL_* variables the harness was given,
+   * which the services' OpenTelemetry SDKs honour over their own defaults).
+   */
+  env?: Record<string, string>;
+  /** Extra environment per service (wins over `env`): `--service-env payments:OTEL_BSP_MAX_QUEUE_SIZE=64`. */
+  serviceEnv?: Partial<Record<MeshServiceName, Record<string, string>>>;
 }
 
-/** One running mesh service. */
-export interface StartedService {
+/** One running service of the sample mesh. */
+export interface NativeService extends MeshService {
   name: MeshServiceName;
-  protocol: "http" | "grpc";
   /** Main port (HTTP or gRPC). */
   port: number;
   /** Port serving /metrics, /healthz, /readyz (the main port for HTTP services). */
   opsPort: number;
   adminPort: number;
-  metricsUrl: string;
-  healthzUrl: string;
-  readyzUrl: string;
   admin: AdminClient;
   /** stdout/stderr of the process. */
   logFile: string;
-  /** Structured JSON log lines. */
   jsonLogFile: string;
   pid: number;
   process: ManagedProcess;
 }
 
-/** The running mesh. stop() is idempotent; `await using` calls it. */
-export interface StartedMesh extends AsyncDisposable {
-  services: Record<MeshServiceName, StartedService>;
-  /** http://127.0.0.1:PORT of the gateway. */
-  gatewayUrl: string;
-  /** Toxiproxy proxy names of the mesh's network links: "orders-redis", "orders-payments". */
-  links: Record<"orders-redis" | "orders-payments", string>;
-  serviceInfos(): ServiceInfo[];
+/** The sample mesh as native processes. */
+export interface NativeMesh extends StartedMesh {
+  readonly services: Record<MeshServiceName, NativeService>;
+  /** http://127.0.0.1:PORT of the gateway (= edgeUrl). */
+  readonly gatewayUrl: string;
+  readonly links: Record<MeshLink, string>;
   pids(): number[];
-  /** Force-exports every service's finished spans (POST /admin/flush). */
-  flush(): Promise<void>;
-  /** SIGTERM each service (they drain and flush), SIGKILL after the grace period. */
-  stop(): Promise<void>;
 }
 
 interface Plan {
   name: MeshServiceName;
-  protocol: "http" | "grpc";
+  impl: Impl;
   port: number;
   opsPort: number;
   adminPort: number;
@@ -135,111 +168,123 @@ interface Plan {
  */
 const NODE_FLAGS = ["--max-semi-space-size=1"];
 
+const SCRAPE_JOB = "mesh";
+
 /** dist/ of this build: services run from the compiled output next to the harness. */
 function distRoot(): string {
   return path.resolve(__dirname, "../..");
 }
 
+/** The OTEL_* variables of this process: passed to every service, whose SDK honours them over its defaults. */
+export function otelEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("OTEL_") && e[1] !== undefined),
+  );
+}
+
 /**
- * Starts gateway, orders, inventory and payments against the stack: free ports, config by env, orders -> Redis
- * (and orders -> payments) through Toxiproxy, every /readyz 200, /metrics registered with Prometheus (job "mesh").
- * A start that fails half-way stops what it started and rethrows with the last log lines.
+ * Starts gateway, orders, inventory and payments against the stack: free ports, config by env, every network link
+ * (gateway -> orders, gateway -> inventory, orders -> inventory, orders -> payments, orders -> Redis) through its
+ * own Toxiproxy proxy, every /readyz 200, /metrics registered with Prometheus (job "mesh"). A start that fails
+ * half-way stops what it started and rethrows with the last log lines.
  */
-export async function startMesh(stack: StartedStack, options: MeshOptions = {}): Promise<StartedMesh> {
+export async function startMesh(stack: StartedStack, options: MeshOptions = {}): Promise<NativeMesh> {
   const defects = options.defects ?? [];
-  for (const d of defects) {
-    if (!KNOWN_DEFECTS.includes(d)) throw new ConfigError(`unknown defect "${d}"; valid: ${KNOWN_DEFECTS.join(", ")}`);
-  }
+  checkDefects(defects);
+  const defectsOf = (name: MeshServiceName) =>
+    defects.filter((d) => !d.includes(":") || d.startsWith(`${name}:`)).map((d) => d.slice(d.indexOf(":") + 1));
   const ratio = options.samplingRatio ?? 1;
   if (!(ratio >= 0 && ratio <= 1)) throw new ConfigError(`samplingRatio must be within 0..1 (got ${ratio})`);
+  const impl = (name: MeshServiceName): Impl => options.impl?.[name] ?? "node";
+  for (const name of MESH_SERVICES)
+    if (!SAMPLE_MESH[name].impls.includes(impl(name)))
+      throw new ConfigError(
+        `${name} has no "${impl(name)}" implementation; valid: ${SAMPLE_MESH[name].impls.join(", ")}`,
+      );
+  const goBinary = MESH_SERVICES.some((n) => impl(n) === "go") ? (await resolveTool("payments-go")).path : "";
   const runDir = options.runDir ?? stack.runDir;
   const logDir = path.join(runDir, "logs");
   fs.mkdirSync(logDir, { recursive: true });
   const adminToken = options.adminToken ?? randomBytes(24).toString("hex");
   const mode = options.telemetry ?? "full";
+  const toxiproxy = stack.toxiproxy.client;
 
-  const ports = async () => ({ port: await freePort(), opsPort: 0, adminPort: await freePort() });
-  const inv = await ports();
-  inv.opsPort = await freePort();
-  const pay = await ports();
-  pay.opsPort = await freePort();
-  const ord = await ports();
-  ord.opsPort = ord.port;
-  const gw = await ports();
-  gw.opsPort = gw.port;
+  const ports: Record<MeshServiceName, { port: number; opsPort: number; adminPort: number }> = {} as never;
+  for (const name of MESH_SERVICES) {
+    const port = await freePort();
+    const grpc = SAMPLE_MESH[name].protocol === "grpc";
+    ports[name] = { port, opsPort: grpc ? await freePort() : port, adminPort: await freePort() };
+  }
+  const upstream: Record<MeshLink, string> = {
+    "gateway-orders": `${LOOPBACK}:${ports.orders.port}`,
+    "gateway-inventory": `${LOOPBACK}:${ports.inventory.port}`,
+    "orders-inventory": `${LOOPBACK}:${ports.inventory.port}`,
+    "orders-payments": `${LOOPBACK}:${ports.payments.port}`,
+    "orders-redis": `${stack.redis.host}:${stack.redis.port}`,
+  };
+  const proxies = {} as Record<MeshLink, string>;
+  const deleteProxies = () => Promise.all(Object.keys(proxies).map((name) => toxiproxy.deleteProxy(name)));
+  try {
+    for (const link of MESH_LINKS) proxies[link] = (await toxiproxy.createProxy(link, upstream[link])).listen;
+  } catch (error) {
+    await deleteProxies();
+    throw error;
+  }
 
-  const redisProxy = await stack.toxiproxy.client.createProxy(
-    "orders-redis",
-    `${stack.redis.host}:${stack.redis.port}`,
-  );
-  const paymentsProxy = await stack.toxiproxy.client.createProxy("orders-payments", `${LOOPBACK}:${pay.port}`);
-
-  const common = (name: MeshServiceName, p: { port: number; opsPort: number; adminPort: number }) => ({
+  const common = (name: MeshServiceName): Record<string, string> => ({
+    ...(options.env ?? otelEnvironment()),
     MESHPROOF_SERVICE_NAME: name,
-    MESHPROOF_INSTANCE_ID: `${name}-${LOOPBACK}:${p.opsPort}`,
-    MESHPROOF_PORT: String(p.port),
-    MESHPROOF_ADMIN_PORT: String(p.adminPort),
+    MESHPROOF_INSTANCE_ID: `${name}-${LOOPBACK}:${ports[name].opsPort}`,
+    MESHPROOF_PORT: String(ports[name].port),
+    MESHPROOF_ADMIN_PORT: String(ports[name].adminPort),
     MESHPROOF_ADMIN_TOKEN: adminToken,
     MESHPROOF_LOG_FILE: path.join(logDir, `${name}.jsonl`),
     MESHPROOF_OTLP_URL: stack.jaeger.otlpHttpUrl,
     MESHPROOF_SAMPLING_RATIO: String(ratio),
     MESHPROOF_SEED: String(options.seed ?? 1),
-    MESHPROOF_DEFECTS: defects.join(","),
+    MESHPROOF_DEFECTS: defectsOf(name).join(","),
+    ...(SAMPLE_MESH[name].protocol === "grpc" ? { MESHPROOF_OPS_PORT: String(ports[name].opsPort) } : {}),
   });
-  const plans: Plan[] = [
-    {
-      name: "inventory",
-      protocol: "grpc",
-      ...inv,
-      env: { ...common("inventory", inv), MESHPROOF_OPS_PORT: String(inv.opsPort) },
+  const dependencies: Record<MeshServiceName, Record<string, string>> = {
+    inventory: {},
+    payments: {},
+    orders: {
+      MESHPROOF_REDIS_URL: `redis://${proxies["orders-redis"]}`,
+      MESHPROOF_INVENTORY_ADDR: proxies["orders-inventory"],
+      MESHPROOF_PAYMENTS_ADDR: proxies["orders-payments"],
     },
-    {
-      name: "payments",
-      protocol: "grpc",
-      ...pay,
-      env: { ...common("payments", pay), MESHPROOF_OPS_PORT: String(pay.opsPort) },
+    gateway: {
+      MESHPROOF_ORDERS_URL: `http://${proxies["gateway-orders"]}`,
+      MESHPROOF_INVENTORY_ADDR: proxies["gateway-inventory"],
     },
-    {
-      name: "orders",
-      protocol: "http",
-      ...ord,
-      env: {
-        ...common("orders", ord),
-        MESHPROOF_REDIS_URL: `redis://${redisProxy.listen}`,
-        MESHPROOF_INVENTORY_ADDR: `${LOOPBACK}:${inv.port}`,
-        MESHPROOF_PAYMENTS_ADDR: paymentsProxy.listen,
-      },
-    },
-    {
-      name: "gateway",
-      protocol: "http",
-      ...gw,
-      env: {
-        ...common("gateway", gw),
-        MESHPROOF_ORDERS_URL: `http://${LOOPBACK}:${ord.port}`,
-        MESHPROOF_INVENTORY_ADDR: `${LOOPBACK}:${inv.port}`,
-      },
-    },
-  ];
+  };
+  // Leaves first: a caller's readiness checks its dependencies.
+  const order: MeshServiceName[] = ["inventory", "payments", "orders", "gateway"];
+  const plans: Plan[] = order.map((name) => ({
+    name,
+    impl: impl(name),
+    ...ports[name],
+    env: { ...common(name), ...dependencies[name], ...options.serviceEnv?.[name] },
+  }));
 
-  const started: StartedService[] = [];
+  const started: NativeService[] = [];
   const stopAll = async () => {
     await Promise.all(started.map((s) => s.process.stop(6_000)));
   };
   // Targets go in before the services start: Prometheus takes 5-10 s to act on a file_sd change (two fixed 5 s
   // throttles), which then overlaps with start-up instead of delaying the first scrape.
   stack.prometheus.addTargets(
-    "mesh",
+    SCRAPE_JOB,
     plans.map((p) => ({ address: `${LOOPBACK}:${p.opsPort}`, labels: { service: p.name } })),
   );
-  const failStart = async () => {
-    stack.prometheus.removeTargets("mesh");
+  const release = async () => {
+    stack.prometheus.removeTargets(SCRAPE_JOB);
     await stopAll();
-    await deleteProxies(stack, [redisProxy.name, paymentsProxy.name]);
+    await deleteProxies();
   };
+  const launchOptions = { logDir, token: adminToken, mode, goBinary, contracts: options.contracts ?? {} };
   try {
-    for (const plan of plans)
-      started.push(await launch(plan, logDir, adminToken, mode, options.nodeArgs?.[plan.name] ?? []));
+    for (const plan of plans) started.push(await launch(plan, launchOptions, options.nodeArgs?.[plan.name] ?? []));
     const deadlineMs = options.readyTimeoutMs ?? 30_000;
     await Promise.all(
       started.map((s) =>
@@ -256,35 +301,26 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
       ),
     );
   } catch (error) {
-    await failStart();
+    await release();
     const tails = started.map((s) => `--- ${s.name} (${s.logFile}) ---\n${s.process.logTail(20)}`).join("\n");
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`mesh did not start: ${message}\n${tails}`, { cause: error });
   }
 
-  const services = Object.fromEntries(started.map((s) => [s.name, s])) as Record<MeshServiceName, StartedService>;
-
+  const services = Object.fromEntries(started.map((s) => [s.name, s])) as Record<MeshServiceName, NativeService>;
   let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      stack.prometheus.removeTargets("mesh");
-      await stopAll();
-      await deleteProxies(stack, [redisProxy.name, paymentsProxy.name]);
-    })());
+  const stop = () => (stopping ??= release());
+  const gatewayUrl = `http://${LOOPBACK}:${ports.gateway.port}`;
   return {
+    kind: "native processes",
     services,
-    gatewayUrl: `http://${LOOPBACK}:${gw.port}`,
-    links: { "orders-redis": redisProxy.name, "orders-payments": paymentsProxy.name },
-    serviceInfos: () =>
-      started.map((s) => ({
-        name: s.name,
-        role: SAMPLE_MESH[s.name].role,
-        protocol: s.protocol,
-        instance: `${LOOPBACK}:${s.opsPort}`,
-        contract: options.contracts?.[s.name] ?? BUILTIN_CONTRACTS.node,
-        impl: "node",
-        operations: SAMPLE_MESH[s.name].operations,
-      })),
+    edgeUrl: gatewayUrl,
+    gatewayUrl,
+    links: Object.fromEntries(MESH_LINKS.map((l) => [l, l])) as Record<MeshLink, string>,
+    toxiproxy,
+    scrapeJob: SCRAPE_JOB,
+    exportIntervalMs: 0,
+    serviceInfos: () => MESH_SERVICES.map((n) => serviceInfo(services[n])),
     pids: () => started.map((s) => s.pid),
     flush: async () => {
       await Promise.all(started.filter((s) => s.process.running).map((s) => s.admin.flush()));
@@ -296,50 +332,61 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
 
 async function launch(
   plan: Plan,
-  logDir: string,
-  token: string,
-  mode: TelemetryMode,
+  options: {
+    logDir: string;
+    token: string;
+    mode: TelemetryMode;
+    goBinary: string;
+    contracts: Partial<Record<MeshServiceName, TelemetryContract>>;
+  },
   nodeArgs: string[],
-): Promise<StartedService> {
+): Promise<NativeService> {
   const dist = distRoot();
-  const logFile = path.join(logDir, `${plan.name}.log`);
-  const preload = mode === "none" ? [] : ["--require", path.join(dist, "services/lib/telemetry.js")];
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: "production",
-    OTEL_METRICS_EXPORTER: "none",
-    OTEL_LOGS_EXPORTER: "none",
-    ...(mode === "sdk-disabled" ? { OTEL_SDK_DISABLED: "true" } : {}),
-    ...plan.env,
-  };
-  const proc = await ManagedProcess.spawn({
-    name: plan.name,
-    command: process.execPath,
-    args: [...NODE_FLAGS, ...nodeArgs, ...preload, path.join(dist, "services", plan.name, "main.js")],
-    logFile,
-    cwd: dist,
-    env,
-  });
+  const logFile = path.join(options.logDir, `${plan.name}.log`);
+  const base = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
+  const command =
+    plan.impl === "go"
+      ? { command: options.goBinary, args: [], env: { ...base, ...plan.env } }
+      : {
+          command: process.execPath,
+          args: [
+            ...NODE_FLAGS,
+            ...nodeArgs,
+            ...(options.mode === "none" ? [] : ["--require", path.join(dist, "services/lib/telemetry.js")]),
+            path.join(dist, "services", plan.name, "main.js"),
+          ],
+          env: {
+            ...base,
+            NODE_ENV: "production",
+            // Metrics go through prom-client, logs through pino: the OTel SDK exports traces only (a user's OTEL_*
+            // in plan.env may still say otherwise).
+            OTEL_METRICS_EXPORTER: "none",
+            OTEL_LOGS_EXPORTER: "none",
+            ...(options.mode === "sdk-disabled" ? { OTEL_SDK_DISABLED: "true" } : {}),
+            ...plan.env,
+          },
+        };
+  const proc = await ManagedProcess.spawn({ name: plan.name, ...command, logFile, cwd: dist });
   const ops = `http://${LOOPBACK}:${plan.opsPort}`;
+  const contract = options.contracts[plan.name] ?? BUILTIN_CONTRACTS[plan.impl];
   return {
     name: plan.name,
-    protocol: plan.protocol,
+    protocol: SAMPLE_MESH[plan.name].protocol,
+    role: SAMPLE_MESH[plan.name].role,
+    impl: plan.impl,
+    instance: `${LOOPBACK}:${plan.opsPort}`,
+    contract,
+    operations: SAMPLE_MESH[plan.name].operations,
     port: plan.port,
     opsPort: plan.opsPort,
     adminPort: plan.adminPort,
     metricsUrl: `${ops}/metrics`,
     healthzUrl: `${ops}/healthz`,
     readyzUrl: `${ops}/readyz`,
-    admin: new AdminClient(`http://${LOOPBACK}:${plan.adminPort}`, token),
+    admin: new AdminClient(`http://${LOOPBACK}:${plan.adminPort}`, options.token),
     logFile,
     jsonLogFile: plan.env.MESHPROOF_LOG_FILE!,
     pid: proc.pid,
     process: proc,
   };
-}
-
-/** Removes Toxiproxy proxies (absent ones are fine). */
-async function deleteProxies(stack: StartedStack, names: readonly string[]): Promise<void> {
-  await Promise.all(names.map((name) => stack.toxiproxy.client.deleteProxy(name)));
 }

@@ -19,12 +19,14 @@ export function toJUnit(verdict: Verdict): string {
   for (const scenario of verdict.scenarios) {
     const failed = scenario.assertions.filter((a) => a.status === "failed").length;
     const aborted = scenario.status === "aborted" ? 1 : 0;
+    const skipped = scenario.status === "not-applicable" ? 1 : 0;
     lines.push(
-      `  <testsuite name="${escape(scenario.name)}" tests="${scenario.assertions.length + aborted}" failures="${failed}" errors="${aborted}" time="${(scenario.durationMs / 1000).toFixed(3)}" timestamp="${verdict.run.startedAt}">`,
+      `  <testsuite name="${escape(scenario.name)}" tests="${scenario.assertions.length + aborted + skipped}" failures="${failed}" errors="${aborted}" skipped="${skipped}" time="${(scenario.durationMs / 1000).toFixed(3)}" timestamp="${verdict.run.startedAt}">`,
     );
-    if (scenario.status === "aborted") {
+    if (scenario.status === "aborted" || scenario.status === "not-applicable") {
+      const element = scenario.status === "aborted" ? "error" : "skipped";
       lines.push(`    <testcase classname="${escape(scenario.name)}" name="run">`);
-      lines.push(`      <error message="${escape(scenario.abortReason ?? "aborted")}"/>`);
+      lines.push(`      <${element} message="${escape(scenario.abortReason ?? scenario.status)}"/>`);
       lines.push("    </testcase>");
     }
     for (const assertion of scenario.assertions) {

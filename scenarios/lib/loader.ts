@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
+import { loadModule } from "./module-loader";
 import { scenarioSchema } from "./schema";
 import { ScenarioError } from "./scenario-model";
 import type { Scenario } from "./scenario-model";
@@ -80,14 +81,11 @@ export function validateScenario(value: unknown, file: string): Scenario {
   return parsed.data;
 }
 
-/** Loads one compiled scenario file (its default export, declared with defineScenario) and validates it. */
+/** Loads one scenario file, compiled (.js) or TypeScript (.ts), takes its default export and validates it. */
 export function loadScenario(file: string): Scenario {
   let exported: unknown;
   try {
-    // Scenario files are compiled CommonJS found at run time; a synchronous require keeps loadCatalog() synchronous.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const module = require(path.resolve(file)) as { default?: unknown };
-    exported = module.default;
+    exported = (loadModule(path.resolve(file)) as { default?: unknown }).default;
   } catch (error) {
     throw new ScenarioError(`${displayPath(file)}: cannot be loaded: ${(error as Error).message}`);
   }
@@ -98,14 +96,22 @@ export function loadScenario(file: string): Scenario {
   return validateScenario(exported, file);
 }
 
-/** Loads and validates every scenario of a compiled catalog folder (default: dist/scenarios), sorted by name. */
+/**
+ * Loads and validates every scenario of a folder (default: the compiled catalog, dist/scenarios), sorted by name:
+ * compiled .js files or TypeScript .ts files as written (not both of one name).
+ */
 export function loadCatalog(dir: string = DEFAULT_DIR): Scenario[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new ScenarioError(`scenario folder ${path.resolve(dir)} does not exist (or is not a folder)`);
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".js") && !NOT_SCENARIOS.has(f.slice(0, -3)))
-    .sort();
-  return files.map((f) => loadScenario(path.join(dir, f))).sort((a, b) => a.name.localeCompare(b.name));
+  const files = readdirSync(dir).filter((f) => /^[^.].*(?<!\.d)\.[jt]s$/.test(f) && !NOT_SCENARIOS.has(f.slice(0, -3)));
+  const byName = new Map<string, string>();
+  for (const f of files) {
+    const name = f.slice(0, -3);
+    if (byName.has(name))
+      throw new ScenarioError(`${path.join(dir, f)}: ${name}.js and ${name}.ts both exist; keep one of them`);
+    byName.set(name, f);
+  }
+  return [...byName.values()].map((f) => loadScenario(path.join(dir, f))).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The scenarios with these names, in the order given; an unknown name throws listing the valid ones. */

@@ -14,6 +14,8 @@ export interface AdminServerOptions {
   faults: FaultRegistry;
   /** Force-exports finished spans. */
   flush: () => Promise<void>;
+  /** The tracing configuration and span pipeline counts (GET /admin/telemetry). */
+  telemetry: () => unknown;
 }
 
 export interface AdminServer {
@@ -22,7 +24,8 @@ export interface AdminServer {
 }
 
 /**
- * The admin API: GET/POST /admin/faults, DELETE /admin/faults/:id, DELETE /admin/faults, POST /admin/flush.
+ * The admin API: GET/POST /admin/faults, DELETE /admin/faults/:id, DELETE /admin/faults, POST /admin/flush,
+ * GET /admin/telemetry.
  * Every request, including one to an unknown path, needs `Authorization: Bearer <token>`; else 401.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
@@ -59,6 +62,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
         ? send(res, 200, { removed: 1 })
         : send(res, 404, { error: `no fault ${match[1]}` });
     }
+    if (path === "/admin/telemetry" && method === "GET") return send(res, 200, options.telemetry());
     if (path === "/admin/flush" && method === "POST") {
       await options.flush();
       return send(res, 200, { flushed: true });

@@ -61,7 +61,8 @@ function rpcSpan(path: string): { name: string; attributes: Record<string, strin
 function endRpcSpan(span: Span, code: grpc.status, message?: string, recorded: grpc.status = code): void {
   span.setAttribute("rpc.grpc.status_code", recorded);
   if (code !== grpc.status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message });
-  span.end();
+  // On the performance clock, like its start (see wrapService), so the duration is exact.
+  span.end(performance.now());
 }
 
 /** services/proto, found from both the compiled (dist/services/lib) and the source location. */
@@ -113,16 +114,42 @@ export class GrpcError extends Error {
 /** A unary method implementation: request in, response out, GrpcError (or any error = INTERNAL) for failures. */
 export type UnaryImpl = (request: never, metadata: grpc.Metadata) => Promise<unknown>;
 
+/**
+ * One interval, two signals: the interceptor notes when a call arrived and the handler wrapper starts the SERVER
+ * span there; the wrapper leaves the span to the interceptor, which ends it where it observes the duration histogram
+ * (sendStatus, once the response is written). Both keyed by the call's metadata object, which the interceptor and
+ * the handler share.
+ */
+const CALL_STARTS = new WeakMap<grpc.Metadata, number>();
+const CALL_SPANS = new WeakMap<
+  grpc.Metadata,
+  { span: Span; code: grpc.status; recorded: grpc.status; message?: string }
+>();
+
 /** Server interceptor recording RED metrics in sendStatus, where the SERVER span is active (exemplar trace id). */
 export function serverMetricsInterceptor(kit: ServiceKit): grpc.ServerInterceptor {
   return (methodDescriptor, call) => {
     const labels = grpcPathLabels(methodDescriptor.path);
     if (UNMEASURED_SERVICES.has(labels.grpc_service)) return new grpc.ServerInterceptingCall(call);
     const startedMs = performance.now();
+    let requestMetadata: grpc.Metadata | undefined;
     return new grpc.ServerInterceptingCall(
       call,
       new grpc.ResponderBuilder()
+        .withStart((next) =>
+          next(
+            new grpc.ServerListenerBuilder()
+              .withOnReceiveMetadata((metadata, nextMetadata) => {
+                requestMetadata = metadata;
+                CALL_STARTS.set(metadata, startedMs);
+                nextMetadata(metadata);
+              })
+              .build(),
+          ),
+        )
         .withSendStatus((status, next) => {
+          const ending = requestMetadata && CALL_SPANS.get(requestMetadata);
+          if (ending) endRpcSpan(ending.span, ending.code, ending.message, ending.recorded);
           const failed = status.code !== grpc.status.OK;
           const code = kit.has("status-label-200") && failed ? "OK" : grpcCodeName(status.code ?? grpc.status.UNKNOWN);
           const full = { ...labels, grpc_code: code };
@@ -156,7 +183,9 @@ export function wrapService(
     wrapped[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const incoming = call.metadata.get(REQUEST_ID_HEADER)[0];
       const parent = propagation.extract(ROOT_CONTEXT, call.metadata, metadataGetter);
-      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+      // A performance.now() value: the SDK places it on its own clock (an epoch time would be ended on Date.now()'s).
+      const arrived = CALL_STARTS.get(call.metadata);
+      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, startTime: arrived }, parent);
       // The SERVER span is active for the handler and for sendStatus (where the metrics interceptor reads it).
       context.with(trace.setSpan(parent, span), () =>
         withRequestId(typeof incoming === "string" && !kit.has("request-id-regenerated") ? incoming : undefined, () => {
@@ -168,6 +197,10 @@ export function wrapService(
               grpc_code: grpcCodeName(code),
               durationMs: Math.round((performance.now() - startedMs) * 100) / 100,
             };
+            const recorded = kit.has("grpc-span-code-ok") ? grpc.status.OK : code;
+            // With the metrics interceptor in place the span ends in its sendStatus, with the histogram's duration
+            // (set before the callback, which may send the status at once).
+            if (arrived !== undefined) CALL_SPANS.set(call.metadata, { span, code, recorded, message: error?.message });
             if (error) {
               span.recordException(error);
               kit.logger.warn({ ...line, err: error.message }, "call failed");
@@ -176,7 +209,7 @@ export function wrapService(
               kit.logger.info(line, "call completed");
               callback(null, value);
             }
-            endRpcSpan(span, code, error?.message, kit.has("grpc-span-code-ok") ? grpc.status.OK : code);
+            if (arrived === undefined) endRpcSpan(span, code, error?.message, recorded);
           };
           const decision = kit.faults.decide(names);
           const run = async () => {

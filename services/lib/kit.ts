@@ -74,6 +74,7 @@ export class ServiceKit {
         await telemetry().flush();
         this.flushLog();
       },
+      telemetry: () => telemetry().stats(),
     });
     this.onShutdown(() => this.admin!.close());
     for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -38,5 +38,7 @@ export function createLogger(service: string, file: string): LoggerHandle {
       // The file is not open yet, so nothing was buffered for it either.
     }
   };
+  // Lines are buffered (4 KB) to keep logging off the hot path; a quiet service still gets them on disk within 1 s.
+  setInterval(flush, 1_000).unref();
   return { logger, flush };
 }

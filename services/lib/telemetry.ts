@@ -5,6 +5,8 @@
  *
  * Env: MESHPROOF_SERVICE_NAME, MESHPROOF_OTLP_URL, MESHPROOF_SAMPLING_RATIO, MESHPROOF_INSTANCE_ID (see config.ts);
  * OTEL_SDK_DISABLED=true leaves tracing off (the modules are still patched, which is what the benchmark measures).
+ * The kit's own settings are defaults: the standard OTEL_BSP_*, OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER(_ARG) and
+ * OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT win when set, as the OpenTelemetry SDK specification says.
  */
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
@@ -12,28 +14,98 @@ import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace";
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace";
+import type { ExportResult } from "@opentelemetry/core";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { EnvReader, ServiceConfigError } from "./config";
-import { isUntracedRequest, registerTelemetry } from "./telemetry-handle";
+import { isUntracedRequest, registerTelemetry, type SpanCounts } from "./telemetry-handle";
 
 const SERVICE_VERSION = "0.1.0";
+
+/** The value of an OTEL_* variable when set (and not empty). */
+function otel(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function otelNumber(name: string, fallback: number): number {
+  const value = Number(otel(name));
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/** Counts the spans the SDK starts and ends: the created side of the pipeline accounting. */
+class CountingProcessor implements SpanProcessor {
+  constructor(private readonly counts: SpanCounts) {}
+  onStart(): void {
+    this.counts.started++;
+  }
+  onEnd(): void {
+    this.counts.ended++;
+  }
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}
+
+/** Counts the spans the exporter delivered (or failed to): the exported side of the pipeline accounting. */
+class CountingExporter implements SpanExporter {
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly counts: SpanCounts,
+  ) {}
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.export(spans, (result) => {
+      if (result.code === 0) this.counts.exported += spans.length;
+      else this.counts.exportFailures += spans.length;
+      done(result);
+    });
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
 
 function start(): void {
   const reader = new EnvReader();
   const serviceName = reader.required("MESHPROOF_SERVICE_NAME");
   const disabled = /^true$/i.test(process.env.OTEL_SDK_DISABLED ?? "");
-  const otlpUrl = disabled ? "http://127.0.0.1:4318" : reader.required("MESHPROOF_OTLP_URL");
+  const endpointFromEnv = otel("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ?? otel("OTEL_EXPORTER_OTLP_ENDPOINT");
+  const otlpUrl = disabled || endpointFromEnv ? "http://127.0.0.1:4318" : reader.required("MESHPROOF_OTLP_URL");
   const ratio = reader.optional("MESHPROOF_SAMPLING_RATIO", 1);
   const instanceId = reader.optional("MESHPROOF_INSTANCE_ID", `${serviceName}-${process.pid}`);
 
+  const counts: SpanCounts = { started: 0, ended: 0, exported: 0, exportFailures: 0 };
+  // Large, infrequent batches: fewer exports cost less CPU per span, and the harness flushes at quiesce anyway.
+  const batch = {
+    scheduledDelayMillis: otelNumber("OTEL_BSP_SCHEDULE_DELAY", 1_000),
+    maxExportBatchSize: otelNumber("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 4_096),
+    maxQueueSize: otelNumber("OTEL_BSP_MAX_QUEUE_SIZE", 32_768),
+    exportTimeoutMillis: otelNumber("OTEL_BSP_EXPORT_TIMEOUT", 30_000),
+  };
+  // Without a URL the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT itself.
+  const exporter = new OTLPTraceExporter(endpointFromEnv ? {} : { url: `${otlpUrl.replace(/\/$/, "")}/v1/traces` });
   const processor = new BatchSpanProcessor({
-    exporter: new OTLPTraceExporter({ url: `${otlpUrl.replace(/\/$/, "")}/v1/traces` }),
-    // Large, infrequent batches: fewer exports cost less CPU per span, and the harness flushes at quiesce anyway.
-    scheduledDelayMillis: 1_000,
-    maxExportBatchSize: 4_096,
-    maxQueueSize: 32_768,
+    exporter: new CountingExporter(exporter, counts),
+    ...batch,
+    maxExportBatchSize: Math.min(batch.maxExportBatchSize, batch.maxQueueSize),
   });
+  const config = {
+    ...batch,
+    propagators: otel("OTEL_PROPAGATORS") ?? "tracecontext,baggage",
+    sampler: otel("OTEL_TRACES_SAMPLER")
+      ? `${otel("OTEL_TRACES_SAMPLER")}${otel("OTEL_TRACES_SAMPLER_ARG") ? `(${otel("OTEL_TRACES_SAMPLER_ARG")})` : ""}`
+      : `parentbased_traceidratio(${ratio})`,
+    endpoint: endpointFromEnv ?? `${otlpUrl}/v1/traces`,
+  };
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: serviceName,
@@ -41,11 +113,18 @@ function start(): void {
       "service.instance.id": instanceId,
     }),
     autoDetectResources: false,
-    textMapPropagator: new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-    spanProcessors: [processor],
+    // Left to the SDK (which reads OTEL_PROPAGATORS / OTEL_TRACES_SAMPLER) when the standard variables are set.
+    ...(otel("OTEL_PROPAGATORS")
+      ? {}
+      : {
+          textMapPropagator: new CompositePropagator({
+            propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+          }),
+        }),
+    ...(otel("OTEL_TRACES_SAMPLER")
+      ? {}
+      : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }) }),
+    spanProcessors: [new CountingProcessor(counts), processor],
     metricReaders: [],
     // Only what the mesh uses: every extra instrumentation costs CPU on the hot path. gRPC spans are made by the
     // kit's own interceptor and handler wrapper (grpc-kit.ts), at a fraction of instrumentation-grpc's cost.
@@ -62,6 +141,7 @@ function start(): void {
   registerTelemetry({
     flush: () => (disabled ? Promise.resolve() : processor.forceFlush()),
     shutdown: () => sdk.shutdown(),
+    stats: () => ({ config, spans: { ...counts } }),
   });
 }
 

@@ -36,7 +36,7 @@ describe("npm run scenario", () => {
       stderr: "",
     });
     const verdict = readVerdict(reportDir);
-    expect(verdict.version).toBe(1);
+    expect(verdict.version).toBe(2);
     // The default backend is auto: it says which it chose, and the verdict records that one.
     const chosen = /^backend auto: (native|docker) \(/m.exec(result.stderr)?.[1];
     expect(chosen).toBeDefined();
@@ -131,6 +131,18 @@ describe("npm run scenario", () => {
     expect(missing.stderr).toContain(path.join(empty, "nope"));
   });
 
+  test("--scenarios takes TypeScript scenario files as written (the catalog's own sources)", async () => {
+    const sources = path.resolve(DIST, "..", "scenarios");
+    const result = await runCli(CLI, ["--scenarios", sources, "--list"]);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(
+      result.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(CATALOG);
+  });
+
   test("a bad flag exits 2 with the usage", async () => {
     const result = await runCli(CLI, ["--seeds", "3"]);
     expect(result.code).toBe(2);
@@ -141,7 +153,7 @@ describe("npm run scenario", () => {
 // Each known instrumentation defect must be caught by name, in the scenario that exposes it, and by nothing unrelated
 // (the other ids that may fail are the defect's own consequences, listed with it); the catalog test above is the
 // control that the same scenarios pass with no defect.
-const NEGATIVE_CONTROLS: [defect: string, scenario: string, id: string, related: string[]][] = [
+const NEGATIVE_CONTROLS: [defect: string, scenario: string, id: string, related: string[], args?: string[]][] = [
   [
     "drop-context",
     "baseline",
@@ -205,14 +217,36 @@ const NEGATIVE_CONTROLS: [defect: string, scenario: string, id: string, related:
     ["metrics.span-counter-agreement", "metrics.status-labels"],
   ],
   ["liveness-checks-redis", "redis-outage", "probes.liveness-stable", ["probes.baseline-healthy"]],
+  // The same mistakes in the Go payments service (the seeds' recipe), switched on there only.
+  [
+    "payments:status-label-200",
+    "payments-errors",
+    "metrics.status-labels",
+    ["metrics.hop-agreement", "metrics.span-counter-agreement", "metrics.error-rate", "correlation.exemplars"],
+    ["--impl", "payments=go"],
+  ],
+  [
+    "payments:default-registry",
+    "baseline",
+    "hygiene.contract-series",
+    ["metrics.hop-agreement", "metrics.span-counter-agreement", "metrics.histogram-count", "correlation.exemplars"],
+    ["--impl", "payments=go"],
+  ],
+  [
+    "payments:no-runtime-metrics",
+    "baseline",
+    "runtime.goroutines",
+    ["runtime.heap", "runtime.gc", "runtime.rss", "runtime.cpu", "hygiene.contract-series"],
+    ["--impl", "payments=go"],
+  ],
 ];
 
 describe("negative controls", () => {
   test.each(NEGATIVE_CONTROLS)(
     "defect %s fails %s with %s, and no unrelated id",
-    async (defect, scenario, assertionId, related) => {
-      const reportDir = tempDir(`defect-${defect}`);
-      const result = await runCli(CLI, [scenario, "--defects", defect, "--report-dir", reportDir]);
+    async (defect, scenario, assertionId, related, args = []) => {
+      const reportDir = tempDir(`defect-${defect.replace(":", "-")}`);
+      const result = await runCli(CLI, [scenario, "--defects", defect, "--report-dir", reportDir, ...args]);
       expect(result.code).toBe(1);
       const [verdict] = readVerdict(reportDir).scenarios;
       expect(verdict?.status).toBe("failed");

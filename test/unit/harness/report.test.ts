@@ -35,8 +35,16 @@ function scenario(name: string, assertions: AssertionResult[], status = scenario
 
 function verdictOf(...scenarios: ScenarioVerdict[]): Verdict {
   return {
-    version: 1,
-    run: { id: "r1", startedAt: "2026-11-21T00:00:00.000Z", durationMs: 3000, backend: "native", tools: {}, seed: 1 },
+    version: 2,
+    run: {
+      id: "r1",
+      startedAt: "2026-11-21T00:00:00.000Z",
+      durationMs: 3000,
+      backend: "native",
+      tools: {},
+      seed: 1,
+      mesh: { description: "sample mesh (native processes)", impl: {} },
+    },
     scenarios,
   };
 }

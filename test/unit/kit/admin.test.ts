@@ -7,6 +7,7 @@ const ROUTES: [string, string][] = [
   ["DELETE", "/admin/faults"],
   ["DELETE", "/admin/faults/f1"],
   ["POST", "/admin/flush"],
+  ["GET", "/admin/telemetry"],
   ["GET", "/admin/unknown"],
 ];
 
@@ -14,7 +15,13 @@ describe("admin API", () => {
   test("every route answers 401 without a token or with a wrong one, and works with the right one", async () => {
     const faults = new FaultRegistry(1);
     let flushed = 0;
-    const admin = await startAdminServer({ port: 0, token: TOKEN, faults, flush: async () => void flushed++ });
+    const admin = await startAdminServer({
+      port: 0,
+      token: TOKEN,
+      faults,
+      flush: async () => void flushed++,
+      telemetry: () => ({ spans: { started: 0 } }),
+    });
     const url = `http://127.0.0.1:${admin.port}`;
     const body = JSON.stringify({ kind: "error", target: "*", rate: 1, status: 500 });
     try {

@@ -1,0 +1,64 @@
+import type { TelemetryContract } from "../../assertions/contract";
+import type { ServiceInfo } from "../../assertions/evidence";
+import type { ToxiproxyClient } from "../backends/toxiproxy";
+import type { AdminClient } from "./admin-client";
+
+/**
+ * One service of a running mesh, as the run loop needs it: where to probe and scrape it, and what the harness can
+ * do to it. A capability the mesh does not offer is absent, and the scenarios that need it are "not applicable".
+ */
+export interface MeshService {
+  name: string;
+  protocol: "http" | "grpc";
+  role: "edge" | "internal";
+  /** Which implementation runs ("node", "go", or "external" for a mesh meshproof did not start). */
+  impl: string;
+  /** host:port of its /metrics: the `instance` label Prometheus gives its series. */
+  instance: string;
+  metricsUrl: string;
+  healthzUrl: string;
+  readyzUrl: string;
+  /** The contract it is judged by. */
+  contract: TelemetryContract;
+  /** Declared route templates / gRPC methods (hygiene.route-labels). */
+  operations?: string[];
+  /** Its admin API (service faults, flush); absent when the harness may not inject faults into it. */
+  admin?: AdminClient;
+  /** Its structured log lines (correlation.logs); absent when the mesh does not share them. */
+  jsonLogFile?: string;
+  /** Its process group, when the harness may signal it (process faults). */
+  pid?: number;
+}
+
+/** A running mesh, whoever started it. stop() is idempotent (and leaves a mesh the harness did not start alone). */
+export interface StartedMesh extends AsyncDisposable {
+  /** How it runs, for the report ("native processes", "external (meshproof.config.ts)"). */
+  readonly kind: string;
+  readonly services: Readonly<Record<string, MeshService>>;
+  /** Base URL of the edge service the driver sends requests to. */
+  readonly edgeUrl: string;
+  /** The mesh's network links routed through Toxiproxy: link name ("orders-redis") -> proxy name. */
+  readonly links: Readonly<Record<string, string>>;
+  readonly toxiproxy?: ToxiproxyClient;
+  /** The Prometheus job that scrapes the services. */
+  readonly scrapeJob: string;
+  /** How long spans may sit in a service's exporter after a flush was asked (0 when flush is forced). */
+  readonly exportIntervalMs: number;
+  serviceInfos(): ServiceInfo[];
+  /** Exports every service's finished spans and log lines now (where the mesh lets the harness). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** ServiceInfo for the judge, from a mesh service. */
+export function serviceInfo(s: MeshService): ServiceInfo {
+  return {
+    name: s.name,
+    role: s.role,
+    protocol: s.protocol,
+    instance: s.instance,
+    contract: s.contract,
+    impl: s.impl,
+    ...(s.operations ? { operations: s.operations } : {}),
+  };
+}

@@ -1,0 +1,41 @@
+import module from "node:module";
+
+let registered = false;
+
+/**
+ * Loads a scenario or config module: compiled JavaScript as is, TypeScript source directly (Node 24 strips the
+ * types). Relative imports without an extension ("./lib/mesh"), as tsc resolves them, are resolved to their .ts
+ * file by a resolve hook registered on first use.
+ */
+export function loadModule(file: string): unknown {
+  if (/\.[cm]?ts$/.test(file) && !registered) {
+    registered = true;
+    module.registerHooks({
+      resolve(specifier, context, next) {
+        try {
+          return next(specifier, context);
+        } catch (error) {
+          if (!/^\.\.?\//.test(specifier) || /\.[cm]?[jt]s$/.test(specifier)) throw error;
+          for (const suffix of [".ts", "/index.ts"]) {
+            try {
+              return next(`${specifier}${suffix}`, context);
+            } catch {
+              // try the next form
+            }
+          }
+          throw error;
+        }
+      },
+    });
+    // A .ts file in a package without "type" is parsed as an ES module after a CommonJS attempt; Node warns about
+    // the retry once per file. The retry is expected here, so that one warning is not printed.
+    const emitWarning = process.emitWarning.bind(process);
+    process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+      const code = typeof rest[0] === "object" ? (rest[0] as { code?: string })?.code : rest[1];
+      if (code === "MODULE_TYPELESS_PACKAGE_JSON") return;
+      (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+    }) as typeof process.emitWarning;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file);
+}
