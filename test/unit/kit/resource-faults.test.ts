@@ -425,6 +425,42 @@ describe("resource faults on the Node payments service, started as the mesh star
     expect(await service.metric('meshproof_faults_injected_total{kind="memory",target="payments"}')).toBe(1);
   });
 
+  test("stall 600/1000 under 100 ms probes and 1 s scrapes: the probe after each block is 503, scrapes show the block", async () => {
+    const service = await startNodePayments();
+    running.push(service.proc);
+    await service.metric("nodejs_eventloop_lag_max_seconds"); // a scrape: the window starts here
+    await sleep(50); // a block starting within the lag histogram's first tick after a scrape is not recorded
+    const answer = await service.admin.post({ kind: "stall", blockMs: 600, everyMs: 1000 });
+    const end = performance.now() + 2_500;
+    const probes: { status: number; error?: string }[] = [];
+    const lagMax: number[] = [];
+    await Promise.all([
+      (async () => {
+        while (performance.now() < end) {
+          const { status, body } = await service.healthz();
+          probes.push({ status, error: body.checks.eventLoop?.error });
+          await sleep(100);
+        }
+      })(),
+      (async () => {
+        while (performance.now() < end) {
+          await sleep(1_000);
+          lagMax.push(await service.metric("nodejs_eventloop_lag_max_seconds"));
+        }
+      })(),
+    ]);
+    expect((await service.admin.remove(String(answer.body.id))).status).toBe(200);
+    const failed = probes.filter((p) => p.status === 503);
+    report(
+      `stall 600/1000 on Node payments: /healthz 503 in ${failed.length} of ${probes.length} probes over 2.5 s ` +
+        `(${failed[0]?.error}), lag max per 1 s scrape ${lagMax.map((l) => (l * 1000).toFixed(0)).join("/")} ms`,
+    );
+    // Three blocks start in 2.5 s; the probe waiting out each one reports it.
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(failed[0]?.error).toMatch(/^event-loop delay p99 \d+\.\d ms > 500 ms$/);
+    expect(lagMax.filter((l) => l >= 0.6).length).toBeGreaterThanOrEqual(1);
+  });
+
   test("SIGTERM reverts the active resource faults first, then drains and exits 0", async () => {
     const service = await startNodePayments();
     running.push(service.proc);
