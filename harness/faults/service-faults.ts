@@ -1,14 +1,19 @@
 import { ConfigError } from "../errors";
-import type { FaultSpec } from "../mesh";
+import { RESOURCE_FAULT_KINDS, type FaultSpec } from "../mesh";
 import type { StartedMesh } from "../mesh/started-mesh";
 import { activeFault, type ActiveFault, type FaultInjector, type FaultPlan } from "./faults";
 
+const RESOURCE_KINDS: ReadonlySet<string> = new Set(RESOURCE_FAULT_KINDS);
+
 /**
- * Service faults through each service's admin API: "error" ({rate, code} for gRPC, {rate, status} for HTTP) and
- * "latency" ({ms, jitterMs}). The target is "service.method" or "service.METHOD /route" ("payments.Charge").
+ * Service faults through each service's admin API. Request faults: "error" ({rate, grpcCode} for gRPC,
+ * {rate, httpStatus} for HTTP) and "latency" ({ms, jitterMs}), target "service.method" or "service.METHOD /route"
+ * ("payments.Charge"). Resource faults: "memory" ({mb}), "stall" ({blockMs, everyMs}) and "cpu" ({fraction}), target
+ * a service name ("orders"); the service validates the params (its 400 names the key) and answers once the effect
+ * is in place.
  */
 export class ServiceFaultInjector implements FaultInjector {
-  readonly kinds = ["error", "latency"] as const;
+  readonly kinds = ["error", "latency", ...RESOURCE_FAULT_KINDS] as const;
 
   constructor(private readonly mesh: StartedMesh) {}
 
@@ -18,23 +23,30 @@ export class ServiceFaultInjector implements FaultInjector {
 
   async apply(fault: FaultPlan, id: string): Promise<ActiveFault> {
     const { admin, target } = this.locate(fault);
-    const added = await admin.addFault({ kind: fault.kind, target, ...adminParams(fault.params) } as FaultSpec);
+    const spec = (
+      target === undefined
+        ? { kind: fault.kind, ...fault.params }
+        : { kind: fault.kind, target, ...adminParams(fault.params) }
+    ) as FaultSpec;
+    const added = await admin.addFault(spec);
     const record = { id, kind: fault.kind, target: fault.target, params: fault.params, appliedAtMs: Date.now() };
     return activeFault(record, () => admin.removeFault(added.id));
   }
 
+  /** The service's admin client and the admin API's target (none for a resource fault). */
   private locate(fault: FaultPlan) {
-    const dot = fault.target.indexOf(".");
+    const services = this.mesh.services;
+    const resource = RESOURCE_KINDS.has(fault.kind);
+    // A resource fault acts on the whole process, so it names only the service; a request fault its method too.
+    const dot = resource ? fault.target.length : fault.target.indexOf(".");
     const service = fault.target.slice(0, dot);
-    const started = this.mesh.services[service];
-    if (dot <= 0 || !started) {
+    const started = dot > 0 && Object.hasOwn(services, service) ? services[service] : undefined;
+    if (!started)
       throw new ConfigError(
-        `fault target "${fault.target}" must be "<service>.<method or route>" with a service of the mesh ` +
-          `(${Object.keys(this.mesh.services).join(", ")})`,
+        `${fault.kind} fault target "${fault.target}" must be ${resource ? '"<service>" (a resource fault names no method or route)' : '"<service>.<method or route>"'} with a service of the mesh (${Object.keys(services).join(", ")})`,
       );
-    }
     if (!started.admin) throw new ConfigError(`${service} offers no admin API: service faults cannot be injected`);
-    return { admin: started.admin, target: fault.target.slice(dot + 1) };
+    return { admin: started.admin, target: resource ? undefined : fault.target.slice(dot + 1) };
   }
 }
 

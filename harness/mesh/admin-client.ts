@@ -1,11 +1,20 @@
 /**
- * A service fault as the admin API takes it (services/README.md documents the API): an error at `rate` answering
- * an HTTP `status` or a gRPC `code`, or an added latency of `ms` (+- jitterMs). `target` is a route template
- * ("POST /orders"), a gRPC method ("Charge") or "*".
+ * A service fault as the admin API takes it (services/README.md documents the API). Request faults: an error at
+ * `rate` answering an HTTP `status` or a gRPC `code`, or an added latency of `ms` (+- jitterMs); `target` is a route
+ * template ("POST /orders"), a gRPC method ("Charge") or "*". Resource faults act on the whole process and take no
+ * target: `mb` MB held on the heap, the event loop blocked `blockMs` every `everyMs` (Node services only; the Go
+ * service answers 400), `fraction` of one core burnt.
  */
 export type FaultSpec =
   | { kind: "error"; target: string; rate: number; status?: number; code?: string }
-  | { kind: "latency"; target: string; ms: number; jitterMs?: number; rate?: number };
+  | { kind: "latency"; target: string; ms: number; jitterMs?: number; rate?: number }
+  | { kind: "memory"; mb: number }
+  | { kind: "stall"; blockMs: number; everyMs: number }
+  | { kind: "cpu"; fraction: number };
+
+/** The fault kinds that act on a whole service process rather than on its requests. */
+export const RESOURCE_FAULT_KINDS = ["memory", "stall", "cpu"] as const;
+export type ResourceFaultKind = (typeof RESOURCE_FAULT_KINDS)[number];
 
 /** What GET /admin/telemetry answers. */
 export interface TelemetryStats {

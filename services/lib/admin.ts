@@ -2,7 +2,8 @@ import { timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ZodError } from "zod";
-import type { FaultRegistry } from "./faults";
+import type { FaultRegistry, FaultSpec } from "./faults";
+import { ResourceFaultError } from "./resource-faults";
 
 /** The only address an admin listener binds: no fault endpoint on a public port, ever. */
 export const ADMIN_HOST = "127.0.0.1";
@@ -44,15 +45,22 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     const method = req.method ?? "GET";
     if (path === "/admin/faults" && method === "GET") return send(res, 200, { faults: options.faults.list() });
     if (path === "/admin/faults" && method === "POST") {
+      let spec: unknown;
       try {
-        const fault = options.faults.add(JSON.parse(await readBody(req)));
-        return send(res, 201, fault);
+        spec = JSON.parse(await readBody(req));
       } catch (error) {
-        const message =
-          error instanceof ZodError
-            ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
-            : String(error);
-        return send(res, 400, { error: `invalid fault: ${message}` });
+        return send(res, 400, { error: `invalid fault: ${String(error)}` });
+      }
+      try {
+        // Answers once a resource fault's effect is in place (all its memory held, its burning thread running).
+        return send(res, 201, await options.faults.apply(spec as FaultSpec));
+      } catch (error) {
+        if (error instanceof ZodError) {
+          const message = error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+          return send(res, 400, { error: `invalid fault: ${message}` });
+        }
+        if (error instanceof ResourceFaultError) return send(res, 400, { error: `invalid fault: ${error.message}` });
+        return send(res, 500, { error: `the fault could not be applied: ${String(error)}` });
       }
     }
     if (path === "/admin/faults" && method === "DELETE") return send(res, 200, { removed: options.faults.clear() });

@@ -1,11 +1,14 @@
 import { z } from "zod";
 import { GRPC_CODE_NAMES } from "./error-map";
+import { startResourceEffect, type ResourceEffect, type ResourceFaultSpec } from "./resource-faults";
 
 const grpcCodeName = z.enum(Object.values(GRPC_CODE_NAMES).filter((n) => n !== "OK") as [string, ...string[]]);
 
 /**
- * A service fault as the admin API accepts it. `target` is an HTTP route template ("POST /orders"), a gRPC method
- * ("Charge" or "meshproof.payments.v1.Payments/Charge"), or "*" for every route/method of the service.
+ * A service fault as the admin API accepts it. Request faults (error, latency) have a `target`: an HTTP route
+ * template ("POST /orders"), a gRPC method ("Charge" or "meshproof.payments.v1.Payments/Charge"), or "*" for every
+ * route/method of the service. Resource faults (memory, stall, cpu; effects in resource-faults.ts) act on the whole
+ * process and take no target.
  */
 export const FaultSpecSchema = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -27,6 +30,32 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
     jitterMs: z.number().int().min(0).max(60_000).default(0),
     /** Fraction of matching requests delayed, 0..1. Default 1. */
     rate: z.number().min(0).max(1).default(1),
+  }),
+  z.strictObject({
+    kind: z.literal("memory"),
+    /** MB (MiB) held on the runtime's heap until reverted. */
+    mb: z.number().int().min(1).max(4096),
+  }),
+  z
+    .strictObject({
+      kind: z.literal("stall"),
+      /** Length of each synchronous block of the event loop, ms. */
+      blockMs: z.number().int().min(1).max(5_000),
+      /** One block starts every everyMs (> blockMs). */
+      everyMs: z.number().int().min(2).max(60_000),
+    })
+    .superRefine((spec, ctx) => {
+      if (spec.everyMs <= spec.blockMs)
+        ctx.addIssue({
+          code: "custom",
+          path: ["everyMs"],
+          message: `must be > blockMs (got everyMs ${spec.everyMs}, blockMs ${spec.blockMs})`,
+        });
+    }),
+  z.strictObject({
+    kind: z.literal("cpu"),
+    /** Fraction of one core burnt, 0.05..1. */
+    fraction: z.number().min(0.05).max(1),
   }),
 ]);
 
@@ -52,36 +81,92 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+export interface FaultRegistryOptions {
+  /** The `target` label of resource faults on meshproof_faults_injected_total. Default "*". */
+  serviceName?: string;
+  /** Makes a resource fault's effect. Default: startResourceEffect (resource-faults.ts). */
+  startEffect?: (spec: ResourceFaultSpec) => ResourceEffect;
+}
+
+interface Entry {
+  fault: Fault;
+  random: () => number;
+  effect?: ResourceEffect;
+}
+
 /**
  * The active faults of one service and the seeded decisions about them. Fault n gets its own generator seeded
- * from (seed, n), so a fault's decisions do not depend on which other faults were active.
+ * from (seed, n), so a fault's decisions do not depend on which other faults were active. Resource faults take an
+ * id from the same sequence and make no decisions: their effect runs from add until remove/clear.
  */
 export class FaultRegistry {
-  private readonly faults = new Map<string, { fault: Fault; random: () => number }>();
+  private readonly faults = new Map<string, Entry>();
   private nextId = 1;
+  private readonly serviceName: string;
+  private readonly startEffect: (spec: ResourceFaultSpec) => ResourceEffect;
 
   constructor(
     private readonly seed: number,
     /** Called once per applied fault (kind, target): the ground-truth counter. */
     private readonly onApplied: (kind: string, target: string) => void = () => {},
-  ) {}
+    options: FaultRegistryOptions = {},
+  ) {
+    this.serviceName = options.serviceName ?? "*";
+    this.startEffect = options.startEffect ?? startResourceEffect;
+  }
 
+  /**
+   * Validates and activates a fault. A resource fault's effect starts here (and is counted once, target = the
+   * service name); its memory may still be filling when add returns: apply() waits for it. Throws ZodError for
+   * an invalid spec, ResourceFaultError for one this process cannot apply.
+   */
   add(spec: FaultSpec): Fault {
     const parsed = FaultSpecSchema.parse(spec);
+    const effect = isResourceSpec(parsed) ? this.startEffect(parsed) : undefined;
     const n = this.nextId++;
     const fault: Fault = { ...parsed, id: `f${n}` };
-    this.faults.set(fault.id, { fault, random: seededRandom((this.seed ^ Math.imul(n, 0x9e3779b1)) >>> 0) });
+    this.faults.set(fault.id, {
+      fault,
+      random: seededRandom((this.seed ^ Math.imul(n, 0x9e3779b1)) >>> 0),
+      effect,
+    });
+    if (effect) this.onApplied(parsed.kind, this.serviceName);
     return fault;
   }
 
+  /** add, then waits until a resource fault's effect is fully in place (what the admin API answers after). */
+  async apply(spec: FaultSpec): Promise<Fault> {
+    const fault = this.add(spec);
+    const effect = this.faults.get(fault.id)?.effect;
+    try {
+      await effect?.ready;
+    } catch (error) {
+      this.remove(fault.id);
+      throw error;
+    }
+    return fault;
+  }
+
+  /** Removes a fault; a resource fault's effect is undone before this returns. */
   remove(id: string): boolean {
-    return this.faults.delete(id);
+    const entry = this.faults.get(id);
+    if (!entry) return false;
+    this.faults.delete(id);
+    entry.effect?.stop();
+    return true;
   }
 
   clear(): number {
     const count = this.faults.size;
-    this.faults.clear();
+    for (const id of [...this.faults.keys()]) this.remove(id);
     return count;
+  }
+
+  /** Removes the resource faults only (shutdown: the process stops burning and blocking before it drains). */
+  revertResources(): number {
+    const ids = [...this.faults.values()].filter((e) => e.effect).map((e) => e.fault.id);
+    for (const id of ids) this.remove(id);
+    return ids.length;
   }
 
   list(): Fault[] {
@@ -97,6 +182,7 @@ export class FaultRegistry {
     const decision: FaultDecision = { delayMs: 0 };
     if (this.faults.size === 0) return decision;
     for (const { fault, random } of this.faults.values()) {
+      if (fault.kind !== "error" && fault.kind !== "latency") continue;
       if (fault.target !== "*" && !names.includes(fault.target)) continue;
       if (fault.kind === "latency") {
         if (random() >= fault.rate) continue;
@@ -110,4 +196,8 @@ export class FaultRegistry {
     }
     return decision;
   }
+}
+
+function isResourceSpec(spec: ParsedFaultSpec): spec is Extract<ParsedFaultSpec, ResourceFaultSpec> {
+  return spec.kind === "memory" || spec.kind === "stall" || spec.kind === "cpu";
 }

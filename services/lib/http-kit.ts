@@ -147,10 +147,14 @@ function mountOps(app: express.Express, kit: ServiceKit): void {
   app.get("/metrics", (req, res, next) => {
     // Content negotiation as Prometheus does it: OpenMetrics (with exemplars) when asked for, else the text format.
     const openMetrics = /application\/openmetrics-text/.test(req.get("accept") ?? "");
-    kit.metrics.registry.metrics().then((text) => {
-      res.setHeader("content-type", openMetrics ? kit.metrics.registry.contentType : TEXT_CONTENT_TYPE);
-      res.end(openMetrics ? text : openMetricsToText(text));
-    }, next);
+    // One timers phase first: a scrape that waited out an event-loop block would otherwise collect (and reset) the
+    // lag histograms before their timer has recorded that block, which then never shows (see probes.ts).
+    new Promise<void>((resolve) => setTimeout(resolve, 0))
+      .then(() => kit.metrics.registry.metrics())
+      .then((text) => {
+        res.setHeader("content-type", openMetrics ? kit.metrics.registry.contentType : TEXT_CONTENT_TYPE);
+        res.end(openMetrics ? text : openMetricsToText(text));
+      }, next);
   });
   app.get("/healthz", (_req, res, next) => {
     kit.healthz().then((r) => void res.status(r.httpStatus).json(r.body), next);

@@ -25,7 +25,7 @@ export {
 } from "./error-map";
 export type { GrpcCodeName } from "./error-map";
 export { FaultRegistry, FaultSpecSchema, seededRandom } from "./faults";
-export type { Fault, FaultDecision, FaultSpec } from "./faults";
+export type { Fault, FaultDecision, FaultRegistryOptions, FaultSpec } from "./faults";
 export {
   clientInterceptor,
   GRPC_SERVICES,
@@ -57,6 +57,19 @@ export {
 } from "./metrics";
 export type { MeshMetrics, MetricsOptions } from "./metrics";
 export { CHECK_TIMEOUT_MS, httpCheck, livenessChecks, runChecks } from "./probes";
+export {
+  BURN_PERIOD_MS,
+  burnCpu,
+  collectGarbage,
+  HEAP_HEADROOM_BYTES,
+  holdMemory,
+  isResourceKind,
+  RESOURCE_KINDS,
+  ResourceFaultError,
+  stallEventLoop,
+  startResourceEffect,
+} from "./resource-faults";
+export type { ResourceEffect, ResourceFaultSpec, ResourceKind } from "./resource-faults";
 export type { Check, ProbeBody, ProbeResult } from "./probes";
 export {
   activeTraceIds,

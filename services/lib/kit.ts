@@ -36,7 +36,9 @@ export class ServiceKit {
     const { logger, flush } = createLogger(config.serviceName, config.logFile);
     this.logger = logger;
     this.flushLog = flush;
-    this.faults = new FaultRegistry(config.seed, (kind, target) => this.metrics.faultsInjected.inc({ kind, target }));
+    this.faults = new FaultRegistry(config.seed, (kind, target) => this.metrics.faultsInjected.inc({ kind, target }), {
+      serviceName: config.serviceName,
+    });
     this.liveness = livenessChecks({ heapLimitBytes: config.heapLimitBytes });
   }
 
@@ -95,8 +97,10 @@ export class ServiceKit {
   /** Drains: readiness fails, listeners stop accepting and finish in-flight work, spans flush, logs flush. */
   shutdown(reason: string): Promise<void> {
     this.shuttingDown ??= (async () => {
+      // Resource faults first: a blocked event loop or a burning thread would slow the drain it is about to do.
+      const reverted = this.faults.revertResources();
       this.draining = true;
-      this.logger.info({ reason }, "shutting down");
+      this.logger.info({ reason, revertedResourceFaults: reverted }, "shutting down");
       const hardStop = setTimeout(() => {
         this.logger.error("shutdown deadline passed; exiting");
         this.flushLog();

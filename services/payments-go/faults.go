@@ -16,17 +16,21 @@ var grpcCodeNames = []string{
 	"INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
 }
 
-// fault is one active fault, serialised as services/lib/faults.ts returns it ({...spec, id}).
+// fault is one active fault, serialised as services/lib/faults.ts returns it ({...spec, id}): request faults
+// (error, latency) have a target and a rate, resource faults (memory, cpu) their own parameter and no target.
 type fault struct {
-	Kind     string  `json:"kind"`
-	Target   string  `json:"target"`
-	Rate     float64 `json:"rate"`
-	Status   *int    `json:"status,omitempty"`
-	Code     *string `json:"code,omitempty"`
-	Ms       *int    `json:"ms,omitempty"`
-	JitterMs *int    `json:"jitterMs,omitempty"`
-	ID       string  `json:"id"`
+	Kind     string   `json:"kind"`
+	Target   string   `json:"target,omitempty"`
+	Rate     *float64 `json:"rate,omitempty"`
+	Status   *int     `json:"status,omitempty"`
+	Code     *string  `json:"code,omitempty"`
+	Ms       *int     `json:"ms,omitempty"`
+	JitterMs *int     `json:"jitterMs,omitempty"`
+	MB       *int     `json:"mb,omitempty"`
+	Fraction *float64 `json:"fraction,omitempty"`
+	ID       string   `json:"id"`
 	random   func() float64
+	effect   resourceEffect
 }
 
 // faultDecision is what the call wrapper must do for one call.
@@ -49,24 +53,35 @@ func seededRandom(seed uint32) func() float64 {
 }
 
 // faultRegistry mirrors FaultRegistry of services/lib/faults.ts: fault n gets its own generator seeded from
-// (seed, n), and decisions walk the faults in insertion order.
+// (seed, n), and decisions walk the faults in insertion order. Resource faults take an id from the same sequence
+// and make no decisions: their effect runs from add until remove/clear.
 type faultRegistry struct {
-	mu        sync.Mutex
-	seed      int64
-	faults    []*fault
-	nextID    int
-	onApplied func(kind, target string)
+	mu          sync.Mutex
+	seed        int64
+	serviceName string
+	faults      []*fault
+	nextID      int
+	onApplied   func(kind, target string)
+	startEffect func(*fault) resourceEffect
 }
 
-func newFaultRegistry(seed int64, onApplied func(kind, target string)) *faultRegistry {
-	return &faultRegistry{seed: seed, nextID: 1, onApplied: onApplied}
+// newFaultRegistry: serviceName is the target label of resource faults on meshproof_faults_injected_total.
+func newFaultRegistry(seed int64, serviceName string, onApplied func(kind, target string)) *faultRegistry {
+	return &faultRegistry{seed: seed, serviceName: serviceName, nextID: 1, onApplied: onApplied,
+		startEffect: startResourceEffect}
 }
 
-// add validates a fault body (the admin API's POST) and activates it.
+// add validates a fault body (the admin API's POST) and activates it; a resource fault's effect is in place (its
+// memory held, its goroutine burning) when add returns, and is counted once.
 func (r *faultRegistry) add(body []byte) (*fault, error) {
 	f, err := parseFault(body)
 	if err != nil {
 		return nil, err
+	}
+	if isResourceKind(f.Kind) {
+		// Outside the lock: holding a GB takes a while, and decide() must not wait for it.
+		f.effect = r.startEffect(f)
+		r.onApplied(f.Kind, r.serviceName)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -79,24 +94,49 @@ func (r *faultRegistry) add(body []byte) (*fault, error) {
 	return f, nil
 }
 
+// remove removes a fault; a resource fault's effect is undone before it returns.
 func (r *faultRegistry) remove(id string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i, f := range r.faults {
-		if f.ID == id {
-			r.faults = append(r.faults[:i], r.faults[i+1:]...)
-			return true
-		}
-	}
-	return false
+	removed := r.take(func(f *fault) bool { return f.ID == id })
+	stopEffects(removed)
+	return len(removed) > 0
 }
 
 func (r *faultRegistry) clear() int {
+	removed := r.take(func(*fault) bool { return true })
+	stopEffects(removed)
+	return len(removed)
+}
+
+// revertResources removes the resource faults only (shutdown: stop burning and holding before draining).
+func (r *faultRegistry) revertResources() int {
+	removed := r.take(func(f *fault) bool { return f.effect != nil })
+	stopEffects(removed)
+	return len(removed)
+}
+
+// take removes the faults that match under the lock; their effects are stopped outside it.
+func (r *faultRegistry) take(match func(*fault) bool) []*fault {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := len(r.faults)
-	r.faults = nil
-	return n
+	var removed []*fault
+	kept := r.faults[:0]
+	for _, f := range r.faults {
+		if match(f) {
+			removed = append(removed, f)
+		} else {
+			kept = append(kept, f)
+		}
+	}
+	r.faults = kept
+	return removed
+}
+
+func stopEffects(faults []*fault) {
+	for _, f := range faults {
+		if f.effect != nil {
+			f.effect.stop()
+		}
+	}
 }
 
 func (r *faultRegistry) list() []*fault {
@@ -111,11 +151,14 @@ func (r *faultRegistry) decide(names ...string) faultDecision {
 	defer r.mu.Unlock()
 	var d faultDecision
 	for _, f := range r.faults {
+		if f.Kind != "error" && f.Kind != "latency" {
+			continue
+		}
 		if f.Target != "*" && !contains(names, f.Target) {
 			continue
 		}
 		if f.Kind == "latency" {
-			if f.random() >= f.Rate {
+			if f.random() >= *f.Rate {
 				continue
 			}
 			jitter := 0.0
@@ -124,7 +167,7 @@ func (r *faultRegistry) decide(names ...string) faultDecision {
 			}
 			d.delayMs += int(math.Max(0, jsRound(float64(*f.Ms)+jitter)))
 			r.onApplied("latency", f.Target)
-		} else if d.err == nil && f.random() < f.Rate {
+		} else if d.err == nil && f.random() < *f.Rate {
 			d.err = f
 			r.onApplied("error", f.Target)
 		}
@@ -156,18 +199,30 @@ func badKey(key, format string, args ...any) error {
 var faultKeys = map[string][]string{
 	"error":   {"kind", "target", "rate", "status", "code"},
 	"latency": {"kind", "target", "ms", "jitterMs", "rate"},
+	"memory":  {"kind", "mb"},
+	"cpu":     {"kind", "fraction"},
 }
 
 // parseFault validates like FaultSpecSchema (a strict discriminated union on kind): unknown keys are rejected,
-// optional keys may be absent but not null, latency defaults are filled in (jitterMs 0, rate 1).
+// optional keys may be absent but not null, latency defaults are filled in (jitterMs 0, rate 1). A stall fault
+// is refused whatever its parameters: it blocks an event loop, and the Go runtime has none.
 func parseFault(body []byte) (*fault, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return nil, &faultError{"the body must be a JSON object"}
 	}
 	var kind string
-	if err := json.Unmarshal(raw["kind"], &kind); err != nil || faultKeys[kind] == nil {
-		return nil, badKey("kind", `must be "error" or "latency"`)
+	kindErr := json.Unmarshal(raw["kind"], &kind)
+	if kindErr == nil && kind == "stall" {
+		return nil, badKey("kind", "stall is not supported by the go runtime (it has no event loop to block; "+
+			"cpu and latency faults apply)")
+	}
+	if kindErr != nil || faultKeys[kind] == nil {
+		got := string(raw["kind"])
+		if got == "" {
+			got = "nothing"
+		}
+		return nil, badKey("kind", `must be "error", "latency", "memory" or "cpu" (got %s)`, got)
 	}
 	var unknown []string
 	for key := range raw {
@@ -181,6 +236,23 @@ func parseFault(body []byte) (*fault, error) {
 			strings.Join(unknown, ", "), kind, strings.Join(faultKeys[kind], ", "))}
 	}
 	f := &fault{Kind: kind}
+	switch kind {
+	case "memory":
+		mb, err := numberKey(raw, "mb", false, 0, 1, 4096, true)
+		if err != nil {
+			return nil, err
+		}
+		mbInt := int(mb)
+		f.MB = &mbInt
+		return f, nil
+	case "cpu":
+		fraction, err := numberKey(raw, "fraction", false, 0, 0.05, 1, false)
+		if err != nil {
+			return nil, err
+		}
+		f.Fraction = &fraction
+		return f, nil
+	}
 	if err := stringKey(raw, "target", &f.Target); err != nil {
 		return nil, err
 	}
@@ -188,7 +260,7 @@ func parseFault(body []byte) (*fault, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.Rate = rate
+	f.Rate = &rate
 	if kind == "error" {
 		if _, ok := raw["status"]; ok {
 			v, err := numberKey(raw, "status", false, 0, 400, 599, true)

@@ -93,7 +93,7 @@ func (s *service) serve() int {
 	s.metrics = newMetrics(s.cfg)
 	s.metrics.preinit(paymentsService, "Charge")
 	go s.metrics.sampleRuntime(ctx)
-	s.faults = newFaultRegistry(s.cfg.seed, func(kind, target string) {
+	s.faults = newFaultRegistry(s.cfg.seed, s.cfg.serviceName, func(kind, target string) {
 		s.metrics.faultsInjected.WithLabelValues(kind, target).Inc()
 	})
 	s.liveness = livenessChecks(s.cfg.heapLimitBytes)
@@ -173,9 +173,11 @@ func (s *service) serve() int {
 func (s *service) shutdown(reason string, grpcServer *grpc.Server, healthServer *health.Server,
 	closeReadyCheck func() error, servers ...*http.Server) int {
 	deadline := time.Now().Add(shutdownDeadline)
+	// Resource faults first: held memory and a burning thread have no business in the drain.
+	reverted := s.faults.revertResources()
 	s.draining.Store(true)
 	healthServer.Shutdown()
-	s.logger.Info("shutting down", slog.String("reason", reason))
+	s.logger.Info("shutting down", slog.String("reason", reason), slog.Int("revertedResourceFaults", reverted))
 	hardStop := time.AfterFunc(shutdownDeadline, func() {
 		s.logger.Error("shutdown deadline passed; exiting")
 		s.logSink.Flush()

@@ -3,11 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import type { DefectName } from "../../../services/lib";
+import type { CommonConfig, DefectName } from "../../../services/lib";
 import { ServiceKit } from "../../../services/lib";
 
 /** A kit with a temp log file and no admin listener (tests start what they need). */
-export function makeKit(defects: DefectName[] = [], name = "unit"): ServiceKit {
+export function makeKit(defects: DefectName[] = [], name = "unit", overrides: Partial<CommonConfig> = {}): ServiceKit {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-kit-"));
   return new ServiceKit({
     serviceName: name,
@@ -19,6 +19,7 @@ export function makeKit(defects: DefectName[] = [], name = "unit"): ServiceKit {
     seed: 7,
     defects: new Set(defects),
     heapLimitBytes: 4 * 1024 * 1024 * 1024,
+    ...overrides,
   });
 }
 
