@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { evaluate } from "../assertions";
+import { rcaScoreLine } from "../assertions/rca";
 import { loadCatalog } from "../scenarios";
 import { BACKEND_NAMES, createBackend, DEFAULT_BACKEND } from "./backends";
 import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
@@ -12,12 +13,14 @@ import { toJUnit } from "./report/junit";
 import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdict";
 import { KNOWN_DEFECTS } from "./mesh/mesh";
 import { writeEvidenceFile, type SavedScenario } from "./report/evidence-file";
+import { reportLine, writeHtmlReport } from "./report/html-report";
+import { localizeScenario, withRca } from "./report/localize-run";
 import { runScenario, scenarioRunDir } from "./run";
 import { provisionTools } from "./tools/provision";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [--report-dir DIR] [--backend ${BACKEND_NAMES.join("|")}] [--seed N] [--list]
   NAME            scenarios to run (default: the whole catalog)
-  --report-dir    where verdict.json and junit.xml go (default reports/latest)
+  --report-dir    where verdict.json, junit.xml, evidence.json and report.html go (default reports/latest)
   --backend       backend for Jaeger, Prometheus, Redis, Toxiproxy: auto (default: docker when an engine answers
                   and the images are built, else native), native, docker
   --seed          seed for load and fault decisions (default 1)
@@ -94,7 +97,11 @@ runCli(async () => {
     log(`scenario ${scenario.name}`);
     const run = await runScenario(scenario, { stack, seed, defects, signal, log, evaluate });
     const verdict = run.verdict;
-    if (run.evidence) saved.push({ name: scenario.name, expectations: scenario.expectations, evidence: run.evidence });
+    if (run.evidence) {
+      const entry = { name: scenario.name, expectations: scenario.expectations, evidence: run.evidence };
+      saved.push(entry);
+      verdict.rca = localizeScenario(entry);
+    }
     log(`  ${scenario.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms`);
     if (verdict.status !== "passed") {
       // The stack's run directory goes away with the stack: keep the evidence of what did not pass.
@@ -105,18 +112,23 @@ runCli(async () => {
     }
     results.push(verdict);
   }
-  const verdict: Verdict = {
-    version: 1,
-    run: {
-      id: `${startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
-      startedAt: startedAt.toISOString(),
-      durationMs: Math.round(performance.now() - t0),
-      backend: stack.backend,
-      tools: stack.tools,
-      seed,
+  const verdict: Verdict = withRca(
+    {
+      version: 1,
+      run: {
+        id: `${startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
+        startedAt: startedAt.toISOString(),
+        durationMs: Math.round(performance.now() - t0),
+        backend: stack.backend,
+        tools: stack.tools,
+        seed,
+        defects,
+        command: reproduceCommand(positionals, seed, stack.backend, defects, values.scenarios),
+      },
+      scenarios: results,
     },
-    scenarios: results,
-  };
+    saved,
+  );
   fs.writeFileSync(path.join(reportDir, "verdict.json"), `${JSON.stringify(verdict, null, 2)}\n`);
   fs.writeFileSync(path.join(reportDir, "junit.xml"), toJUnit(verdict));
   writeEvidenceFile(path.join(reportDir, "evidence.json"), {
@@ -125,11 +137,35 @@ runCli(async () => {
     seed,
     scenarios: saved,
   });
+  const report = writeHtmlReport(reportDir, verdict, saved);
   process.stdout.write(`\n${summaryTable(verdict)}\n`);
   const details = failureDetails(verdict);
   if (details) process.stdout.write(`\n${details}\n`);
+  if (verdict.rca) process.stdout.write(`\n${rcaScoreLine(verdict.rca)}\n`);
   process.stdout.write(
     `\nreports: ${["verdict.json", "junit.xml", "evidence.json"].map((f) => path.join(reportDir, f)).join(", ")}\n`,
   );
+  process.stdout.write(`${reportLine(report)}\n`);
   return signal.aborted ? 2 : exitCodeFor(verdict);
 });
+
+/** The command that runs the same scenarios the same way: names, seed, the backend that ran, defects, catalog. */
+function reproduceCommand(
+  names: readonly string[],
+  seed: number,
+  backend: string,
+  defects: readonly string[],
+  scenariosDir: string | undefined,
+): string {
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
+  const args = [
+    ...names,
+    "--seed",
+    String(seed),
+    "--backend",
+    backend,
+    ...(defects.length > 0 ? ["--defects", defects.join(",")] : []),
+    ...(scenariosDir ? ["--scenarios", path.resolve(scenariosDir)] : []),
+  ];
+  return `npm run scenario -- ${args.map(quote).join(" ")}`;
+}
