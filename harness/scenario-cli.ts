@@ -17,6 +17,7 @@ import { reportLine, writeHtmlReport } from "./report/html-report";
 import { localizeScenario, withRca } from "./report/localize-run";
 import { runScenario, scenarioRunDir } from "./run";
 import { provisionTools } from "./tools/provision";
+import { RUN_TOOL_NAMES } from "./tools/tools";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [--report-dir DIR] [--backend ${BACKEND_NAMES.join("|")}] [--seed N] [--list]
   NAME            scenarios to run (default: the whole catalog)
@@ -84,7 +85,7 @@ runCli(async () => {
   const t0 = performance.now();
   let t = performance.now();
   // Everything a scenario may need (the k6 driver, the Go payments) is provisioned up front: missing tools are built once.
-  const tools = await provisionTools({ log });
+  const tools = await provisionTools({ tools: RUN_TOOL_NAMES, log });
   log(`setup ${Math.round(performance.now() - t)} ms`);
   t = performance.now();
   await using stack = await backend.start({ tools });
