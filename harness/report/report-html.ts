@@ -170,7 +170,7 @@ function scenarioSection(s: ScenarioView): string {
     `<p class="truth">${truth.requests} requests (${byStatus || "none"})${faults ? "" : "; no fault"}</p>`,
     faults ? `<ul class="faults">${faults}</ul>` : "",
     s.failed.length > 0
-      ? `<div class="failed-block"><h3>Failed assertions</h3>${s.failed.map((f) => failedAssertion(v.name, f)).join("\n")}</div>`
+      ? `<div class="failed-block"><h3>Failed assertions</h3>${s.failed.map((f) => failedAssertion(v.name, f, s.recon)).join("\n")}</div>`
       : "",
   ];
   if (s.hasEvidence) {
@@ -202,8 +202,13 @@ function chartBox(id: string): string {
   return `<div class="chart" id="${esc(id)}"></div>`;
 }
 
-function failedAssertion(scenario: string, f: FailedAssertionView): string {
+function failedAssertion(scenario: string, f: FailedAssertionView, recon: readonly ReconTable[]): string {
   const a = f.result;
+  // A reconciliation that failed shows the rows that disagree first (the whole tables are further down).
+  const disagreeing = recon
+    .filter((t) => t.assertion === a.id && t.rows.some((r) => r.mismatch))
+    .map((t) => reconTable({ ...t, rows: t.rows.filter((r) => r.mismatch) }))
+    .join("\n");
   const traces = f.traces
     .map(
       (id) =>
@@ -216,6 +221,7 @@ function failedAssertion(scenario: string, f: FailedAssertionView): string {
   return `<article class="failed-assertion" id="${anchor(scenario, a.id)}">
 <h4><span class="badge failed">FAILED</span> ${esc(a.id)} <small>${esc(a.family)}</small></h4>
 <p class="message">${esc(a.message)}</p>
+${disagreeing}
 ${f.requests.length ? requestTable(f.requests) : ""}
 ${traces ? `<div class="traces">${traces}</div>` : ""}
 ${missing}
