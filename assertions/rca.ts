@@ -171,17 +171,9 @@ export function localize(evidence: Evidence, options: RcaOptions = {}): RcaResul
   const missingRuntime = new Set(evidence.services.flatMap((s) => ctx.runtimeMissing(s)));
   if (missingRuntime.size > 0)
     notes.push(`evidence.metrics.range holds no ${[...missingRuntime].sort().join(", ")}: not attached to suspects`);
-  const windows = detectWindows(evidence, o);
-  for (const window of windows.map((w) => w.window)) {
-    window.suspects = rankSuspects(
-      ctx,
-      window,
-      windows.find((w) => w.window === window)!,
-      red,
-      o,
-    );
-  }
-  return { windows: windows.map((w) => w.window), notes };
+  const detected = detectWindows(evidence, o);
+  for (const d of detected) d.window.suspects = rankSuspects(ctx, d, red, o);
+  return { windows: detected.map((d) => d.window), notes };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -341,8 +333,6 @@ export function suspectKey(id: Identity): string {
 /** A RED series of one endpoint, ready to be read per step. */
 interface RedSeries {
   identity: Identity;
-  /** Service depth from the edge (the server's; a call sits half a level above its callee's caller). */
-  depth: number;
   endpoint: string;
   part: "_count" | "_sum";
   error: boolean;
@@ -435,7 +425,7 @@ export class RcaContext {
   depth(service: string): number {
     if (!this.depths) {
       const edges = new Map<string, Set<string>>();
-      for (const s of this.redSeries(false)) {
+      for (const s of this.redSeries()) {
         const via = s.identity.via;
         if (!via) continue;
         const [from, to] = via.split(" -> ") as [string, string];
@@ -460,16 +450,21 @@ export class RcaContext {
     return this.depths.get(service) ?? 0;
   }
 
+  /** How deep an identity sits: its service's depth, or for a call half a level below its caller. */
+  identityDepth(identity: Identity): number {
+    return identity.via ? this.depth(identity.via.split(" -> ")[0]!) + 0.5 : this.depth(identity.service);
+  }
+
   private redCache: RedSeries[] | undefined;
 
   /** The RED histograms' `_count`/`_sum` range series of every service, each put on its identity. */
-  redSeries(withDepth = true): RedSeries[] {
+  redSeries(): RedSeries[] {
     if (!this.redCache) {
       const out: RedSeries[] = [];
       const excluded = new Set<string>(DEFAULT_EXCLUDED_ROUTES);
       for (const series of this.evidence.metrics.range) {
         for (const service of this.evidence.services) {
-          const c = service.contract ?? DEFAULT_CONTRACT;
+          const c = service.contract;
           const l = c.labels;
           if (series.labels[l.instance] !== service.instance) continue;
           const endpoints = [
@@ -504,7 +499,6 @@ export class RcaContext {
             const error = protocol === "grpc" ? code !== "OK" : !isSuccess(Number(code));
             out.push({
               identity,
-              depth: 0,
               endpoint: `${service.name} ${protocol} ${side}`,
               part,
               error,
@@ -515,21 +509,18 @@ export class RcaContext {
       }
       this.redCache = out;
     }
-    if (withDepth)
-      for (const s of this.redCache)
-        s.depth = s.identity.via ? this.depth(s.identity.via.split(" -> ")[0]!) + 0.5 : this.depth(s.identity.service);
     return this.redCache;
   }
 
   /** The series of a service's contract evidence.metrics.range lacks, as runtime figures need them. */
   runtimeMissing(service: ServiceInfo): string[] {
-    return runtimeNames(service.contract ?? DEFAULT_CONTRACT)
+    return runtimeNames(service.contract)
       .filter(({ name }) => !this.evidence.metrics.range.some((s) => s.name === name && this.owns(service, s)))
       .map(({ name }) => name);
   }
 
   owns(service: ServiceInfo, series: MetricSeries): boolean {
-    return series.labels[(service.contract ?? DEFAULT_CONTRACT).labels.instance] === service.instance;
+    return series.labels[service.contract.labels.instance] === service.instance;
   }
 
   trace(request: RequestRecord): IndexedTrace | undefined {
@@ -581,13 +572,8 @@ export function selfTimeUs(span: Span, children: readonly Span[]): number {
   return Math.max(0, span.durationUs - Math.min(covered, span.durationUs));
 }
 
-function rankSuspects(
-  ctx: RcaContext,
-  window: RcaWindow,
-  detected: DetectedWindow,
-  red: readonly RedSeries[],
-  o: Tuning,
-): Suspect[] {
+function rankSuspects(ctx: RcaContext, detected: DetectedWindow, red: readonly RedSeries[], o: Tuning): Suspect[] {
+  const window = detected.window;
   const traceShares = new Map<
     string,
     { identity: Identity; share: number; signal: "error" | "self-time"; requests: number; deltaMs?: number }
@@ -725,7 +711,12 @@ function rankEndpoints(ctx: RcaContext, window: RcaWindow, red: readonly RedSeri
   const groups = new Map<string, { identity: Identity; depth: number; endpoint: string; series: RedSeries[] }>();
   for (const s of red) {
     const key = `${suspectKey(s.identity)}|${s.endpoint}`;
-    const g = groups.get(key) ?? { identity: s.identity, depth: s.depth, endpoint: s.endpoint, series: [] };
+    const g = groups.get(key) ?? {
+      identity: s.identity,
+      depth: ctx.identityDepth(s.identity),
+      endpoint: s.endpoint,
+      series: [],
+    };
     g.series.push(s);
     groups.set(key, g);
   }
@@ -779,15 +770,12 @@ function rankEndpoints(ctx: RcaContext, window: RcaWindow, red: readonly RedSeri
       break;
     }
   }
+  // Targets are scraped at different offsets within an interval: moves within one step of the first are a tie.
   const first = Math.min(...moves.map((m) => m.atMs));
-  const stepMs = 1000;
-  moves.sort(
-    (a, b) =>
-      Number(a.atMs - first > stepMs) - Number(b.atMs - first > stepMs) ||
-      (a.atMs - first > stepMs ? a.atMs - b.atMs : 0) ||
-      b.depth - a.depth ||
-      a.endpoint.localeCompare(b.endpoint),
-  );
+  const values = red[0]?.series.values ?? [];
+  const stepMs = values.length > 1 ? (values[1]![0] - values[0]![0]) * 1000 : 1000;
+  const when = (m: { atMs: number }) => (m.atMs - first <= stepMs ? first : m.atMs);
+  moves.sort((a, b) => when(a) - when(b) || b.depth - a.depth || a.endpoint.localeCompare(b.endpoint));
   const out = new Map<string, EndpointMove>();
   for (const m of moves) {
     const key = suspectKey(m.identity);
@@ -809,7 +797,7 @@ function rankEndpoints(ctx: RcaContext, window: RcaWindow, red: readonly RedSeri
 function runtimeOf(ctx: RcaContext, serviceName: string, window: RcaWindow): SuspectRuntime {
   const service = ctx.service(serviceName);
   if (!service) return { missing: ["(not a service of the mesh: no runtime series)"] };
-  const contract = service.contract ?? DEFAULT_CONTRACT;
+  const contract = service.contract;
   const range = ctx.evidence.metrics.range.filter((s) => ctx.owns(service, s));
   const loadStart = ctx.evidence.window.startMs;
   const runtime: SuspectRuntime = { missing: [] };
