@@ -51,7 +51,7 @@ export interface ProbeLane {
   /** [fromS, toS, status] */
   runs: [number, number, number][];
   /** Status changes, with the latency the readiness-flip assertion measured when it judged this one. */
-  flips: { atS: number; to: number; label: string }[];
+  flips: { atS: number; to: number; label: string; detail?: string }[];
 }
 
 /** A reconciliation table: rows of "operation|code", one column per record compared. */
@@ -417,9 +417,15 @@ function probeLanes(
     const fault = evidence.faults.find((f) => f.target === m[3]);
     if (!lane || !fault) continue;
     const down = lane.flips.find((f) => f.to !== 200 && f.atS >= rel(fault.appliedAtMs));
-    if (down && flipMs !== undefined) down.label = `${m[2]} failing: flipped ${flipMs} ms after the fault`;
+    if (down && flipMs !== undefined) {
+      down.label = `${m[2]} down +${flipMs} ms`;
+      down.detail = `readiness check ${m[2]} failing: flipped ${flipMs} ms after ${m[3]} went down (probes.readiness-flip)`;
+    }
     const up = lane.flips.find((f) => f.to === 200 && down && f.atS > down.atS);
-    if (up && recoverMs !== undefined) up.label = `recovered ${recoverMs} ms after the revert`;
+    if (up && recoverMs !== undefined) {
+      up.label = `ready +${recoverMs} ms`;
+      up.detail = `ready again ${recoverMs} ms after ${m[3]} was restored (probes.readiness-flip)`;
+    }
   }
   const all = [...lanes.values()].sort((a, b) => a.service.localeCompare(b.service) || a.probe.localeCompare(b.probe));
   const from = Math.min(...all.map((l) => l.runs[0]?.[0] ?? 0));

@@ -267,8 +267,11 @@ function probeSvg(p: ScenarioView["probes"]): string {
       const flips = lane.flips
         .map((f) => {
           const fx = x(f.atS).toFixed(1);
-          const detailed = !/^\d+ -> \d+$/.test(f.label);
-          return `<g class="flip"><line x1="${fx}" x2="${fx}" y1="${y - 1}" y2="${y + LANE_H - 4}"/>${detailed ? `<text x="${(Number(fx) + 3).toFixed(1)}" y="${y + LANE_H - 8}">${esc(f.label)}</text>` : ""}<title>${esc(f.label)} at ${f.atS.toFixed(2)} s</title></g>`;
+          // Flips the readiness-flip assertion measured carry its latency as a label; others a tooltip only.
+          const label = f.detail
+            ? `<text x="${(Number(fx) + 3).toFixed(1)}" y="${y + LANE_H - 8}">${esc(f.label)}</text>`
+            : "";
+          return `<g class="flip${f.detail ? " measured" : ""}"><line x1="${fx}" x2="${fx}" y1="${y - 1}" y2="${y + LANE_H - 4}"/>${label}<title>${esc(f.detail ?? f.label)} at ${f.atS.toFixed(2)} s</title></g>`;
         })
         .join("");
       return `<text class="lane" x="4" y="${y + LANE_H - 8}">${esc(lane.service)} /${esc(lane.probe)}</text>${runs}${flips}`;
@@ -405,7 +408,8 @@ pre.command { white-space: pre-wrap; word-break: break-all; }
 svg.probes { display: block; max-width: 100%; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
 svg.probes text { font-size: 11px; fill: #333; } svg.probes text.tick { fill: var(--muted); }
 svg.probes rect.fault { fill: rgba(208, 52, 44, 0.12); }
-svg.probes .flip line { stroke: #111; stroke-width: 1.5; } svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; }
+svg.probes .flip line { stroke: #111; stroke-width: 1.5; }
+svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .failed-block { border-left: 4px solid var(--bad); padding: 2px 12px; background: #fffafa; }
 .failed-assertion { margin: 8px 0 16px; }
 .message { margin: 2px 0 6px; }
