@@ -135,7 +135,11 @@ export interface MetricsEvidence {
   end: MetricSample[];
   /** Extra instants the harness captured, by label (e.g. "fault:f1:applied"); none today. */
   at: Record<string, MetricSample[]>;
-  /** Range series over the run at 1 s steps for the runtime gauges. */
+  /**
+   * Range series over the run (from 5 s before load start to the end) at 1 s steps: the runtime gauges, CPU seconds,
+   * the GC count (`<gc>_count`), and the RED histograms' `_count` and `_sum` by operation and code. Evidence recorded
+   * before the GC and RED series were added holds the runtime gauges and CPU only.
+   */
   range: MetricSeries[];
   /** Prometheus metric metadata by family name (/api/v1/metadata): type and help of every family the mesh exposes. */
   metadata: Record<string, { type: string; help?: string; unit?: string }>;

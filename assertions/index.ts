@@ -68,5 +68,30 @@ export {
 } from "./trace-shape";
 export type { ExpectedSpan, Explanation, FaultEffect, FaultLocation } from "./trace-shape";
 export { GRPC_CODE_NAMES, indexTrace, SpanReader } from "./trace-index";
+export {
+  binomialTail,
+  describeSuspect,
+  faultRanking,
+  faultTargetService,
+  localize,
+  RcaContext,
+  rcaScoreLine,
+  scoreLocalization,
+  selfTimeUs,
+  suspectKey,
+} from "./rca";
+export type {
+  Identity,
+  RcaMiss,
+  RcaOptions,
+  RcaResult,
+  RcaScore,
+  RcaWindow,
+  RouteStats,
+  RuntimeCompare,
+  ScoredRun,
+  Suspect,
+  SuspectRuntime,
+} from "./rca";
 export { binomialAcceptance } from "./binomial";
 export { meshproofMatchers } from "./matchers";

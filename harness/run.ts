@@ -49,11 +49,27 @@ export interface RunContext {
 /** A run that cannot be judged: the baseline did not hold before any fault, or the mesh did not start. */
 export class AbortRun extends Error {}
 
-/** The runtime gauges whose movement over the run the runtime family judges, by each service's contract. */
-function runtimeSeries(services: readonly ServiceInfo[]): string[] {
+/**
+ * The series kept over time (evidence.metrics.range), by each service's contract: the runtime gauges whose movement
+ * the runtime family judges, the GC count, and the RED histograms' `_count` and `_sum` by operation and code (what
+ * root-cause localisation reads to see which hop's error rate or latency moved first; the counters equal `_count`).
+ */
+function rangeSeriesNames(services: readonly ServiceInfo[]): string[] {
   const names = services.flatMap((s) => {
-    const r = s.contract.runtimeMetrics;
-    return [r.heapUsedBytes, r.eventLoopLagSeconds, r.eventLoopUtilization, r.goroutines, r.cpuSecondsTotal];
+    const c = s.contract;
+    const r = c.runtimeMetrics;
+    const red = [c.httpServerDuration, c.httpClientDuration, c.grpcServerHandling, c.grpcClientHandling].flatMap(
+      (h) => [`${h.name}_count`, `${h.name}_sum`],
+    );
+    return [
+      r.heapUsedBytes,
+      r.eventLoopLagSeconds,
+      r.eventLoopUtilization,
+      r.goroutines,
+      r.cpuSecondsTotal,
+      `${r.gcDuration.name}_count`,
+      ...red,
+    ];
   });
   return [...new Set(names.filter((n): n is string => n !== undefined))];
 }
@@ -175,7 +191,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       const probes = await poller!.stop();
       const [end, range, metadata, exposition, exemplars] = await Promise.all([
         snapshot(prometheus, job),
-        rangeSeries(prometheus, job, runtimeSeries(services), windowStartMs / 1000 - 5, Date.now() / 1000),
+        rangeSeries(prometheus, job, rangeSeriesNames(services), windowStartMs / 1000 - 5, Date.now() / 1000),
         prometheus.metadata(),
         fetchExpositions(Object.fromEntries(Object.values(mesh!.services).map((s) => [s.name, s.metricsUrl]))),
         collectExemplars(prometheus, job, windowStartMs, Date.now()),

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { evaluate } from "../assertions";
+import { rcaScoreLine } from "../assertions/rca";
 import { loadCatalog } from "../scenarios";
 import { createBackend, DEFAULT_BACKEND, type StartedStack } from "./backends";
 import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
@@ -15,12 +16,15 @@ import { externalMeshTarget, resolveContract } from "./mesh/external-mesh";
 import { checkDefects, MESH_SERVICES, SAMPLE_MESH, type Impl, type MeshServiceName } from "./mesh/mesh";
 import { sampleMeshTarget, type MeshTarget } from "./mesh/target";
 import { writeEvidenceFile, type SavedScenario } from "./report/evidence-file";
+import { reportLine, writeHtmlReport } from "./report/html-report";
+import { localizeScenario, withRca } from "./report/localize-run";
 import { runScenario } from "./run";
 import { provisionTools } from "./tools/provision";
+import { RUN_TOOL_NAMES } from "./tools/tools";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [options]
   NAME             scenarios to run (default: the whole catalog)
-  --report-dir     where verdict.json, junit.xml and evidence.json go (default reports/latest)
+  --report-dir     where verdict.json, junit.xml, evidence.json and report.html go (default reports/latest)
   --backend        backend for Jaeger, Prometheus, Redis, Toxiproxy: auto (default: docker when an engine answers
                    and the images are built, else native), native, docker
   --seed           seed for load and fault decisions (default 1)
@@ -137,7 +141,7 @@ runCli(async () => {
   } else {
     let t = performance.now();
     // Everything a scenario may need (the k6 driver, the Go payments) is provisioned up front: missing tools are built once.
-    const tools = await provisionTools({ log });
+    const tools = await provisionTools({ tools: RUN_TOOL_NAMES, log });
     log(`setup ${Math.round(performance.now() - t)} ms`);
     t = performance.now();
     stack = await createBackend(values.backend).start({ tools });
@@ -152,8 +156,11 @@ runCli(async () => {
       log(`scenario ${scenario.name}`);
       const run = await runScenario(scenario, { target, seed, signal, log, evaluate });
       const verdict = run.verdict;
-      if (run.evidence)
-        saved.push({ name: scenario.name, expectations: scenario.expectations, evidence: run.evidence });
+      if (run.evidence) {
+        const entry = { name: scenario.name, expectations: scenario.expectations, evidence: run.evidence };
+        saved.push(entry);
+        verdict.rca = localizeScenario(entry);
+      }
       log(
         `  ${scenario.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms${verdict.abortReason ? `: ${verdict.abortReason}` : ""}`,
       );
@@ -166,22 +173,27 @@ runCli(async () => {
       }
       results.push(verdict);
     }
-    const verdict: Verdict = {
-      version: 2,
-      run: {
-        id: `${startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
-        startedAt: startedAt.toISOString(),
-        durationMs: Math.round(performance.now() - t0),
-        backend: stack?.backend ?? "external",
-        tools: stack?.tools ?? {},
-        seed,
-        mesh: {
-          description: target.description,
-          impl: values.config ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, impl[s] ?? "node"])),
+    const verdict: Verdict = withRca(
+      {
+        version: 2,
+        run: {
+          id: `${startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
+          startedAt: startedAt.toISOString(),
+          durationMs: Math.round(performance.now() - t0),
+          backend: stack?.backend ?? "external",
+          tools: stack?.tools ?? {},
+          seed,
+          mesh: {
+            description: target.description,
+            impl: values.config ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, impl[s] ?? "node"])),
+          },
+          defects,
+          command: reproduceCommand(stack?.backend, seed),
         },
+        scenarios: results,
       },
-      scenarios: results,
-    };
+      saved,
+    );
     fs.writeFileSync(path.join(reportDir, "verdict.json"), `${JSON.stringify(verdict, null, 2)}\n`);
     fs.writeFileSync(path.join(reportDir, "junit.xml"), toJUnit(verdict));
     writeEvidenceFile(path.join(reportDir, "evidence.json"), {
@@ -190,14 +202,35 @@ runCli(async () => {
       seed,
       scenarios: saved,
     });
+    const report = writeHtmlReport(reportDir, verdict, saved);
     process.stdout.write(`\n${summaryTable(verdict)}\n`);
     const details = failureDetails(verdict);
     if (details) process.stdout.write(`\n${details}\n`);
+    if (verdict.rca) process.stdout.write(`\n${rcaScoreLine(verdict.rca)}\n`);
     process.stdout.write(
       `\nreports: ${["verdict.json", "junit.xml", "evidence.json"].map((f) => path.join(reportDir, f)).join(", ")}\n`,
     );
+    process.stdout.write(`${reportLine(report)}\n`);
     return signal.aborted ? 2 : exitCodeFor(verdict);
   } finally {
     await stack?.stop();
   }
 });
+
+/**
+ * The command that runs the same scenarios the same way: the arguments given, with the seed and the backend that
+ * ran pinned (an "auto" choice made explicit).
+ */
+function reproduceCommand(backend: string | undefined, seed: number): string {
+  const given = process.argv
+    .slice(2)
+    .filter(
+      (a, i, all) =>
+        !["--backend", "--seed"].includes(all[i - 1] ?? "") &&
+        !["--backend", "--seed"].includes(a) &&
+        !/^--(backend|seed)=/.test(a),
+    );
+  const args = [...given, "--seed", String(seed), ...(backend ? ["--backend", backend] : [])];
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
+  return `npm run scenario -- ${args.map(quote).join(" ")}`;
+}

@@ -12,7 +12,8 @@ const USAGE = `usage: npm run setup [-- --check] [-- --with docker]
   --with docker  also: install docker.io, docker-compose and debootstrap (apt), start dockerd
                  (--bridge=none --iptables=false) when no engine answers, and build the meshproof/* images whose
                  inputs changed (with --check: report them)
-Tools: jaeger, prometheus, redis, toxiproxy, k6, and payments-go (the Go payments service, built from services/payments-go)`;
+Tools: jaeger, prometheus, redis, toxiproxy, k6, payments-go (the Go payments service, built from services/payments-go),
+       and chromium (Debian's, for the report.html browser test)`;
 
 function line(status: ToolStatus): string {
   const origin = status.overridden ? " (override)" : "";

@@ -28,6 +28,11 @@ export const ENV = {
       "Use this payments-go binary (the Go payments service) instead of the one built from services/payments-go.",
   },
   MESHPROOF_K6_BIN: { type: "path", default: "(provisioned)", meaning: "Use this k6 binary instead." },
+  MESHPROOF_CHROMIUM_BIN: {
+    type: "path",
+    default: "/usr/bin/chromium (npm run setup)",
+    meaning: "Use this Chromium for the report.html browser test instead of Debian's.",
+  },
   MESHPROOF_DEFECTS: {
     type: "comma-separated list",
     default: "(none)",

@@ -1,4 +1,5 @@
 import type { AssertionResult, FaultRecord } from "../../assertions/evidence";
+import type { RcaResult, RcaScore } from "../../assertions/rca";
 
 /**
  * verdict.json, a public contract: add fields, never change or remove them without bumping `version`.
@@ -15,8 +16,20 @@ export interface Verdict {
     seed: number;
     /** The mesh judged: how it ran and which implementation each service had. */
     mesh: { description: string; impl: Record<string, string> };
+    /** Mesh defects switched on (negative controls); absent in verdicts written before it was recorded. */
+    defects?: string[];
+    /** The command that runs the same scenarios the same way (seed, backend, defects); absent before it was recorded. */
+    command?: string;
   };
   scenarios: ScenarioVerdict[];
+  /**
+   * Root-cause localisation scored against the fault journals of the run's scenarios (assertions/rca.ts): AC@1 and
+   * AC@3 as shares 0..1 of the journaled faults whose target service (a link's callee, or its caller when the callee
+   * is a backend without spans such as Redis) is the first / among the first three suspects of the windows the fault
+   * overlaps; per fault kind; every miss with its ranking; windows that overlap no fault. `ac1`/`ac3` are null when
+   * no scenario journaled a fault. Absent in verdicts written before RCA.
+   */
+  rca?: RcaScore;
 }
 
 /**
@@ -37,6 +50,12 @@ export interface ScenarioVerdict {
   /** Figures measured along the way (e.g. readiness flip latencies, schedule drift). */
   measurements: Record<string, number>;
   assertions: AssertionResult[];
+  /**
+   * Root-cause localisation of this scenario (assertions/rca.ts): each window where a route's error rate or p99
+   * moved away from its steady state, with its ranked suspects and their runtime. Absent for an aborted scenario and
+   * in verdicts written before RCA.
+   */
+  rca?: RcaResult;
 }
 
 export function scenarioStatus(assertions: readonly AssertionResult[]): ScenarioStatus {

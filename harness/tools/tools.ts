@@ -8,9 +8,14 @@ import { ToolMissingError } from "../errors";
 
 const run = promisify(execFile);
 
-/** Everything `npm run setup` provisions: the stack's tools, the k6 load driver, and the Go payments service. */
-export const TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy", "k6", "payments-go"] as const;
+/**
+ * Everything `npm run setup` provisions: the stack's tools, the k6 load driver, the Go payments service, and the
+ * browser the report.html test drives (Debian's chromium).
+ */
+export const TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy", "k6", "payments-go", "chromium"] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
+/** What a scenario run needs (`npm run scenario` provisions these): every tool but the test browser. */
+export const RUN_TOOL_NAMES = TOOL_NAMES.filter((name) => name !== "chromium");
 /** The tools a backend stack runs (k6 is a load driver started per load run; payments-go is a mesh service). */
 export const BACKEND_TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const satisfies readonly ToolName[];
 export type BackendToolName = (typeof BACKEND_TOOL_NAMES)[number];
@@ -90,6 +95,14 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     source: { kind: "go-source", dir: "services/payments-go", binary: "payments-go" },
     versionArgs: ["--version"],
     versionPattern: /source (\S+)/,
+  },
+  chromium: {
+    name: "chromium",
+    // Only the browser test of report.html drives it (headless, through playwright-core); never downloaded by npm.
+    version: "156",
+    source: { kind: "apt", package: "chromium", binary: "chromium" },
+    versionArgs: ["--version"],
+    versionPattern: /Chromium (\S+)/,
   },
   k6: {
     name: "k6",

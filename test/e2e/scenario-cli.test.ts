@@ -67,6 +67,12 @@ describe("npm run scenario", () => {
       verdict.scenarios.map((s) => [s.name, s.assertions.length]),
     );
     expect(result.stdout).toMatch(/^baseline(\s+\d+\/\d+){6}\s+PASSED/m);
+    // report.html beside verdict.json (at most 2 MB, generated within 1 s); RCA localises every fault of the catalog.
+    expect(fs.statSync(path.join(reportDir, "report.html")).size).toBeLessThan(2 * 2 ** 20);
+    const reportMs = /^report: \S+report\.html \([^,]+, (\d+) ms\)$/m.exec(result.stdout)?.[1];
+    expect(Number(reportMs)).toBeLessThanOrEqual(1_000);
+    expect(verdict.rca).toMatchObject({ faults: 3, ac1: 1, ac3: 1, misses: [] });
+    expect(result.stdout).toMatch(/^RCA: AC@1 3\/3 \(100%\), AC@3 3\/3 \(100%\)/m);
 
     // npm run mutate re-judges the saved evidence under mutations and publishes the kill rate.
     const mutate = await runCli("harness/mutate-cli.js", ["--report-dir", reportDir]);

@@ -1,0 +1,171 @@
+// @ts-check
+/**
+ * report.html's client script, inlined into the page after uPlot: draws the charts and trace waterfalls from the
+ * JSON in #report-data. No dependency apart from uPlot, no network. Exposes window.meshproofReport (the uPlot
+ * instances, waterfalls drawn, errors) so a browser test can check what was drawn.
+ */
+(function () {
+  "use strict";
+
+  /**
+   * @typedef {{ from: number, to: number, label: string, kind: "fault" | "window" }} Shade
+   * @typedef {{ label: string, color: string, values: (number | null)[], dash?: boolean }} SeriesSpec
+   * @typedef {{ id: string, title: string, yLabel: string, x: number[], series: SeriesSpec[], shades: Shade[], kind: "step" | "line" }} ChartSpec
+   * @typedef {[number, string, string, string, number, number, 0 | 1, string, 0 | 1]} Row
+   * @typedef {{ traceId: string, totalUs: number, rows: Row[] }} WaterfallTrace
+   * @typedef {{ charts: ChartSpec[], traces: Record<string, WaterfallTrace> }} ReportData
+   * @typedef {{ id: string, plot: uPlot, points: number }} DrawnChart
+   */
+
+  /** @type {{ charts: DrawnChart[], waterfalls: number, errors: string[], ready: boolean }} */
+  const state = { charts: [], waterfalls: 0, errors: [], ready: false };
+  /** @type {any} */ (window).meshproofReport = state;
+
+  const source = document.getElementById("report-data");
+  /** @type {ReportData} */
+  const data = JSON.parse((source && source.textContent) || '{"charts":[],"traces":{}}');
+
+  const FAULT_FILL = "rgba(208, 52, 44, 0.13)";
+  const WINDOW_FILL = "rgba(51, 102, 204, 0.09)";
+
+  /** @param {uPlot} u @param {Shade[]} shades */
+  function drawShades(u, shades) {
+    const ctx = u.ctx;
+    const { left, top, width, height } = u.bbox;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    for (const s of shades) {
+      const x0 = u.valToPos(s.from, "x", true);
+      const x1 = u.valToPos(s.to, "x", true);
+      ctx.fillStyle = s.kind === "fault" ? FAULT_FILL : WINDOW_FILL;
+      ctx.fillRect(x0, top, Math.max(1, x1 - x0), height);
+      if (s.kind === "window") {
+        ctx.strokeStyle = "rgba(51, 102, 204, 0.7)";
+        ctx.setLineDash([4, 3]);
+        ctx.strokeRect(x0, top + 1, Math.max(1, x1 - x0), height - 2);
+        ctx.setLineDash([]);
+      }
+    }
+    ctx.restore();
+  }
+
+  /** @param {HTMLElement} el */
+  function widthOf(el) {
+    return Math.max(320, Math.floor(el.clientWidth - 10));
+  }
+
+  /** @param {ChartSpec} spec */
+  function drawChart(spec) {
+    const el = document.getElementById(spec.id);
+    if (!el) throw new Error(`no element #${spec.id} for chart "${spec.title}"`);
+    const stepped = uPlot.paths.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined;
+    /** @type {uPlot.Options} */
+    const opts = {
+      title: spec.title,
+      width: widthOf(el),
+      height: 230,
+      scales: { x: { time: false } },
+      axes: [
+        { label: "s since load start", labelSize: 20 },
+        { label: spec.yLabel, labelSize: 20 },
+      ],
+      series: [
+        { label: "t (s)" },
+        ...spec.series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          width: 1.6,
+          dash: s.dash ? [6, 3] : undefined,
+          paths: spec.kind === "step" ? stepped : undefined,
+          points: { show: spec.kind !== "step", size: 4 },
+          spanGaps: false,
+        })),
+      ],
+      hooks: { drawClear: [(u) => drawShades(u, spec.shades)] },
+    };
+    const plot = new uPlot(opts, /** @type {uPlot.AlignedData} */ ([spec.x, ...spec.series.map((s) => s.values)]), el);
+    const points = spec.series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
+    state.charts.push({ id: spec.id, plot, points });
+  }
+
+  /** @param {string} tag @param {string} [className] @param {string} [text] */
+  function make(tag, className, text) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  /** @param {number} us */
+  function ms(us) {
+    return us >= 10_000 ? `${(us / 1000).toFixed(0)} ms` : `${(us / 1000).toFixed(2)} ms`;
+  }
+
+  /** @param {HTMLElement} el @param {WaterfallTrace | undefined} trace */
+  function drawWaterfall(el, trace) {
+    if (!trace) {
+      el.textContent = "trace not in the report data";
+      return;
+    }
+    const box = make("div", "wf");
+    const axis = make("div", "wf-axis");
+    axis.append(
+      make("span", "", "span (service: name)"),
+      make("span", "", `0 … ${ms(trace.totalUs)} (starts are ms-rounded by the SDKs)`),
+    );
+    for (const [depth, service, name, kind, startUs, durationUs, error, code, highlighted] of trace.rows) {
+      const row = make("div", `wf-row${highlighted ? " hl" : ""}${error ? " err" : ""}`);
+      const label = make("div", "wf-label");
+      label.style.paddingLeft = `${6 + depth * 14}px`;
+      label.append(`${service}: ${name} `, make("span", "kind", `${kind}${code ? ` ${code}` : ""}`));
+      label.title = `${service} ${kind} ${name}`;
+      const track = make("div", "wf-track");
+      const bar = make("div", `wf-bar ${kind}${error ? " error" : ""}`);
+      const left = Math.max(0, Math.min(100, (startUs / trace.totalUs) * 100));
+      const width = Math.max(0.3, Math.min(100 - left, (durationUs / trace.totalUs) * 100));
+      bar.style.left = `${left}%`;
+      bar.style.width = `${width}%`;
+      bar.title = `${service} ${kind} ${name}: ${ms(durationUs)} at +${ms(startUs)}${code ? `, code ${code}` : ""}${error ? ", status ERROR" : ""}`;
+      const dur = make("span", "wf-dur", ms(durationUs));
+      dur.style.left = `${Math.min(left + width + 0.5, 88)}%`;
+      track.append(bar, dur);
+      row.append(label, track);
+      box.append(row);
+    }
+    el.replaceChildren(axis, box);
+    state.waterfalls++;
+  }
+
+  for (const spec of data.charts) {
+    try {
+      drawChart(spec);
+    } catch (error) {
+      state.errors.push(`chart ${spec.id}: ${String(error)}`);
+      console.error(error);
+    }
+  }
+  document.querySelectorAll("[data-trace]").forEach((el) => {
+    const node = /** @type {HTMLElement} */ (el);
+    try {
+      drawWaterfall(node, data.traces[node.dataset.trace || ""]);
+    } catch (error) {
+      state.errors.push(`waterfall ${node.dataset.trace}: ${String(error)}`);
+      console.error(error);
+    }
+  });
+
+  /** @type {number | undefined} */
+  let resizeTimer;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => {
+      for (const c of state.charts) {
+        const el = document.getElementById(c.id);
+        if (el) c.plot.setSize({ width: widthOf(el), height: 230 });
+      }
+    }, 150);
+  });
+  state.ready = true;
+})();

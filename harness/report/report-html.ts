@@ -1,0 +1,435 @@
+import type { AssertionResult } from "../../assertions/evidence";
+import type { RcaScore, Suspect, SuspectRuntime } from "../../assertions/rca";
+import type {
+  FailedAssertionView,
+  ProbeLane,
+  RcaWindowView,
+  ReconTable,
+  ReportModel,
+  RequestRow,
+  ScenarioView,
+} from "./report-data";
+import { FAMILIES, type Verdict } from "./verdict";
+
+/** What the page inlines: the chart library (from node_modules) and the client script, read when generating. */
+export interface ReportAssets {
+  uplotJs: string;
+  uplotCss: string;
+  clientJs: string;
+}
+
+/** report.html: one self-contained page (no external request), data in, HTML string out. */
+export function renderReport(model: ReportModel, assets: ReportAssets): string {
+  const v = model.verdict;
+  const status = overallStatus(v);
+  // Failures first: a scenario that did not pass is what a reader opens the page for.
+  const order = [...model.scenarios].sort((a, b) => rankStatus(a) - rankStatus(b));
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>meshproof ${esc(status)} — ${esc(v.run.id)}</title>
+<style>${assets.uplotCss}
+${CSS}</style>
+</head>
+<body>
+<header class="top ${status.toLowerCase()}">
+<h1>meshproof <span class="badge ${status.toLowerCase()}">${status}</span></h1>
+<p class="sub">run ${esc(v.run.id)} · started ${esc(v.run.startedAt)} · ${seconds(v.run.durationMs)}</p>
+</header>
+<main>
+${summary(model, order)}
+${order.map(scenarioSection).join("\n")}
+</main>
+<script type="application/json" id="report-data">${jsonForScript(model.client)}</script>
+<script>${scriptText(assets.uplotJs)}</script>
+<script>${scriptText(assets.clientJs)}</script>
+</body>
+</html>
+`;
+}
+
+function rankStatus(s: ScenarioView): number {
+  return s.verdict.status === "passed" ? 2 : s.verdict.status === "failed" ? 0 : 1;
+}
+
+function overallStatus(v: Verdict): "PASSED" | "FAILED" | "ABORTED" {
+  if (v.scenarios.some((s) => s.status === "aborted")) return "ABORTED";
+  return v.scenarios.some((s) => s.status === "failed") ? "FAILED" : "PASSED";
+}
+
+/** The command that runs the same scenarios the same way (the verdict's, or rebuilt from what it records). */
+export function reproduceCommand(v: Verdict): string {
+  if (v.run.command) return v.run.command;
+  const names = v.scenarios.map((s) => s.name).join(" ");
+  const defects = v.run.defects?.length ? ` --defects ${v.run.defects.join(",")}` : "";
+  return `npm run scenario -- ${names} --seed ${v.run.seed} --backend ${v.run.backend}${defects}`;
+}
+
+function summary(model: ReportModel, order: ScenarioView[]): string {
+  const v = model.verdict;
+  const families = FAMILIES.filter((f) => v.scenarios.some((s) => s.assertions.some((a) => a.family === f)));
+  const familyTotals = families.map((f) => {
+    const all = v.scenarios.flatMap((s) => s.assertions.filter((a) => a.family === f));
+    return { passed: all.filter((a) => a.status === "passed").length, total: all.length };
+  });
+  const rows = order.map((s) => {
+    const cells = families.map((f) => {
+      const of = s.verdict.assertions.filter((a) => a.family === f);
+      if (of.length === 0) return `<td class="na">-</td>`;
+      const passed = of.filter((a) => a.status === "passed").length;
+      return `<td class="${passed === of.length ? "ok" : "bad"}">${passed}/${of.length}</td>`;
+    });
+    return `<tr><th><a href="#${anchor(s.verdict.name)}">${esc(s.verdict.name)}</a></th>${cells.join("")}<td><span class="badge ${s.verdict.status}">${s.verdict.status.toUpperCase()}</span></td><td class="num">${seconds(s.verdict.durationMs)}</td></tr>`;
+  });
+  const totals = `<tr class="totals"><th>all families</th>${familyTotals
+    .map((t) => `<td class="${t.passed === t.total ? "ok" : "bad"}">${t.passed}/${t.total}</td>`)
+    .join("")}<td></td><td></td></tr>`;
+  const failures = order.flatMap((s) =>
+    s.verdict.assertions
+      .filter((a) => a.status === "failed")
+      .map(
+        (a) =>
+          `<li><a href="#${anchor(s.verdict.name, a.id)}">${esc(s.verdict.name)} ${esc(a.id)}</a>: ${esc(a.message)}</li>`,
+      ),
+  );
+  const aborted = order
+    .filter((s) => s.verdict.status === "aborted")
+    .map((s) => `<li>${esc(s.verdict.name)} ABORTED: ${esc(s.verdict.abortReason ?? "")}</li>`);
+  const tools = Object.entries(v.run.tools)
+    .map(([name, version]) => `<li><b>${esc(name)}</b> ${esc(version)}</li>`)
+    .join("");
+  return `<section class="summary" id="summary">
+<h2>Run summary</h2>
+<div class="summary-grid">
+<div>
+<table class="families">
+<thead><tr><th>scenario</th>${families.map((f) => `<th>${esc(f)}</th>`).join("")}<th>status</th><th>time</th></tr></thead>
+<tbody>${rows.join("\n")}${totals}</tbody>
+</table>
+${failures.length + aborted.length > 0 ? `<h3>Failures</h3><ul class="failures">${[...aborted, ...failures].join("")}</ul>` : `<p class="ok-note">Every assertion passed.</p>`}
+</div>
+<div>
+<dl class="meta">
+<dt>backend</dt><dd>${esc(v.run.backend)}</dd>
+<dt>seed</dt><dd>${v.run.seed}</dd>
+<dt>defects</dt><dd>${v.run.defects?.length ? esc(v.run.defects.join(", ")) : v.run.defects ? "none" : "not recorded"}</dd>
+<dt>tools</dt><dd><ul class="tools">${tools}</ul></dd>
+</dl>
+<p>Reproduce:</p>
+<pre class="command"><code>${esc(reproduceCommand(v))}</code></pre>
+</div>
+</div>
+${v.rca ? rcaScoreBlock(v.rca) : ""}
+</section>`;
+}
+
+function pct(v: number | null): string {
+  return v === null ? "-" : `${Math.round(v * 100)}%`;
+}
+
+function rcaScoreBlock(score: RcaScore): string {
+  const kinds = Object.entries(score.byKind)
+    .map(
+      ([kind, k]) =>
+        `<tr><th>${esc(kind)}</th><td class="num">${k.faults}</td><td class="num">${pct(k.ac1)}</td><td class="num">${pct(k.ac3)}</td></tr>`,
+    )
+    .join("");
+  const misses = score.misses
+    .map(
+      (m) =>
+        `<li><b>${esc(m.scenario)}</b> ${esc(m.kind)} on ${esc(m.target)} (expected ${esc(m.expected)}, ranked ${m.rank ?? "nowhere"}): ${esc(m.reason)}${m.ranking.length ? `<br><small>${m.ranking.map(esc).join(" · ")}</small>` : ""}</li>`,
+    )
+    .join("");
+  return `<div class="rca-score">
+<h3>Root-cause localisation against the fault journal</h3>
+<p>AC@1 <b>${pct(score.ac1)}</b> · AC@3 <b>${pct(score.ac3)}</b> over ${score.faults} fault(s); ${score.unexplainedWindows.length} window(s) overlap no fault.</p>
+${kinds ? `<table class="small"><thead><tr><th>fault kind</th><th>faults</th><th>AC@1</th><th>AC@3</th></tr></thead><tbody>${kinds}</tbody></table>` : ""}
+${misses ? `<p>Misses:</p><ul class="misses">${misses}</ul>` : ""}
+</div>`;
+}
+
+function scenarioSection(s: ScenarioView): string {
+  const v = s.verdict;
+  const truth = v.groundTruth;
+  const byStatus = Object.entries(truth.byStatus)
+    .map(([code, n]) => `${esc(code)}: ${n}`)
+    .join(", ");
+  const faults = truth.faults
+    .map(
+      (f) =>
+        `<li>${esc(f.kind)} on <b>${esc(f.target)}</b> ${esc(JSON.stringify(f.params))}${f.revertedAtMs !== undefined ? ` for ${((f.revertedAtMs - f.appliedAtMs) / 1000).toFixed(1)} s` : " (never reverted)"}${f.revertError ? ` <span class="bad">revert failed: ${esc(f.revertError)}</span>` : ""}</li>`,
+    )
+    .join("");
+  const parts = [
+    `<section class="scenario ${v.status}" id="${anchor(v.name)}">`,
+    `<h2>${esc(v.name)} <span class="badge ${v.status}">${v.status.toUpperCase()}</span> <small>${seconds(v.durationMs)}</small></h2>`,
+    v.abortReason ? `<p class="bad">Aborted: ${esc(v.abortReason)}</p>` : "",
+    `<p class="truth">${truth.requests} requests (${byStatus || "none"})${faults ? "" : "; no fault"}</p>`,
+    faults ? `<ul class="faults">${faults}</ul>` : "",
+    s.failed.length > 0
+      ? `<div class="failed-block"><h3>Failed assertions</h3>${s.failed.map((f) => failedAssertion(v.name, f, s.recon)).join("\n")}</div>`
+      : "",
+  ];
+  if (s.hasEvidence) {
+    parts.push(
+      `<h3>Outcomes and latency</h3>`,
+      `<div class="charts">${[s.outcome, ...s.latency]
+        .filter((c) => c)
+        .map((c) => chartBox(c!.id))
+        .join("")}</div>`,
+      `<p class="legend-note">Red bands: journaled faults. Blue dashed bands: windows RCA detected from the request log.</p>`,
+      `<h3>Probe timeline</h3>`,
+      probeSvg(s.probes),
+      rcaSection(s),
+      `<h3>Reconciliation</h3>`,
+      s.recon.length ? s.recon.map(reconTable).join("\n") : `<p>No reconciliation assertion in this scenario.</p>`,
+      `<h3>Runtime</h3>`,
+      s.runtime.length
+        ? `<div class="charts">${s.runtime.map((c) => chartBox(c.id)).join("")}</div>`
+        : `<p>No runtime range series in the evidence.</p>`,
+    );
+  } else {
+    parts.push(`<p>No evidence was collected for this scenario.</p>`);
+  }
+  parts.push(allAssertions(v.name, v.assertions), `</section>`);
+  return parts.filter(Boolean).join("\n");
+}
+
+function chartBox(id: string): string {
+  return `<div class="chart" id="${esc(id)}"></div>`;
+}
+
+function failedAssertion(scenario: string, f: FailedAssertionView, recon: readonly ReconTable[]): string {
+  const a = f.result;
+  // A reconciliation that failed shows the rows that disagree first (the whole tables are further down).
+  const disagreeing = recon
+    .filter((t) => t.assertion === a.id && t.rows.some((r) => r.mismatch))
+    .map((t) => reconTable({ ...t, rows: t.rows.filter((r) => r.mismatch) }))
+    .join("\n");
+  const traces = f.traces
+    .map(
+      (id) =>
+        `<div class="trace"><div class="trace-id">trace ${esc(id)}</div><div class="waterfall" data-trace="${esc(id)}"></div></div>`,
+    )
+    .join("");
+  const missing = f.missingTraces.length
+    ? `<p class="missing">Named but not in the evidence (never found in the trace store): ${f.missingTraces.map(esc).join(", ")}</p>`
+    : "";
+  return `<article class="failed-assertion" id="${anchor(scenario, a.id)}">
+<h4><span class="badge failed">FAILED</span> ${esc(a.id)} <small>${esc(a.family)}</small></h4>
+<p class="message">${esc(a.message)}</p>
+${disagreeing}
+${f.requests.length ? requestTable(f.requests) : ""}
+${traces ? `<div class="traces">${traces}</div>` : ""}
+${missing}
+<details><summary>expected and observed</summary><div class="kv"><div><b>expected</b><pre>${esc(JSON.stringify(a.expected, null, 2))}</pre></div><div><b>observed</b><pre>${esc(JSON.stringify(a.observed, null, 2))}</pre></div></div>${a.evidence?.sample !== undefined ? `<b>sample</b><pre>${esc(JSON.stringify(a.evidence.sample, null, 2))}</pre>` : ""}</details>
+</article>`;
+}
+
+function requestTable(rows: readonly RequestRow[]): string {
+  return `<table class="requests small"><thead><tr><th>request id</th><th>route</th><th>status</th><th>start (s)</th><th>latency (ms)</th><th>trace id</th></tr></thead><tbody>${rows
+    .map(
+      (r) =>
+        `<tr><td><code>${esc(r.id)}</code></td><td>${esc(r.route)}</td><td class="${r.status >= 200 && r.status < 400 ? "" : "bad"}">${r.status}${r.error ? ` (${esc(r.error)})` : ""}</td><td class="num">${r.startS.toFixed(2)}</td><td class="num">${r.latencyMs}</td><td><code>${esc(r.traceId)}</code></td></tr>`,
+    )
+    .join("")}</tbody></table>`;
+}
+
+const LANE_H = 18;
+const LABEL_W = 160;
+const SVG_W = 1000;
+
+function probeSvg(p: ScenarioView["probes"]): string {
+  if (p.lanes.length === 0) return `<p>No probe records.</p>`;
+  const span = Math.max(0.001, p.toS - p.fromS);
+  const x = (s: number) => LABEL_W + ((s - p.fromS) / span) * (SVG_W - LABEL_W - 10);
+  const height = p.lanes.length * LANE_H + 24;
+  const color = (status: number) =>
+    status === 200 ? "#2e9e5b" : status === 0 ? "#555" : status >= 500 ? "#d0342c" : "#e08a1e";
+  const faults = p.faults
+    .map(
+      (f) =>
+        `<rect class="fault" x="${x(f.from).toFixed(1)}" y="0" width="${Math.max(1, x(f.to) - x(f.from)).toFixed(1)}" height="${height - 20}"><title>${esc(f.label)}</title></rect>`,
+    )
+    .join("");
+  const lanes = p.lanes
+    .map((lane: ProbeLane, i) => {
+      const y = i * LANE_H + 2;
+      const runs = lane.runs
+        .map(
+          ([from, to, status]) =>
+            `<rect class="run s${status}" x="${x(from).toFixed(1)}" y="${y}" width="${Math.max(1, x(to) - x(from)).toFixed(1)}" height="${LANE_H - 6}" fill="${color(status)}"><title>${esc(lane.service)} /${esc(lane.probe)}: ${status} from ${from.toFixed(2)} s to ${to.toFixed(2)} s</title></rect>`,
+        )
+        .join("");
+      const flips = lane.flips
+        .map((f) => {
+          const fx = x(f.atS).toFixed(1);
+          // Flips the readiness-flip assertion measured carry its latency as a label; others a tooltip only.
+          const label = f.detail
+            ? `<text x="${(Number(fx) + 3).toFixed(1)}" y="${y + LANE_H - 8}">${esc(f.label)}</text>`
+            : "";
+          return `<g class="flip${f.detail ? " measured" : ""}"><line x1="${fx}" x2="${fx}" y1="${y - 1}" y2="${y + LANE_H - 4}"/>${label}<title>${esc(f.detail ?? f.label)} at ${f.atS.toFixed(2)} s</title></g>`;
+        })
+        .join("");
+      return `<text class="lane" x="4" y="${y + LANE_H - 8}">${esc(lane.service)} /${esc(lane.probe)}</text>${runs}${flips}`;
+    })
+    .join("");
+  const ticks: string[] = [];
+  const step = span > 20 ? 5 : span > 8 ? 2 : 1;
+  for (let t = Math.ceil(p.fromS / step) * step; t <= p.toS; t += step)
+    ticks.push(`<text class="tick" x="${x(t).toFixed(1)}" y="${height - 6}">${t} s</text>`);
+  return `<svg class="probes" viewBox="0 0 ${SVG_W} ${height}" width="100%" role="img" aria-label="probe timeline">${faults}${lanes}${ticks.join("")}</svg>`;
+}
+
+function reconTable(t: ReconTable): string {
+  const mismatches = t.rows.filter((r) => r.mismatch).length;
+  const body = t.rows
+    .map(
+      (r) =>
+        `<tr class="${r.mismatch ? "mismatch" : ""}"><th>${esc(r.key)}</th>${r.values.map((v) => `<td class="num">${v ?? "–"}</td>`).join("")}</tr>`,
+    )
+    .join("");
+  return `<details class="recon" ${mismatches > 0 || t.title.startsWith("Edge") ? "open" : ""}><summary>${esc(t.title)} <small>(${esc(t.assertion)} ${t.status}${mismatches ? `, <span class="bad">${mismatches} mismatch(es)</span>` : ""})</small></summary>
+<table class="small"><thead><tr><th>operation|code</th>${t.columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>${body || `<tr><td colspan="${t.columns.length + 1}">nothing counted</td></tr>`}</tbody></table></details>`;
+}
+
+function rcaSection(s: ScenarioView): string {
+  if (!s.rca) return "";
+  const notes = s.rca.notes.map((n) => `<li>${esc(n)}</li>`).join("");
+  const windows = s.rca.windows.map(rcaWindow).join("\n");
+  return `<h3>Root-cause localisation</h3>
+${windows || `<p>No window: no route's error rate or p99 moved away from its steady state.</p>`}
+${notes ? `<ul class="notes">${notes}</ul>` : ""}`;
+}
+
+function rcaWindow(w: RcaWindowView): string {
+  const win = w.window;
+  const rate = (r: number) => `${(r * 100).toFixed(1)}%`;
+  const suspects = win.suspects
+    .map(
+      (x: Suspect, i) =>
+        `<tr><td class="num">${i + 1}</td><td><b>${esc(x.service)}</b></td><td>${esc(x.operation)}${x.via ? ` <small>[${esc(x.via)}]</small>` : ""}</td><td class="num">${x.score.toFixed(2)}</td><td>${x.traces ? `${esc(x.traces.signal)} ${Math.round(x.traces.share * 100)}%${x.traces.selfTimeDeltaMs !== undefined ? ` (+${x.traces.selfTimeDeltaMs} ms)` : ""}` : "–"}</td><td>${x.metrics ? `#${x.metrics.rank} ${esc(x.metrics.signal)} (${esc(x.metrics.endpoint)})` : "–"}</td><td>${runtimeText(x.runtime)}</td></tr>`,
+    )
+    .join("");
+  return `<div class="rca-window">
+<p><b>${esc(win.route)}</b> ${w.fromS.toFixed(1)}–${w.toS.toFixed(1)} s: ${win.signals.map(esc).join(" and ")} moved. Steady state ${win.steady.requests} requests, errors ${rate(win.steady.errorRate)}, p99 ${win.steady.p99Ms} ms → window ${win.during.requests} requests, errors ${rate(win.during.errorRate)}, p99 ${win.during.p99Ms} ms (${win.during.slow} slower than ${win.during.slowAboveMs} ms); ${win.traced} traced.</p>
+${suspects ? `<table class="small suspects"><thead><tr><th>#</th><th>service</th><th>operation</th><th>score</th><th>traces</th><th>metrics</th><th>runtime (window vs steady)</th></tr></thead><tbody>${suspects}</tbody></table>` : `<p>No suspect scored above the threshold.</p>`}
+${w.exemplar ? `<div class="trace"><div class="trace-id">exemplar: request ${esc(w.exemplar.request.id)} (${w.exemplar.request.status}, ${w.exemplar.request.latencyMs} ms), first suspect highlighted</div><div class="waterfall" data-trace="${esc(w.exemplar.traceId)}"></div></div>` : ""}
+</div>`;
+}
+
+function runtimeText(r: SuspectRuntime): string {
+  const parts: string[] = [];
+  const f = (label: string, c: { window: number; steady: number } | undefined, unit: string, digits = 2) => {
+    if (c) parts.push(`${label} ${c.window.toFixed(digits)} vs ${c.steady.toFixed(digits)}${unit}`);
+  };
+  f("CPU", r.cpuCores, " cores");
+  f("GC", r.gcPerSec, "/s", 1);
+  f("lag max", r.eventLoopLagMs, " ms", 1);
+  f("ELU", r.eventLoopUtilization, "");
+  if (r.heapUsedBytes)
+    parts.push(
+      `heap ${(r.heapUsedBytes.window / 2 ** 20).toFixed(1)} vs ${(r.heapUsedBytes.steady / 2 ** 20).toFixed(1)} MiB`,
+    );
+  f("goroutines", r.goroutines, "", 0);
+  if (r.missing.length) parts.push(`<span class="missing">not in range: ${r.missing.map(esc).join(", ")}</span>`);
+  return parts.join("<br>");
+}
+
+function allAssertions(scenario: string, assertions: readonly AssertionResult[]): string {
+  if (assertions.length === 0) return "";
+  const rows = assertions
+    .map(
+      (a) =>
+        `<tr class="${a.status}"><td>${esc(a.id)}</td><td><span class="badge ${a.status}">${a.status}</span></td><td>${esc(a.message)}</td></tr>`,
+    )
+    .join("");
+  return `<details class="assertions"><summary>All ${assertions.length} assertions of ${esc(scenario)}</summary><table class="small"><tbody>${rows}</tbody></table></details>`;
+}
+
+function anchor(...parts: string[]): string {
+  return parts.join("--").replace(/[^A-Za-z0-9_-]+/g, "-");
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function esc(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+/** JSON that cannot end the script element it sits in. */
+function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+function scriptText(js: string): string {
+  return js.replace(/<\/script/gi, "<\\/script");
+}
+
+const CSS = `
+:root { --ok: #2e9e5b; --bad: #d0342c; --warn: #e08a1e; --muted: #666; --line: #ddd; --bg-soft: #f6f7f9; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1f23; background: #fff; }
+header.top { padding: 12px 24px; border-bottom: 4px solid var(--ok); background: var(--bg-soft); }
+header.top.failed { border-color: var(--bad); } header.top.aborted { border-color: var(--warn); }
+header h1 { margin: 0; font-size: 22px; } .sub { margin: 2px 0 0; color: var(--muted); }
+main { max-width: 1280px; margin: 0 auto; padding: 8px 24px 48px; }
+h2 { margin: 28px 0 8px; font-size: 19px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { margin: 18px 0 6px; font-size: 15px; } h4 { margin: 6px 0; font-size: 14px; }
+small { color: var(--muted); font-weight: normal; }
+.badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 11px; font-weight: 600; color: #fff; background: var(--ok); vertical-align: middle; }
+.badge.failed, .badge.FAILED { background: var(--bad); } .badge.aborted, .badge.ABORTED { background: var(--warn); }
+table { border-collapse: collapse; margin: 4px 0 10px; }
+th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
+thead th { background: var(--bg-soft); font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.ok { color: var(--ok); font-weight: 600; } td.bad, .bad { color: var(--bad); font-weight: 600; } td.na { color: var(--muted); }
+table.small { font-size: 12.5px; }
+tr.mismatch { background: #fde8e7; } tr.mismatch th { color: var(--bad); }
+tr.failed td:first-child { color: var(--bad); font-weight: 600; }
+.summary-grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 24px; }
+@media (max-width: 1000px) { .summary-grid { grid-template-columns: 1fr; } }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
+dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; }
+ul.tools { margin: 0; padding: 0; list-style: none; }
+pre { background: var(--bg-soft); padding: 8px; overflow: auto; font-size: 12px; max-height: 360px; margin: 4px 0; }
+pre.command { white-space: pre-wrap; word-break: break-all; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 12px; }
+.chart { min-height: 250px; border: 1px solid var(--line); border-radius: 4px; padding: 4px; overflow: hidden; }
+.legend-note { color: var(--muted); font-size: 12px; margin: 2px 0; }
+svg.probes { display: block; max-width: 100%; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
+svg.probes text { font-size: 11px; fill: #333; } svg.probes text.tick { fill: var(--muted); }
+svg.probes rect.fault { fill: rgba(208, 52, 44, 0.12); }
+svg.probes .flip line { stroke: #111; stroke-width: 1.5; }
+svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+.failed-block { border-left: 4px solid var(--bad); padding: 2px 12px; background: #fffafa; }
+.failed-assertion { margin: 8px 0 16px; }
+.message { margin: 2px 0 6px; }
+.kv { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
+.trace { margin: 6px 0 10px; } .trace-id { font: 12px ui-monospace, monospace; color: var(--muted); }
+.wf { border: 1px solid var(--line); border-radius: 4px; font-size: 12px; }
+.wf-row { display: grid; grid-template-columns: 360px 1fr; border-top: 1px solid #eee; min-height: 20px; }
+.wf-row:first-child { border-top: 0; }
+.wf-label { padding: 1px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.wf-label .kind { color: var(--muted); font-size: 10.5px; }
+.wf-track { position: relative; background: repeating-linear-gradient(90deg, transparent 0 calc(10% - 1px), #f0f0f0 calc(10% - 1px) 10%); }
+.wf-bar { position: absolute; top: 4px; height: 12px; background: #5b8def; border-radius: 2px; min-width: 2px; }
+.wf-bar.client { background: #9bb7f0; } .wf-bar.error { background: var(--bad); }
+.wf-row.hl { background: #fff6d6; } .wf-row.hl .wf-bar { outline: 2px solid #b8860b; }
+.wf-dur { position: absolute; top: 2px; font-size: 10.5px; color: #333; white-space: nowrap; }
+.wf-axis { display: grid; grid-template-columns: 360px 1fr; color: var(--muted); font-size: 11px; }
+.wf-axis span:last-child { text-align: right; padding-right: 4px; }
+.rca-window { margin: 6px 0 14px; } .notes, .missing { color: var(--muted); font-size: 12px; }
+.rca-score { margin-top: 12px; padding: 8px 12px; background: var(--bg-soft); border-radius: 4px; }
+details > summary { cursor: pointer; margin: 4px 0; }
+.ok-note { color: var(--ok); font-weight: 600; }
+.u-title { font-size: 13px !important; font-weight: 600 !important; }
+`;

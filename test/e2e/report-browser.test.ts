@@ -1,0 +1,255 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { evaluate } from "../../assertions/evaluate";
+import type { Evidence } from "../../assertions/evidence";
+import type { SavedScenario } from "../../harness/report/evidence-file";
+import { writeHtmlReport } from "../../harness/report/html-report";
+import { localizeScenario, withRca } from "../../harness/report/localize-run";
+import { scenarioStatus, type Verdict } from "../../harness/report/verdict";
+import { OPERATORS } from "../../harness/mutate/operators";
+import { resolveTool } from "../../harness/tools/tools";
+import { createRng } from "../../harness/util/rng";
+import { catalogFixture } from "../support/evidence-fixture";
+
+/** Where the reports and their screenshots stay for a human to look at (reports/ is ignored by git). */
+const OUT = path.resolve(__dirname, "../../../reports/e2e-report-browser");
+
+/** A verdict as `npm run scenario` writes it, judged now from saved evidence. */
+function judge(saved: readonly SavedScenario[], defects: string[] = []): Verdict {
+  const scenarios = saved.map((s) => {
+    const assertions = evaluate(s.evidence, s.expectations);
+    const truth = s.evidence.requests.reduce<Record<string, number>>((acc, r) => {
+      acc[r.status] = (acc[r.status] ?? 0) + 1;
+      return acc;
+    }, {});
+    return {
+      name: s.name,
+      status: scenarioStatus(assertions),
+      durationMs: s.evidence.window.endMs - s.evidence.window.startMs,
+      groundTruth: { requests: s.evidence.requests.length, byStatus: truth, faults: s.evidence.faults },
+      phases: {},
+      measurements: {},
+      assertions,
+      rca: localizeScenario(s),
+    };
+  });
+  return withRca(
+    {
+      version: 2,
+      run: {
+        id: "browser-test",
+        startedAt: new Date(saved[0]!.evidence.window.startMs).toISOString(),
+        durationMs: 60_000,
+        backend: "native",
+        tools: { jaeger: "v1.76.0", prometheus: "2.42.0+ds", redis: "7.0.15", toxiproxy: "v2.5.0" },
+        seed: 1,
+        mesh: { description: "sample mesh (native processes)", impl: {} },
+        defects,
+        command: "npm run scenario -- --seed 1 --backend native",
+      },
+      scenarios,
+    },
+    saved,
+  );
+}
+
+/** The fixture with payments-errors' evidence mutated so traces.error-path fails (an ERROR span off the failure path). */
+function failingCatalog(): SavedScenario[] {
+  const operator = OPERATORS.find((o) => o.name === "error-off-path")!;
+  return catalogFixture().map((s) => {
+    if (s.name !== "payments-errors") return s;
+    const mutant = operator.apply(s.evidence, createRng(7));
+    if (!mutant) throw new Error("error-off-path found nothing to mutate in payments-errors");
+    return { ...s, evidence: mutant.evidence as Evidence };
+  });
+}
+
+/** The little of the DOM the page checks read (the test compiles without the DOM library). */
+interface DomNode {
+  id: string;
+  textContent: string | null;
+  querySelector(selector: string): DomNode | null;
+  querySelectorAll(selector: string): DomNode[] & { length: number };
+  compareDocumentPosition(other: DomNode): number;
+}
+interface Canvas2d {
+  canvas: { width: number; height: number };
+  getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+}
+/** Node.DOCUMENT_POSITION_FOLLOWING */
+const FOLLOWING = 4;
+
+interface PageProblems {
+  console: string[];
+  failedRequests: string[];
+  foreignRequests: string[];
+}
+
+async function open(context: BrowserContext, file: string): Promise<{ page: Page; problems: PageProblems }> {
+  const page = await context.newPage();
+  const problems: PageProblems = { console: [], failedRequests: [], foreignRequests: [] };
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.console.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.console.push(`pageerror: ${e.message}`));
+  page.on("requestfailed", (r) => problems.failedRequests.push(`${r.url()}: ${r.failure()?.errorText}`));
+  page.on("request", (r) => {
+    if (r.url() !== `file://${file}`) problems.foreignRequests.push(r.url());
+  });
+  await page.goto(`file://${file}`);
+  await page.waitForFunction(
+    () => (globalThis as unknown as { meshproofReport?: { ready: boolean } }).meshproofReport?.ready,
+    undefined,
+    {
+      timeout: 10_000,
+    },
+  );
+  return { page, problems };
+}
+
+/** What was drawn: every uPlot chart's data and painted pixels, the probe SVG's runs, the waterfalls' bars. */
+async function drawn(page: Page) {
+  return page.evaluate(() => {
+    const document = (globalThis as unknown as { document: DomNode }).document;
+    const report = (
+      globalThis as unknown as {
+        meshproofReport: {
+          charts: { id: string; points: number; plot: { data: (number | null)[][]; ctx: Canvas2d } }[];
+          waterfalls: number;
+          errors: string[];
+        };
+      }
+    ).meshproofReport;
+    const charts = report.charts.map((c) => {
+      const canvas = c.plot.ctx.canvas;
+      const pixels = c.plot.ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
+      const series = c.plot.data
+        .slice(1)
+        .map((values) => values.filter((v) => v !== null && Number.isFinite(v)).length);
+      return { id: c.id, points: c.points, series, painted, x: c.plot.data[0]!.length };
+    });
+    return {
+      chartBoxes: document.querySelectorAll(".chart").length,
+      charts,
+      errors: report.errors,
+      probeRuns: Array.from(document.querySelectorAll("svg.probes")).map(
+        (svg) => svg.querySelectorAll("rect.run").length,
+      ),
+      waterfalls: Array.from(document.querySelectorAll(".waterfall")).map((w) => w.querySelectorAll(".wf-bar").length),
+    };
+  });
+}
+
+function expectEverythingDrawn(d: Awaited<ReturnType<typeof drawn>>, problems: PageProblems): void {
+  expect(problems).toEqual({ console: [], failedRequests: [], foreignRequests: [] });
+  expect(d.errors).toEqual([]);
+  expect(d.charts.length).toBe(d.chartBoxes);
+  expect(d.charts.length).toBeGreaterThan(10);
+  for (const c of d.charts) {
+    // Every chart has data points in some series and painted its canvas (axes alone paint far fewer pixels).
+    expect({ id: c.id, hasPoints: c.points > 0 && c.x > 1 && c.series.some((n) => n > 1) }).toEqual({
+      id: c.id,
+      hasPoints: true,
+    });
+    expect(c.painted).toBeGreaterThan(2_000);
+  }
+  expect(d.probeRuns.length).toBeGreaterThan(0);
+  for (const runs of d.probeRuns) expect(runs).toBeGreaterThanOrEqual(8);
+  for (const bars of d.waterfalls) expect(bars).toBeGreaterThan(3);
+}
+
+describe("report.html in a real browser (Debian's chromium, headless)", () => {
+  let context: BrowserContext;
+  let userDataDir: string;
+
+  beforeAll(async () => {
+    // A missing chromium fails here with `... not installed (expected at /usr/bin/chromium); run "npm run setup"`.
+    const browser = await resolveTool("chromium");
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-chromium-"));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: browser.path,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+      viewport: { width: 1366, height: 900 },
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  test("a passing run: every chart drawn with data, no console error, no request leaves the file", async () => {
+    const dir = path.join(OUT, "passing");
+    fs.mkdirSync(dir, { recursive: true });
+    const saved = catalogFixture();
+    const verdict = judge(saved);
+    expect(verdict.scenarios.map((s) => s.status)).toEqual(saved.map(() => "passed"));
+    const report = writeHtmlReport(dir, verdict, saved);
+    expect(report.bytes).toBeLessThan(2 * 2 ** 20);
+
+    const { page, problems } = await open(context, report.file);
+    const d = await drawn(page);
+    expectEverythingDrawn(d, problems);
+    // The RCA exemplars of the three fault scenarios are drawn, their first suspect's span highlighted.
+    expect(await page.locator(".rca-window .wf-row.hl").count()).toBe(3);
+    expect(await page.locator(".failed-assertion").count()).toBe(0);
+    await page.screenshot({ path: path.join(dir, "report.png"), fullPage: true });
+    await page.close();
+  });
+
+  test("a failing run: the failed assertion comes first, with its requests and trace waterfall", async () => {
+    const dir = path.join(OUT, "failing");
+    fs.mkdirSync(dir, { recursive: true });
+    const saved = failingCatalog();
+    const verdict = judge(saved);
+    expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual([
+      ["baseline", "passed"],
+      ["inventory-latency", "passed"],
+      ["payments-errors", "failed"],
+      ["redis-outage", "passed"],
+    ]);
+    const failed = verdict.scenarios[2]!.assertions.filter((a) => a.status === "failed").map((a) => a.id);
+    expect(failed).toContain("traces.error-path");
+    const report = writeHtmlReport(dir, verdict, saved);
+
+    const { page, problems } = await open(context, report.file);
+    const d = await drawn(page);
+    expectEverythingDrawn(d, problems);
+
+    const order = await page.evaluate((following) => {
+      const document = (globalThis as unknown as { document: DomNode }).document;
+      const first = document.querySelector(".failed-assertion")!;
+      const firstChart = document.querySelector(".chart")!;
+      const firstScenario = document.querySelector("section.scenario")!;
+      return {
+        scenario: firstScenario.id,
+        assertion: first.querySelector("h4")!.textContent,
+        beforeAnyChart: Boolean(first.compareDocumentPosition(firstChart) & following),
+        requests: first.querySelectorAll("table.requests tbody tr").length,
+        bars: first.querySelectorAll(".waterfall .wf-bar").length,
+        errorBars: first.querySelectorAll(".waterfall .wf-bar.error").length,
+      };
+    }, FOLLOWING);
+    expect(order.scenario).toBe("payments-errors");
+    expect(order.assertion).toContain(failed[0]);
+    expect(order.beforeAnyChart).toBe(true);
+    expect(order.requests).toBeGreaterThan(0);
+    expect(order.bars).toBeGreaterThan(3);
+    expect(order.errorBars).toBeGreaterThan(0);
+    expect(await page.locator("header .badge").textContent()).toBe("FAILED");
+    await page.screenshot({ path: path.join(dir, "report.png"), fullPage: true });
+    await page.close();
+  });
+});

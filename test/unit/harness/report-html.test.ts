@@ -1,0 +1,113 @@
+import { evaluate } from "../../../assertions/evaluate";
+import type { SavedScenario } from "../../../harness/report/evidence-file";
+import { reportHtml } from "../../../harness/report/html-report";
+import { localizeScenario, withRca } from "../../../harness/report/localize-run";
+import { buildReportModel } from "../../../harness/report/report-data";
+import { reproduceCommand } from "../../../harness/report/report-html";
+import { scenarioStatus, type Verdict } from "../../../harness/report/verdict";
+import { catalogFixture } from "../../support/evidence-fixture";
+
+function verdictOf(saved: readonly SavedScenario[], run: Partial<Verdict["run"]> = {}): Verdict {
+  return withRca(
+    {
+      version: 2,
+      run: {
+        id: "unit",
+        startedAt: "2026-11-21T00:00:00.000Z",
+        durationMs: 1,
+        backend: "native",
+        tools: {},
+        seed: 3,
+        mesh: { description: "sample mesh (native processes)", impl: {} },
+        ...run,
+      },
+      scenarios: saved.map((s) => {
+        const assertions = evaluate(s.evidence, s.expectations);
+        return {
+          name: s.name,
+          status: scenarioStatus(assertions),
+          durationMs: 1,
+          groundTruth: { requests: s.evidence.requests.length, byStatus: {}, faults: s.evidence.faults },
+          phases: {},
+          measurements: {},
+          assertions,
+          rca: localizeScenario(s),
+        };
+      }),
+    },
+    saved,
+  );
+}
+
+describe("report.html generation (pure: verdict and evidence in, HTML out)", () => {
+  const saved = catalogFixture();
+  const verdict = verdictOf(saved);
+
+  test("the catalog's page is small, quick, and asks for nothing outside itself", () => {
+    reportHtml(verdict, saved); // warm: the assets are read once per process
+    const started = performance.now();
+    const html = reportHtml(verdict, saved);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(Buffer.byteLength(html)).toBeLessThan(2 * 2 ** 20);
+    // No element loads anything: no src/href to another origin, no link or import; a CSP forbids the rest.
+    expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/<link\b|@import/i);
+    expect(html).toContain(`content="default-src 'none';`);
+    // The data block cannot end its script element early.
+    const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(data).not.toContain("<");
+    expect(JSON.parse(data)).toHaveProperty("charts");
+  });
+
+  test("the page's data is only what it draws: binned series, no raw evidence", () => {
+    const model = buildReportModel(verdict, saved);
+    const data = JSON.stringify(model.client);
+    expect(data.length).toBeLessThan(200_000);
+    // One outcome chart, a latency chart per route, runtime gauges per scenario; every series has points.
+    const outcome = model.client.charts.filter((c) => c.title.startsWith("Outcomes"));
+    expect(outcome).toHaveLength(4);
+    for (const c of model.client.charts) expect(c.series.some((s) => s.values.some((v) => v !== null))).toBe(true);
+    // Passing catalog: the only traces are the RCA exemplars of the three fault scenarios.
+    expect(Object.keys(model.client.traces)).toHaveLength(3);
+    const outage = model.scenarios.find((s) => s.verdict.name === "redis-outage")!;
+    const orders = outage.probes.lanes.find((l) => l.service === "orders" && l.probe === "readyz")!;
+    expect(orders.flips.filter((f) => f.detail).map((f) => f.label)).toEqual([
+      expect.stringMatching(/^redis down \+\d+ ms$/),
+      expect.stringMatching(/^ready \+\d+ ms$/),
+    ]);
+    expect(outage.recon.map((t) => t.assertion)).toEqual(
+      expect.arrayContaining(["metrics.edge-status-counts", "metrics.hop-agreement", "metrics.span-counter-agreement"]),
+    );
+    expect(outage.recon.flatMap((t) => t.rows).filter((r) => r.mismatch)).toEqual([]);
+  });
+
+  test("a disagreeing reconciliation row is marked and the failed assertion's evidence is laid out", () => {
+    const broken = structuredClone(saved.find((s) => s.name === "payments-errors")!);
+    // One more 502 on the gateway's counter than the driver saw.
+    const gateway = broken.evidence.services.find((s) => s.role === "edge")!;
+    const sample = broken.evidence.metrics.end.find(
+      (m) =>
+        m.name === "http_server_requests_total" &&
+        m.labels.instance === gateway.instance &&
+        m.labels.status_code === "502" &&
+        m.labels.route === "/api/checkout",
+    )!;
+    sample.value += 1;
+    const model = buildReportModel(verdictOf([broken]), [broken]);
+    const [view] = model.scenarios;
+    expect(view!.failed.map((f) => f.result.id)).toContain("metrics.edge-status-counts");
+    const edge = view!.recon.find((t) => t.assertion === "metrics.edge-status-counts")!;
+    expect(edge.rows.filter((r) => r.mismatch).map((r) => [r.key, ...r.values])).toEqual([
+      ["POST /api/checkout|502", 11, 12, 11],
+    ]);
+  });
+
+  test("the command to reproduce: recorded, or rebuilt from what an older verdict has", () => {
+    expect(reproduceCommand({ ...verdict, run: { ...verdict.run, command: "npm run scenario -- x" } })).toBe(
+      "npm run scenario -- x",
+    );
+    expect(reproduceCommand({ ...verdict, run: { ...verdict.run, defects: ["drop-context"] } })).toBe(
+      "npm run scenario -- baseline inventory-latency payments-errors redis-outage --seed 3 --backend native --defects drop-context",
+    );
+  });
+});
