@@ -368,16 +368,16 @@ async function launch(
             ...plan.env,
           },
         };
-  const proc = await ManagedProcess.spawn({ name: plan.name, ...command, logFile, cwd: dist });
+  const spawn = () => ManagedProcess.spawn({ name: plan.name, ...command, logFile, cwd: dist });
+  const proc = await spawn();
   const ops = `http://${LOOPBACK}:${plan.opsPort}`;
-  const contract = options.contracts[plan.name] ?? BUILTIN_CONTRACTS[plan.impl];
-  return {
+  const service: NativeService = {
     name: plan.name,
     protocol: SAMPLE_MESH[plan.name].protocol,
     role: SAMPLE_MESH[plan.name].role,
     impl: plan.impl,
     instance: `${LOOPBACK}:${plan.opsPort}`,
-    contract,
+    contract: options.contracts[plan.name] ?? BUILTIN_CONTRACTS[plan.impl],
     operations: SAMPLE_MESH[plan.name].operations,
     port: plan.port,
     opsPort: plan.opsPort,
@@ -391,4 +391,19 @@ async function launch(
     pid: proc.pid,
     process: proc,
   };
+  service.control = {
+    kill: async () => {
+      service.process.signal("SIGKILL");
+      await service.process.waitForExit();
+    },
+    freeze: async () => service.process.signal("SIGSTOP"),
+    thaw: async () => service.process.signal("SIGCONT"),
+    start: async () => {
+      if (service.process.running) throw new Error(`${plan.name} (pid ${service.pid}) is still running`);
+      service.process = await spawn();
+      service.pid = service.process.pid;
+    },
+    stopGracefully: () => service.process.stop(6_000),
+  };
+  return service;
 }

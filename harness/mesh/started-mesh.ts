@@ -28,6 +28,25 @@ export interface MeshService {
   jsonLogFile?: string;
   /** Its process group, when the harness may signal it (process faults). */
   pid?: number;
+  /** Process faults on it (signals for a native process, docker kill/pause/restart for a container). */
+  control?: ServiceControl;
+}
+
+/**
+ * What the harness can do to a service's process: the process faults. Native processes take signals to their process
+ * group; containers the matching docker commands. Every method resolves once the effect is in place.
+ */
+export interface ServiceControl {
+  /** SIGKILL (docker kill): gone at once, no drain; in-flight calls fail at their callers. */
+  kill(): Promise<void>;
+  /** SIGSTOP (docker pause): alive but answering nothing. */
+  freeze(): Promise<void>;
+  /** SIGCONT (docker unpause). */
+  thaw(): Promise<void>;
+  /** Starts it again with the same ports and environment after a kill (or a graceful stop); resolves once started. */
+  start(): Promise<void>;
+  /** SIGTERM (docker stop): the service drains (readiness 503 first) and exits; resolves once it has exited. */
+  stopGracefully(): Promise<void>;
 }
 
 /** A running mesh, whoever started it. stop() is idempotent (and leaves a mesh the harness did not start alone). */

@@ -93,7 +93,8 @@ export class ManagedProcess {
     return this.stopping;
   }
 
-  private signal(signal: NodeJS.Signals): void {
+  /** Sends a signal to the process group (a process fault: SIGKILL, SIGSTOP, SIGCONT); a gone process is fine. */
+  signal(signal: NodeJS.Signals): void {
     try {
       process.kill(-this.pid, signal);
     } catch {
