@@ -97,6 +97,12 @@ export interface FaultRecord {
   revertedAtMs?: number;
   /** Set when the revert failed (the other reverts still ran). */
   revertError?: string;
+  /**
+   * A kill: the target's counters read from its /metrics just before it died (its first life's last values, which
+   * Prometheus may not have scraped), and when.
+   */
+  lastSamples?: MetricSample[];
+  lastSamplesAtMs?: number;
 }
 
 export interface ProbeRecord {
@@ -108,6 +114,8 @@ export interface ProbeRecord {
   latencyMs: number;
   body?: ProbeBody;
   error?: string;
+  /** Why there was no response: the poller's deadline passed ("timeout") or the connection was refused. */
+  outcome?: "answered" | "timeout" | "refused" | "error";
 }
 
 export interface ProbeBody {

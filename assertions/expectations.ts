@@ -75,12 +75,21 @@ export interface MetricsExpectations {
   slowShareOutside?: number;
 }
 
-/** A readiness flip a fault must cause: `service`'s /readyz turns 503 naming `check`, then recovers. */
+/**
+ * A probe flip a fault must cause: `service`'s probe stops answering 200 — a 503 naming `check`, or no answer at all
+ * (a frozen process times out, a dead one refuses) — within the bound, and answers 200 again within it after the
+ * revert.
+ */
 export interface ReadinessFlip {
-  /** The fault's target as in the scenario ("orders-redis"). */
+  /** The fault's target as in the scenario ("orders-redis", "payments"). */
   fault: string;
   service: string;
-  check: string;
+  /** Which probe flips. Default "readyz". */
+  probe?: "readyz" | "healthz";
+  /** The failed check a 503 must name (absent: any 503, or no answer). */
+  check?: string;
+  /** How it fails: "503" (default), "timeout" (a frozen process), "refused" (a dead one). */
+  answer?: "503" | "timeout" | "refused";
 }
 
 export interface ProbeExpectations {

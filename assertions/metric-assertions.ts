@@ -5,6 +5,7 @@ import { delta, disagreements, nonZero, sum } from "./metric-query";
 import type { MetricView } from "./metric-view";
 import { endpointKey, metricView, tallySpans, type Endpoint, type Tally } from "./metric-view";
 import { Findings, verdict } from "./result";
+import { serverChildren } from "./trace-index";
 import type { RequestView, RunView } from "./run-view";
 import { faultLocation, FAULT_EFFECTS } from "./trace-shape";
 
@@ -181,15 +182,29 @@ function hopAgreement(metrics: MetricView): AssertionResult {
       });
       for (const [k, v] of tally) clientTally.set(k, (clientTally.get(k) ?? 0) + v);
     }
-    observed[hop] = { server: nonZero(serverTally), client: nonZero(clientTally) };
     const calls = sum(serverTally.values());
     if (calls === 0 && sum(clientTally.values()) === 0) {
       findings.add({ detail: `${hop}: no call counted on either side, but the plan's routes take this hop` });
       continue;
     }
     compared++;
-    for (const d of disagreements(serverTally, clientTally))
-      findings.add({ detail: `${hop} ${d.key}: server counted ${d.a}, client counted ${d.b}` });
+    // Calls the server never saw (a link down, a dead server) or answered differently than its caller recorded (a
+    // frozen server finishing after the caller's deadline): the traces say which, and the server's tally is moved
+    // by them before the comparison, so only unexplained disagreement remains.
+    const moved = unseenByServer(metrics, to, protocol);
+    const adjusted = new Map(serverTally);
+    for (const [k, v] of moved.tally) adjusted.set(k, (adjusted.get(k) ?? 0) + v);
+    observed[hop] = {
+      server: nonZero(serverTally),
+      client: nonZero(clientTally),
+      ...(moved.calls ? { movedByTraces: nonZero(moved.tally) } : {}),
+    };
+    const unsampled = view.requests.some((r) => !r.sampled);
+    for (const d of disagreements(adjusted, clientTally))
+      if (!unsampled || d.a > d.b)
+        findings.add({
+          detail: `${hop} ${d.key}: server counted ${serverTally.get(d.key) ?? 0}${moved.calls ? ` (${d.a} with the ${moved.calls} calls the traces show it did not answer as its caller saw)` : ""}, client counted ${d.b}`,
+        });
   }
   return verdict(
     METRIC_ASSERTIONS.hopAgreement,
@@ -200,6 +215,35 @@ function hopAgreement(metrics: MetricView): AssertionResult {
     { agreement: "server delta == client delta per operation and code" },
     observed,
   );
+}
+
+/**
+ * From the traces, the calls on a hop to `to` that its server did not count as its caller did: per hop key, +1 for
+ * the client's code, -1 for the server's (when the server answered at all).
+ */
+function unseenByServer(metrics: MetricView, to: string, protocol: "http" | "grpc"): { tally: Tally; calls: number } {
+  const { view } = metrics;
+  const tally: Tally = new Map();
+  let calls = 0;
+  const add = (key: string, n: number) => tally.set(key, (tally.get(key) ?? 0) + n);
+  for (const r of view.requests) {
+    if (!r.trace) continue;
+    for (const p of r.placed) {
+      if (p.span.kind !== "client" || p.peer !== to || view.reader.protocol(p.span) !== protocol) continue;
+      const operation =
+        protocol === "grpc"
+          ? view.reader.rpcOperation(p.span)
+          : String(p.span.attributes[view.reader.keys(p.span).httpMethod]);
+      const clientCode = view.reader.code(p.span);
+      const server = serverChildren(r.trace, p.span)[0];
+      const serverCode = server ? view.reader.code(server) : undefined;
+      if (server && serverCode === clientCode) continue;
+      calls++;
+      add(`${operation}|${clientCode}`, 1);
+      if (server) add(`${operation}|${serverCode}`, -1);
+    }
+  }
+  return { tally, calls };
 }
 
 /** Spans and counters agree per endpoint, operation and code: the trace side of the three-way reconciliation. */

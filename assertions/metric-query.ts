@@ -48,6 +48,28 @@ export function deltaBy(
   return out;
 }
 
+/**
+ * Counter increase across a process's lives: `lives` holds each earlier life's last values (read just before it
+ * died), so the increase is (first life's last - start) + (each later life's last) + (the running life's end), each
+ * new life starting at 0. Without lives it is deltaBy.
+ */
+export function deltaAcrossLives(
+  from: readonly MetricSample[],
+  lives: readonly (readonly MetricSample[])[],
+  to: readonly MetricSample[],
+  selector: Selector,
+  key: (labels: Labels) => string,
+): Map<string, number> {
+  if (lives.length === 0) return deltaBy(from, to, selector, key);
+  const out = deltaBy(from, lives[0]!, selector, key);
+  const add = (samples: readonly MetricSample[]) => {
+    for (const s of select(samples, selector)) out.set(key(s.labels), (out.get(key(s.labels)) ?? 0) + s.value);
+  };
+  for (const life of lives.slice(1)) add(life);
+  add(to);
+  return out;
+}
+
 /** Total counter increase of the selection. */
 export function delta(from: readonly MetricSample[], to: readonly MetricSample[], selector: Selector): number {
   return deltaBy(from, to, selector, () => "").get("") ?? 0;

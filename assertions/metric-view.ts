@@ -1,7 +1,7 @@
 import type { MetricContract, TelemetryContract } from "./contract";
 import type { MetricSample, ServiceInfo } from "./evidence";
 import { DEFAULT_EXCLUDED_ROUTES } from "./expectations";
-import { deltaBy, select, type Labels, type Selector } from "./metric-query";
+import { deltaAcrossLives, select, type Labels, type Selector } from "./metric-query";
 import type { RunView } from "./run-view";
 import { NO_RESPONSE } from "./trace-index";
 
@@ -85,12 +85,24 @@ export class MetricView {
     return { name, where: { ...where, [l.instance]: e.service.instance }, exclude };
   }
 
-  /** An endpoint's counter increase over the run, by "operation|code" (computed once per run). */
+  /**
+   * The last values of each earlier life of a service's process (a kill or restart journaled them): its counters
+   * restart at 0 with every new process.
+   */
+  lives(service: ServiceInfo): MetricSample[][] {
+    return this.view.evidence.faults
+      .filter((f) => f.target === service.name && f.lastSamples)
+      .sort((a, b) => a.appliedAtMs - b.appliedAtMs)
+      .map((f) => f.lastSamples!);
+  }
+
+  /** An endpoint's counter increase over the run (across restarts), by "operation|code" (computed once per run). */
   counterTally(e: Endpoint): Tally {
     return this.view.memo(`counter ${endpointKey(e)}`, () => {
       const codeKey = this.codeKey(e);
-      return deltaBy(
+      return deltaAcrossLives(
         this.start,
+        this.lives(e.service),
         this.end,
         this.select(e, this.counter(e).name),
         (l) => `${this.operationOf(e, l)}|${l[codeKey]}`,
@@ -102,10 +114,16 @@ export class MetricView {
   histogramTally(e: Endpoint, part: "_count" | "_sum" | "_bucket"): Tally {
     return this.view.memo(`histogram${part} ${endpointKey(e)}`, () => {
       const codeKey = this.codeKey(e);
-      return deltaBy(this.start, this.end, this.select(e, `${this.histogram(e).name}${part}`), (l) => {
-        const key = `${this.operationOf(e, l)}|${l[codeKey]}`;
-        return part === "_bucket" ? `${key}|${l.le}` : key;
-      });
+      return deltaAcrossLives(
+        this.start,
+        this.lives(e.service),
+        this.end,
+        this.select(e, `${this.histogram(e).name}${part}`),
+        (l) => {
+          const key = `${this.operationOf(e, l)}|${l[codeKey]}`;
+          return part === "_bucket" ? `${key}|${l.le}` : key;
+        },
+      );
     });
   }
 

@@ -6,18 +6,35 @@ import type { RunView } from "./run-view";
 /** Stable ids of the probes family. */
 export const PROBE_ASSERTIONS = {
   readinessFlip: "probes.readiness-flip",
+  livenessFlip: "probes.liveness-flip",
   livenessStable: "probes.liveness-stable",
   baselineHealthy: "probes.baseline-healthy",
 } as const;
+
+type Probe = ProbeRecord["probe"];
 
 function describePoll(poll: ProbeRecord): string {
   return `${poll.service} /${poll.probe} answered ${poll.status || `nothing (${poll.error ?? "no response"})`} at +${poll.atMs}`;
 }
 
+/** How a poll failed: "503", "timeout" (the poller's deadline passed), "refused", or "error"; undefined when 200. */
+function answerOf(poll: ProbeRecord): string | undefined {
+  if (poll.status === 200) return undefined;
+  if (poll.status !== 0) return String(poll.status);
+  if (poll.outcome && poll.outcome !== "answered") return poll.outcome;
+  return /timeout|aborted/i.test(poll.error ?? "")
+    ? "timeout"
+    : /refused/i.test(poll.error ?? "")
+      ? "refused"
+      : "error";
+}
+
 /**
- * Family "probes": /healthz of every service answers 200 throughout the run; /readyz answers 200 except where a fault
- * must flip it, and there it turns 503 naming the failed check within the bound (check timeout + poll interval +
- * slack) and returns to 200 within the same bound after the revert. The measured flip latencies are in `observed`.
+ * Family "probes": /healthz of every service answers 200 throughout the run — liveness never flips on a dependency
+ * outage — and /readyz answers 200, except where a fault must flip a probe: there it stops answering 200 the
+ * declared way (a 503 naming the failed check, or no answer from a frozen or dead process) within the bound (check
+ * timeout + poll interval + slack) and answers 200 again within the same bound after the revert. The measured flip
+ * latencies are in `observed`.
  */
 export function assertProbes(view: RunView): AssertionResult[] {
   const { evidence, expectations } = view;
@@ -25,31 +42,32 @@ export function assertProbes(view: RunView): AssertionResult[] {
   const boundMs = checkTimeoutMs + pollIntervalMs + slackMs;
   const boundText = `${boundMs} ms = check timeout ${checkTimeoutMs} + poll interval ${pollIntervalMs} + slack ${slackMs}`;
   const after = evidence.probes.filter((p) => p.atMs >= evidence.window.startMs).sort((a, b) => a.atMs - b.atMs);
-  const polls = (service: string, probe: ProbeRecord["probe"]) =>
-    after.filter((p) => p.service === service && p.probe === probe);
+  const polls = (service: string, probe: Probe) => after.filter((p) => p.service === service && p.probe === probe);
 
-  const flipFindings = new Findings();
-  const flips: Record<string, unknown> = {};
-  /** Per service, the intervals in which /readyz may answer 503. */
+  /** Per service and probe, the intervals in which it may fail (a declared flip, measured). */
   const excused = new Map<string, [number, number][]>();
-  for (const flip of readinessFlips) {
-    const result = judgeFlip(evidence, flip, polls(flip.service, "readyz"), boundMs, (detail) =>
-      flipFindings.add({ detail }),
-    );
-    flips[`${flip.service} ${flip.check} (${flip.fault})`] = result.observed;
-    if (result.excuse) excused.set(flip.service, [...(excused.get(flip.service) ?? []), result.excuse]);
-  }
+  const flipResults = (["readyz", "healthz"] as const).map((probe) => {
+    const findings = new Findings();
+    const observed: Record<string, unknown> = {};
+    const declared = readinessFlips.filter((f) => (f.probe ?? "readyz") === probe);
+    for (const flip of declared) {
+      const result = judgeFlip(evidence, flip, polls(flip.service, probe), boundMs, (detail) =>
+        findings.add({ detail }),
+      );
+      observed[`${flip.service} /${probe} ${flip.check ?? flip.answer ?? "503"} (${flip.fault})`] = result.observed;
+      const key = `${flip.service}/${probe}`;
+      if (result.excuse) excused.set(key, [...(excused.get(key) ?? []), result.excuse]);
+    }
+    return { probe, declared, findings, observed };
+  });
 
-  const live = new Findings();
-  const ready = new Findings();
+  const stable = { healthz: new Findings(), readyz: new Findings() };
   for (const service of evidence.services) {
-    for (const [probe, findings] of [
-      ["healthz", live],
-      ["readyz", ready],
-    ] as const) {
+    for (const probe of ["healthz", "readyz"] as const) {
       const list = polls(service.name, probe);
+      const findings = stable[probe];
       if (!list.length) findings.add({ detail: `no /${probe} poll of ${service.name} after load start` });
-      const windows = probe === "readyz" ? (excused.get(service.name) ?? []) : [];
+      const windows = excused.get(`${service.name}/${probe}`) ?? [];
       const bad = list.filter((p) => p.status !== 200 && !windows.some(([from, to]) => p.atMs >= from && p.atMs <= to));
       if (bad[0])
         findings.add({ detail: `${bad.length} of ${list.length} polls not 200, first: ${describePoll(bad[0])}` });
@@ -65,52 +83,57 @@ export function assertProbes(view: RunView): AssertionResult[] {
     what: `/${probe} polls`,
     because: `half the ${pollIntervalMs} ms ticks of a ${windowMs} ms window for ${evidence.services.length} services`,
   });
-  const results = [
+  const flipsSaid = (declared: readonly ReadinessFlip[]) => (declared.length ? " outside the expected flips" : "");
+  const [readyFlips, liveFlips] = flipResults as [(typeof flipResults)[0], (typeof flipResults)[0]];
+  const results: AssertionResult[] = [];
+  for (const { probe, declared, findings, observed } of flipResults) {
+    if (!declared.length) continue;
+    results.push(
+      verdict(
+        probe === "readyz" ? PROBE_ASSERTIONS.readinessFlip : PROBE_ASSERTIONS.livenessFlip,
+        "probes",
+        findings,
+        {
+          passed: `/${probe} flipped and recovered within ${boundText}: ${JSON.stringify(observed)}`,
+          failed: `/${probe} did not flip as the faults imply within ${boundText}`,
+        },
+        {
+          compared: declared.filter((f) => evidence.faults.some((x) => x.target === f.fault)).length,
+          minimum: declared.length,
+          what: "expected flips",
+          because: "the scenario's expected flips",
+        },
+        { boundMs, flips: declared },
+        observed,
+      ),
+    );
+  }
+  results.push(
     verdict(
       PROBE_ASSERTIONS.livenessStable,
       "probes",
-      live,
+      stable.healthz,
       {
-        passed: `/healthz of every service answered 200 in all ${pollCount("healthz")} polls`,
-        failed: "/healthz was not 200 throughout",
+        passed: `/healthz of every service answered 200 in all ${pollCount("healthz")} polls${flipsSaid(liveFlips.declared)}`,
+        failed: "/healthz was not 200 where no fault explains it",
       },
       coverage("healthz"),
       { status: 200 },
-      { polls: pollCount("healthz"), findings: live.count },
+      { polls: pollCount("healthz"), findings: stable.healthz.count },
     ),
     verdict(
       PROBE_ASSERTIONS.baselineHealthy,
       "probes",
-      ready,
+      stable.readyz,
       {
-        passed: `/readyz of every service answered 200 in all ${pollCount("readyz")} polls${readinessFlips.length ? " outside the expected flips" : ""}`,
+        passed: `/readyz of every service answered 200 in all ${pollCount("readyz")} polls${flipsSaid(readyFlips.declared)}`,
         failed: "/readyz was not 200 where no fault explains it",
       },
       coverage("readyz"),
       { status: 200 },
-      { polls: pollCount("readyz"), findings: ready.count },
+      { polls: pollCount("readyz"), findings: stable.readyz.count },
     ),
-  ];
-  if (readinessFlips.length)
-    results.unshift(
-      verdict(
-        PROBE_ASSERTIONS.readinessFlip,
-        "probes",
-        flipFindings,
-        {
-          passed: `readiness flipped and recovered within ${boundText}: ${JSON.stringify(flips)}`,
-          failed: `readiness did not flip within ${boundText}`,
-        },
-        {
-          compared: readinessFlips.filter((f) => evidence.faults.some((x) => x.target === f.fault)).length,
-          minimum: readinessFlips.length,
-          what: "expected flips",
-          because: "the scenario's readiness flips",
-        },
-        { boundMs, flips: readinessFlips },
-        flips,
-      ),
-    );
+  );
   return results;
 }
 
@@ -126,31 +149,33 @@ function judgeFlip(
     add(`no fault on ${flip.fault} in the fault journal`);
     return { observed: { fault: "missing" } };
   }
+  const answer = flip.answer ?? "503";
+  const probe = flip.probe ?? "readyz";
   const revertedAtMs = fault.revertedAtMs ?? Infinity;
-  const where = `${flip.service} /readyz`;
-  const down = polls.find((p) => p.atMs >= fault.appliedAtMs && p.status === 503);
+  const where = `${flip.service} /${probe}`;
+  const down = polls.find((p) => p.atMs >= fault.appliedAtMs && answerOf(p) === answer);
   const flipMs = down ? down.atMs - fault.appliedAtMs : undefined;
   if (flipMs === undefined || flipMs > boundMs)
     add(
-      `${where} turned 503 ${flipMs === undefined ? "never" : `after ${flipMs} ms`} once ${flip.fault} went down (bound ${boundMs} ms)`,
+      `${where} answered ${answer} ${flipMs === undefined ? "never" : `only after ${flipMs} ms`} once ${flip.fault} took the fault (bound ${boundMs} ms)`,
     );
-  const check = down?.body?.checks[flip.check];
-  if (down && (!check || check.status === "ok"))
-    add(`${where} answered 503 without a failed "${flip.check}" check: ${JSON.stringify(down.body ?? null)}`);
+  const check = flip.check === undefined ? undefined : down?.body?.checks[flip.check];
+  if (down && flip.check !== undefined && (!check || check.status === "ok"))
+    add(`${where} answered ${answer} without a failed "${flip.check}" check: ${JSON.stringify(down.body ?? null)}`);
   const flapped = down ? polls.filter((p) => p.atMs > down.atMs && p.atMs < revertedAtMs && p.status === 200) : [];
   if (flapped[0])
     add(
-      `${where} answered 200 ${flapped.length} times while ${flip.fault} was still down, first at +${flapped[0].atMs}`,
+      `${where} answered 200 ${flapped.length} times while ${flip.fault} was still faulted, first at +${flapped[0].atMs}`,
     );
   const up = polls.find((p) => p.atMs >= revertedAtMs && p.status === 200);
   const recoverMs = up ? up.atMs - revertedAtMs : undefined;
   if (fault.revertedAtMs === undefined) add(`${flip.fault} was never reverted`);
   else if (recoverMs === undefined || recoverMs > boundMs)
     add(
-      `${where} returned to 200 ${recoverMs === undefined ? "never" : `after ${recoverMs} ms`} once ${flip.fault} came back (bound ${boundMs} ms)`,
+      `${where} returned to 200 ${recoverMs === undefined ? "never" : `after ${recoverMs} ms`} once ${flip.fault} was reverted (bound ${boundMs} ms)`,
     );
   return {
-    observed: { flipMs: flipMs ?? null, recoverMs: recoverMs ?? null, check: check ?? null },
+    observed: { flipMs: flipMs ?? null, recoverMs: recoverMs ?? null, ...(flip.check ? { check: check ?? null } : {}) },
     excuse: [fault.appliedAtMs, up?.atMs ?? revertedAtMs + boundMs],
   };
 }

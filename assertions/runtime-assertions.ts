@@ -14,7 +14,11 @@ export const RUNTIME_ASSERTIONS = {
   goroutines: "runtime.goroutines",
   rss: "runtime.rss",
   cpu: "runtime.cpu",
+  restarts: "runtime.restarts",
 } as const;
+
+/** Fault kinds that end a service's process: its start time must change, and no other service's may. */
+const RESTARTING_KINDS = new Set(["kill", "restart"]);
 
 type Key = keyof typeof RUNTIME_ASSERTIONS;
 
@@ -46,6 +50,25 @@ export function assertRuntime(view: RunView): AssertionResult[] {
     const names = contract.runtimeMetrics;
     const add = (key: Key, detail: string) => found[key].add({ detail: `${service.name}: ${detail}` });
     const value = (name: string) => metrics.latest(service, name)[0]?.value;
+    // A process started again during the run (by a fault, or by a crash) counts its CPU and GC from zero.
+    const startedAt = (samples: typeof view.evidence.metrics.end) =>
+      metrics.latest(service, names.startTimeSeconds, samples)[0]?.value;
+    const firstStart = startedAt(view.evidence.metrics.start);
+    const lastStart = startedAt(view.evidence.metrics.end);
+    const restarted = firstStart !== undefined && lastStart !== undefined && lastStart !== firstStart;
+    const restartedByFault = view.evidence.faults.some(
+      (f) => f.target === service.name && RESTARTING_KINDS.has(f.kind),
+    );
+    if (firstStart !== undefined && lastStart !== undefined) judged.restarts++;
+    observed.restarts[service.name] = { startTimeAtStart: firstStart, startTimeAtEnd: lastStart, restartedByFault };
+    if (lastStart === undefined) add("restarts", `exposes no ${names.startTimeSeconds}`);
+    else if (restarted !== restartedByFault)
+      add(
+        "restarts",
+        restartedByFault
+          ? `${names.startTimeSeconds} stayed ${lastStart} although a fault restarted the process`
+          : `${names.startTimeSeconds} went from ${firstStart} to ${lastStart}: the process restarted and no fault did it`,
+      );
     const need = (key: Key, name: string): number | undefined => {
       const v = value(name);
       if (v === undefined) add(key, `exposes no ${name} (${service.instance})`);
@@ -121,8 +144,16 @@ export function assertRuntime(view: RunView): AssertionResult[] {
       add("rss", `RSS ${rss} B is not within [heap used ${used ?? "?"} B, ${memoryBytes} B]`);
 
     if (value(names.cpuSecondsTotal) !== undefined) judged.cpu++;
-    checkCpu(view, metrics, service, names.cpuSecondsTotal, cpuCores, range(names.cpuSecondsTotal), observed.cpu, (d) =>
-      add("cpu", d),
+    checkCpu(
+      view,
+      metrics,
+      service,
+      names.cpuSecondsTotal,
+      cpuCores,
+      range(names.cpuSecondsTotal),
+      restarted,
+      observed.cpu,
+      (d) => add("cpu", d),
     );
   }
 
@@ -174,6 +205,9 @@ export function assertRuntime(view: RunView): AssertionResult[] {
       secondsRise: true,
       peakCores: `<= ${cpuCores}`,
     }),
+    judge("restarts", "restarted exactly when a fault restarted them", services.length, {
+      startTimeChanges: "only for services a kill or restart hit",
+    }),
   ];
 }
 
@@ -192,6 +226,7 @@ function checkCpu(
   name: string,
   cores: number,
   range: MetricSeries | undefined,
+  restarted: boolean,
   observed: Record<string, unknown>,
   add: (detail: string) => void,
 ): void {

@@ -3,7 +3,7 @@ import { Findings, verdict, type Coverage } from "./result";
 import { describeExpected, type RequestView, type RunView } from "./run-view";
 import { hopKey, serverChildren } from "./trace-index";
 import type { Span } from "./trace-model";
-import { spanCountRange } from "./trace-shape";
+import { FAULT_EFFECTS, spanCountRange } from "./trace-shape";
 
 /** Stable ids of the trace family. */
 export const TRACE_ASSERTIONS = {
@@ -120,7 +120,7 @@ export function assertTraces(view: RunView): AssertionResult[] {
       { findings: 0 },
       { findings: found[key].count },
     );
-  const failingFaults = evidence.faults.filter((f) => ["error", "link-down"].includes(f.kind)).length;
+  const failingFaults = evidence.faults.filter((f) => FAULT_EFFECTS[f.kind]?.fails).length;
   const results = [
     verdict(
       id.complete,

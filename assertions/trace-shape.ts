@@ -19,20 +19,37 @@ export interface FaultEffect {
   serverSpan: "present" | "absent" | "optional";
 }
 
-/** The effect of each fault kind the harness can inject. A kind missing here explains no failure. */
+/**
+ * The effect of each fault kind the harness can inject. A kind missing here explains no failure. Grace periods:
+ * a call may fail that long after the revert — a connection in flight (1 s), a gRPC client's deadline or reconnect
+ * backoff (2 s), an HTTP client's timeout (5 s) — so the failures it still explains are bounded, not open-ended.
+ */
 export const FAULT_EFFECTS: Readonly<Record<string, FaultEffect>> = {
   error: { fails: true, graceMs: 0, serverSpan: "present" },
   latency: { fails: false, graceMs: 0, serverSpan: "present" },
   "link-down": { fails: true, graceMs: 1_000, serverSpan: "absent" },
   "link-latency": { fails: false, graceMs: 0, serverSpan: "present" },
+  // No data either way until the client's deadline or timeout gives up.
+  "link-timeout": { fails: true, graceMs: 5_000, serverSpan: "absent" },
+  "link-reset": { fails: true, graceMs: 1_000, serverSpan: "absent" },
+  "link-bandwidth": { fails: false, graceMs: 0, serverSpan: "present" },
+  // Dead until restarted: calls in flight lose their server span with the process, later ones are refused.
+  kill: { fails: true, graceMs: 2_000, serverSpan: "absent" },
+  // Frozen: calls wait past their deadline; the server may finish them after the thaw, too late and OK.
+  freeze: { fails: true, graceMs: 2_000, serverSpan: "optional" },
+  // Draining: calls in flight finish, new ones are refused until it is back.
+  restart: { fails: true, graceMs: 2_000, serverSpan: "optional" },
+  memory: { fails: false, graceMs: 0, serverSpan: "present" },
+  stall: { fails: false, graceMs: 0, serverSpan: "present" },
+  cpu: { fails: false, graceMs: 0, serverSpan: "present" },
 };
 
 /** Where a fault hits: a service (and optionally one of its methods) or a network link between two parties. */
 export type FaultLocation = { service: string; method?: string } | { link: { from: string; to: string } };
 
 /**
- * A fault's target as the scenario names it: "payments.Charge" / "payments" for service faults, "orders-redis"
- * (from-to) for network faults (kinds starting with "link-").
+ * A fault's target as the scenario names it: "payments.Charge" / "payments" for service faults (process and
+ * resource faults name the service), "orders-redis" (from-to) for network faults (kinds starting with "link-").
  */
 export function faultLocation(fault: Pick<FaultRecord, "kind" | "target">): FaultLocation {
   if (fault.kind.startsWith("link-")) {
@@ -142,6 +159,7 @@ export function expectedSpans(
       kind: "server",
       hop: i,
       required: !failing || effect?.serverSpan === "present",
+      // Only a server that answered the error itself marks its span; a frozen or draining one finishes late, OK.
       error: failing ? effect?.serverSpan === "present" : error,
     });
   }

@@ -6,6 +6,7 @@ import { collectTraces } from "./evidence/collect-traces";
 import { awaitScrapesAfter, rangeSeries, snapshot } from "./evidence/collect-metrics";
 import { FaultJournal, type FaultPlan } from "./faults/faults";
 import { NetworkFaultInjector } from "./faults/network-faults";
+import { ProcessFaultInjector } from "./faults/process-faults";
 import { ServiceFaultInjector } from "./faults/service-faults";
 import { runInlineLoad, type LoadResult } from "./load/inline-driver";
 import { runK6Load, type K6Extras } from "./load/k6-driver";
@@ -33,6 +34,8 @@ export interface RunnableScenario {
   };
   faults: readonly FaultPlan[];
   expectations: Expectations;
+  /** What the scenario needs of the mesh (a sampling ratio below 1). */
+  mesh?: { samplingRatio?: number };
 }
 
 export interface RunContext {
@@ -80,6 +83,8 @@ export interface ScenarioRun {
   evidence?: Evidence;
   /** The k6 driver's verdict, thresholds and end-of-test summary, when k6 drove the load. */
   k6?: K6Extras;
+  /** The services' log files (kept with the report when the scenario did not pass). */
+  logFiles: string[];
 }
 
 /**
@@ -114,34 +119,45 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
   const expectations: Expectations = context.target.topology
     ? { ...scenario.expectations, topology: context.target.topology }
     : scenario.expectations;
-  const notApplicable = whyNotApplicable(scenario.faults, context.target.capabilities);
+  const notApplicable = whyNotApplicable(scenario.faults, context.target.capabilities, {
+    wanted: scenario.mesh?.samplingRatio,
+    possible: context.target.samplingRatios,
+  });
   if (notApplicable)
-    return { verdict: verdict({ status: "not-applicable", abortReason: notApplicable, assertions: [] }) };
+    return { verdict: verdict({ status: "not-applicable", abortReason: notApplicable, assertions: [] }), logFiles: [] };
 
   let mesh: StartedMesh | undefined;
   let poller: ProbePoller | undefined;
   let journal: FaultJournal | undefined;
+  // A mesh that ran a process fault, aborted or failed is not handed to the next scenario.
+  let dirty = true;
   try {
-    mesh = await phase("mesh start", () =>
-      context.target.start(scenario.name).catch((error: Error) => {
+    const acquired = await phase("mesh start", () =>
+      context.target.acquire(scenario.name, scenario.mesh ?? {}).catch((error: Error) => {
         // The mesh under test never came up: nothing to judge, and the next scenario may still run.
         throw new AbortRun(error.message);
       }),
     );
+    mesh = acquired.mesh;
     const services = mesh.serviceInfos();
     const { prometheus, traces: traceStore } = context.target;
     const job = mesh.scrapeJob;
-    journal = new FaultJournal([new ServiceFaultInjector(mesh), new NetworkFaultInjector(mesh.toxiproxy, mesh.links)]);
+    journal = new FaultJournal([
+      new ServiceFaultInjector(mesh),
+      new NetworkFaultInjector(mesh.toxiproxy, mesh.links),
+      new ProcessFaultInjector(mesh),
+    ]);
     for (const fault of scenario.faults) journal.validate(fault);
     poller = new ProbePoller(
       Object.values(mesh.services).map((s) => ({ service: s.name, healthzUrl: s.healthzUrl, readyzUrl: s.readyzUrl })),
     ).start();
 
-    await phase("steady state", () => steadyState(mesh!, poller!, context, scenario));
+    await phase("steady state", () => steadyState(mesh!, poller!, context, scenario, acquired.reused));
     const steadyMs = Date.now();
     const start = await phase("baseline scrape", async () => {
-      // Counters at start must include the steady-state requests, so deltas hold only the load's.
-      await awaitScrapesAfter(prometheus, job, services.length, steadyMs);
+      // Counters at start must include the steady-state requests, so deltas hold only the load's. A reused mesh
+      // got none since the previous scenario's quiesce waited out its scrapes: its latest scrape is the baseline.
+      if (!acquired.reused) await awaitScrapesAfter(prometheus, job, services.length, steadyMs);
       return snapshot(prometheus, job);
     });
 
@@ -223,7 +239,11 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       } satisfies Evidence;
     });
     const assertions = await phase("evaluate", async () => context.evaluate(evidence, expectations));
+    dirty =
+      PROCESS_KINDS_RUN.some((kind) => scenario.faults.some((f) => f.kind === kind)) ||
+      scenarioStatus(assertions) !== "passed";
     return {
+      logFiles: logFilesOf(mesh),
       evidence,
       ...(load.k6 ? { k6: load.k6 } : {}),
       verdict: verdict({
@@ -248,16 +268,33 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
         assertions: [],
         groundTruth: { requests: 0, byStatus: {}, faults: journal?.records ?? [] },
       }),
+      logFiles: mesh ? logFilesOf(mesh) : [],
     };
   } finally {
     await journal?.revertAll();
     await poller?.stop();
-    await mesh?.stop();
+    if (mesh) await context.target.release(mesh, dirty);
   }
 }
 
-/** Before any fault: every probe of every service answers 200 and a few requests per route succeed. */
-async function steadyState(mesh: StartedMesh, poller: ProbePoller, context: RunContext, scenario: RunnableScenario) {
+/** Fault kinds that change a service's process: a mesh that took one is not reused. */
+const PROCESS_KINDS_RUN = ["kill", "freeze", "restart"];
+
+function logFilesOf(mesh: StartedMesh): string[] {
+  return Object.values(mesh.services).flatMap((s) => [s.jsonLogFile, s.logFile].filter((f): f is string => !!f));
+}
+
+/**
+ * Before any fault: every probe of every service answers 200 and (on a fresh mesh) a few requests per route
+ * succeed; a reused mesh just served the previous scenario's load.
+ */
+async function steadyState(
+  mesh: StartedMesh,
+  poller: ProbePoller,
+  context: RunContext,
+  scenario: RunnableScenario,
+  reused: boolean,
+) {
   const services = Object.keys(mesh.services);
   try {
     await retryUntil(
@@ -272,6 +309,7 @@ async function steadyState(mesh: StartedMesh, poller: ProbePoller, context: RunC
   } catch (error) {
     throw new AbortRun(`steady state did not hold before load: ${(error as Error).message}`);
   }
+  if (reused) return;
   const probe = await runInlineLoad(
     {
       ratePerSec: 20,

@@ -164,11 +164,12 @@ runCli(async () => {
       log(
         `  ${scenario.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms${verdict.abortReason ? `: ${verdict.abortReason}` : ""}`,
       );
-      const logs = path.join(target.runDir, "scenarios", scenario.name, "logs");
-      if (verdict.status !== "passed" && fs.existsSync(logs)) {
+      const logFiles = run.logFiles.filter((f) => fs.existsSync(f));
+      if (verdict.status !== "passed" && logFiles.length) {
         // The run directory goes away with the stack: keep the evidence of what did not pass.
         const kept = path.join(reportDir, "logs", scenario.name);
-        fs.cpSync(logs, kept, { recursive: true });
+        fs.mkdirSync(kept, { recursive: true });
+        for (const file of logFiles) fs.copyFileSync(file, path.join(kept, path.basename(file)));
         log(`  ${scenario.name}: service logs kept in ${kept}`);
       }
       results.push(verdict);
@@ -213,6 +214,7 @@ runCli(async () => {
     process.stdout.write(`${reportLine(report)}\n`);
     return signal.aborted ? 2 : exitCodeFor(verdict);
   } finally {
+    await target.close();
     await stack?.stop();
   }
 });

@@ -95,6 +95,10 @@ export function externalMeshTarget(config: MeshConfig, configFile: string, runDi
     traces: new JaegerTraceStore(config.traces.jaegerQueryUrl),
     runDir,
     samplingRatio: config.samplingRatio ?? 1,
-    start: async () => mesh,
+    samplingRatios: [config.samplingRatio ?? 1],
+    // Its own traffic may move its counters between scenarios: never treated as settled.
+    acquire: async () => ({ mesh, reused: false }),
+    release: async () => {},
+    close: async () => {},
   };
 }

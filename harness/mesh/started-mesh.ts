@@ -26,6 +26,8 @@ export interface MeshService {
   admin?: AdminClient;
   /** Its structured log lines (correlation.logs); absent when the mesh does not share them. */
   jsonLogFile?: string;
+  /** Its stdout/stderr, when the harness captures them. */
+  logFile?: string;
   /** Its process group, when the harness may signal it (process faults). */
   pid?: number;
   /** Process faults on it (signals for a native process, docker kill/pause/restart for a container). */

@@ -19,6 +19,18 @@ export interface MeshCapabilities {
   links: ReadonlySet<string>;
 }
 
+/** What a scenario asks of the mesh it runs on (a mesh started with other options is not reused). */
+export interface ScenarioMeshOptions {
+  /** Root sampling ratio of the services. Default: the target's. */
+  samplingRatio?: number;
+}
+
+/** A mesh handed to a scenario; `reused` when it ran the previous scenario too (warm, counters settled). */
+export interface AcquiredMesh {
+  mesh: StartedMesh;
+  reused: boolean;
+}
+
 /**
  * The mesh a run judges: how to get it for a scenario, where its telemetry is read, and what it allows. The run
  * loop never branches on which mesh it is (the sample mesh meshproof starts, or one described by --config).
@@ -35,15 +47,34 @@ export interface MeshTarget {
   readonly traces: TraceStore;
   /** Where each scenario keeps what it writes (logs of the mesh it starts). */
   readonly runDir: string;
-  /** Root sampling ratio the services run with. */
+  /** Root sampling ratio the services run with unless a scenario asks for another. */
   readonly samplingRatio: number;
-  start(scenario: string): Promise<StartedMesh>;
+  /** Sampling ratios the mesh can run with (an external mesh: only its own). Undefined: any. */
+  readonly samplingRatios?: readonly number[];
+  /**
+   * A mesh for the scenario: the previous one when it is clean and was started with the same options (reusing it
+   * saves the start-up, the fixed cost of a scenario), else a fresh one.
+   */
+  acquire(scenario: string, options: ScenarioMeshOptions): Promise<AcquiredMesh>;
+  /** Hands the mesh back; `dirty` when the scenario changed its state (a process fault, an abort, a failure). */
+  release(mesh: StartedMesh, dirty: boolean): Promise<void>;
+  /** Stops the mesh still kept for reuse. */
+  close(): Promise<void>;
 }
 
-/** The sample mesh, started afresh for each scenario on the stack. */
+/**
+ * The sample mesh on the stack: started for the first scenario and kept while it stays clean, so later scenarios
+ * with the same mesh options reuse it; a dirty one (a process fault, an abort, a failure) is replaced.
+ */
 export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions, "runDir"> = {}): MeshTarget {
   const all = new Set<string>(MESH_SERVICES);
   const impls = Object.entries(options.impl ?? {}).map(([s, i]) => `${s}=${i}`);
+  let kept: { key: string; mesh: StartedMesh; clean: boolean } | undefined;
+  const close = async () => {
+    const mesh = kept?.mesh;
+    kept = undefined;
+    await mesh?.stop();
+  };
   return {
     description: `sample mesh (native processes${impls.length ? `, ${impls.join(", ")}` : ""})`,
     capabilities: { serviceFaults: all, processFaults: all, links: new Set(MESH_LINKS) },
@@ -52,15 +83,36 @@ export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions,
     traces: stack.traces,
     runDir: stack.runDir,
     samplingRatio: options.samplingRatio ?? 1,
-    start: (scenario) => startMesh(stack, { ...options, runDir: path.join(stack.runDir, "scenarios", scenario) }),
+    async acquire(scenario, wanted) {
+      const samplingRatio = wanted.samplingRatio ?? options.samplingRatio ?? 1;
+      const key = JSON.stringify({ samplingRatio });
+      if (kept?.key === key && kept.clean) return { mesh: kept.mesh, reused: true };
+      await close();
+      const runDir = path.join(stack.runDir, "scenarios", scenario);
+      const mesh = await startMesh(stack, { ...options, samplingRatio, runDir });
+      kept = { key, mesh, clean: true };
+      return { mesh, reused: false };
+    },
+    async release(mesh, dirty) {
+      if (kept?.mesh !== mesh) return mesh.stop();
+      kept.clean = !dirty;
+      if (dirty) await close();
+    },
+    close,
   };
 }
 
 /** Fault kinds that act on a link, on a process, or through a service's admin API. */
 const PROCESS_KINDS = new Set(["kill", "freeze", "restart"]);
 
-/** Why a scenario's faults cannot be injected into this mesh, or undefined when they all can. */
-export function whyNotApplicable(faults: readonly FaultPlan[], capabilities: MeshCapabilities): string | undefined {
+/** Why a scenario cannot run on this mesh (its faults, its sampling ratio), or undefined when it can. */
+export function whyNotApplicable(
+  faults: readonly FaultPlan[],
+  capabilities: MeshCapabilities,
+  sampling?: { wanted?: number; possible?: readonly number[] },
+): string | undefined {
+  if (sampling?.wanted !== undefined && sampling.possible && !sampling.possible.includes(sampling.wanted))
+    return `the mesh samples at ${sampling.possible.join(", ")}, the scenario needs ${sampling.wanted}`;
   const missing = faults.flatMap((f) => {
     if (f.kind.startsWith("link-"))
       return capabilities.links.has(f.target) ? [] : [`${f.kind} on ${f.target} (no Toxiproxy link of that name)`];

@@ -71,15 +71,21 @@ export class ProbePoller {
       } catch {
         body = undefined;
       }
-      return { service, probe, atMs, status: response.status, latencyMs: performance.now() - started, body };
+      const latencyMs = performance.now() - started;
+      return { service, probe, atMs, status: response.status, latencyMs, body, outcome: "answered" };
     } catch (error) {
+      // fetch reports "fetch failed" with the socket's error as its cause: keep what tells a refusal from a hang.
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const outcome =
+        (error as Error).name === "TimeoutError" ? "timeout" : cause?.code === "ECONNREFUSED" ? "refused" : "error";
       return {
         service,
         probe,
         atMs,
         status: 0,
         latencyMs: performance.now() - started,
-        error: (error as Error).message,
+        error: cause?.code ? `${(error as Error).message}: ${cause.code}` : (error as Error).message,
+        outcome,
       };
     }
   }

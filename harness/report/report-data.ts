@@ -407,24 +407,27 @@ function probeLanes(
       lane.runs.push([at, at, p.status]);
     }
   }
-  // "orders redis (orders-redis)": { flipMs, recoverMs } -> the lane's first flip away from 200 and back after it.
-  const flip = assertions.find((a) => a.id === "probes.readiness-flip");
-  for (const [key, value] of Object.entries(flip?.observed ?? {})) {
-    const m = /^(\S+) (\S+) \((.+)\)$/.exec(key);
+  // "orders /readyz redis (orders-redis)": { flipMs, recoverMs } -> the lane's first flip away from 200 and back.
+  const observedFlips = assertions
+    .filter((a) => a.id === "probes.readiness-flip" || a.id === "probes.liveness-flip")
+    .flatMap((a) => Object.entries(a.observed ?? {}).map(([key, value]) => ({ id: a.id, key, value })));
+  for (const { id, key, value } of observedFlips) {
+    const m = /^(\S+) \/(\S+) (\S+) \((.+)\)$/.exec(key);
     if (!m || typeof value !== "object" || value === null) continue;
+    const [, service, probe, check, target] = m as unknown as [string, string, string, string, string];
     const { flipMs, recoverMs } = value as { flipMs?: number; recoverMs?: number };
-    const lane = lanes.get(`${m[1]} readyz`);
-    const fault = evidence.faults.find((f) => f.target === m[3]);
+    const lane = lanes.get(`${service} ${probe}`);
+    const fault = evidence.faults.find((f) => f.target === target);
     if (!lane || !fault) continue;
     const down = lane.flips.find((f) => f.to !== 200 && f.atS >= rel(fault.appliedAtMs));
-    if (down && flipMs !== undefined) {
-      down.label = `${m[2]} down +${flipMs} ms`;
-      down.detail = `readiness check ${m[2]} failing: flipped ${flipMs} ms after ${m[3]} went down (probes.readiness-flip)`;
+    if (down && typeof flipMs === "number") {
+      down.label = `${check} +${flipMs} ms`;
+      down.detail = `/${probe} answered ${check}: flipped ${flipMs} ms after the fault on ${target} (${id})`;
     }
     const up = lane.flips.find((f) => f.to === 200 && down && f.atS > down.atS);
-    if (up && recoverMs !== undefined) {
-      up.label = `ready +${recoverMs} ms`;
-      up.detail = `ready again ${recoverMs} ms after ${m[3]} was restored (probes.readiness-flip)`;
+    if (up && typeof recoverMs === "number") {
+      up.label = `ok +${recoverMs} ms`;
+      up.detail = `/${probe} answered 200 again ${recoverMs} ms after ${target} was restored (${id})`;
     }
   }
   const all = [...lanes.values()].sort((a, b) => a.service.localeCompare(b.service) || a.probe.localeCompare(b.probe));

@@ -7,9 +7,16 @@ export interface RouteWeight {
   weight: number;
 }
 
-/** Open-model load: requests arrive at a constant rate whatever the responses do. */
+/** Open-model load: requests arrive at the planned rate whatever the responses do. */
 export interface LoadPlan {
+  /** Which driver sends the requests: the inline one (a worker thread) or k6. Default "inline". */
+  driver?: "inline" | "k6";
+  /** The arrival rate; with `stages`, the rate the first stage ramps from. */
   ratePerSec: number;
+  /** Ramping arrival rate over warm-up + duration (their durations sum to warmupMs + durationMs). */
+  stages?: { durationMs: number; targetRatePerSec: number }[];
+  /** Relative weights of the traceparent each request carries (sampled, unsampled, none). Default: all sampled. */
+  traceparent?: { sampled: number; unsampled: number; none: number };
   /** Load duration after the warm-up; the load runs warmupMs + durationMs in all. */
   durationMs: number;
   /** Load sent first, before durationMs starts (and part of the judged request log); no fault may start in it. */
@@ -41,7 +48,7 @@ export interface LatencyFault extends FaultTiming {
   params: { ms: number; jitterMs?: number };
 }
 
-/** Takes a network link down (Toxiproxy). */
+/** Takes a network link down (Toxiproxy): connections closed, new ones refused. */
 export interface LinkDownFault extends FaultTiming {
   kind: "link-down";
   params: Record<string, never>;
@@ -53,7 +60,74 @@ export interface LinkLatencyFault extends FaultTiming {
   params: { ms: number };
 }
 
-export type FaultSpec = ErrorFault | LatencyFault | LinkDownFault | LinkLatencyFault;
+/** Stops all data on a link; connections close after timeoutMs (0: only when the fault ends) (Toxiproxy timeout). */
+export interface LinkTimeoutFault extends FaultTiming {
+  kind: "link-timeout";
+  params: { timeoutMs: number };
+}
+
+/** Resets connections on a link (TCP RST) after timeoutMs of data (Toxiproxy reset_peer). */
+export interface LinkResetFault extends FaultTiming {
+  kind: "link-reset";
+  params: { timeoutMs: number };
+}
+
+/** Limits a link's bandwidth to kbPerSec in both directions (Toxiproxy bandwidth). */
+export interface LinkBandwidthFault extends FaultTiming {
+  kind: "link-bandwidth";
+  params: { kbPerSec: number };
+}
+
+/** Kills a service (SIGKILL / docker kill) and starts it again after durationMs. Target: a service. */
+export interface KillFault extends FaultTiming {
+  kind: "kill";
+  params: Record<string, never>;
+}
+
+/** Freezes a service (SIGSTOP / docker pause) for durationMs. Target: a service. */
+export interface FreezeFault extends FaultTiming {
+  kind: "freeze";
+  params: Record<string, never>;
+}
+
+/** Restarts a service gracefully (SIGTERM: it drains, then starts again). Target: a service. */
+export interface RestartFault extends FaultTiming {
+  kind: "restart";
+  params: Record<string, never>;
+}
+
+/** Holds `mb` MB of the service's heap for durationMs (admin API). Target: a service. */
+export interface MemoryFault extends FaultTiming {
+  kind: "memory";
+  params: { mb: number };
+}
+
+/** Blocks the service's event loop for blockMs every everyMs (admin API; Node only). Target: a service. */
+export interface StallFault extends FaultTiming {
+  kind: "stall";
+  params: { blockMs: number; everyMs: number };
+}
+
+/** Burns `fraction` of a core in the service's process (admin API). Target: a service. */
+export interface CpuFault extends FaultTiming {
+  kind: "cpu";
+  params: { fraction: number };
+}
+
+export type FaultSpec =
+  | ErrorFault
+  | LatencyFault
+  | LinkDownFault
+  | LinkLatencyFault
+  | LinkTimeoutFault
+  | LinkResetFault
+  | LinkBandwidthFault
+  | KillFault
+  | FreezeFault
+  | RestartFault
+  | MemoryFault
+  | StallFault
+  | CpuFault;
 export type FaultKind = FaultSpec["kind"];
 
 /** What a scenario expects: the assertion families to judge and their parameters (topology, error mapping, bounds). */
@@ -68,6 +142,8 @@ export interface Scenario {
   /** Empty for a fault-free scenario. */
   faults: FaultSpec[];
   expectations: ScenarioExpectations;
+  /** What the scenario needs of the mesh: a root sampling ratio other than the run's (1). */
+  mesh?: { samplingRatio?: number };
 }
 
 /** Declares a scenario with full typing; the catalog loader validates it strictly when it loads the file. */

@@ -80,7 +80,17 @@ const expectations = z.strictObject({
     .optional(),
   probes: z
     .strictObject({
-      readinessFlips: z.array(z.strictObject({ fault: name(), service: name(), check: name() })).optional(),
+      readinessFlips: z
+        .array(
+          z.strictObject({
+            fault: name(),
+            service: name(),
+            probe: z.enum(["readyz", "healthz"]).optional(),
+            check: name().optional(),
+            answer: z.enum(["503", "timeout", "refused"]).optional(),
+          }),
+        )
+        .optional(),
       checkTimeoutMs: positive().optional(),
       pollIntervalMs: positive().optional(),
       slackMs: nonNegative().optional(),
@@ -89,6 +99,7 @@ const expectations = z.strictObject({
 });
 
 const timing = { target: name(), atMs: nonNegative(), durationMs: positive() };
+const noParams = z.strictObject({});
 const fault = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("error"),
@@ -108,11 +119,36 @@ const fault = z.discriminatedUnion("kind", [
     ...timing,
     params: z.strictObject({ ms: positive(), jitterMs: nonNegative().optional() }),
   }),
-  z.strictObject({ kind: z.literal("link-down"), ...timing, params: z.strictObject({}) }),
+  z.strictObject({ kind: z.literal("link-down"), ...timing, params: noParams }),
   z.strictObject({ kind: z.literal("link-latency"), ...timing, params: z.strictObject({ ms: positive() }) }),
+  z.strictObject({ kind: z.literal("link-timeout"), ...timing, params: z.strictObject({ timeoutMs: nonNegative() }) }),
+  z.strictObject({ kind: z.literal("link-reset"), ...timing, params: z.strictObject({ timeoutMs: nonNegative() }) }),
+  z.strictObject({ kind: z.literal("link-bandwidth"), ...timing, params: z.strictObject({ kbPerSec: positive() }) }),
+  z.strictObject({ kind: z.literal("kill"), ...timing, params: noParams }),
+  z.strictObject({ kind: z.literal("freeze"), ...timing, params: noParams }),
+  z.strictObject({ kind: z.literal("restart"), ...timing, params: noParams }),
+  z.strictObject({
+    kind: z.literal("memory"),
+    ...timing,
+    params: z.strictObject({ mb: z.number().int().min(1).max(4096) }),
+  }),
+  z.strictObject({
+    kind: z.literal("stall"),
+    ...timing,
+    params: z
+      .strictObject({ blockMs: z.number().int().min(1).max(5000), everyMs: z.number().int().max(60_000) })
+      .refine((p) => p.everyMs > p.blockMs, { message: "everyMs must be greater than blockMs" }),
+  }),
+  z.strictObject({
+    kind: z.literal("cpu"),
+    ...timing,
+    params: z.strictObject({ fraction: z.number().min(0.05).max(1) }),
+  }),
 ]);
 
-const NETWORK_KINDS = new Set(["link-down", "link-latency"]);
+/** Kinds whose target is a link, and kinds whose target is a whole service (no method). */
+const NETWORK_KINDS = new Set(["link-down", "link-latency", "link-timeout", "link-reset", "link-bandwidth"]);
+const SERVICE_KINDS = new Set(["kill", "freeze", "restart", "memory", "stall", "cpu"]);
 
 /** The strict scenario schema: unknown keys anywhere are rejected; cross-field rules checked after shapes. */
 export const scenarioSchema = z
@@ -120,17 +156,29 @@ export const scenarioSchema = z
     name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case"),
     description: name(),
     load: z.strictObject({
+      driver: z.enum(["inline", "k6"]).optional(),
       ratePerSec: positive(),
+      stages: z
+        .array(z.strictObject({ durationMs: positive(), targetRatePerSec: nonNegative() }))
+        .min(1)
+        .optional(),
+      traceparent: z.strictObject({ sampled: nonNegative(), unsampled: nonNegative(), none: nonNegative() }).optional(),
       durationMs: positive(),
       warmupMs: nonNegative(),
       routes: z.array(z.strictObject({ route: name(), weight: positive() })).min(1),
     }),
     faults: z.array(fault),
     expectations,
+    mesh: z.strictObject({ samplingRatio: z.number().gt(0).max(1).optional() }).optional(),
   })
   .superRefine((s, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
     const loadEndMs = s.load.warmupMs + s.load.durationMs;
+    if (s.load.stages) {
+      const staged = s.load.stages.reduce((sum, st) => sum + st.durationMs, 0);
+      if (staged !== loadEndMs)
+        issue(["load", "stages"], `durations must sum to warmupMs + durationMs (${loadEndMs}), got ${staged}`);
+    }
     s.load.routes.forEach((r, i) => {
       if (!(r.route in s.expectations.topology))
         issue(
@@ -148,6 +196,12 @@ export const scenarioSchema = z
       if (NETWORK_KINDS.has(f.kind)) {
         if (!(MESH_LINKS as readonly string[]).includes(f.target))
           issue(["faults", i, "target"], `must be a mesh link (${MESH_LINKS.join(", ")})`);
+      } else if (SERVICE_KINDS.has(f.kind)) {
+        if (!(MESH_SERVICES as readonly string[]).includes(f.target))
+          issue(
+            ["faults", i, "target"],
+            `must be a mesh service (${MESH_SERVICES.join(", ")}): a ${f.kind} fault acts on the whole service`,
+          );
       } else if (!(MESH_SERVICES as readonly string[]).includes(f.target.split(".")[0] ?? ""))
         issue(
           ["faults", i, "target"],

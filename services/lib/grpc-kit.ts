@@ -343,6 +343,9 @@ export function grpcClient<T extends grpc.Client>(
   const [host = "", port = ""] = address.split(":");
   const client = new Ctor(address, grpc.credentials.createInsecure(), {
     interceptors: [clientInterceptor(kit, { host, port: Number(port) })],
+    // A restarted peer is called again within a second: grpc-js's default backoff grows to minutes.
+    "grpc.initial_reconnect_backoff_ms": 200,
+    "grpc.max_reconnect_backoff_ms": 1_000,
   });
   kit.onShutdown(async () => client.close());
   return client as unknown as T;

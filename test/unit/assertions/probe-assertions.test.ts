@@ -14,7 +14,7 @@ describe("assertProbes on the real redis-outage run", () => {
     const results = judge(outage);
     expect(results.filter((r) => r.status === "failed")).toEqual([]);
     const flip = results.find((r) => r.id === PROBE_ASSERTIONS.readinessFlip)!;
-    const measured = flip.observed["orders redis (orders-redis)"] as { flipMs: number; recoverMs: number };
+    const measured = flip.observed["orders /readyz redis (orders-redis)"] as { flipMs: number; recoverMs: number };
     expect(measured.flipMs).toBeGreaterThanOrEqual(0);
     expect(measured.flipMs).toBeLessThanOrEqual(1_600);
     expect(measured.recoverMs).toBeLessThanOrEqual(1_600);
@@ -25,7 +25,7 @@ describe("assertProbes on the real redis-outage run", () => {
     const outage = scenarioFixture("redis-outage");
     const tight = { ...outage.expectations.probes, checkTimeoutMs: 0, pollIntervalMs: 0, slackMs: 0 };
     expect(flipOf(outage, tight).message).toMatch(
-      /orders \/readyz turned 503 after \d+ ms once orders-redis went down \(bound 0 ms\)/,
+      /orders \/readyz answered 503 only after \d+ ms once orders-redis took the fault \(bound 0 ms\)/,
     );
   });
 
@@ -34,7 +34,7 @@ describe("assertProbes on the real redis-outage run", () => {
     const reverted = stuck.evidence.faults[0]!.revertedAtMs!;
     for (const p of stuck.evidence.probes)
       if (p.service === "orders" && p.probe === "readyz" && p.atMs >= reverted) p.status = 503;
-    expect(flipOf(stuck).message).toContain("orders /readyz returned to 200 never once orders-redis came back");
+    expect(flipOf(stuck).message).toContain("orders /readyz returned to 200 never once orders-redis was reverted");
 
     const unnamed = scenarioFixture("redis-outage");
     for (const p of unnamed.evidence.probes)
@@ -55,6 +55,51 @@ describe("assertProbes on the real redis-outage run", () => {
     expect(failed.sort()).toEqual([PROBE_ASSERTIONS.baselineHealthy, PROBE_ASSERTIONS.livenessStable].sort());
     expect(results.find((r) => r.id === PROBE_ASSERTIONS.livenessStable)!.message).toContain(
       "payments /healthz answered nothing (ECONNREFUSED)",
+    );
+  });
+
+  test("a declared flip judges the way the probe failed: a 503 is not a timeout", () => {
+    const outage = scenarioFixture("redis-outage");
+    const flips = outage.expectations.probes!.readinessFlips!.map((f) => ({
+      ...f,
+      check: undefined,
+      answer: "timeout" as const,
+    }));
+    const wrongWay = flipOf(outage, { ...outage.expectations.probes, readinessFlips: flips });
+    expect(wrongWay.status).toBe("failed");
+    expect(wrongWay.message).toContain("orders /readyz answered timeout never once orders-redis took the fault");
+
+    // The same polls rewritten as deadline misses (a frozen process) pass a flip declared as "timeout".
+    const frozen = scenarioFixture("redis-outage");
+    for (const p of frozen.evidence.probes)
+      if (p.status === 503) Object.assign(p, { status: 0, body: undefined, outcome: "timeout", error: "TimeoutError" });
+    expect(flipOf(frozen, { ...frozen.expectations.probes, readinessFlips: flips }).status).toBe("passed");
+  });
+
+  test("a /healthz flip is judged by probes.liveness-flip and excused from liveness-stable only where declared", () => {
+    const run = scenarioFixture("redis-outage");
+    const fault = run.evidence.faults[0]!;
+    for (const p of run.evidence.probes)
+      if (
+        p.service === "orders" &&
+        p.probe === "healthz" &&
+        p.atMs >= fault.appliedAtMs + 100 &&
+        p.atMs < fault.revertedAtMs!
+      )
+        Object.assign(p, { status: 503 });
+    // Undeclared: liveness flipped on a dependency outage, the defect this family exists for.
+    expect(judge(run).find((r) => r.id === PROBE_ASSERTIONS.livenessStable)!.status).toBe("failed");
+    const declared = {
+      ...run.expectations.probes,
+      readinessFlips: [
+        ...run.expectations.probes!.readinessFlips!,
+        { fault: fault.target, service: "orders", probe: "healthz" as const },
+      ],
+    };
+    const results = judge(run, declared);
+    expect(results.filter((r) => r.status === "failed")).toEqual([]);
+    expect(results.find((r) => r.id === PROBE_ASSERTIONS.livenessFlip)!.observed).toHaveProperty(
+      "orders /healthz 503 (orders-redis)",
     );
   });
 

@@ -72,8 +72,8 @@ describe("report.html generation (pure: verdict and evidence in, HTML out)", () 
     const outage = model.scenarios.find((s) => s.verdict.name === "redis-outage")!;
     const orders = outage.probes.lanes.find((l) => l.service === "orders" && l.probe === "readyz")!;
     expect(orders.flips.filter((f) => f.detail).map((f) => f.label)).toEqual([
-      expect.stringMatching(/^redis down \+\d+ ms$/),
-      expect.stringMatching(/^ready \+\d+ ms$/),
+      expect.stringMatching(/^redis \+\d+ ms$/),
+      expect.stringMatching(/^ok \+\d+ ms$/),
     ]);
     expect(outage.recon.map((t) => t.assertion)).toEqual(
       expect.arrayContaining(["metrics.edge-status-counts", "metrics.hop-agreement", "metrics.span-counter-agreement"]),

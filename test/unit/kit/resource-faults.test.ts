@@ -192,7 +192,7 @@ describe("resource faults: effects in-process", () => {
     }
   });
 
-  test("stall 200/1000: the loop is blocked >= 200 ms per second, utilisation and client latency rise, /healthz stays 200; revert stops it", async () => {
+  test("stall 200/1000: the loop is blocked >= 200 ms per second, utilisation rises, /healthz stays 200; revert stops it", async () => {
     const kit = makeKit();
     const app = new HttpApp(kit).route("get", "/ping", [200], async (_req, res) => void res.json({ ok: true }));
     const url = baseUrl(await listenHttp(kit, app.finish(), 0));
@@ -250,9 +250,9 @@ describe("resource faults: effects in-process", () => {
       expect(delay.max / 1e6).toBeGreaterThanOrEqual(195);
       expect(lagMax).toBeGreaterThanOrEqual(0.195);
       expect(utilisation).toBeGreaterThanOrEqual(0.18);
-      // A request that arrives during a block waits for it: the client sees the block...
-      expect(Math.max(...latencies)).toBeGreaterThanOrEqual(100);
-      // ...the rule of /healthz (p99 of the delay > 500 ms) does not fail at 200 ms blocks.
+      // (Client latency is reported, not asserted: this client shares the blocked loop, so whether a request
+      // straddles a block is chance. The stall scenario measures it from the driver's own process.)
+      // The rule of /healthz (p99 of the delay > 500 ms) does not fail at 200 ms blocks.
       expect(live.httpStatus).toBe(200);
 
       expect((await admin.remove(String(answer.body.id))).status).toBe(200);

@@ -68,7 +68,7 @@ describe("scenario catalog", () => {
   it("checks fault kinds, targets, params and timing against the load", () => {
     const kind = variant((s) => ((s.faults[0] as unknown as Record<string, unknown>).kind = "meteor"));
     expect(problem(kind)).toContain(
-      `faults[0].kind must be one of "error" | "latency" | "link-down" | "link-latency" (got "meteor")`,
+      `faults[0].kind must be one of "error" | "latency" | "link-down" | "link-latency" | "link-timeout" | "link-reset" | "link-bandwidth" | "kill" | "freeze" | "restart" | "memory" | "stall" | "cpu" (got "meteor")`,
     );
     const link = variant((s) => (s.faults[0]!.target = "orders-postgres"));
     expect(problem(link)).toContain("faults[0].target must be a mesh link");
