@@ -65,6 +65,8 @@ export interface RuntimeContract {
   gcDuration: { name: string; type: "histogram" | "summary"; kindLabel?: string };
   /** Node runtimes. */
   eventLoopLagSeconds?: string;
+  /** The longest event-loop delay since the previous scrape (what a periodic stall must show). */
+  eventLoopLagMaxSeconds?: string;
   eventLoopUtilization?: string;
   /** Go runtimes. */
   goroutines?: string;
@@ -136,6 +138,7 @@ export const CONTRACT_SCHEMA = z.strictObject({
     heapTotalBytes: name,
     gcDuration: z.strictObject({ name, type: z.enum(["histogram", "summary"]), kindLabel: name.optional() }),
     eventLoopLagSeconds: name.optional(),
+    eventLoopLagMaxSeconds: name.optional(),
     eventLoopUtilization: name.optional(),
     goroutines: name.optional(),
     residentMemoryBytes: name,

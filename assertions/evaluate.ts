@@ -1,6 +1,7 @@
 import { assertCorrelation } from "./correlation-assertions";
 import type { AssertionFamily, AssertionResult, Evidence } from "./evidence";
 import type { Expectations } from "./expectations";
+import { measureFaultEffects, type MeasuredEffect } from "./fault-effects";
 import { assertHygiene } from "./hygiene-assertions";
 import { assertMetrics } from "./metric-assertions";
 import { assertProbes } from "./probe-assertions";
@@ -22,6 +23,20 @@ const FAMILIES: Record<AssertionFamily, (view: RunView) => AssertionResult[]> = 
  * contract (Evidence.services[].contract); what every family needs of the run is computed once (RunView).
  */
 export function evaluate(evidence: Evidence, expectations: Expectations): AssertionResult[] {
+  return judgeRun(evidence, expectations).assertions;
+}
+
+/** A judged run: the assertions, and what each journaled fault measurably did (from harness records only). */
+export interface Judgement {
+  assertions: AssertionResult[];
+  effects: MeasuredEffect[];
+}
+
+/** evaluate(), and the measured effect of every fault beside it (a fault without effect: inconclusive). */
+export function judgeRun(evidence: Evidence, expectations: Expectations): Judgement {
   const view = new RunView(evidence, expectations);
-  return expectations.families.flatMap((family) => FAMILIES[family](view));
+  return {
+    assertions: expectations.families.flatMap((family) => FAMILIES[family](view)),
+    effects: measureFaultEffects(view),
+  };
 }

@@ -25,6 +25,27 @@ export interface Evidence {
   logs: Record<string, LogLine[]>;
   /** The services of the mesh under test. */
   services: ServiceInfo[];
+  /**
+   * Ground truth from the harness's process sampler (/proc of each service's pid, every 200 ms): what a process
+   * fault or a resource fault really did, independent of the service's own gauges. Absent when the harness cannot
+   * see the processes (an external mesh, or no /proc).
+   */
+  processes?: ProcessSample[];
+}
+
+/** One reading of a service's process from /proc/<pid>. */
+export interface ProcessSample {
+  service: string;
+  atMs: number;
+  pid: number;
+  /** Whether the pid was there: false after a kill, before the restart. */
+  alive: boolean;
+  /** /proc/<pid>/stat state: "R" running, "S" sleeping, "T" stopped (frozen), "Z" zombie... */
+  state?: string;
+  /** user + system CPU seconds so far (of this pid's life). */
+  cpuSeconds?: number;
+  /** VmRSS. */
+  rssBytes?: number;
 }
 
 /** What the run was meant to do, from the scenario and the driver (harness records, not telemetry). */
@@ -93,7 +114,10 @@ export interface FaultRecord {
   /** What the fault hit, e.g. "payments/Charge" or "orders->redis". */
   target: string;
   params: Record<string, unknown>;
+  /** When the harness began applying it: the fault may act from then on (memory is held while it is applied). */
   appliedAtMs: number;
+  /** When the revert began (a killed service's start was issued); revertedAtMs is when it was in place (ready). */
+  revertStartedAtMs?: number;
   revertedAtMs?: number;
   /** Set when the revert failed (the other reverts still ran). */
   revertError?: string;

@@ -47,18 +47,25 @@ export interface HygieneExpectations {
 export interface ErrorLayer {
   service: string;
   metric: "httpServer" | "httpClient" | "grpcServer" | "grpcClient";
-  /** HTTP status ("502") or gRPC code name ("UNAVAILABLE"). */
-  code: string;
+  /**
+   * HTTP status ("502") or gRPC code name ("UNAVAILABLE"); a list when the fault fails calls more than one mapped
+   * way (a stalled link: deadlines first, then the broken connection), and the codes' increases add up.
+   */
+  code: string | string[];
   /** httpClient: the peer_service called. */
   peer?: string;
   /** grpc*: the gRPC method (e.g. "Charge"). */
   method?: string;
+  /** httpServer: the route ("POST /api/checkout"), where the service serves more than one. */
+  route?: string;
 }
 
 /** Where the errors of one fault surface, layer by layer (the error-mapping table applied to one fault). */
 export interface ErrorSurface {
   /** The fault's target as in the scenario ("payments.Charge", "orders-redis"). */
   fault: string;
+  /** Only the failures of this route (a fault on a service several routes cross surfaces differently per route). */
+  route?: string;
   layers: ErrorLayer[];
 }
 
@@ -90,6 +97,11 @@ export interface ReadinessFlip {
   check?: string;
   /** How it fails: "503" (default), "timeout" (a frozen process), "refused" (a dead one). */
   answer?: "503" | "timeout" | "refused";
+  /**
+   * A fault that fails the probe now and then, not throughout (a periodic event-loop stall fails the poll after
+   * each block): at least `atLeast` such answers while the fault holds, 200s between them allowed.
+   */
+  intermittent?: { atLeast: number };
 }
 
 export interface ProbeExpectations {

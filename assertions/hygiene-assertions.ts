@@ -254,10 +254,14 @@ function routeLabels(view: RunView, metrics: MetricView): AssertionResult {
  * durations (units included) and each bucket's increase the spans at or below its bound, up to calls whose
  * duration lies so near a bound that the two clocks may put it on either side.
  */
+/** The largest finite bucket bound a request-duration histogram in seconds may have (5 minutes). */
+const MAX_SECONDS_BOUND = 300;
+
 function histograms(metrics: MetricView): AssertionResult {
   const { view } = metrics;
   const findings = new Findings();
   const spans = tallySpans(metrics).durations;
+  const unsampled = view.requests.some((r) => !r.sampled);
   let compared = 0;
   const observed: Record<string, unknown> = {};
   const endpoints = metrics.plannedEndpoints();
@@ -290,6 +294,13 @@ function histograms(metrics: MetricView): AssertionResult {
         });
       if (!(h.sum !== undefined && h.sum >= 0))
         findings.add({ detail: `${key} ${name}{${id}}: _sum ${h.sum} is not >= 0` });
+      // A request-duration histogram in seconds has no use for bounds past minutes: bounds like 5, 10, 25, ... 10000
+      // are milliseconds left in a _seconds histogram (every call under the first bound: invisible to the spans).
+      const largest = Math.max(...h.buckets.map(([le]) => le).filter(Number.isFinite));
+      if (name.endsWith("_seconds") && largest > MAX_SECONDS_BOUND)
+        findings.add({
+          detail: `${key} ${name}{${id}}: largest bucket bound ${largest} s > ${MAX_SECONDS_BOUND} s: bounds in milliseconds?`,
+        });
     }
     // Against the spans, over the run.
     const counts = metrics.histogramTally(e, "_count");
@@ -298,27 +309,43 @@ function histograms(metrics: MetricView): AssertionResult {
     const measured = spans.get(key) ?? new Map<string, number[]>();
     for (const [id, n] of counts) {
       const durations = measured.get(id);
-      if (!(n > 0) || !durations || durations.length !== n) continue; // counts are reconciled elsewhere
+      if (!(n > 0) || !durations?.length) continue;
+      // The spans time the same calls, or a sample of them: all when every request was sampled (a few more or
+      // fewer where a fault cut calls — their counts are reconciled elsewhere), a random share when some were not.
+      // The histogram is judged per call then: its mean and its share under each bound against the spans'.
+      const m = durations.length;
+      const sample = m !== n;
+      if (sample && !(unsampled && m < n) && Math.abs(n - m) > Math.max(2, 0.1 * n)) continue;
       compared++;
-      const spanSum = sum(durations);
-      const histogramSum = sums.get(id) ?? 0;
-      const tolerance = 0.25 * spanSum + 0.005 * n;
-      observed[`${key} ${id}`] = { calls: n, histogramSumSeconds: round(histogramSum), spanSumSeconds: round(spanSum) };
-      if (Math.abs(histogramSum - spanSum) > tolerance)
+      const spanMean = sum(durations) / m;
+      const histogramMean = (sums.get(id) ?? 0) / n;
+      const tolerance = 0.25 * spanMean + 0.005;
+      observed[`${key} ${id}`] = {
+        calls: n,
+        ...(sample ? { spans: m } : {}),
+        histogramSumSeconds: round(sums.get(id) ?? 0),
+        spanSumSeconds: round(sum(durations)),
+      };
+      if (Math.abs(histogramMean - spanMean) > tolerance)
         findings.add({
-          detail: `${key} ${name}{${id}}: _sum rose by ${round(histogramSum)} s over ${n} calls, the spans measured ${round(spanSum)} s (tolerance ${round(tolerance)} s)`,
+          detail: `${key} ${name}{${id}}: _sum / _count is ${round(histogramMean)} s per call over ${n} calls, the ${m} spans measured ${round(spanMean)} s (tolerance ${round(tolerance)} s)`,
         });
       for (const [bucketKey, value] of buckets) {
         if (!bucketKey.startsWith(`${id}|`)) continue;
         const le = Number(bucketKey.slice(id.length + 1).replace("+Inf", "Infinity"));
         const below = durations.filter((d) => d <= le).length;
         // The histogram and the span time different stretches of one call (the span may start later or end
-        // earlier): calls near a bound may land on either side, and a scheduling pause can move a few more.
+        // earlier): calls near a bound may land on either side, and a scheduling pause can move a few more. A
+        // sample's share under the bound also varies by chance (4 standard deviations) and by the calls it lacks.
         const near = durations.filter((d) => Math.abs(d - le) <= Math.max(0.005, 0.1 * le)).length;
-        const allowed = near + Math.max(2, Math.ceil(0.05 * n));
-        if (Math.abs(value - below) > allowed)
+        const share = below / m;
+        const allowed =
+          near / m +
+          Math.max(2, Math.ceil(0.05 * n)) / n +
+          (sample ? 4 * Math.sqrt((share * (1 - share)) / m) + Math.abs(n - m) / n : 0);
+        if (Math.abs(value / n - share) > allowed)
           findings.add({
-            detail: `${key} ${name}{${id}} le=${le}: bucket rose by ${value}, ${below} spans took <= ${le} s (allowed difference ${allowed}: ${near} near the bound + 5%)`,
+            detail: `${key} ${name}{${id}} le=${le}: ${value} of ${n} calls under the bound in the histogram, ${below} of ${m} spans (allowed share difference ${round(allowed)}: ${near} near the bound + 5%${sample ? " + sampling" : ""})`,
           });
       }
     }

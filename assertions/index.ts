@@ -47,7 +47,8 @@ export type {
   Topology,
   TraceExpectations,
 } from "./expectations";
-export { evaluate } from "./evaluate";
+export { evaluate, judgeRun, type Judgement } from "./evaluate";
+export { measureFaultEffects, type MeasuredEffect } from "./fault-effects";
 export { RunView } from "./run-view";
 export { assertTraces, TRACE_ASSERTIONS } from "./trace-assertions";
 export { assertRuntime, RUNTIME_ASSERTIONS } from "./runtime-assertions";

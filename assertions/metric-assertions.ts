@@ -3,11 +3,19 @@ import type { AssertionResult, FaultRecord } from "./evidence";
 import type { ErrorLayer } from "./expectations";
 import { delta, disagreements, nonZero, sum } from "./metric-query";
 import type { MetricView } from "./metric-view";
-import { endpointKey, metricView, tallySpans, type Endpoint, type Tally } from "./metric-view";
+import {
+  endpointKey,
+  metricView,
+  spanOperation,
+  tallySpans,
+  type Endpoint,
+  type Protocol,
+  type Tally,
+} from "./metric-view";
 import { Findings, verdict } from "./result";
 import { serverChildren } from "./trace-index";
-import type { RequestView, RunView } from "./run-view";
-import { faultLocation, FAULT_EFFECTS } from "./trace-shape";
+import type { PlacedSpan, RequestView, RunView } from "./run-view";
+import { faultLocation, FAULT_EFFECTS, heldUntil } from "./trace-shape";
 
 /** Stable ids of the metrics family. */
 export const METRIC_ASSERTIONS = {
@@ -41,7 +49,7 @@ export function assertMetrics(view: RunView): AssertionResult[] {
       ? [statusLabels(metrics)]
       : []),
     ...(has("error") ? [errorRate(metrics)] : []),
-    ...(has("latency") ? [latencyShift(metrics)] : []),
+    ...(has("latency") || has("link-latency") ? [latencyShift(metrics)] : []),
   ];
 }
 
@@ -199,9 +207,13 @@ function hopAgreement(metrics: MetricView): AssertionResult {
       client: nonZero(clientTally),
       ...(moved.calls ? { movedByTraces: nonZero(moved.tally) } : {}),
     };
-    const unsampled = view.requests.some((r) => !r.sampled);
+    // A failed request left no trace when it was not sampled: what its calls on this hop did is unknown, and the
+    // client may have counted that many calls its server never saw.
+    const untraced = view.requests.filter(
+      (r) => !r.sampled && !r.success && r.hops.some((h) => h.to === to && h.protocol === protocol),
+    ).length;
     for (const d of disagreements(adjusted, clientTally))
-      if (!unsampled || d.a > d.b)
+      if (d.a > d.b || d.b - d.a > untraced)
         findings.add({
           detail: `${hop} ${d.key}: server counted ${serverTally.get(d.key) ?? 0}${moved.calls ? ` (${d.a} with the ${moved.calls} calls the traces show it did not answer as its caller saw)` : ""}, client counted ${d.b}`,
         });
@@ -246,7 +258,32 @@ function unseenByServer(metrics: MetricView, to: string, protocol: "http" | "grp
   return { tally, calls };
 }
 
-/** Spans and counters agree per endpoint, operation and code: the trace side of the three-way reconciliation. */
+/**
+ * The calls the unsampled requests can have made at an endpoint, by their routes' hops (an upper bound: a failed
+ * request made only the calls up to where it failed), all of them and those of failed requests.
+ */
+function unsampledCalls(view: RunView, e: Endpoint): { any: number; failing: number } {
+  let any = 0;
+  let failing = 0;
+  for (const r of view.requests) {
+    if (r.sampled) continue;
+    const atEdge = e.side === "server" && e.protocol === "http" && e.service.name === view.edge?.name ? 1 : 0;
+    const calls =
+      atEdge +
+      r.hops.filter(
+        (h) => h.protocol === e.protocol && (e.side === "client" ? h.from : h.to) === e.service.name,
+      ).length;
+    any += calls;
+    if (!r.success) failing += calls;
+  }
+  return { any, failing };
+}
+
+/**
+ * Spans and counters agree per endpoint, operation and code: the trace side of the three-way reconciliation. With
+ * unsampled requests the spans record a subset: spans <= counter per operation and code, and the counter holds no
+ * more than the spans plus the calls the unsampled requests' routes can make (an error code: of those that failed).
+ */
 function spanCounterAgreement(metrics: MetricView): AssertionResult {
   const { view } = metrics;
   const findings = new Findings();
@@ -265,12 +302,23 @@ function spanCounterAgreement(metrics: MetricView): AssertionResult {
       continue;
     }
     compared++;
-    // With unsampled requests, counters hold calls no span records: only spans <= counter can hold then.
+    const name = metrics.counter(e).name;
     for (const d of disagreements(traced, counted))
-      if (unsampled === 0 || d.a > d.b)
+      if (unsampled === 0 || d.a > d.b) findings.add({ detail: `${key} ${d.key}: ${d.a} span(s) but ${name} rose by ${d.b}` });
+    if (unsampled === 0) continue;
+    const most = unsampledCalls(view, e);
+    const [spanTotal, counterTotal] = [sum(traced.values()), sum(counted.values())];
+    if (counterTotal > spanTotal + most.any)
+      findings.add({
+        detail: `${key}: ${name} rose by ${counterTotal}, more than its ${spanTotal} span(s) + ${most.any} call(s) the unsampled requests' routes can make`,
+      });
+    for (const [k, n] of counted) {
+      const code = k.split("|").at(-1) ?? "";
+      if (isErrorCode(e.protocol, code) && n > (traced.get(k) ?? 0) + most.failing)
         findings.add({
-          detail: `${key} ${d.key}: ${d.a} span(s) but ${metrics.counter(e).name} rose by ${d.b}`,
+          detail: `${key} ${k}: ${name} rose by ${n}, more than its ${traced.get(k) ?? 0} span(s) + ${most.failing} call(s) of failed unsampled requests`,
         });
+    }
   }
   return verdict(
     METRIC_ASSERTIONS.spanCounterAgreement,
@@ -345,7 +393,11 @@ function statusLabels(metrics: MetricView): AssertionResult {
   const allowed = new Set<string>();
   let compared = 0;
   for (const surface of surfaces) {
-    const failed = view.requests.filter((r) => r.explanation?.fault.target === surface.fault);
+    const failed = view.requests.filter(
+      (r) =>
+        r.explanation?.fault.target === surface.fault &&
+        (surface.route === undefined || r.request.route === surface.route),
+    );
     if (!view.evidence.faults.some((f) => f.target === surface.fault)) {
       findings.add({ detail: `no fault on ${surface.fault} in the fault journal` });
       continue;
@@ -356,21 +408,23 @@ function statusLabels(metrics: MetricView): AssertionResult {
         findings.add({ detail: `layer service ${layer.service} is not a service of the run` });
         continue;
       }
-      allowed.add(`${endpointKey(e)}|${layer.code}`);
+      const codes = typeof layer.code === "string" ? [layer.code] : layer.code;
+      for (const code of codes) allowed.add(`${endpointKey(e)}|${code}`);
       compared++;
       const matches = (operation: string) =>
         (layer.method === undefined || operation.endsWith(`/${layer.method}`)) &&
-        (layer.peer === undefined || operation.endsWith(` ${layer.peer}`));
+        (layer.peer === undefined || operation.endsWith(` ${layer.peer}`)) &&
+        (layer.route === undefined || operation === layer.route);
       const byCode = rekey(metrics.counterTally(e), (k) => {
         const [operation = "", code = ""] = k.split("|");
         return matches(operation) ? code : undefined;
       });
-      const got = byCode.get(layer.code) ?? 0;
-      const where = `${endpointKey(e)}${layer.peer ? ` to ${layer.peer}` : ""}${layer.method ? ` ${layer.method}` : ""}`;
-      observed[`${where} ${layer.code}`] = got;
+      const got = sum(codes.map((code) => byCode.get(code) ?? 0));
+      const where = `${endpointKey(e)}${layer.peer ? ` to ${layer.peer}` : ""}${layer.method ? ` ${layer.method}` : ""}${layer.route ? ` ${layer.route}` : ""}`;
+      observed[`${where} ${codes.join("|")}`] = got;
       if (got !== failed.length)
         findings.add({
-          detail: `${where} rose by ${got} on ${layer.code}, expected ${failed.length} (the driver's failures through ${surface.fault}); by code: ${JSON.stringify(nonZero(byCode))}`,
+          detail: `${where} rose by ${got} on ${codes.join(" or ")}, expected ${failed.length} (the driver's failures through ${surface.fault}); by code: ${JSON.stringify(nonZero(byCode))}`,
           traceId: failed[0]?.traceId,
           requestId: failed[0]?.request.id,
         });
@@ -432,7 +486,7 @@ function errorRate(metrics: MetricView): AssertionResult {
       findings.add({ detail: `${fault.target}: cannot judge (service, code or rate missing)` });
       continue;
     }
-    const endMs = fault.revertedAtMs ?? view.evidence.window.endMs;
+    const endMs = heldUntil(fault, view.evidence.window.endMs);
     const inWindow = (r: RequestView) => r.request.endMs >= fault.appliedAtMs && r.request.startMs <= endMs;
     const reaches = (r: RequestView) => {
       const index = r.hops.findIndex(
@@ -512,7 +566,8 @@ function errorRate(metrics: MetricView): AssertionResult {
  * An injected latency slows the faulted method's calls that started inside the fault window and no others: at least
  * `slowShareInside` of the calls started inside are slow, at most `slowShareOutside` of those outside (from the spans,
  * with the driver's request durations as ground truth); and the duration histogram counts as many slow calls as the
- * spans show.
+ * spans show. Latency on a link is judged at the caller (its CLIENT spans and client histogram), and the callee's
+ * SERVER spans of those calls must stay fast: the time was spent on the wire, and telemetry must say where.
  */
 function latencyShift(metrics: MetricView): AssertionResult {
   const { view } = metrics;
@@ -524,29 +579,41 @@ function latencyShift(metrics: MetricView): AssertionResult {
   const statements: string[] = [];
   let compared = 0;
   let minimum = 0;
-  for (const fault of view.evidence.faults.filter((f) => f.kind === "latency")) {
+  for (const fault of view.evidence.faults.filter((f) => f.kind === "latency" || f.kind === "link-latency")) {
     const delayMs = Number(fault.params.ms) - Number(fault.params.jitterMs ?? 0);
     const slowMs = delayMs * 0.98;
     const at = faultLocation(fault);
-    const service = "service" in at ? view.service(at.service) : undefined;
-    if (!service || !(delayMs > 0)) {
-      findings.add({ detail: `${fault.target}: cannot judge (service or delay missing)` });
+    const onLink = "link" in at;
+    const service = view.service(onLink ? at.link.from : at.service);
+    const hop = onLink ? view.plannedHops().find((h) => h.from === at.link.from && h.to === at.link.to) : undefined;
+    if (!service || !(delayMs > 0) || (onLink && (!hop || (hop.protocol !== "http" && hop.protocol !== "grpc")))) {
+      findings.add({ detail: `${fault.target}: cannot judge (service, delay or http/grpc hop missing)` });
       continue;
     }
-    const method = "method" in at ? at.method : undefined;
-    const endMs = fault.revertedAtMs ?? view.evidence.window.endMs;
+    const method = onLink ? undefined : "method" in at ? at.method : undefined;
+    const endMs = heldUntil(fault, view.evidence.window.endMs);
+    const ofFault = (p: PlacedSpan) =>
+      onLink
+        ? p.span.kind === "client" && p.span.service === service.name && p.peer === at.link.to
+        : p.span.kind === "server" &&
+          p.span.service === service.name &&
+          (method === undefined || view.reader.rpcOperation(p.span)?.endsWith(`/${method}`));
     const calls = view.requests.flatMap((r) =>
-      r.placed
-        .filter(
-          (p) =>
-            p.span.kind === "server" &&
-            p.span.service === service.name &&
-            (method === undefined || view.reader.rpcOperation(p.span)?.endsWith(`/${method}`)),
-        )
-        .map((p) => ({ request: r, span: p.span, startMs: p.span.startTimeUs / 1000, ms: p.span.durationUs / 1000 })),
+      r.placed.filter(ofFault).map((p) => ({
+        request: r,
+        placed: p,
+        span: p.span,
+        // The callee's server span of the same call (links only).
+        server: onLink ? r.placed.find((q) => q.span.kind === "server" && q.hop === p.hop)?.span : undefined,
+        startMs: p.span.startTimeUs / 1000,
+        ms: p.span.durationUs / 1000,
+      })),
     );
-    const within = calls.filter((c) => c.startMs >= fault.appliedAtMs && c.startMs <= endMs);
-    const beyond = calls.filter((c) => !within.includes(c));
+    // A link delays the bytes that pass while the toxic is on: a call that started within one delay of either edge
+    // of the window may or may not have been slowed, and is judged on neither side.
+    const bandMs = onLink ? delayMs : 0;
+    const within = calls.filter((c) => c.startMs >= fault.appliedAtMs && c.startMs <= endMs - bandMs);
+    const beyond = calls.filter((c) => c.startMs < fault.appliedAtMs - bandMs || c.startMs > endMs);
     const slowWithin = within.filter((c) => c.ms >= slowMs).length;
     const slowBeyond = beyond.filter((c) => c.ms >= slowMs).length;
     const driverSlow = within.filter((c) => c.request.request.endMs - c.request.request.startMs >= slowMs).length;
@@ -554,7 +621,7 @@ function latencyShift(metrics: MetricView): AssertionResult {
     minimum += 1;
     const shareIn = within.length ? slowWithin / within.length : 0;
     const shareOut = beyond.length ? slowBeyond / beyond.length : 0;
-    const statement = `${fault.target} +${delayMs} ms: ${slowWithin}/${within.length} calls started inside the window slow (${(shareIn * 100).toFixed(1)}%, need >= ${inside * 100}%), ${slowBeyond}/${beyond.length} outside (${(shareOut * 100).toFixed(1)}%, need <= ${outside * 100}%); the driver saw ${driverSlow} of those requests take >= ${slowMs} ms`;
+    const statement = `${fault.target} +${delayMs} ms: ${slowWithin}/${within.length} ${onLink ? "client " : ""}calls started inside the window slow (${(shareIn * 100).toFixed(1)}%, need >= ${inside * 100}%), ${slowBeyond}/${beyond.length} outside (${(shareOut * 100).toFixed(1)}%, need <= ${outside * 100}%); the driver saw ${driverSlow} of those requests take >= ${slowMs} ms`;
     statements.push(statement);
     if (within.length === 0) findings.add({ detail: `${fault.target}: no call started inside the fault window` });
     else if (shareIn < inside) findings.add({ detail: statement });
@@ -563,10 +630,26 @@ function latencyShift(metrics: MetricView): AssertionResult {
       findings.add({
         detail: `${fault.target}: only ${driverSlow} of ${within.length} requests took >= ${slowMs} ms at the driver`,
       });
+    if (onLink) {
+      const servers = within.flatMap((c) => (c.server ? [c.server] : []));
+      const slowServers = servers.filter((sp) => sp.durationUs / 1000 >= slowMs).length;
+      if (servers.length < within.length * inside || slowServers > servers.length * outside)
+        findings.add({
+          detail: `${fault.target}: ${slowServers} of the ${servers.length} ${at.link.to} server spans of the slowed calls are slow too (${within.length} calls): the link's latency is put on the server`,
+        });
+    }
 
     // The histogram counts the slow calls the spans show: observations above the largest bucket <= the delay.
-    const e: Endpoint = { service, protocol: service.protocol, side: "server" };
-    const mine = (k: string) => method === undefined || (k.split("|")[0] ?? "").endsWith(method);
+    const e: Endpoint = {
+      service,
+      protocol: onLink ? (hop!.protocol as Protocol) : service.protocol,
+      side: onLink ? "client" : "server",
+    };
+    const operations = new Set(onLink ? calls.map((c) => spanOperation(view, c.placed)) : []);
+    const mine = (k: string) => {
+      const operation = k.split("|")[0] ?? "";
+      return onLink ? operations.has(operation) : method === undefined || operation.endsWith(method);
+    };
     const buckets = metrics.histogramTally(e, "_bucket");
     const bounds = [...new Set([...buckets.keys()].map((k) => Number(k.split("|")[2])))].filter(
       (le) => le <= delayMs / 1000,

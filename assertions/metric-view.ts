@@ -2,7 +2,7 @@ import type { MetricContract, TelemetryContract } from "./contract";
 import type { MetricSample, ServiceInfo } from "./evidence";
 import { DEFAULT_EXCLUDED_ROUTES } from "./expectations";
 import { deltaAcrossLives, select, type Labels, type Selector } from "./metric-query";
-import type { RunView } from "./run-view";
+import type { PlacedSpan, RunView } from "./run-view";
 import { NO_RESPONSE } from "./trace-index";
 
 export type Side = "server" | "client";
@@ -165,6 +165,15 @@ export function tallySpans(metrics: MetricView): SpanTally {
   return metrics.view.memo("span tally", () => computeSpanTally(metrics.view));
 }
 
+/** A span's operation, named as MetricView.operationOf names its series' (gRPC path, HTTP route, "METHOD peer"). */
+export function spanOperation(view: RunView, p: PlacedSpan): string | undefined {
+  const span = p.span;
+  if (view.reader.protocol(span) === "grpc") return view.reader.rpcOperation(span);
+  return span.kind === "server"
+    ? view.reader.httpRoute(span)
+    : `${String(span.attributes[view.reader.keys(span).httpMethod])} ${p.peer ?? "?"}`;
+}
+
 function computeSpanTally(view: RunView): SpanTally {
   const counts = new Map<string, Tally>();
   const durations = new Map<string, Map<string, number[]>>();
@@ -176,13 +185,7 @@ function computeSpanTally(view: RunView): SpanTally {
       const service = view.service(span.service);
       if (!service) continue;
       const e: Endpoint = { service, protocol, side: span.kind };
-      const operation =
-        protocol === "grpc"
-          ? view.reader.rpcOperation(span)
-          : span.kind === "server"
-            ? view.reader.httpRoute(span)
-            : `${String(span.attributes[view.reader.keys(span).httpMethod])} ${p.peer ?? "?"}`;
-      const key = `${operation ?? "?"}|${view.reader.code(span) ?? NO_RESPONSE}`;
+      const key = `${spanOperation(view, p) ?? "?"}|${view.reader.code(span) ?? NO_RESPONSE}`;
       const ek = endpointKey(e);
       const tally = counts.get(ek) ?? new Map<string, number>();
       tally.set(key, (tally.get(key) ?? 0) + 1);

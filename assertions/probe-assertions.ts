@@ -2,19 +2,22 @@ import type { AssertionResult, Evidence, ProbeRecord } from "./evidence";
 import type { ReadinessFlip } from "./expectations";
 import { Findings, verdict, type Coverage } from "./result";
 import type { RunView } from "./run-view";
+import { hopOfFault } from "./trace-shape";
 
 /** Stable ids of the probes family. */
 export const PROBE_ASSERTIONS = {
   readinessFlip: "probes.readiness-flip",
   livenessFlip: "probes.liveness-flip",
   livenessStable: "probes.liveness-stable",
+  gracefulDrain: "probes.graceful-drain",
   baselineHealthy: "probes.baseline-healthy",
 } as const;
 
 type Probe = ProbeRecord["probe"];
 
-function describePoll(poll: ProbeRecord): string {
-  return `${poll.service} /${poll.probe} answered ${poll.status || `nothing (${poll.error ?? "no response"})`} at +${poll.atMs}`;
+/** A poll in words, its time relative to load start. */
+function describePoll(poll: ProbeRecord, startMs: number): string {
+  return `${poll.service} /${poll.probe} answered ${poll.status || `nothing (${poll.error ?? "no response"})`} at +${poll.atMs - startMs} ms`;
 }
 
 /** How a poll failed: "503", "timeout" (the poller's deadline passed), "refused", or "error"; undefined when 200. */
@@ -68,9 +71,14 @@ export function assertProbes(view: RunView): AssertionResult[] {
       const findings = stable[probe];
       if (!list.length) findings.add({ detail: `no /${probe} poll of ${service.name} after load start` });
       const windows = excused.get(`${service.name}/${probe}`) ?? [];
-      const bad = list.filter((p) => p.status !== 200 && !windows.some(([from, to]) => p.atMs >= from && p.atMs <= to));
+      // Excused when the poll overlaps a window: one sent just before a fault may be answered after it took.
+      const bad = list.filter(
+        (p) => p.status !== 200 && !windows.some(([from, to]) => p.atMs + p.latencyMs >= from && p.atMs <= to),
+      );
       if (bad[0])
-        findings.add({ detail: `${bad.length} of ${list.length} polls not 200, first: ${describePoll(bad[0])}` });
+        findings.add({
+          detail: `${bad.length} of ${list.length} polls not 200, first: ${describePoll(bad[0], evidence.window.startMs)}`,
+        });
     }
   }
   const pollCount = (probe: string) => after.filter((p) => p.probe === probe).length;
@@ -134,7 +142,75 @@ export function assertProbes(view: RunView): AssertionResult[] {
       { polls: pollCount("readyz"), findings: stable.readyz.count },
     ),
   );
+  if (evidence.faults.some((f) => f.kind === "restart")) results.push(gracefulDrain(view));
   return results;
+}
+
+/**
+ * A graceful restart (SIGTERM) drains: the service's /readyz answers 503 before its listener stops answering, and
+ * every request in flight through it when the signal came completes successfully (the driver's answers). Refused
+ * calls after the listener closed are the restart's, explained by the journal (metrics.unexplained-failures).
+ */
+function gracefulDrain(view: RunView): AssertionResult {
+  const { evidence } = view;
+  const findings = new Findings();
+  const observed: Record<string, unknown> = {};
+  let inFlightCount = 0;
+  const restarts = evidence.faults.filter((f) => f.kind === "restart");
+  for (const fault of restarts) {
+    const service = fault.target;
+    const polls = evidence.probes
+      .filter((p) => p.service === service && p.atMs >= fault.appliedAtMs)
+      .sort((a, b) => a.atMs - b.atMs);
+    const gone = polls.find((p) => p.status === 0);
+    const draining = polls.find(
+      (p) => p.probe === "readyz" && p.status === 503 && (gone === undefined || p.atMs < gone.atMs),
+    );
+    if (!gone) findings.add({ detail: `${service} never stopped answering its probes after SIGTERM` });
+    if (!draining)
+      findings.add({
+        detail: `${service} /readyz never answered 503 before its listener closed (${gone ? `first unanswered poll +${gone.atMs - fault.appliedAtMs} ms after SIGTERM: ${describePoll(gone, evidence.window.startMs)}` : "no unanswered poll"})`,
+      });
+    const inFlight = view.requests.filter(
+      (r) =>
+        r.request.startMs < fault.appliedAtMs &&
+        r.request.endMs > fault.appliedAtMs &&
+        hopOfFault(fault, r.hops, view.edge?.name) !== -1,
+    );
+    inFlightCount += inFlight.length;
+    const cut = inFlight.filter((r) => !r.success);
+    if (cut.length)
+      findings.add({
+        detail: `${cut.length} of ${inFlight.length} requests in flight through ${service} at SIGTERM failed: ${cut
+          .slice(0, 3)
+          .map((r) => `${r.request.route} ${r.request.status} [${r.request.id}]`)
+          .join(", ")}`,
+        requestId: cut[0]!.request.id,
+      });
+    observed[service] = {
+      drainingAfterMs: draining ? draining.atMs - fault.appliedAtMs : null,
+      listenerClosedAfterMs: gone ? gone.atMs - fault.appliedAtMs : null,
+      inFlight: inFlight.length,
+      failed: cut.length,
+    };
+  }
+  return verdict(
+    PROBE_ASSERTIONS.gracefulDrain,
+    "probes",
+    findings,
+    {
+      passed: `every SIGTERM drained: /readyz 503 before the listener closed, all ${inFlightCount} requests in flight completed: ${JSON.stringify(observed)}`,
+      failed: "a graceful restart did not drain",
+    },
+    {
+      compared: inFlightCount,
+      minimum: restarts.length,
+      what: "requests in flight at SIGTERM",
+      because: "a request in flight through each restarted service (the scenario keeps calls slow there)",
+    },
+    { readinessBeforeClose: true, inFlightComplete: true },
+    observed,
+  );
 }
 
 function judgeFlip(
@@ -151,9 +227,13 @@ function judgeFlip(
   }
   const answer = flip.answer ?? "503";
   const probe = flip.probe ?? "readyz";
-  const revertedAtMs = fault.revertedAtMs ?? Infinity;
   const where = `${flip.service} /${probe}`;
-  const down = polls.find((p) => p.atMs >= fault.appliedAtMs && answerOf(p) === answer);
+  // The fault held until its revert began (a killed service's start issued); it was in place again at revertedAtMs
+  // (for a process fault: once the harness saw it ready). Recovery is measured from there.
+  const revertedAtMs = fault.revertedAtMs ?? Infinity;
+  const heldUntilMs = fault.revertStartedAtMs ?? revertedAtMs;
+  const matching = polls.filter((p) => p.atMs >= fault.appliedAtMs && p.atMs <= heldUntilMs && answerOf(p) === answer);
+  const down = matching[0];
   const flipMs = down ? down.atMs - fault.appliedAtMs : undefined;
   if (flipMs === undefined || flipMs > boundMs)
     add(
@@ -162,20 +242,35 @@ function judgeFlip(
   const check = flip.check === undefined ? undefined : down?.body?.checks[flip.check];
   if (down && flip.check !== undefined && (!check || check.status === "ok"))
     add(`${where} answered ${answer} without a failed "${flip.check}" check: ${JSON.stringify(down.body ?? null)}`);
-  const flapped = down ? polls.filter((p) => p.atMs > down.atMs && p.atMs < revertedAtMs && p.status === 200) : [];
-  if (flapped[0])
-    add(
-      `${where} answered 200 ${flapped.length} times while ${flip.fault} was still faulted, first at +${flapped[0].atMs}`,
-    );
-  const up = polls.find((p) => p.atMs >= revertedAtMs && p.status === 200);
-  const recoverMs = up ? up.atMs - revertedAtMs : undefined;
+  if (flip.intermittent) {
+    if (matching.length < flip.intermittent.atLeast)
+      add(
+        `${where} answered ${answer} ${matching.length} times while ${flip.fault} held, at least ${flip.intermittent.atLeast} expected`,
+      );
+  } else {
+    // A 200 while faulted: a poll that was answered (started and finished) inside the fault.
+    const flapped = down
+      ? polls.filter((p) => p.atMs > down.atMs && p.atMs + p.latencyMs < heldUntilMs && p.status === 200)
+      : [];
+    if (flapped[0])
+      add(
+        `${where} answered 200 ${flapped.length} times while ${flip.fault} was still faulted, first at +${flapped[0].atMs}`,
+      );
+  }
+  const up = polls.find((p) => p.atMs >= heldUntilMs && p.status === 200);
+  const recoverMs = up ? Math.max(0, up.atMs - revertedAtMs) : undefined;
   if (fault.revertedAtMs === undefined) add(`${flip.fault} was never reverted`);
   else if (recoverMs === undefined || recoverMs > boundMs)
     add(
       `${where} returned to 200 ${recoverMs === undefined ? "never" : `after ${recoverMs} ms`} once ${flip.fault} was reverted (bound ${boundMs} ms)`,
     );
   return {
-    observed: { flipMs: flipMs ?? null, recoverMs: recoverMs ?? null, ...(flip.check ? { check: check ?? null } : {}) },
+    observed: {
+      flipMs: flipMs ?? null,
+      recoverMs: recoverMs ?? null,
+      ...(flip.intermittent ? { answers: matching.length } : {}),
+      ...(flip.check ? { check: check ?? null } : {}),
+    },
     excuse: [fault.appliedAtMs, up?.atMs ?? revertedAtMs + boundMs],
   };
 }

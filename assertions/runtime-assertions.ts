@@ -1,9 +1,10 @@
 import type { AssertionResult, MetricSeries, ServiceInfo } from "./evidence";
-import { sum } from "./metric-query";
+import { deltaAcrossLives, sum } from "./metric-query";
 import type { MetricView } from "./metric-view";
 import { metricView } from "./metric-view";
 import { Findings, verdict } from "./result";
 import type { RunView } from "./run-view";
+import { heldUntil } from "./trace-shape";
 
 /** Stable ids of the runtime family. */
 export const RUNTIME_ASSERTIONS = {
@@ -15,12 +16,13 @@ export const RUNTIME_ASSERTIONS = {
   rss: "runtime.rss",
   cpu: "runtime.cpu",
   restarts: "runtime.restarts",
+  resourceFaults: "runtime.resource-faults",
 } as const;
 
 /** Fault kinds that end a service's process: its start time must change, and no other service's may. */
 const RESTARTING_KINDS = new Set(["kill", "restart"]);
 
-type Key = keyof typeof RUNTIME_ASSERTIONS;
+type Key = Exclude<keyof typeof RUNTIME_ASSERTIONS, "resourceFaults">;
 
 const GIB = 1024 ** 3;
 
@@ -34,15 +36,10 @@ const GIB = 1024 ** 3;
 export function assertRuntime(view: RunView): AssertionResult[] {
   const metrics = metricView(view);
   const { maxEventLoopLagSeconds = 1, cpuCores = 2, memoryBytes = 24 * GIB } = view.expectations.runtime ?? {};
-  const found = Object.fromEntries(Object.keys(RUNTIME_ASSERTIONS).map((k) => [k, new Findings()])) as Record<
-    Key,
-    Findings
-  >;
-  const observed = Object.fromEntries(Object.keys(RUNTIME_ASSERTIONS).map((k) => [k, {}])) as Record<
-    Key,
-    Record<string, unknown>
-  >;
-  const judged = Object.fromEntries(Object.keys(RUNTIME_ASSERTIONS).map((k) => [k, 0])) as Record<Key, number>;
+  const keys = Object.keys(RUNTIME_ASSERTIONS).filter((k) => k !== "resourceFaults");
+  const found = Object.fromEntries(keys.map((k) => [k, new Findings()])) as Record<Key, Findings>;
+  const observed = Object.fromEntries(keys.map((k) => [k, {}])) as Record<Key, Record<string, unknown>>;
+  const judged = Object.fromEntries(keys.map((k) => [k, 0])) as Record<Key, number>;
   const services = view.evidence.services;
 
   for (const service of services) {
@@ -100,13 +97,14 @@ export function assertRuntime(view: RunView): AssertionResult[] {
     };
     const before = gcCount(view.evidence.metrics.start);
     const after = gcCount();
-    observed.gc[service.name] = { countAtStart: before, countAtEnd: after };
+    const gcRise = increase(metrics, service, `${gc.name}_count`);
+    observed.gc[service.name] = { countAtStart: before, countAtEnd: after, rise: gcRise };
     if (after !== undefined) judged.gc++;
     if (after === undefined) add("gc", `exposes no ${gc.name}_count`);
-    else if (before === undefined || !(after > before))
+    else if (before === undefined || !(gcRise > 0))
       add(
         "gc",
-        `${gc.name}_count went from ${before ?? "absent"} to ${after}: no garbage collection counted during load`,
+        `${gc.name}_count went from ${before ?? "absent"} to ${after}${restarted ? " across a restart" : ""}: no garbage collection counted during load`,
       );
     if (gc.kindLabel && metrics.latest(service, `${gc.name}_count`).some((s) => s.labels[gc.kindLabel!] === undefined))
       add("gc", `${gc.name} has series without the "${gc.kindLabel}" label`);
@@ -144,16 +142,8 @@ export function assertRuntime(view: RunView): AssertionResult[] {
       add("rss", `RSS ${rss} B is not within [heap used ${used ?? "?"} B, ${memoryBytes} B]`);
 
     if (value(names.cpuSecondsTotal) !== undefined) judged.cpu++;
-    checkCpu(
-      view,
-      metrics,
-      service,
-      names.cpuSecondsTotal,
-      cpuCores,
-      range(names.cpuSecondsTotal),
-      restarted,
-      observed.cpu,
-      (d) => add("cpu", d),
+    checkCpu(view, metrics, service, names.cpuSecondsTotal, cpuCores, range(names.cpuSecondsTotal), observed.cpu, (d) =>
+      add("cpu", d),
     );
   }
 
@@ -208,7 +198,145 @@ export function assertRuntime(view: RunView): AssertionResult[] {
     judge("restarts", "restarted exactly when a fault restarted them", services.length, {
       startTimeChanges: "only for services a kill or restart hit",
     }),
+    ...(view.evidence.faults.some((f) => RESOURCE_KINDS.has(f.kind)) ? [resourceFaults(view)] : []),
   ];
+}
+
+const RESOURCE_KINDS = new Set(["memory", "stall", "cpu"]);
+const MIB = 2 ** 20;
+
+/**
+ * A resource fault shows on the runtime gauges of its target, on the journal's clock: memory held raises the heap
+ * gauge by >= 80% of it within two scrapes (+1 s for the range step) and it falls back by half of it after the
+ * revert; a stall of blockMs every everyMs shows an event-loop max lag >= 90% of blockMs and a utilisation up by half
+ * the blocked share; a CPU burn raises the process CPU rate by >= 60% of the burned fraction (the mesh shares two
+ * cores). The gauges are telemetry under test; the fault journal (declared and measured effect) is the truth.
+ */
+function resourceFaults(view: RunView): AssertionResult {
+  const findings = new Findings();
+  const observed: Record<string, unknown> = {};
+  const faults = view.evidence.faults.filter((f) => RESOURCE_KINDS.has(f.kind));
+  let compared = 0;
+  for (const fault of faults) {
+    const service = view.service(fault.target);
+    const add = (detail: string) => findings.add({ detail: `${fault.kind} on ${fault.target}: ${detail}` });
+    if (!service) {
+      add("not a service of the run");
+      continue;
+    }
+    const names = view.contract(service).runtimeMetrics;
+    const instance = view.contract(service).labels.instance;
+    const points = (name: string | undefined) =>
+      (name &&
+        view.evidence.metrics.range.find((s) => s.name === name && s.labels[instance] === service.instance)?.values) ||
+      [];
+    const applied = fault.appliedAtMs / 1000;
+    const reverted = heldUntil(fault, view.evidence.window.endMs) / 1000;
+    const within = (values: [number, number][], from: number, to: number) =>
+      values.filter(([t]) => t >= from && t <= to).map(([, v]) => v);
+    const before = (values: [number, number][]) => within(values, applied - 3, applied - 0.001);
+    if (fault.kind === "memory") {
+      const mb = Number(fault.params.mb);
+      const heap = points(names.heapUsedBytes);
+      // Heap used swings with garbage between collections: the live heap is the lowest point around the fault (the
+      // revert collects at once). Risen: >= 80% of it above that within 3 s; fallen: half of it off the peak within
+      // 3 s of the revert.
+      const after = within(heap, reverted + 0.001, reverted + 3);
+      const base = Math.min(...before(heap), ...after);
+      const peak = Math.max(...within(heap, applied, reverted));
+      const risen = heap.find(([t, v]) => t >= applied && t <= applied + 3 && v - base >= mb * 0.8 * MIB);
+      const fell = heap.find(([t, v]) => t > reverted && t <= reverted + 3 && peak - v >= mb * 0.5 * MIB);
+      observed[fault.id] = {
+        target: fault.target,
+        heapLiveMiB: Number.isFinite(base) ? Math.round(base / MIB) : null,
+        heapPeakMiB: Number.isFinite(peak) ? Math.round(peak / MIB) : null,
+        risenAfterS: risen ? Math.round((risen[0] - applied) * 10) / 10 : null,
+        fellAfterRevertS: fell ? Math.round((fell[0] - reverted) * 10) / 10 : null,
+      };
+      if (!Number.isFinite(base) || !Number.isFinite(peak))
+        add(`no ${names.heapUsedBytes} points around it (3 s before, while held, 3 s after)`);
+      else {
+        compared++;
+        if (!risen)
+          add(
+            `${names.heapUsedBytes} did not rise by ${Math.round(mb * 0.8)} MiB within 3 s of the fault (peak +${Math.round((peak - base) / MIB)} MiB over the live heap)`,
+          );
+        if (!fell)
+          add(
+            `${names.heapUsedBytes} did not fall by ${Math.round(mb * 0.5)} MiB from its peak within 3 s of the revert`,
+          );
+      }
+    } else if (fault.kind === "stall") {
+      const blockS = Number(fault.params.blockMs) / 1000;
+      const blocked = Number(fault.params.blockMs) / Number(fault.params.everyMs);
+      if (!names.eventLoopLagMaxSeconds || !names.eventLoopUtilization) {
+        add("the contract names no event-loop max lag and utilisation gauges to judge a stall by");
+        continue;
+      }
+      compared++;
+      const lagMax = Math.max(...within(points(names.eventLoopLagMaxSeconds), applied, reverted + 2));
+      const eluBefore = Math.max(...before(points(names.eventLoopUtilization)));
+      const eluDuring = Math.max(...within(points(names.eventLoopUtilization), applied + 1, reverted + 1));
+      observed[fault.id] = {
+        target: fault.target,
+        lagMaxSeconds: lagMax,
+        utilisationBefore: eluBefore,
+        utilisationDuring: eluDuring,
+      };
+      if (!(lagMax >= blockS * 0.9))
+        add(`${names.eventLoopLagMaxSeconds} peaked at ${lagMax} s while it held, the blocks were ${blockS} s`);
+      if (!(eluDuring >= eluBefore + blocked * 0.5))
+        add(
+          `${names.eventLoopUtilization} ${eluBefore} before, at most ${eluDuring} while ${Math.round(blocked * 100)}% of the loop was blocked`,
+        );
+    } else {
+      const fraction = Number(fault.params.fraction);
+      const cpu = points(names.cpuSecondsTotal);
+      const rate = (values: [number, number][]) =>
+        values.length >= 2 ? (values.at(-1)![1] - values[0]![1]) / (values.at(-1)![0] - values[0]![0]) : undefined;
+      const rateBefore = rate(cpu.filter(([t]) => t >= applied - 3 && t < applied));
+      // A range point holds the last scrape before it (1 s interval): points from applied + 1 s to the revert hold
+      // scrapes taken while it burned.
+      const rateDuring = rate(cpu.filter(([t]) => t >= applied + 1 && t <= reverted));
+      observed[fault.id] = { target: fault.target, coresBefore: rateBefore ?? null, coresDuring: rateDuring ?? null };
+      if (rateBefore === undefined || rateDuring === undefined) {
+        add(`too few ${names.cpuSecondsTotal} points before or during it to compare rates`);
+        continue;
+      }
+      compared++;
+      if (!(rateDuring - rateBefore >= fraction * 0.6))
+        add(
+          `${names.cpuSecondsTotal} rate ${rateBefore.toFixed(2)} -> ${rateDuring.toFixed(2)} cores, expected +${(fraction * 0.6).toFixed(2)} (60% of ${fraction})`,
+        );
+    }
+  }
+  return verdict(
+    RUNTIME_ASSERTIONS.resourceFaults,
+    "runtime",
+    findings,
+    {
+      passed: `the runtime gauges of all ${faults.length} resource faults' targets moved as declared: ${JSON.stringify(observed)}`,
+      failed: "a resource fault did not show on its target's runtime gauges",
+    },
+    {
+      compared,
+      minimum: faults.length,
+      what: "resource faults",
+      because: "the journal's memory, stall and cpu faults",
+    },
+    {
+      memory: "heap +80% within 3 s, back by 50% within 3 s of the revert",
+      stall: "max lag >= 90% of the block",
+      cpu: "+60% of the fraction",
+    },
+    observed,
+  );
+}
+
+/** A counter's increase over the run on one service, across its process's lives (a kill or restart resets it). */
+function increase(metrics: MetricView, service: ServiceInfo, name: string): number {
+  const selector = { name, where: { [metrics.contract(service).labels.instance]: service.instance } };
+  return sum(deltaAcrossLives(metrics.start, metrics.lives(service), metrics.end, selector, () => "").values());
 }
 
 /** Why a gauge does not move over the run's range data, or undefined when it does. */
@@ -226,7 +354,6 @@ function checkCpu(
   name: string,
   cores: number,
   range: MetricSeries | undefined,
-  restarted: boolean,
   observed: Record<string, unknown>,
   add: (detail: string) => void,
 ): void {
@@ -241,7 +368,7 @@ function checkCpu(
   }
   observed[service.name] = { secondsAtStart: start, secondsAtEnd: end, peakCores: peak };
   if (end === undefined) return add(`exposes no ${name}`);
-  if (start === undefined || !(end > start))
+  if (start === undefined || !(increase(metrics, service, name) > 0))
     add(`${name} went from ${start ?? "absent"} to ${end}: no CPU used during load`);
   if (peak !== undefined && peak > cores * 1.05)
     add(`CPU rate peaked at ${peak.toFixed(2)} cores on a ${cores}-core machine`);

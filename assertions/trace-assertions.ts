@@ -1,3 +1,4 @@
+import { binomialAcceptance } from "./binomial";
 import type { AssertionResult } from "./evidence";
 import { Findings, verdict, type Coverage } from "./result";
 import { describeExpected, type RequestView, type RunView } from "./run-view";
@@ -17,6 +18,7 @@ export const TRACE_ASSERTIONS = {
   edgeStatus: "traces.edge-status",
   noErrorOnSuccess: "traces.no-error-on-success",
   errorPath: "traces.error-path",
+  sampling: "traces.sampling",
 } as const;
 
 function label(span: Span): string {
@@ -171,7 +173,71 @@ export function assertTraces(view: RunView): AssertionResult[] {
         because: `${failedExplained.length} failed requests a fault explains${failingFaults ? `, at least one per run with ${failingFaults} failing fault(s)` : ""}`,
       }),
     );
+  const decided = view.requests.some((r) => r.request.parent !== undefined && r.request.parent !== "sampled");
+  if (decided || evidence.plan.samplingRatio < 1) results.push(samplingDecisions(view));
   return results;
+}
+
+/**
+ * Sampling decisions, where the run makes the mesh take some (a root ratio below 1, parents sent unsampled or not
+ * at all): the edge answers every request with a W3C `traceresponse` naming the trace it recorded it under; a
+ * request sent with a parent stays in the driver's trace and keeps the parent's decision (ParentBased); the share of
+ * parentless requests the edge sampled lies in the 99.9% binomial interval of the root ratio. Whether each decision
+ * was honoured all the way (a whole trace, or no span anywhere) is traces.complete's part.
+ */
+function samplingDecisions(view: RunView): AssertionResult {
+  const findings = new Findings();
+  const ratio = view.evidence.plan.samplingRatio;
+  const byParent = { sampled: 0, unsampled: 0, none: 0 };
+  let answered = 0;
+  let rootsSampled = 0;
+  for (const r of view.requests) {
+    const parent = r.request.parent ?? "sampled";
+    byParent[parent]++;
+    const at = { traceId: r.traceId, requestId: r.request.id };
+    if (r.request.responseTraceId === undefined || r.request.responseSampled === undefined) {
+      findings.add({ ...at, detail: `${r.request.route} (parent ${parent}) was answered without a traceresponse` });
+      continue;
+    }
+    answered++;
+    if (parent === "none") {
+      if (r.request.responseSampled) rootsSampled++;
+      continue;
+    }
+    if (r.request.responseTraceId !== r.request.traceId)
+      findings.add({
+        ...at,
+        detail: `${r.request.route} was sent in trace ${r.request.traceId} and recorded in ${r.request.responseTraceId}: the parent was dropped`,
+      });
+    if (r.request.responseSampled !== (parent === "sampled"))
+      findings.add({
+        ...at,
+        detail: `${r.request.route} was sent ${parent} and the edge answered sampled=${r.request.responseSampled ? 1 : 0}: the parent's decision was not kept`,
+      });
+  }
+  const roots = byParent.none;
+  const { low, high } = binomialAcceptance(roots, ratio, 0.999);
+  if (roots > 0 && (rootsSampled < low || rootsSampled > high))
+    findings.add({
+      detail: `the edge sampled ${rootsSampled} of ${roots} parentless requests (${((rootsSampled / roots) * 100).toFixed(1)}%), outside the 99.9% interval [${low}, ${high}] of ratio ${ratio}`,
+    });
+  return verdict(
+    TRACE_ASSERTIONS.sampling,
+    "traces",
+    findings,
+    {
+      passed: `${answered} requests answered with a traceresponse; parents kept (${byParent.sampled} sampled, ${byParent.unsampled} unsampled); ${rootsSampled} of ${roots} roots sampled, within [${low}, ${high}] for ratio ${ratio}`,
+      failed: "the mesh's sampling decisions do not follow the parent and the root ratio",
+    },
+    {
+      compared: answered,
+      minimum: view.requests.length,
+      what: "requests with a traceresponse",
+      because: "every request of a run with sampling decisions",
+    },
+    { ratio, rootsSampled: [low, high], parentKept: true },
+    { byParent, rootsSampled, answered },
+  );
 }
 
 /** Hops: every required expected span is there, and no span sits on a hop the shape does not have. */

@@ -44,6 +44,14 @@ export const FAULT_EFFECTS: Readonly<Record<string, FaultEffect>> = {
   cpu: { fails: false, graceMs: 0, serverSpan: "present" },
 };
 
+/**
+ * Until when a fault acted: until its revert began (a killed service's start issued; a revert that failed because
+ * the process was gone began, and the fault went with the process), else to the end of the window.
+ */
+export function heldUntil(fault: Pick<FaultRecord, "revertStartedAtMs" | "revertedAtMs">, windowEndMs: number): number {
+  return fault.revertStartedAtMs ?? fault.revertedAtMs ?? windowEndMs;
+}
+
 /** Where a fault hits: a service (and optionally one of its methods) or a network link between two parties. */
 export type FaultLocation = { service: string; method?: string } | { link: { from: string; to: string } };
 

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Evidence, ServiceInfo } from "../assertions/evidence";
+import type { Judgement } from "../assertions/evaluate";
 import type { Expectations } from "../assertions/expectations";
 import { collectExemplars, expectedTraces, fetchExpositions, readJsonLogs } from "./evidence/collect-evidence";
 import { collectTraces } from "./evidence/collect-traces";
 import { awaitScrapesAfter, rangeSeries, snapshot } from "./evidence/collect-metrics";
 import { FaultJournal, type FaultPlan } from "./faults/faults";
 import { NetworkFaultInjector } from "./faults/network-faults";
-import { ProcessFaultInjector } from "./faults/process-faults";
+import { ProcessFaultInjector, withTargetLabels } from "./faults/process-faults";
 import { ServiceFaultInjector } from "./faults/service-faults";
 import { runInlineLoad, type LoadResult } from "./load/inline-driver";
 import { runK6Load, type K6Extras } from "./load/k6-driver";
@@ -14,6 +15,7 @@ import { arrivalOffsetsMs, type LoadPlan, type LoadStage } from "./load/load-pla
 import type { StartedMesh } from "./mesh/started-mesh";
 import { whyNotApplicable, type MeshTarget } from "./mesh/target";
 import { ProbePoller } from "./probes/probe-poller";
+import { ProcessSampler } from "./probes/process-sampler";
 import { scenarioStatus, type ScenarioVerdict } from "./report/verdict";
 import { retryUntil } from "./util/retry";
 
@@ -45,8 +47,8 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Progress lines. */
   log: (line: string) => void;
-  /** Evaluates evidence against the scenario's expectations. */
-  evaluate: (evidence: Evidence, expectations: Expectations) => ScenarioVerdict["assertions"];
+  /** Judges evidence against the scenario's expectations, and measures what each fault did. */
+  evaluate: (evidence: Evidence, expectations: Expectations) => Judgement;
 }
 
 /** A run that cannot be judged: the baseline did not hold before any fault, or the mesh did not start. */
@@ -67,6 +69,7 @@ function rangeSeriesNames(services: readonly ServiceInfo[]): string[] {
     return [
       r.heapUsedBytes,
       r.eventLoopLagSeconds,
+      r.eventLoopLagMaxSeconds,
       r.eventLoopUtilization,
       r.goroutines,
       r.cpuSecondsTotal,
@@ -128,6 +131,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
 
   let mesh: StartedMesh | undefined;
   let poller: ProbePoller | undefined;
+  let sampler: ProcessSampler | undefined;
   let journal: FaultJournal | undefined;
   // A mesh that ran a process fault, aborted or failed is not handed to the next scenario.
   let dirty = true;
@@ -151,6 +155,9 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
     poller = new ProbePoller(
       Object.values(mesh.services).map((s) => ({ service: s.name, healthzUrl: s.healthzUrl, readyzUrl: s.readyzUrl })),
     ).start();
+    const withPid = Object.values(mesh.services).filter((s) => s.pid !== undefined);
+    if (withPid.length && ProcessSampler.available())
+      sampler = new ProcessSampler(withPid.map((s) => ({ service: s.name, pid: () => s.pid }))).start();
 
     await phase("steady state", () => steadyState(mesh!, poller!, context, scenario, acquired.reused));
     const steadyMs = Date.now();
@@ -205,6 +212,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
         awaitScrapesAfter(prometheus, job, services.length, windowEndMs),
       ]);
       const probes = await poller!.stop();
+      const processes = sampler?.stop();
       const [end, range, metadata, exposition, exemplars] = await Promise.all([
         snapshot(prometheus, job),
         rangeSeries(prometheus, job, rangeSeriesNames(services), windowStartMs / 1000 - 5, Date.now() / 1000),
@@ -212,6 +220,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
         fetchExpositions(Object.fromEntries(Object.values(mesh!.services).map((s) => [s.name, s.metricsUrl]))),
         collectExemplars(prometheus, job, windowStartMs, Date.now()),
       ]);
+      withTargetLabels(journal!.records, start, services);
       measurements.traceQueryPasses = traces.passes;
       measurements.tracesShort = traces.short.length;
       measurements.tracesArrivedMs = traces.arrivedMs;
@@ -223,7 +232,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
           // What the driver was to send, less what it reported it could not start (k6's dropped iterations).
           requests: arrivalOffsetsMs(plan).length - (load.k6?.droppedIterations ?? 0),
           routes: Object.fromEntries(scenario.load.routes.map((r) => [r.route, r.weight])),
-          samplingRatio: context.target.samplingRatio,
+          samplingRatio: scenario.mesh?.samplingRatio ?? context.target.samplingRatio,
         },
         requests: load.requests,
         faults: journal!.records,
@@ -236,23 +245,28 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
           ),
         ),
         services,
+        ...(processes ? { processes } : {}),
       } satisfies Evidence;
     });
-    const assertions = await phase("evaluate", async () => context.evaluate(evidence, expectations));
-    dirty =
-      PROCESS_KINDS_RUN.some((kind) => scenario.faults.some((f) => f.kind === kind)) ||
-      scenarioStatus(assertions) !== "passed";
+    const { assertions, effects } = await phase("evaluate", async () => context.evaluate(evidence, expectations));
+    const status = scenarioStatus(assertions, effects);
+    // A mesh whose faults all reverted and whose run passed is as it was (a killed or restarted service is a new
+    // process with the same ports and environment): the next scenario may use it.
+    dirty = status !== "passed" || journal.records.some((r) => r.revertError !== undefined);
     return {
       logFiles: logFilesOf(mesh),
       evidence,
       ...(load.k6 ? { k6: load.k6 } : {}),
       verdict: verdict({
-        status: scenarioStatus(assertions),
+        status,
         assertions,
         groundTruth: {
           requests: load.requests.length,
           byStatus: countBy(load.requests.map((r) => String(r.status))),
-          faults: journal.records,
+          faults: journal.records.map((record) => ({
+            ...record,
+            effect: effects.find((e) => e.faultId === record.id),
+          })),
         },
       }),
     };
@@ -273,12 +287,10 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
   } finally {
     await journal?.revertAll();
     await poller?.stop();
+    sampler?.stop();
     if (mesh) await context.target.release(mesh, dirty);
   }
 }
-
-/** Fault kinds that change a service's process: a mesh that took one is not reused. */
-const PROCESS_KINDS_RUN = ["kill", "freeze", "restart"];
 
 function logFilesOf(mesh: StartedMesh): string[] {
   return Object.values(mesh.services).flatMap((s) => [s.jsonLogFile, s.logFile].filter((f): f is string => !!f));

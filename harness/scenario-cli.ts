@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { evaluate } from "../assertions";
+import { judgeRun } from "../assertions";
 import { rcaScoreLine } from "../assertions/rca";
 import { loadCatalog } from "../scenarios";
 import { createBackend, DEFAULT_BACKEND, type StartedStack } from "./backends";
@@ -92,7 +92,11 @@ runCli(async () => {
   }
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${values.seed}")`);
-  const selected = positionals.length > 0 ? catalog.filter((s) => positionals.includes(s.name)) : catalog;
+  // Scenarios that need a mesh of their own (another sampling ratio) run last, grouped: a switch costs a mesh start.
+  const selected = (positionals.length > 0 ? catalog.filter((s) => positionals.includes(s.name)) : catalog)
+    .map((s, i) => ({ s, i, key: s.mesh?.samplingRatio ?? -1 }))
+    .sort((a, b) => a.key - b.key || a.i - b.i)
+    .map(({ s }) => s);
   const defects = values.defects
     .split(",")
     .map((d) => d.trim())
@@ -154,7 +158,7 @@ runCli(async () => {
     for (const scenario of selected) {
       if (signal.aborted) break;
       log(`scenario ${scenario.name}`);
-      const run = await runScenario(scenario, { target, seed, signal, log, evaluate });
+      const run = await runScenario(scenario, { target, seed, signal, log, evaluate: judgeRun });
       const verdict = run.verdict;
       if (run.evidence) {
         const entry = { name: scenario.name, expectations: scenario.expectations, evidence: run.evidence };

@@ -74,7 +74,10 @@ export function activeFault(record: FaultRecord, undo: () => Promise<void>): Act
   return {
     record,
     revert() {
-      reverting ??= undo().then(
+      reverting ??= (async () => {
+        record.revertStartedAtMs = Date.now();
+        await undo();
+      })().then(
         () => {
           record.revertedAtMs = Date.now();
         },

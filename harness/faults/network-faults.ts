@@ -36,10 +36,9 @@ export class NetworkFaultInjector implements FaultInjector {
     this.validate(fault);
     const toxiproxy = this.toxiproxy!;
     const proxy = this.links[fault.target]!;
-    const record = { id, kind: fault.kind, target: fault.target, params: fault.params, appliedAtMs: 0 };
+    const record = { id, kind: fault.kind, target: fault.target, params: fault.params, appliedAtMs: Date.now() };
     if (fault.kind === "link-down") {
       await toxiproxy.setEnabled(proxy, false);
-      record.appliedAtMs = Date.now();
       return activeFault(record, async () => void (await toxiproxy.setEnabled(proxy, true)));
     }
     const toxics = TOXICS[fault.kind as keyof typeof TOXICS](fault.params).map((t, i) => ({
@@ -47,7 +46,6 @@ export class NetworkFaultInjector implements FaultInjector {
       name: `${id}-${i}`,
     }));
     for (const toxic of toxics) await toxiproxy.addToxic(proxy, toxic);
-    record.appliedAtMs = Date.now();
     return activeFault(record, async () => {
       await Promise.all(toxics.map((t) => toxiproxy.removeToxic(proxy, t.name)));
     });

@@ -1,4 +1,4 @@
-import type { MetricSample } from "../../assertions/evidence";
+import type { FaultRecord, MetricSample, ServiceInfo } from "../../assertions/evidence";
 import { parseExposition } from "../../assertions/promlint";
 import { ConfigError } from "../errors";
 import type { MeshService, StartedMesh } from "../mesh/started-mesh";
@@ -32,25 +32,33 @@ export class ProcessFaultInjector implements FaultInjector {
     const control = service.control!;
     const record = { id, kind: fault.kind, target: fault.target, params: fault.params, appliedAtMs: 0 };
     if (fault.kind === "freeze") {
-      await control.freeze();
       record.appliedAtMs = Date.now();
+      await control.freeze();
       return activeFault(record, () => control.thaw());
     }
     if (fault.kind === "kill") {
       const before = await lastCounters(service);
-      await control.kill();
       record.appliedAtMs = Date.now();
+      await control.kill();
       return activeFault({ ...record, lastSamples: before, lastSamplesAtMs: record.appliedAtMs }, () =>
         startAndWaitReady(service),
       );
     }
-    // restart: the drain is part of the fault; the service starts again as soon as it has exited. What it counts
-    // while draining dies with it (Prometheus scrapes no more): the judge allows for the calls in flight then.
+    // restart: the drain is part of the fault; the service starts again once it has exited. What it counts while
+    // draining no scrape sees: its admin API hands over the final values once the listeners have drained (else the
+    // values just before the signal are all there is, and calls finishing in the drain are missing from them).
     const before = await lastCounters(service);
     record.appliedAtMs = Date.now();
     const stopped = control.stopGracefully();
-    return activeFault({ ...record, lastSamples: before, lastSamplesAtMs: record.appliedAtMs }, async () => {
-      await stopped;
+    const final = service.admin?.finalMetrics();
+    const journaled = { ...record, lastSamples: before, lastSamplesAtMs: record.appliedAtMs };
+    void final?.then((text) => {
+      if (text === undefined) return;
+      journaled.lastSamples = counterSamples(text);
+      journaled.lastSamplesAtMs = Date.now();
+    });
+    return activeFault(journaled, async () => {
+      await Promise.all([stopped, final]);
       await startAndWaitReady(service);
     });
   }
@@ -73,11 +81,38 @@ async function lastCounters(service: MeshService): Promise<MetricSample[]> {
     headers: { accept: "text/plain;version=0.0.4" },
     signal: AbortSignal.timeout(2_000),
   });
-  const instance = service.contract.labels.instance;
-  return parseExposition(await response.text())
+  return counterSamples(await response.text());
+}
+
+/**
+ * Counter, histogram and summary samples of a metrics page, labelled as the service exposes them (the run loop adds
+ * the target labels Prometheus gives its series: withTargetLabels).
+ */
+function counterSamples(text: string): MetricSample[] {
+  return parseExposition(text)
     .filter((f) => f.type === "counter" || f.type === "histogram" || f.type === "summary")
     .flatMap((f) => f.samples)
-    .map((s) => ({ name: s.name, labels: { ...s.labels, [instance]: service.instance }, value: s.value }));
+    .map((s) => ({ name: s.name, labels: s.labels, value: s.value }));
+}
+
+/**
+ * The journal's last samples of each process life, with the target labels Prometheus gives the service's series
+ * (job, instance, and whatever the mesh registered: those of its `up` series in `scraped`), so they match them.
+ */
+export function withTargetLabels(
+  records: readonly FaultRecord[],
+  scraped: readonly MetricSample[],
+  services: readonly ServiceInfo[],
+): void {
+  for (const record of records) {
+    const service = services.find((s) => s.name === record.target);
+    if (!record.lastSamples || !service) continue;
+    const up = scraped.find(
+      (s) => s.name === service.contract.up && s.labels[service.contract.labels.instance] === service.instance,
+    );
+    const { __name__: _, ...target } = up?.labels ?? { [service.contract.labels.instance]: service.instance };
+    record.lastSamples = record.lastSamples.map((s) => ({ ...s, labels: { ...s.labels, ...target } }));
+  }
 }
 
 async function startAndWaitReady(service: MeshService): Promise<void> {

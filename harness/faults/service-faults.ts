@@ -28,8 +28,9 @@ export class ServiceFaultInjector implements FaultInjector {
         ? { kind: fault.kind, ...fault.params }
         : { kind: fault.kind, target, ...adminParams(fault.params) }
     ) as FaultSpec;
-    const added = await admin.addFault(spec);
+    // A resource fault acts while it is being applied (memory is held chunk by chunk): it counts from the request.
     const record = { id, kind: fault.kind, target: fault.target, params: fault.params, appliedAtMs: Date.now() };
+    const added = await admin.addFault(spec);
     return activeFault(record, () => admin.removeFault(added.id));
   }
 

@@ -59,6 +59,22 @@ export class AdminClient {
     return this.call("GET", "/admin/telemetry");
   }
 
+  /**
+   * The service's metrics page once its listeners have drained after SIGTERM (ask right after the signal): the
+   * counters' final values. Undefined when the service has no such endpoint or exited first.
+   */
+  async finalMetrics(timeoutMs = 8_000): Promise<string | undefined> {
+    try {
+      const response = await fetch(`${this.url}/admin/metrics/final`, {
+        headers: { authorization: `Bearer ${this.token}` },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      return response.ok ? await response.text() : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async call<T>(method: string, route: string, body?: unknown, tolerated: number[] = []): Promise<T> {
     const response = await fetch(`${this.url}${route}`, {
       method,

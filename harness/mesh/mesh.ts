@@ -72,6 +72,9 @@ export const KNOWN_DEFECTS = [
   "liveness-checks-redis",
   "elu-frozen",
   "request-id-regenerated",
+  "healthz-ignores-stall",
+  "force-sampled-outgoing",
+  "no-drain",
 ];
 
 /**
@@ -126,6 +129,9 @@ export interface MeshOptions {
   /** Extra environment per service (wins over `env`): `--service-env payments:OTEL_BSP_MAX_QUEUE_SIZE=64`. */
   serviceEnv?: Partial<Record<MeshServiceName, Record<string, string>>>;
 }
+
+/** The liveness heap limit the sample mesh's services run with (256 MiB). */
+export const HEAP_LIMIT_BYTES = 256 * 2 ** 20;
 
 /** One running service of the sample mesh. */
 export interface NativeService extends MeshService {
@@ -245,6 +251,8 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
     MESHPROOF_SAMPLING_RATIO: String(ratio),
     MESHPROOF_SEED: String(options.seed ?? 1),
     MESHPROOF_DEFECTS: defectsOf(name).join(","),
+    // Far above a service's working heap (20-40 MiB), below what the memory scenario holds: /healthz must say so.
+    MESHPROOF_HEAP_LIMIT_BYTES: String(HEAP_LIMIT_BYTES),
     ...(SAMPLE_MESH[name].protocol === "grpc" ? { MESHPROOF_OPS_PORT: String(ports[name].opsPort) } : {}),
   });
   const dependencies: Record<MeshServiceName, Record<string, string>> = {

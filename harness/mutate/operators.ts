@@ -1,5 +1,6 @@
 import type { AssertionFamily, Evidence, MetricSample, RequestRecord } from "../../assertions/evidence";
-import { isSuccess } from "../../assertions/trace-shape";
+import { seriesKey } from "../../assertions/metric-query";
+import { FAULT_EFFECTS, isSuccess } from "../../assertions/trace-shape";
 import type { Span, Trace } from "../../assertions/trace-model";
 import type { Rng } from "../util/rng";
 
@@ -52,6 +53,26 @@ function withSamples(e: Evidence, part: "start" | "end", fn: (samples: MetricSam
 
 function edgeSpan(e: Evidence, trace: Trace, request: RequestRecord): Span | undefined {
   return trace.spans.find((s) => s.parentSpanId === request.parentSpanId || s.parentSpanId === undefined);
+}
+
+/**
+ * A counter of one service that never rises, in every life of its process: the first life ends where it started,
+ * a life after a kill or restart stays at 0.
+ */
+function frozenCounter(e: Evidence, service: Evidence["services"][number], name: string): Evidence {
+  const mine = (s: MetricSample) => s.name === name && s.labels[service.contract.labels.instance] === service.instance;
+  const start = new Map(e.metrics.start.filter(mine).map((s) => [seriesKey(s.labels), s.value]));
+  const startOf = (s: MetricSample) => start.get(seriesKey(s.labels)) ?? 0;
+  let restarted = false;
+  const faults = e.faults.map((f) => {
+    if (f.target !== service.name || !f.lastSamples) return f;
+    const first = !restarted;
+    restarted = true;
+    return { ...f, lastSamples: f.lastSamples.map((s) => (mine(s) ? { ...s, value: first ? startOf(s) : 0 } : s)) };
+  });
+  return withSamples({ ...e, faults }, "end", (samples) =>
+    samples.map((s) => (mine(s) ? { ...s, value: restarted ? 0 : startOf(s) } : s)),
+  );
 }
 
 /** RED counter samples of the end snapshot that rose during the run (value above the start's). */
@@ -423,15 +444,7 @@ export const OPERATORS: MutationOperator[] = [
     apply(e, rng) {
       const service = rng.pick(e.services);
       const name = `${service.contract.runtimeMetrics.gcDuration.name}_count`;
-      const mine = (s: MetricSample) =>
-        s.name === name && s.labels[service.contract.labels.instance] === service.instance;
-      const start = new Map(e.metrics.start.filter(mine).map((s) => [JSON.stringify(s.labels), s.value]));
-      return {
-        evidence: withSamples(e, "end", (samples) =>
-          samples.map((s) => (mine(s) ? { ...s, value: start.get(JSON.stringify(s.labels)) ?? 0 } : s)),
-        ),
-        change: `${service.name} ${name} did not rise`,
-      };
+      return { evidence: frozenCounter(e, service, name), change: `${service.name} ${name} did not rise` };
     },
   },
   {
@@ -487,12 +500,15 @@ export const OPERATORS: MutationOperator[] = [
     models: "a log line written outside the request's context (no trace id)",
     killedBy: "correlation.logs",
     apply(e, rng) {
-      const ids = new Set(e.requests.map((r) => r.id));
+      // Lines of traced requests only: an unsampled request's lines carry no trace id to lose.
+      const ids = new Set(tracedRequests(e).map((r) => r.id));
       const service = rng.pick(Object.keys(e.logs));
       const key = e.services.find((s) => s.name === service)?.contract.logs;
       if (!service || !key) return undefined;
       const victim = rng.pick(
-        e.logs[service]!.filter((l) => typeof l[key.requestId] === "string" && ids.has(l[key.requestId] as string)),
+        e.logs[service]!.filter(
+          (l) => typeof l[key.requestId] === "string" && ids.has(l[key.requestId] as string) && l[key.traceId],
+        ),
       );
       if (!victim) return undefined;
       const { [key.traceId]: _dropped, ...rest } = victim;
@@ -544,14 +560,25 @@ export const OPERATORS: MutationOperator[] = [
     models: "a fault journal whose times are off (the fault happened at another time than recorded)",
     killedBy: "metrics.unexplained-failures",
     apply(e) {
-      const fault = e.faults.find((f) => e.requests.some((r) => !isSuccess(r.status)) && f.revertedAtMs !== undefined);
+      // A fault that fails calls: the failures it explained are left without an explanation.
+      const fault = e.faults.find(
+        (f) => FAULT_EFFECTS[f.kind]?.fails && e.requests.some((r) => !isSuccess(r.status)) && f.revertedAtMs,
+      );
       if (!fault) return undefined;
       const shift = e.window.endMs - e.window.startMs + 5_000;
+      const later = (ms: number | undefined) => (ms === undefined ? undefined : ms + shift);
       return {
         evidence: {
           ...e,
           faults: e.faults.map((f) =>
-            f === fault ? { ...f, appliedAtMs: f.appliedAtMs + shift, revertedAtMs: f.revertedAtMs! + shift } : f,
+            f === fault
+              ? {
+                  ...f,
+                  appliedAtMs: f.appliedAtMs + shift,
+                  revertStartedAtMs: later(f.revertStartedAtMs),
+                  revertedAtMs: later(f.revertedAtMs),
+                }
+              : f,
           ),
         },
         change: `${fault.target} window moved ${shift} ms later`,
@@ -632,23 +659,23 @@ export const OPERATORS: MutationOperator[] = [
     family: "metrics",
     models: "an injected latency the spans do not show (a delay applied outside the span)",
     killedBy: "metrics.latency-shift",
-    apply(e) {
-      const fault = e.faults.find((f) => f.kind === "latency");
+    apply(e, rng) {
+      const fault = rng.pick(e.faults.filter((f) => f.kind === "latency" || f.kind === "link-latency"));
       if (!fault) return undefined;
-      const service = fault.target.split(".")[0];
+      // A service's latency shows on its server spans, a link's on its caller's client spans.
+      const [service, kind] =
+        fault.kind === "latency" ? [fault.target.split(".")[0], "server"] : [fault.target.split("-")[0], "client"];
+      const slowed = (s: Span) => s.service === service && s.kind === kind;
       const delayUs = Number(fault.params.ms) * 1000;
       let traces = e.traces;
       for (const r of tracedRequests(e)) {
         const t = traces[r.traceId]!;
-        if (!t.spans.some((s) => s.service === service && s.kind === "server" && s.durationUs >= delayUs * 0.9))
-          continue;
+        if (!t.spans.some((s) => slowed(s) && s.durationUs >= delayUs * 0.9)) continue;
         traces = {
           ...traces,
           [r.traceId]: {
             ...t,
-            spans: t.spans.map((s) =>
-              s.service === service && s.kind === "server" ? { ...s, durationUs: Math.round(s.durationUs / 10) } : s,
-            ),
+            spans: t.spans.map((s) => (slowed(s) ? { ...s, durationUs: Math.round(s.durationUs / 10) } : s)),
           },
         };
       }
@@ -864,14 +891,7 @@ export const OPERATORS: MutationOperator[] = [
     apply(e, rng) {
       const service = rng.pick(e.services);
       const name = service.contract.runtimeMetrics.cpuSecondsTotal;
-      const mine = (s: MetricSample) =>
-        s.name === name && s.labels[service.contract.labels.instance] === service.instance;
-      const start = e.metrics.start.find(mine);
-      if (!start) return undefined;
-      return {
-        evidence: withSamples(e, "end", (samples) => samples.map((s) => (mine(s) ? { ...s, value: start.value } : s))),
-        change: `${service.name} ${name} did not rise`,
-      };
+      return { evidence: frozenCounter(e, service, name), change: `${service.name} ${name} did not rise` };
     },
   },
   {
@@ -888,6 +908,139 @@ export const OPERATORS: MutationOperator[] = [
       return {
         evidence: withSamples(withSamples(e, "start", drop), "end", drop),
         change: `${service.name} exposes no ${name}`,
+      };
+    },
+  },
+  {
+    name: "hide-liveness-flip",
+    family: "probes",
+    models: "a liveness probe that does not report the process's own trouble (a blocked loop, a heap over its limit)",
+    killedBy: "probes.liveness-flip",
+    apply(e) {
+      const faulted = new Set(e.faults.filter((f) => f.kind === "stall" || f.kind === "memory").map((f) => f.target));
+      const down = e.probes.filter((p) => p.probe === "healthz" && p.status === 503 && faulted.has(p.service));
+      if (!down.length) return undefined;
+      const ok = { status: "ok", checks: {} };
+      return {
+        evidence: { ...e, probes: e.probes.map((p) => (down.includes(p) ? { ...p, status: 200, body: ok } : p)) },
+        change: `${down.length} /healthz 503 answers of ${[...faulted].join(", ")} turned 200`,
+      };
+    },
+  },
+  {
+    name: "restart-unseen",
+    family: "runtime",
+    models: "a process start time read once and cached (or a restart counted as the same process)",
+    killedBy: "runtime.restarts",
+    apply(e) {
+      const fault = e.faults.find((f) => f.kind === "kill" || f.kind === "restart");
+      const service = fault && e.services.find((s) => s.name === fault.target);
+      if (!service) return undefined;
+      const name = service.contract.runtimeMetrics.startTimeSeconds;
+      const mine = (s: MetricSample) =>
+        s.name === name && s.labels[service.contract.labels.instance] === service.instance;
+      const first = e.metrics.start.find(mine);
+      if (!first) return undefined;
+      return {
+        evidence: withSamples(e, "end", (samples) => samples.map((s) => (mine(s) ? { ...s, value: first.value } : s))),
+        change: `${service.name} ${name} unchanged across its ${fault!.kind}`,
+      };
+    },
+  },
+  {
+    name: "resource-gauge-flat",
+    family: "runtime",
+    models: "a runtime gauge that does not follow the process (heap, lag or CPU read from a stale source)",
+    killedBy: "runtime.resource-faults",
+    apply(e, rng) {
+      const fault = rng.pick(e.faults.filter((f) => f.kind === "memory" || f.kind === "stall" || f.kind === "cpu"));
+      const service = fault && e.services.find((s) => s.name === fault.target);
+      if (!fault || !service) return undefined;
+      const r = service.contract.runtimeMetrics;
+      const name =
+        fault.kind === "memory"
+          ? r.heapUsedBytes
+          : fault.kind === "stall"
+            ? r.eventLoopLagMaxSeconds
+            : r.cpuSecondsTotal;
+      const from = fault.appliedAtMs / 1000 - 3;
+      const range = e.metrics.range.map((series) => {
+        if (series.name !== name || series.labels[service.contract.labels.instance] !== service.instance) return series;
+        // Every point from 3 s before the fault on holds the value before it (a counter: its rate before it).
+        const before = series.values.filter(([t]) => t < from).at(-1) ?? series.values[0];
+        if (!before) return series;
+        const previous = series.values.filter(([t]) => t < from).at(-2) ?? before;
+        const step = fault.kind === "cpu" ? (before[1] - previous[1]) / Math.max(1e-9, before[0] - previous[0]) : 0;
+        return {
+          ...series,
+          values: series.values.map(([t, v]): [number, number] =>
+            t < from ? [t, v] : [t, before[1] + step * (t - before[0])],
+          ),
+        };
+      });
+      return {
+        evidence: { ...e, metrics: { ...e.metrics, range } },
+        change: `${service.name} ${name} does not move during its ${fault.kind} fault`,
+      };
+    },
+  },
+  {
+    name: "readyz-never-draining",
+    family: "probes",
+    models: "a SIGTERM handler that closes the listener at once, without turning readiness off first",
+    killedBy: "probes.graceful-drain",
+    apply(e) {
+      const restarted = new Set(e.faults.filter((f) => f.kind === "restart").map((f) => f.target));
+      const draining = e.probes.filter(
+        (p) => restarted.has(p.service) && p.probe === "readyz" && p.status === 503 && p.body?.checks.draining,
+      );
+      if (!draining.length) return undefined;
+      const refused = { status: 0, body: undefined, outcome: "refused" as const, error: "fetch failed: ECONNREFUSED" };
+      return {
+        evidence: { ...e, probes: e.probes.map((p) => (draining.includes(p) ? { ...p, ...refused } : p)) },
+        change: `${draining.length} draining /readyz answers of ${[...restarted].join(", ")} turned refused`,
+      };
+    },
+  },
+  {
+    name: "root-sampling-skew",
+    family: "traces",
+    models: "a root sampler at the wrong ratio (the default 1.0, or an environment variable that never reached it)",
+    killedBy: "traces.sampling",
+    apply(e) {
+      const roots = e.requests.filter((r) => r.parent === "none" && r.responseTraceId);
+      if (roots.length < 10) return undefined;
+      // Every root the edge did not sample now claims to be sampled, with the trace it would then have left.
+      const flipped = new Set(roots.filter((r) => !r.responseSampled));
+      if (!flipped.size) return undefined;
+      return {
+        evidence: {
+          ...e,
+          requests: e.requests.map((r) => (flipped.has(r) ? { ...r, responseSampled: true } : r)),
+        },
+        change: `${flipped.size} of ${roots.length} parentless requests answered sampled=1`,
+      };
+    },
+  },
+  {
+    name: "unsampled-leaves-spans",
+    family: "traces",
+    models: "a service that sets sampled=1 on calls of an unsampled request (partial traces downstream)",
+    killedBy: "traces.complete",
+    apply(e, rng) {
+      const unsampled = rng.pick(e.requests.filter((r) => r.parent === "unsampled"));
+      const donor = tracedRequests(e).find((r) => e.traces[r.traceId]!.spans.some((s) => s.parentSpanId));
+      if (!unsampled || !donor) return undefined;
+      const span = e.traces[donor.traceId]!.spans.find((s) => s.parentSpanId)!;
+      return {
+        evidence: {
+          ...e,
+          traces: {
+            ...e.traces,
+            [unsampled.traceId]: { traceId: unsampled.traceId, spans: [{ ...span, traceId: unsampled.traceId }] },
+          },
+        },
+        change: `unsampled request ${unsampled.id} left a ${span.service} ${span.kind} span`,
       };
     },
   },

@@ -9,7 +9,10 @@ export interface ProbeTarget {
 export interface ProbePollerOptions {
   /** Default 100. */
   intervalMs?: number;
-  /** Per poll; longer than the services' 1 s dependency check timeout so a slow 503 is still seen. Default 2500. */
+  /**
+   * Per poll; longer than the services' 1 s dependency check timeout so a slow 503 is still seen, short enough that
+   * a frozen process is seen timing out within the flip bound. Default 1500.
+   */
   timeoutMs?: number;
 }
 
@@ -63,7 +66,7 @@ export class ProbePoller {
     const atMs = Date.now();
     const started = performance.now();
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 2_500) });
+      const response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 1_500) });
       const text = await response.text();
       let body: ProbeBody | undefined;
       try {

@@ -1,8 +1,11 @@
 import { FAMILIES, type Verdict } from "./verdict";
 
-/** The summary table: one row per scenario, one column per assertion family (passed/total), then the status. */
+/**
+ * The summary table: one row per scenario, one column per assertion family (passed/total), the faults whose effect
+ * was measured as declared, then the status.
+ */
 export function summaryTable(verdict: Verdict): string {
-  const header = ["scenario", ...FAMILIES, "status", "time"];
+  const header = ["scenario", ...FAMILIES, "faults", "status", "time"];
   const rows = verdict.scenarios.map((s) => [
     s.name,
     ...FAMILIES.map((family) => {
@@ -10,6 +13,9 @@ export function summaryTable(verdict: Verdict): string {
       if (of.length === 0) return "-";
       return `${of.filter((a) => a.status === "passed").length}/${of.length}`;
     }),
+    s.groundTruth.faults.length
+      ? `${s.groundTruth.faults.filter((f) => f.effect?.observed).length}/${s.groundTruth.faults.length}`
+      : "-",
     s.status.toUpperCase(),
     `${(s.durationMs / 1000).toFixed(1)} s`,
   ]);
@@ -22,11 +28,20 @@ export function summaryTable(verdict: Verdict): string {
   return [format(header), format(widths.map((w) => "-".repeat(w))), ...rows.map(format)].join("\n");
 }
 
-/** Failed assertions and aborted scenarios, one block each, with the evidence sample. */
+/** Failed assertions, faults without their effect and aborted scenarios, one block each, with the evidence. */
 export function failureDetails(verdict: Verdict): string {
   const blocks: string[] = [];
   for (const s of verdict.scenarios) {
     if (s.status === "aborted") blocks.push(`${s.name}: ABORTED: ${s.abortReason}`);
+    for (const f of s.groundTruth.faults.filter((x) => x.effect && !x.effect.observed))
+      blocks.push(
+        [
+          `${s.name} fault ${f.id} (${f.kind} on ${f.target}): effect not observed, the scenario is INCONCLUSIVE`,
+          `  declared: ${f.effect!.declared}`,
+          `  tolerance: ${f.effect!.tolerance}`,
+          `  measured: ${f.effect!.detail} ${JSON.stringify(f.effect!.measured)}`,
+        ].join("\n"),
+      );
     for (const a of s.assertions.filter((x) => x.status === "failed")) {
       blocks.push(
         [

@@ -55,9 +55,10 @@ function rankStatus(s: ScenarioView): number {
   return s.verdict.status === "passed" ? 2 : s.verdict.status === "failed" ? 0 : 1;
 }
 
-function overallStatus(v: Verdict): "PASSED" | "FAILED" | "ABORTED" {
+function overallStatus(v: Verdict): "PASSED" | "FAILED" | "INCONCLUSIVE" | "ABORTED" {
   if (v.scenarios.some((s) => s.status === "aborted")) return "ABORTED";
-  return v.scenarios.some((s) => s.status === "failed") ? "FAILED" : "PASSED";
+  if (v.scenarios.some((s) => s.status === "failed")) return "FAILED";
+  return v.scenarios.some((s) => s.status === "inconclusive") ? "INCONCLUSIVE" : "PASSED";
 }
 
 /** The command that runs the same scenarios the same way (the verdict's, or rebuilt from what it records). */
@@ -97,7 +98,17 @@ function summary(model: ReportModel, order: ScenarioView[]): string {
   );
   const aborted = order
     .filter((s) => s.verdict.status === "aborted")
-    .map((s) => `<li>${esc(s.verdict.name)} ABORTED: ${esc(s.verdict.abortReason ?? "")}</li>`);
+    .map((s) => `<li>${esc(s.verdict.name)} ABORTED: ${esc(s.verdict.abortReason ?? "")}</li>`)
+    .concat(
+      order.flatMap((s) =>
+        s.verdict.groundTruth.faults
+          .filter((f) => f.effect && !f.effect.observed)
+          .map(
+            (f) =>
+              `<li>${esc(s.verdict.name)} INCONCLUSIVE: ${esc(f.kind)} on ${esc(f.target)} without its effect: ${esc(f.effect!.detail)}</li>`,
+          ),
+      ),
+    );
   const tools = Object.entries(v.run.tools)
     .map(([name, version]) => `<li><b>${esc(name)}</b> ${esc(version)}</li>`)
     .join("");
@@ -160,7 +171,7 @@ function scenarioSection(s: ScenarioView): string {
   const faults = truth.faults
     .map(
       (f) =>
-        `<li>${esc(f.kind)} on <b>${esc(f.target)}</b> ${esc(JSON.stringify(f.params))}${f.revertedAtMs !== undefined ? ` for ${((f.revertedAtMs - f.appliedAtMs) / 1000).toFixed(1)} s` : " (never reverted)"}${f.revertError ? ` <span class="bad">revert failed: ${esc(f.revertError)}</span>` : ""}</li>`,
+        `<li>${esc(f.kind)} on <b>${esc(f.target)}</b> ${esc(JSON.stringify(f.params))}${f.revertedAtMs !== undefined ? ` for ${((f.revertedAtMs - f.appliedAtMs) / 1000).toFixed(1)} s` : " (never reverted)"}${f.revertError ? ` <span class="bad">revert failed: ${esc(f.revertError)}</span>` : ""}${f.effect ? `<br><small>measured: <span class="${f.effect.observed ? "" : "bad"}">${esc(f.effect.detail)}</span>${f.effect.firstEffectMs !== null ? `, first effect +${f.effect.firstEffectMs} ms` : ""} (${esc(f.effect.tolerance)})</small>` : ""}</li>`,
     )
     .join("");
   const parts = [
@@ -379,14 +390,14 @@ const CSS = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1f23; background: #fff; }
 header.top { padding: 12px 24px; border-bottom: 4px solid var(--ok); background: var(--bg-soft); }
-header.top.failed { border-color: var(--bad); } header.top.aborted { border-color: var(--warn); }
+header.top.failed { border-color: var(--bad); } header.top.aborted, header.top.inconclusive { border-color: var(--warn); }
 header h1 { margin: 0; font-size: 22px; } .sub { margin: 2px 0 0; color: var(--muted); }
 main { max-width: 1280px; margin: 0 auto; padding: 8px 24px 48px; }
 h2 { margin: 28px 0 8px; font-size: 19px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 h3 { margin: 18px 0 6px; font-size: 15px; } h4 { margin: 6px 0; font-size: 14px; }
 small { color: var(--muted); font-weight: normal; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 11px; font-weight: 600; color: #fff; background: var(--ok); vertical-align: middle; }
-.badge.failed, .badge.FAILED { background: var(--bad); } .badge.aborted, .badge.ABORTED { background: var(--warn); }
+.badge.failed, .badge.FAILED { background: var(--bad); } .badge.aborted, .badge.ABORTED, .badge.inconclusive, .badge.INCONCLUSIVE { background: var(--warn); }
 table { border-collapse: collapse; margin: 4px 0 10px; }
 th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
 thead th { background: var(--bg-soft); font-weight: 600; }

@@ -1,9 +1,11 @@
 import type { AssertionResult, FaultRecord } from "../../assertions/evidence";
+import type { MeasuredEffect } from "../../assertions/fault-effects";
 import type { RcaResult, RcaScore } from "../../assertions/rca";
 
 /**
  * verdict.json, a public contract: add fields, never change or remove them without bumping `version`.
- * Version 2: assertions carry observed.compared; scenario status "not-applicable"; run.mesh.
+ * Version 2: assertions carry observed.compared; scenario status "not-applicable"; run.mesh. Added since (no bump:
+ * new fields and a new status only): status "inconclusive", groundTruth.faults[].effect.
  */
 export interface Verdict {
   version: 2;
@@ -33,10 +35,12 @@ export interface Verdict {
 }
 
 /**
- * passed / failed: judged; aborted: could not be judged (the mesh did not start, the baseline did not hold, the run
- * was interrupted); not-applicable: the mesh cannot take the scenario's faults (an external mesh without that means).
+ * passed / failed: judged; inconclusive: judged, but a fault's measured effect was not what it declared (it did not
+ * take, or took far more), so the assertions judged a run other than the scenario; aborted: could not be judged (the
+ * mesh did not start, the baseline did not hold, the run was interrupted); not-applicable: the mesh cannot take the
+ * scenario's faults (an external mesh without that means).
  */
-export type ScenarioStatus = "passed" | "failed" | "aborted" | "not-applicable";
+export type ScenarioStatus = "passed" | "failed" | "inconclusive" | "aborted" | "not-applicable";
 
 export interface ScenarioVerdict {
   name: string;
@@ -44,7 +48,12 @@ export interface ScenarioVerdict {
   durationMs: number;
   /** Why the scenario was not judged (status "aborted" or "not-applicable"). */
   abortReason?: string;
-  groundTruth: { requests: number; byStatus: Record<string, number>; faults: FaultRecord[] };
+  /** The fault journal, each entry with its measured effect beside what it declared. */
+  groundTruth: {
+    requests: number;
+    byStatus: Record<string, number>;
+    faults: (FaultRecord & { effect?: MeasuredEffect })[];
+  };
   /** Wall time of each phase in ms, in order. */
   phases: Record<string, number>;
   /** Figures measured along the way (e.g. readiness flip latencies, schedule drift). */
@@ -58,17 +67,24 @@ export interface ScenarioVerdict {
   rca?: RcaResult;
 }
 
-export function scenarioStatus(assertions: readonly AssertionResult[]): ScenarioStatus {
+/** Inconclusive when a fault's effect was not observed (whatever the assertions say), else failed or passed. */
+export function scenarioStatus(
+  assertions: readonly AssertionResult[],
+  effects: readonly MeasuredEffect[] = [],
+): ScenarioStatus {
+  if (effects.some((e) => !e.observed)) return "inconclusive";
   return assertions.some((a) => a.status === "failed") ? "failed" : "passed";
 }
 
 /**
  * 0 every judged scenario passed; 1 an assertion failed; 2 a scenario was aborted, or none could be judged at all
- * (every one not applicable). Not-applicable scenarios are reported, never counted as passed.
+ * (every one not applicable); 3 none failed but one was inconclusive (a fault without its declared effect).
+ * Not-applicable scenarios are reported, never counted as passed.
  */
 export function exitCodeFor(verdict: Verdict): number {
   if (verdict.scenarios.some((s) => s.status === "aborted")) return 2;
   if (verdict.scenarios.some((s) => s.status === "failed")) return 1;
+  if (verdict.scenarios.some((s) => s.status === "inconclusive")) return 3;
   return verdict.scenarios.some((s) => s.status === "passed") ? 0 : 2;
 }
 

@@ -13,6 +13,9 @@ export const MESH_LINKS = [
   "orders-payments",
 ] as const;
 
+export const CHECKOUT = "POST /api/checkout";
+export const PRODUCT = "GET /api/products/:sku";
+
 /** The routes the load driver can send, with the hops each takes. */
 export const MESH_TOPOLOGY: Topology = {
   "POST /api/checkout": [
@@ -57,12 +60,20 @@ export const ORDERS_STATUS_FOR_GRPC: Readonly<Record<string, number>> = {
 export const ORDERS_STATUS_REDIS_ERROR = 503;
 export const GATEWAY_STATUS_FOR_ORDERS_5XX = 502;
 
+/** gateway's GET /api/products/:sku answers these for an inventory error code (anything else: 502). */
+export const GATEWAY_STATUS_FOR_INVENTORY: Readonly<Record<string, number>> = {
+  NOT_FOUND: 404,
+  INVALID_ARGUMENT: 400,
+  DEADLINE_EXCEEDED: 504,
+};
+
 /**
  * The counters an error crosses from the checkout's failing call to the edge, each with the code the table says it
- * carries there.
+ * carries there. `answered: false` when the callee never answered (its process dead, the link cut): its server
+ * counters see nothing.
  */
 export function checkoutErrorLayers(
-  cause: { service: string; method: string; grpcCode: string } | "redis",
+  cause: { service: string; method: string; grpcCode: string; answered?: boolean } | "redis",
 ): ErrorLayer[] {
   const orders = cause === "redis" ? ORDERS_STATUS_REDIS_ERROR : (ORDERS_STATUS_FOR_GRPC[cause.grpcCode] ?? 500);
   const gateway = orders >= 500 ? GATEWAY_STATUS_FOR_ORDERS_5XX : orders;
@@ -70,13 +81,29 @@ export function checkoutErrorLayers(
     cause === "redis"
       ? []
       : [
-          { service: cause.service, metric: "grpcServer", code: cause.grpcCode, method: cause.method },
+          ...(cause.answered === false
+            ? []
+            : [{ service: cause.service, metric: "grpcServer" as const, code: cause.grpcCode, method: cause.method }]),
           { service: "orders", metric: "grpcClient", code: cause.grpcCode, method: cause.method },
         ];
   return [
     ...grpc,
     { service: "orders", metric: "httpServer", code: String(orders) },
     { service: "gateway", metric: "httpClient", code: String(orders), peer: "orders" },
-    { service: "gateway", metric: "httpServer", code: String(gateway) },
+    { service: "gateway", metric: "httpServer", code: String(gateway), route: CHECKOUT },
+  ];
+}
+
+/**
+ * The counters an error of inventory's GetProduct crosses to the edge (gateway calls inventory directly), for one
+ * gRPC code or several (their increases add up at each layer).
+ */
+export function productErrorLayers(grpcCodes: string | string[], answered = true): ErrorLayer[] {
+  const codes = typeof grpcCodes === "string" ? [grpcCodes] : grpcCodes;
+  const statuses = [...new Set(codes.map((c) => String(GATEWAY_STATUS_FOR_INVENTORY[c] ?? 502)))];
+  return [
+    ...(answered ? [{ service: "inventory", metric: "grpcServer" as const, code: codes, method: "GetProduct" }] : []),
+    { service: "gateway", metric: "grpcClient", code: codes, method: "GetProduct" },
+    { service: "gateway", metric: "httpServer", code: statuses, route: PRODUCT },
   ];
 }

@@ -130,6 +130,24 @@ export type FaultSpec =
   | CpuFault;
 export type FaultKind = FaultSpec["kind"];
 
+/** Every fault kind (a Record, so that a kind added to FaultSpec and missing here does not compile). */
+const KINDS: Record<FaultKind, true> = {
+  error: true,
+  latency: true,
+  "link-down": true,
+  "link-latency": true,
+  "link-timeout": true,
+  "link-reset": true,
+  "link-bandwidth": true,
+  kill: true,
+  freeze: true,
+  restart: true,
+  memory: true,
+  stall: true,
+  cpu: true,
+};
+export const FAULT_KINDS = Object.keys(KINDS) as FaultKind[];
+
 /** What a scenario expects: the assertion families to judge and their parameters (topology, error mapping, bounds). */
 export type ScenarioExpectations = Expectations;
 

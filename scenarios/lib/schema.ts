@@ -59,14 +59,16 @@ const expectations = z.strictObject({
         .array(
           z.strictObject({
             fault: name(),
+            route: z.string().min(1).optional(),
             layers: z
               .array(
                 z.strictObject({
                   service: name(),
                   metric: z.enum(["httpServer", "httpClient", "grpcServer", "grpcClient"]),
-                  code: name(),
+                  code: z.union([name(), z.array(name()).min(1)]),
                   peer: name().optional(),
                   method: name().optional(),
+                  route: z.string().min(1).optional(),
                 }),
               )
               .min(1),
@@ -88,6 +90,7 @@ const expectations = z.strictObject({
             probe: z.enum(["readyz", "healthz"]).optional(),
             check: name().optional(),
             answer: z.enum(["503", "timeout", "refused"]).optional(),
+            intermittent: z.strictObject({ atLeast: positive() }).optional(),
           }),
         )
         .optional(),

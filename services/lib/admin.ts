@@ -17,6 +17,11 @@ export interface AdminServerOptions {
   flush: () => Promise<void>;
   /** The tracing configuration and span pipeline counts (GET /admin/telemetry). */
   telemetry: () => unknown;
+  /**
+   * The metrics page (text format) once the service's listeners have drained on SIGTERM (GET /admin/metrics/final,
+   * asked right after the signal): its counters' last values, which no scrape sees after the listeners close.
+   */
+  finalMetrics: () => Promise<string>;
 }
 
 export interface AdminServer {
@@ -26,7 +31,7 @@ export interface AdminServer {
 
 /**
  * The admin API: GET/POST /admin/faults, DELETE /admin/faults/:id, DELETE /admin/faults, POST /admin/flush,
- * GET /admin/telemetry.
+ * GET /admin/telemetry, GET /admin/metrics/final.
  * Every request, including one to an unknown path, needs `Authorization: Bearer <token>`; else 401.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
@@ -71,6 +76,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
         : send(res, 404, { error: `no fault ${match[1]}` });
     }
     if (path === "/admin/telemetry" && method === "GET") return send(res, 200, options.telemetry());
+    if (path === "/admin/metrics/final" && method === "GET") {
+      const text = await options.finalMetrics();
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+      return void res.end(text);
+    }
     if (path === "/admin/flush" && method === "POST") {
       await options.flush();
       return send(res, 200, { flushed: true });
@@ -84,10 +94,12 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   return {
     port: (server.address() as AddressInfo).port,
+    // Answers in flight (the final metrics) finish; a client that holds a connection longer is cut after 1 s.
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1_000).unref();
       }),
   };
 }

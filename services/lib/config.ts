@@ -43,6 +43,11 @@ export const SERVICE_ENV = {
     default: "1073741824",
     meaning: "/healthz fails above this heap use.",
   },
+  MESHPROOF_DRAIN_DELAY_MS: {
+    type: "integer",
+    default: "500",
+    meaning: "On SIGTERM, how long /readyz answers 503 while the listeners still serve, before they close.",
+  },
   MESHPROOF_REDIS_URL: {
     type: "url",
     default: "(orders: required)",
@@ -84,6 +89,7 @@ const FIELDS = {
   MESHPROOF_SAMPLING_RATIO: z.coerce.number().min(0).max(1),
   MESHPROOF_SEED: z.coerce.number().int(),
   MESHPROOF_HEAP_LIMIT_BYTES: z.coerce.number().int().positive(),
+  MESHPROOF_DRAIN_DELAY_MS: z.coerce.number().int().nonnegative(),
   MESHPROOF_REDIS_URL: loopbackUrl("redis"),
   MESHPROOF_ORDERS_URL: loopbackUrl("http"),
   MESHPROOF_INVENTORY_ADDR: loopbackAddr,
@@ -145,6 +151,7 @@ export interface CommonConfig {
   seed: number;
   defects: ReadonlySet<DefectName>;
   heapLimitBytes: number;
+  drainDelayMs: number;
 }
 
 export function readCommonConfig(reader: EnvReader): CommonConfig {
@@ -159,6 +166,7 @@ export function readCommonConfig(reader: EnvReader): CommonConfig {
     seed: reader.optional("MESHPROOF_SEED", 1),
     defects: reader.defects(),
     heapLimitBytes: reader.optional("MESHPROOF_HEAP_LIMIT_BYTES", 1024 * 1024 * 1024),
+    drainDelayMs: reader.optional("MESHPROOF_DRAIN_DELAY_MS", 500),
   };
 }
 

@@ -59,6 +59,18 @@ export const DEFECTS = {
     effect: "gRPC services ignore the incoming x-request-id and generate their own.",
     models: "Request-id middleware that only generates ids, never reads the header/metadata it was sent.",
   },
+  "healthz-ignores-stall": {
+    effect: "/healthz leaves out the event-loop check: a blocked loop still answers 200 (between blocks).",
+    models: "A liveness probe that only checks that the process answers, so a wedged loop is never restarted.",
+  },
+  "force-sampled-outgoing": {
+    effect: "gRPC clients send sampled=1 on every outgoing call, whatever the incoming request's sampling decision.",
+    models: "A propagator or interceptor that sets the sampled flag itself: unsampled requests leave partial traces.",
+  },
+  "no-drain": {
+    effect: "On SIGTERM the process exits at once: no readiness 503 first, calls in flight are cut.",
+    models: "A service without a SIGTERM handler (Node's default) or one that calls process.exit() in it.",
+  },
 } as const;
 
 export type DefectName = keyof typeof DEFECTS;

@@ -310,6 +310,9 @@ export function clientInterceptor(kit: ServiceKit, peer: { host: string; port: n
           const requestId = currentRequestId();
           if (requestId) metadata.set(REQUEST_ID_HEADER, requestId);
           if (span) propagation.inject(trace.setSpan(caller, span), metadata, metadataSetter);
+          // force-sampled-outgoing: the sampled flag set on every call, whatever the caller's decision was.
+          const sent = kit.has("force-sampled-outgoing") ? metadata.get("traceparent")[0] : undefined;
+          if (typeof sent === "string") metadata.set("traceparent", `${sent.slice(0, -2)}01`);
           next(
             metadata,
             new grpc.ListenerBuilder()

@@ -110,6 +110,10 @@ export class HttpApp {
       rpc: getRPCMetadata(context.active()),
     };
     res.locals.meshproof = state;
+    // W3C Trace Context Level 2: the trace this request was recorded under and whether it was sampled, so a client
+    // that sent no traceparent (or an unsampled one) can find it.
+    const span = trace.getSpanContext(context.active());
+    if (span) res.setHeader("traceresponse", `00-${span.traceId}-${span.spanId}-0${span.traceFlags & 1}`);
     res.once("finish", () => {
       const kit = this.kit;
       const seconds = (performance.now() - state.startedMs) / 1000;

@@ -5,7 +5,7 @@ import type { CommonConfig } from "./config";
 import type { DefectName } from "./defects";
 import { FaultRegistry } from "./faults";
 import { createLogger, type Logger } from "./logger";
-import { createMetrics, type MeshMetrics } from "./metrics";
+import { createMetrics, openMetricsToText, type MeshMetrics } from "./metrics";
 import { livenessChecks, runChecks, type Check, type ProbeResult } from "./probes";
 import { telemetry } from "./telemetry-handle";
 
@@ -28,6 +28,9 @@ export class ServiceKit {
   private readonly flushLog: () => void;
   private admin: AdminServer | undefined;
   private shuttingDown: Promise<void> | undefined;
+  /** Resolved once the listeners have drained on shutdown (the admin API closes after it). */
+  private drain: () => void = () => {};
+  private readonly drained = new Promise<void>((resolve) => (this.drain = resolve));
   draining = false;
 
   constructor(readonly config: CommonConfig) {
@@ -40,6 +43,8 @@ export class ServiceKit {
       serviceName: config.serviceName,
     });
     this.liveness = livenessChecks({ heapLimitBytes: config.heapLimitBytes });
+    // healthz-ignores-stall: liveness checks the heap only; a blocked event loop goes unreported.
+    if (this.has("healthz-ignores-stall")) delete this.liveness.eventLoop;
   }
 
   has(defect: DefectName): boolean {
@@ -77,10 +82,15 @@ export class ServiceKit {
         this.flushLog();
       },
       telemetry: () => telemetry().stats(),
+      finalMetrics: async () => {
+        await this.drained;
+        return openMetricsToText(await this.metrics.registry.metrics());
+      },
     });
-    this.onShutdown(() => this.admin!.close());
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       process.once(signal, () => {
+        // no-drain: the process exits at once, as Node does with no handler; calls in flight die with it.
+        if (this.has("no-drain")) process.exit(0);
         void this.shutdown(signal).then(
           () => process.exit(0),
           () => process.exit(1),
@@ -94,7 +104,10 @@ export class ServiceKit {
     this.closers.push(closer);
   }
 
-  /** Drains: readiness fails, listeners stop accepting and finish in-flight work, spans flush, logs flush. */
+  /**
+   * Drains: readiness fails while the listeners still serve for the drain delay (callers that watch it stop sending),
+   * then the listeners stop accepting and finish in-flight work, spans flush, logs flush.
+   */
   shutdown(reason: string): Promise<void> {
     this.shuttingDown ??= (async () => {
       // Resource faults first: a blocked event loop or a burning thread would slow the drain it is about to do.
@@ -107,6 +120,7 @@ export class ServiceKit {
         process.exit(1);
       }, SHUTDOWN_DEADLINE_MS);
       hardStop.unref();
+      await sleep(this.config.drainDelayMs);
       for (const close of [...this.closers].reverse()) {
         try {
           await close();
@@ -114,6 +128,9 @@ export class ServiceKit {
           this.logger.warn({ err: error }, "a closer failed during shutdown");
         }
       }
+      // The admin API last: it answers the harness's request for the counters' final values first.
+      this.drain();
+      await this.admin?.close();
       await telemetry()
         .shutdown()
         .catch(() => {});

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -35,7 +36,9 @@ type config struct {
 	seed           int64
 	defects        map[string]bool
 	heapLimitBytes int64
-	sdkDisabled    bool
+	// drainDelay: on SIGTERM, how long /readyz answers 503 (health NOT_SERVING) while the listeners still serve.
+	drainDelay  time.Duration
+	sdkDisabled bool
 }
 
 func (c *config) has(defect string) bool { return c.defects[defect] }
@@ -166,6 +169,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			return nil, invalid("MESHPROOF_HEAP_LIMIT_BYTES", raw, "must be a positive integer")
 		}
 		c.heapLimitBytes = int64(v)
+	}
+	c.drainDelay = 500 * time.Millisecond
+	if raw := env("MESHPROOF_DRAIN_DELAY_MS"); raw != "" {
+		v, ok := number(raw)
+		if !ok || v != math.Trunc(v) || v < 0 || v > 60_000 {
+			return nil, invalid("MESHPROOF_DRAIN_DELAY_MS", raw, "must be an integer 0..60000")
+		}
+		c.drainDelay = time.Duration(v) * time.Millisecond
 	}
 	return c, nil
 }

@@ -168,7 +168,7 @@ func (s *service) serve() int {
 	return s.shutdown(reason, grpcServer, healthServer, closeReadyCheck, opsServer, adminServer)
 }
 
-// shutdown drains: /readyz answers 503 and health NOT_SERVING first, then the gRPC server lets in-flight calls
+// shutdown drains: /readyz answers 503 and health NOT_SERVING first (for the drain delay), then the gRPC server lets in-flight calls
 // finish (bounded by drainTimeout), the HTTP listeners close, spans flush, logs flush; a hard deadline exits 1.
 func (s *service) shutdown(reason string, grpcServer *grpc.Server, healthServer *health.Server,
 	closeReadyCheck func() error, servers ...*http.Server) int {
@@ -185,6 +185,8 @@ func (s *service) shutdown(reason string, grpcServer *grpc.Server, healthServer 
 	})
 	defer hardStop.Stop()
 	_ = closeReadyCheck()
+	// Callers that watch readiness stop sending before the listener stops accepting.
+	time.Sleep(s.cfg.drainDelay)
 
 	drained := make(chan struct{})
 	go func() {

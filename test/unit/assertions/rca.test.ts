@@ -206,11 +206,10 @@ describe("root-cause localisation on the catalog fixture (a real run)", () => {
       expect(w!.endMs).toBeGreaterThan(faults[0]!.appliedAtMs);
       expect(w!.suspects[0]).toMatchObject({ service, operation });
       expect(w!.suspects[0]!.score).toBeGreaterThan(0.8);
-      // The fixture predates the RED range series: traces alone rank, and the notes say so.
-      expect(result.notes.join("\n")).toMatch(/no RED histogram series/);
-      // What the range holds is attached; what it lacks is named.
+      // The range holds the RED histograms and every runtime series: nothing missing, no note about it.
+      expect(result.notes).toEqual([]);
       expect(w!.suspects[0]!.runtime.cpuCores).toBeDefined();
-      expect(w!.suspects[0]!.runtime.missing).toEqual(["nodejs_gc_duration_seconds_count"]);
+      expect(w!.suspects[0]!.runtime.missing).toEqual([]);
     },
   );
 
@@ -218,19 +217,25 @@ describe("root-cause localisation on the catalog fixture (a real run)", () => {
     expect(run("baseline").result.windows).toEqual([]);
   });
 
-  test("AC@1 = AC@3 = 100% per fault kind, no miss, no window without a fault", () => {
-    expect(scoreLocalization(runs)).toEqual({
-      faults: 3,
-      ac1: 1,
-      ac3: 1,
-      byKind: {
-        error: { faults: 1, ac1: 1, ac3: 1 },
-        latency: { faults: 1, ac1: 1, ac3: 1 },
-        "link-down": { faults: 1, ac1: 1, ac3: 1 },
-      },
-      misses: [],
-      unexplainedWindows: [],
-    });
+  test("every fault that reached the request log is localised first; the misses are the faults that did not", () => {
+    const score = scoreLocalization(runs);
+    // CPU burn and memory held below any deadline move no route's error rate or p99: no window, named as such.
+    const silent = new Set(["cpu", "memory"]);
+    expect(score.misses.map((m) => `${m.scenario} ${m.kind}`)).toEqual([
+      "cpu-burn cpu",
+      "memory-pressure memory",
+      "memory-pressure memory",
+    ]);
+    for (const miss of score.misses) expect(miss.reason).toMatch(/no window of any route overlaps the fault/);
+    for (const [kind, k] of Object.entries(score.byKind))
+      expect({ kind, ...k }).toEqual({
+        kind,
+        faults: k.faults,
+        ac1: silent.has(kind) ? 0 : 1,
+        ac3: silent.has(kind) ? 0 : 1,
+      });
+    expect(score.faults).toBe(15);
+    expect(score.unexplainedWindows).toEqual([]);
   });
 
   test("a fault whose effect was not seen is a miss with its reason", () => {

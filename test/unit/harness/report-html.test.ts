@@ -65,10 +65,12 @@ describe("report.html generation (pure: verdict and evidence in, HTML out)", () 
     expect(data.length).toBeLessThan(200_000);
     // One outcome chart, a latency chart per route, runtime gauges per scenario; every series has points.
     const outcome = model.client.charts.filter((c) => c.title.startsWith("Outcomes"));
-    expect(outcome).toHaveLength(4);
+    expect(outcome).toHaveLength(verdict.scenarios.length);
     for (const c of model.client.charts) expect(c.series.some((s) => s.values.some((v) => v !== null))).toBe(true);
-    // Passing catalog: the only traces are the RCA exemplars of the three fault scenarios.
-    expect(Object.keys(model.client.traces)).toHaveLength(3);
+    // Passing catalog: the only traces are the RCA windows' exemplars, one per window.
+    const exemplars = model.scenarios.flatMap((s) => s.rca?.windows.flatMap((w) => w.exemplar?.traceId ?? []) ?? []);
+    expect(exemplars.length).toBeGreaterThanOrEqual(3);
+    expect(Object.keys(model.client.traces).sort()).toEqual([...new Set(exemplars)].sort());
     const outage = model.scenarios.find((s) => s.verdict.name === "redis-outage")!;
     const orders = outage.probes.lanes.find((l) => l.service === "orders" && l.probe === "readyz")!;
     expect(orders.flips.filter((f) => f.detail).map((f) => f.label)).toEqual([
@@ -107,7 +109,7 @@ describe("report.html generation (pure: verdict and evidence in, HTML out)", () 
       "npm run scenario -- x",
     );
     expect(reproduceCommand({ ...verdict, run: { ...verdict.run, defects: ["drop-context"] } })).toBe(
-      "npm run scenario -- baseline inventory-latency payments-errors redis-outage --seed 3 --backend native --defects drop-context",
+      `npm run scenario -- ${verdict.scenarios.map((s) => s.name).join(" ")} --seed 3 --backend native --defects drop-context`,
     );
   });
 });

@@ -75,6 +75,6 @@ describe("reports", () => {
   test("the summary table shows passed/total per family", () => {
     const table = summaryTable(verdictOf(scenario("baseline", [passed, failed])));
     const row = table.split("\n")[2]!;
-    expect(row).toMatch(/^baseline\s+1\/1\s+0\/1\s+-\s+-\s+-\s+-\s+FAILED\s+1\.5 s$/);
+    expect(row).toMatch(/^baseline\s+1\/1\s+0\/1\s+-\s+-\s+-\s+-\s+-\s+FAILED\s+1\.5 s$/);
   });
 });

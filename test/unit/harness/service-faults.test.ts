@@ -14,6 +14,7 @@ async function meshOfOne() {
     faults: kit.faults,
     flush: async () => {},
     telemetry: () => ({}),
+    finalMetrics: async () => "",
   });
   kit.onShutdown(() => admin.close());
   const client = new AdminClient(`http://127.0.0.1:${admin.port}`, "x".repeat(32));

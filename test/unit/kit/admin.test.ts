@@ -21,6 +21,7 @@ describe("admin API", () => {
       faults,
       flush: async () => void flushed++,
       telemetry: () => ({ spans: { started: 0 } }),
+      finalMetrics: async () => "",
     });
     const url = `http://127.0.0.1:${admin.port}`;
     const body = JSON.stringify({ kind: "error", target: "*", rate: 1, status: 500 });

@@ -19,6 +19,7 @@ export function makeKit(defects: DefectName[] = [], name = "unit", overrides: Pa
     seed: 7,
     defects: new Set(defects),
     heapLimitBytes: 4 * 1024 * 1024 * 1024,
+    drainDelayMs: 0,
     ...overrides,
   });
 }

@@ -46,6 +46,7 @@ async function adminOf(kit: ServiceKit) {
     faults: kit.faults,
     flush: async () => {},
     telemetry: () => ({}),
+    finalMetrics: async () => "",
   });
   kit.onShutdown(() => admin.close());
   return client(`http://${LOOPBACK}:${admin.port}`);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadCatalog, loadScenario, selectScenarios, validateScenario } from "../../../scenarios/lib/loader";
-import { ScenarioError } from "../../../scenarios/lib/scenario-model";
+import { FAULT_KINDS, ScenarioError } from "../../../scenarios/lib/scenario-model";
 import type { Scenario } from "../../../scenarios/lib/scenario-model";
 import redisOutage from "../../../scenarios/redis-outage";
 
@@ -25,9 +25,27 @@ function problem(value: unknown, file = FILE): string {
 }
 
 describe("scenario catalog", () => {
-  it("loads the four scenarios of the compiled catalog, valid and named after their files", () => {
+  it("loads the compiled catalog, valid and named after their files, a scenario for every fault kind", () => {
     const catalog = loadCatalog();
-    expect(catalog.map((s) => s.name)).toEqual(["baseline", "inventory-latency", "payments-errors", "redis-outage"]);
+    expect(catalog.map((s) => s.name)).toEqual([
+      "baseline",
+      "cpu-burn",
+      "event-loop-stall",
+      "graceful-restart",
+      "inventory-latency",
+      "link-bandwidth",
+      "link-latency",
+      "link-reset",
+      "link-timeout",
+      "memory-pressure",
+      "payments-errors",
+      "process-freeze",
+      "process-kill",
+      "redis-outage",
+      "sampling",
+    ]);
+    const kinds = new Set(catalog.flatMap((s) => s.faults.map((f) => f.kind)));
+    expect([...FAULT_KINDS].filter((k) => !kinds.has(k))).toEqual([]);
     expect(catalog.find((s) => s.name === "baseline")!.faults).toEqual([]);
     // Every scenario judges every family, baseline included (its metrics must equal the driver's too).
     for (const scenario of catalog)
@@ -43,7 +61,7 @@ describe("scenario catalog", () => {
 
   it("lists the valid names for an unknown scenario", () => {
     expect(() => selectScenarios(loadCatalog(), ["baseline", "nope"])).toThrow(
-      'unknown scenario "nope"; valid names: baseline, inventory-latency, payments-errors, redis-outage',
+      /^unknown scenario "nope"; valid names: baseline, cpu-burn, .*, sampling$/,
     );
   });
 

@@ -1,0 +1,342 @@
+import { binomialAcceptance } from "./binomial";
+import type { Evidence, FaultRecord, ProcessSample } from "./evidence";
+import type { RequestView } from "./run-view";
+import type { RunView } from "./run-view";
+import { heldUntil, hopOfFault } from "./trace-shape";
+
+/**
+ * What a journaled fault really did, measured from harness records only (the driver's request log, the probe
+ * timeline, /proc samples of the processes) — never from the telemetry under test — beside what was declared.
+ * A fault whose effect is not observed leaves the scenario "inconclusive": its assertions judged a run that did not
+ * happen as declared (a fault that did not take, or took far more than declared).
+ */
+export interface MeasuredEffect {
+  faultId: string;
+  kind: string;
+  target: string;
+  /** What the scenario declared, in words ("+150 ms on orders-inventory"). */
+  declared: string;
+  /** The tolerance the measurement is held to, in words. */
+  tolerance: string;
+  /** The figures measured (shares, ms, MiB, cores, counts). */
+  measured: Record<string, number | string | null>;
+  observed: boolean;
+  /** From apply to the first sign of the effect (first failed or slowed request, first /proc sample showing it). */
+  firstEffectMs: number | null;
+  /** One line: what was measured against what. */
+  detail: string;
+}
+
+/** Requests whose route crosses the fault's target, started while it was applied. */
+function crossing(view: RunView, fault: FaultRecord, inside: boolean): RequestView[] {
+  const end = heldUntil(fault, view.evidence.window.endMs);
+  return view.requests.filter((r) => {
+    if (hopOfFault(fault, r.hops, view.edge?.name) === -1) return false;
+    const within = r.request.startMs >= fault.appliedAtMs && r.request.startMs <= end;
+    return within === inside;
+  });
+}
+
+function median(values: readonly number[]): number | null {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const latencyOf = (r: RequestView) => r.request.endMs - r.request.startMs;
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const share = (n: number, of: number) => (of ? n / of : 0);
+
+function firstAfter(fault: FaultRecord, times: readonly number[]): number | null {
+  const later = times.filter((t) => t >= fault.appliedAtMs);
+  return later.length ? Math.max(0, Math.min(...later) - fault.appliedAtMs) : null;
+}
+
+type Measure = Omit<MeasuredEffect, "faultId" | "kind" | "target">;
+
+/** Errors injected at a rate: the failure count of the requests crossing the target within its binomial bounds. */
+function errorRate(view: RunView, fault: FaultRecord): Measure {
+  const rate = Number(fault.params.rate);
+  const inside = crossing(view, fault, true);
+  const failed = inside.filter((r) => !r.success);
+  // Every crossing request reaches the target unless an earlier hop failed: the count is Binomial(n, rate) at most.
+  const { low, high } = binomialAcceptance(inside.length, rate, 0.999);
+  const observed = inside.length > 0 && failed.length >= Math.max(1, low) && failed.length <= high;
+  return {
+    declared: `${rate * 100}% of calls to ${fault.target} fail`,
+    tolerance: `failures of the requests crossing it within the 99.9% binomial interval [${low}, ${high}] of ${inside.length}`,
+    measured: { requests: inside.length, failed: failed.length, share: round(share(failed.length, inside.length), 3) },
+    observed,
+    firstEffectMs: firstAfter(
+      fault,
+      failed.map((r) => r.request.endMs),
+    ),
+    detail: `${failed.length}/${inside.length} crossing requests failed (${round(share(failed.length, inside.length) * 100)}%), bound [${low}, ${high}]`,
+  };
+}
+
+/** A fault that fails (nearly) every call it meets: most crossing requests started inside it failed. */
+function failures(view: RunView, fault: FaultRecord, declared: string, least = 0.5): Measure {
+  const inside = crossing(view, fault, true);
+  const failed = inside.filter((r) => !r.success);
+  const fraction = share(failed.length, inside.length);
+  return {
+    declared,
+    tolerance: `>= ${least * 100}% of the requests crossing it started while it held fail`,
+    measured: { requests: inside.length, failed: failed.length, share: round(fraction, 3) },
+    observed: inside.length > 0 && fraction >= least,
+    firstEffectMs: firstAfter(
+      fault,
+      failed.map((r) => r.request.endMs),
+    ),
+    detail: `${failed.length}/${inside.length} crossing requests failed (${round(fraction * 100)}%)`,
+  };
+}
+
+/**
+ * Added latency: the median duration of the successful crossing requests started inside, less the median of those
+ * outside, at the driver. At least 80% of the declared delay (a fault that did not take) and at most 1.5x + 100 ms
+ * (a fault far worse than declared: Chaos Mesh #3399's 5 s delay seen as 20 s).
+ */
+function addedLatency(view: RunView, fault: FaultRecord, declaredMs: number | undefined, declared: string): Measure {
+  const ok = (r: RequestView) => r.success;
+  const inside = crossing(view, fault, true).filter(ok);
+  const outside = crossing(view, fault, false).filter(ok);
+  const mIn = median(inside.map(latencyOf));
+  const mOut = median(outside.map(latencyOf));
+  const added = mIn !== null && mOut !== null ? mIn - mOut : null;
+  const [least, most] = declaredMs !== undefined ? [declaredMs * 0.8, declaredMs * 1.5 + 100] : [20, Infinity];
+  const slowFrom = mOut !== null ? mOut + least : Infinity;
+  return {
+    declared,
+    tolerance:
+      declaredMs !== undefined
+        ? `median added latency at the driver within [${round(least)}, ${round(most)}] ms`
+        : `median added latency at the driver >= ${least} ms`,
+    measured: {
+      inside: inside.length,
+      outside: outside.length,
+      medianInsideMs: mIn === null ? null : round(mIn),
+      medianOutsideMs: mOut === null ? null : round(mOut),
+      addedMs: added === null ? null : round(added),
+    },
+    observed: added !== null && added >= least && added <= most,
+    firstEffectMs: firstAfter(
+      fault,
+      inside.filter((r) => latencyOf(r) >= slowFrom).map((r) => r.request.endMs),
+    ),
+    detail:
+      added === null
+        ? `no successful crossing request ${mIn === null ? "inside" : "outside"} the fault window to compare`
+        : `median ${round(mIn!)} ms inside vs ${round(mOut!)} ms outside: +${round(added)} ms`,
+  };
+}
+
+/** The /proc samples of the target: before the fault (the second before it), during it, after the revert. */
+function processWindows(evidence: Evidence, fault: FaultRecord) {
+  const mine = (evidence.processes ?? []).filter((p) => p.service === fault.target);
+  const end = fault.revertedAtMs ?? evidence.window.endMs;
+  return {
+    any: mine.length > 0,
+    before: mine.filter((p) => p.atMs < fault.appliedAtMs && p.atMs >= fault.appliedAtMs - 1_500),
+    during: mine.filter((p) => p.atMs >= fault.appliedAtMs && p.atMs <= end),
+    after: mine.filter((p) => p.atMs > end),
+  };
+}
+
+/** CPU cores used over a run of samples of one pid (the busiest stretch when the pid changed). */
+function cores(samples: readonly ProcessSample[]): number | null {
+  const live = samples.filter((s) => s.alive && s.cpuSeconds !== undefined);
+  if (live.length < 2) return null;
+  const first = live[0]!;
+  const last = live.filter((s) => s.pid === first.pid).at(-1)!;
+  const seconds = (last.atMs - first.atMs) / 1000;
+  return seconds > 0 ? (last.cpuSeconds! - first.cpuSeconds!) / seconds : null;
+}
+
+const NO_PROC = "no /proc samples of its process (the harness cannot see it)";
+
+function unmeasurable(declared: string, tolerance: string): Measure {
+  return { declared, tolerance, measured: {}, observed: false, firstEffectMs: null, detail: NO_PROC };
+}
+
+function processFault(view: RunView, fault: FaultRecord): Measure {
+  const { evidence } = view;
+  const w = processWindows(evidence, fault);
+  const declared =
+    fault.kind === "kill"
+      ? `${fault.target} killed, started again after ${fault.revertedAtMs ? fault.revertedAtMs - fault.appliedAtMs : "?"} ms`
+      : fault.kind === "freeze"
+        ? `${fault.target} frozen`
+        : `${fault.target} restarted gracefully`;
+  const tolerance =
+    fault.kind === "freeze"
+      ? "its process stopped (state T) in a /proc sample while frozen, running again after"
+      : "its process gone in a /proc sample while faulted, a new pid alive after";
+  if (!w.any) return unmeasurable(declared, tolerance);
+  const pidBefore = [...w.before, ...w.during][0]?.pid;
+  const pidAfter = w.after.at(-1)?.pid;
+  if (fault.kind === "freeze") {
+    const stopped = w.during.filter((p) => p.state === "T");
+    const running = w.after.filter((p) => p.alive && p.state !== "T");
+    return {
+      declared,
+      tolerance,
+      measured: { stoppedSamples: stopped.length, samples: w.during.length, runningAfter: running.length },
+      observed: stopped.length > 0 && running.length > 0,
+      firstEffectMs: firstAfter(
+        fault,
+        stopped.map((p) => p.atMs),
+      ),
+      detail: `${stopped.length}/${w.during.length} samples stopped while frozen, ${running.length} running after`,
+    };
+  }
+  const gone = w.during.filter((p) => !p.alive || p.pid !== pidBefore);
+  const aliveAfter = w.after.filter((p) => p.alive && p.pid !== pidBefore);
+  return {
+    declared,
+    tolerance,
+    measured: {
+      pidBefore: pidBefore ?? null,
+      pidAfter: pidAfter ?? null,
+      goneSamples: gone.filter((p) => !p.alive).length,
+      samples: w.during.length,
+    },
+    observed: gone.length > 0 && aliveAfter.length > 0,
+    firstEffectMs: firstAfter(
+      fault,
+      gone.map((p) => p.atMs),
+    ),
+    detail: `pid ${pidBefore ?? "?"} -> ${pidAfter ?? "?"}, ${gone.filter((p) => !p.alive).length}/${w.during.length} samples without a live process`,
+  };
+}
+
+function resourceFault(view: RunView, fault: FaultRecord): Measure {
+  const w = processWindows(view.evidence, fault);
+  if (fault.kind === "memory") {
+    const mb = Number(fault.params.mb);
+    const declared = `${fault.target} holds ${mb} MB`;
+    const tolerance = `its RSS rises by >= ${round(mb * 0.8)} MiB (80%) while held`;
+    if (!w.any) return unmeasurable(declared, tolerance);
+    const base = median(w.before.flatMap((p) => (p.rssBytes ? [p.rssBytes] : [])));
+    const peak = Math.max(...w.during.flatMap((p) => (p.rssBytes ? [p.rssBytes] : [])));
+    const riseMiB = base !== null && Number.isFinite(peak) ? (peak - base) / 2 ** 20 : null;
+    const first = base !== null ? w.during.filter((p) => (p.rssBytes ?? 0) - base >= mb * 0.8 * 2 ** 20) : [];
+    return {
+      declared,
+      tolerance,
+      measured: {
+        rssBeforeMiB: base === null ? null : round(base / 2 ** 20),
+        rssPeakMiB: Number.isFinite(peak) ? round(peak / 2 ** 20) : null,
+        riseMiB: riseMiB === null ? null : round(riseMiB),
+      },
+      observed: riseMiB !== null && riseMiB >= mb * 0.8,
+      firstEffectMs: firstAfter(
+        fault,
+        first.map((p) => p.atMs),
+      ),
+      detail: riseMiB === null ? "no RSS before or during the fault" : `RSS +${round(riseMiB)} MiB (declared ${mb} MB)`,
+    };
+  }
+  if (fault.kind === "stall") return stall(view, fault);
+  const wanted = Number(fault.params.fraction);
+  const declared = `${fault.target} burns ${wanted} of a core`;
+  // Two cores shared with the whole mesh and the harness: a burning thread gets most, not all, of its core.
+  const tolerance = `its CPU rate rises by >= ${round(wanted * 0.6, 2)} cores (60% of ${round(wanted, 2)})`;
+  if (!w.any) return unmeasurable(declared, tolerance);
+  const before = cores(w.before);
+  const during = cores(w.during);
+  const rise = before !== null && during !== null ? during - before : null;
+  return {
+    declared,
+    tolerance,
+    measured: {
+      coresBefore: before === null ? null : round(before, 2),
+      coresDuring: during === null ? null : round(during, 2),
+      rise: rise === null ? null : round(rise, 2),
+    },
+    observed: rise !== null && rise >= wanted * 0.6,
+    firstEffectMs: null,
+    detail:
+      rise === null
+        ? "too few CPU samples before or during the fault"
+        : `CPU ${round(before!, 2)} -> ${round(during!, 2)} cores`,
+  };
+}
+
+/**
+ * A stall: the target answers late while its loop is blocked. The probe poller asks every 100 ms, so one poll
+ * starts within 100 ms of each block's start and waits out the rest: the slowest poll while it held takes >= 70% of
+ * blockMs (the /proc CPU of a busy-wait is shared with the mesh on two cores, a poor witness).
+ */
+function stall(view: RunView, fault: FaultRecord): Measure {
+  const blockMs = Number(fault.params.blockMs);
+  const end = heldUntil(fault, view.evidence.window.endMs);
+  const polls = view.evidence.probes.filter(
+    (p) => p.service === fault.target && p.atMs >= fault.appliedAtMs && p.atMs <= end,
+  );
+  const slowest = polls.length ? Math.max(...polls.map((p) => p.latencyMs)) : null;
+  const late = polls.filter((p) => p.latencyMs >= blockMs * 0.7);
+  return {
+    declared: `${fault.target}'s event loop blocked ${blockMs} ms every ${fault.params.everyMs} ms`,
+    tolerance: `its slowest probe answer while it held >= ${round(blockMs * 0.7)} ms (70% of a block)`,
+    measured: { polls: polls.length, slowestMs: slowest === null ? null : round(slowest), latePolls: late.length },
+    observed: slowest !== null && slowest >= blockMs * 0.7,
+    firstEffectMs: firstAfter(
+      fault,
+      late.map((p) => p.atMs),
+    ),
+    detail:
+      slowest === null
+        ? "no probe poll while it held"
+        : `slowest probe answer ${round(slowest)} ms, ${late.length} polls >= ${round(blockMs * 0.7)} ms`,
+  };
+}
+
+function measure(view: RunView, fault: FaultRecord): Measure {
+  const p = fault.params;
+  switch (fault.kind) {
+    case "error":
+      return errorRate(view, fault);
+    case "latency":
+      return addedLatency(view, fault, Number(p.ms), `+${p.ms} ms on ${fault.target}`);
+    case "link-latency":
+      return addedLatency(view, fault, Number(p.ms), `+${p.ms} ms on the ${fault.target} link`);
+    case "link-bandwidth":
+      return addedLatency(view, fault, undefined, `${fault.target} link limited to ${p.kbPerSec} KB/s`);
+    case "link-down":
+      return failures(view, fault, `the ${fault.target} link down`);
+    case "link-timeout":
+      return failures(view, fault, `no data on the ${fault.target} link (timeout ${p.timeoutMs} ms)`);
+    case "link-reset":
+      return failures(view, fault, `connections on the ${fault.target} link reset`);
+    case "kill":
+    case "freeze":
+    case "restart":
+      return processFault(view, fault);
+    case "memory":
+    case "stall":
+    case "cpu":
+      return resourceFault(view, fault);
+    default:
+      return {
+        declared: `${fault.kind} on ${fault.target}`,
+        tolerance: "a known fault kind",
+        measured: {},
+        observed: false,
+        firstEffectMs: null,
+        detail: `no measurement for fault kind "${fault.kind}"`,
+      };
+  }
+}
+
+/** The measured effect of every fault of the run's journal. */
+export function measureFaultEffects(view: RunView): MeasuredEffect[] {
+  return view.evidence.faults.map((fault): MeasuredEffect => ({
+    faultId: fault.id,
+    kind: fault.kind,
+    target: fault.target,
+    ...measure(view, fault),
+  }));
+}
