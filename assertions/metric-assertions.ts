@@ -270,9 +270,8 @@ function unsampledCalls(view: RunView, e: Endpoint): { any: number; failing: num
     const atEdge = e.side === "server" && e.protocol === "http" && e.service.name === view.edge?.name ? 1 : 0;
     const calls =
       atEdge +
-      r.hops.filter(
-        (h) => h.protocol === e.protocol && (e.side === "client" ? h.from : h.to) === e.service.name,
-      ).length;
+      r.hops.filter((h) => h.protocol === e.protocol && (e.side === "client" ? h.from : h.to) === e.service.name)
+        .length;
     any += calls;
     if (!r.success) failing += calls;
   }
@@ -304,7 +303,8 @@ function spanCounterAgreement(metrics: MetricView): AssertionResult {
     compared++;
     const name = metrics.counter(e).name;
     for (const d of disagreements(traced, counted))
-      if (unsampled === 0 || d.a > d.b) findings.add({ detail: `${key} ${d.key}: ${d.a} span(s) but ${name} rose by ${d.b}` });
+      if (unsampled === 0 || d.a > d.b)
+        findings.add({ detail: `${key} ${d.key}: ${d.a} span(s) but ${name} rose by ${d.b}` });
     if (unsampled === 0) continue;
     const most = unsampledCalls(view, e);
     const [spanTotal, counterTotal] = [sum(traced.values()), sum(counted.values())];
