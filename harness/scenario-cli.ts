@@ -14,6 +14,7 @@ import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdic
 import { loadMeshConfig } from "./config/mesh-config";
 import { externalMeshTarget, resolveContract } from "./mesh/external-mesh";
 import { checkDefects, MESH_SERVICES, SAMPLE_MESH, type Impl, type MeshServiceName } from "./mesh/mesh";
+import { chooseMeshLauncher, MESH_RUNTIMES } from "./mesh/mesh-runtime";
 import { sampleMeshTarget, type MeshTarget } from "./mesh/target";
 import { writeEvidenceFile, type SavedScenario } from "./report/evidence-file";
 import { reportLine, writeHtmlReport } from "./report/html-report";
@@ -27,6 +28,8 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
   --report-dir     where verdict.json, junit.xml, evidence.json and report.html go (default reports/latest)
   --backend        backend for Jaeger, Prometheus, Redis, Toxiproxy: auto (default: docker when an engine answers
                    and the images are built, else native), native, docker
+  --mesh-runtime   where the sample mesh runs: ${MESH_RUNTIMES.join(", ")} (default: the backend's; a docker backend
+                   runs the services as containers)
   --seed           seed for load and fault decisions (default 1)
   --scenarios      a folder of scenario files, .ts as written or compiled .js (default the built-in catalog)
   --defects        comma-separated mesh defects to switch on (negative controls): NAME in every service,
@@ -58,6 +61,7 @@ runCli(async () => {
     {
       "report-dir": { type: "string", default: path.join("reports", "latest") },
       backend: { type: "string", default: DEFAULT_BACKEND },
+      "mesh-runtime": { type: "string" },
       seed: { type: "string", default: "1" },
       scenarios: { type: "string" },
       defects: { type: "string", default: env("MESHPROOF_DEFECTS") ?? "" },
@@ -119,9 +123,16 @@ runCli(async () => {
     const service = meshService("--service-env", name);
     serviceEnv[service] = { ...serviceEnv[service], [variable]: setting };
   }
-  if (values.config && (defects.length || values.impl.length || values["service-env"].length || values.contract.length))
+  if (
+    values.config &&
+    (defects.length ||
+      values.impl.length ||
+      values["service-env"].length ||
+      values.contract.length ||
+      values["mesh-runtime"])
+  )
     throw new ConfigError(
-      "--config judges a mesh meshproof did not start: --defects, --impl, --contract and --service-env do not apply (its config names its contracts)",
+      "--config judges a mesh meshproof did not start: --defects, --impl, --contract, --service-env and --mesh-runtime do not apply (its config names its contracts)",
     );
   const reportDir = path.resolve(values["report-dir"]);
   fs.mkdirSync(reportDir, { recursive: true });
@@ -132,6 +143,7 @@ runCli(async () => {
   const startedAt = new Date();
   const t0 = performance.now();
   let stack: StartedStack | undefined;
+  let meshRuntime: string | undefined;
   let target: MeshTarget;
   if (values.config) {
     const config = loadMeshConfig(values.config);
@@ -146,7 +158,20 @@ runCli(async () => {
     t = performance.now();
     stack = await createBackend(values.backend).start({ tools });
     log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
-    target = sampleMeshTarget(stack, { seed, defects, impl, contracts, serviceEnv });
+    try {
+      const choice = await chooseMeshLauncher(values["mesh-runtime"], stack, {
+        backendRequested: values.backend,
+        impls: MESH_SERVICES.map((s) => impl[s] ?? "node"),
+        tools,
+        log,
+      });
+      meshRuntime = choice.runtime;
+      log(`mesh runtime: ${choice.runtime} (${choice.reason})`);
+      target = sampleMeshTarget(stack, { seed, defects, impl, contracts, serviceEnv, launcher: choice.launcher });
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
   }
   try {
     const results: ScenarioVerdict[] = [];
@@ -188,7 +213,7 @@ runCli(async () => {
             impl: values.config ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, impl[s] ?? "node"])),
           },
           defects,
-          command: reproduceCommand(stack?.backend, seed),
+          command: reproduceCommand({ backend: stack?.backend, "mesh-runtime": meshRuntime }, seed),
         },
         scenarios: results,
       },
@@ -218,19 +243,23 @@ runCli(async () => {
 });
 
 /**
- * The command that runs the same scenarios the same way: the arguments given, with the seed and the backend that
- * ran pinned (an "auto" choice made explicit).
+ * The command that runs the same scenarios the same way: the arguments given, with the seed, the backend and the mesh
+ * runtime that ran pinned (choices made by default made explicit).
  */
-function reproduceCommand(backend: string | undefined, seed: number): string {
+function reproduceCommand(chosen: Record<"backend" | "mesh-runtime", string | undefined>, seed: number): string {
+  const pinned = ["--seed", ...Object.keys(chosen).map((k) => `--${k}`)];
   const given = process.argv
     .slice(2)
     .filter(
       (a, i, all) =>
-        !["--backend", "--seed"].includes(all[i - 1] ?? "") &&
-        !["--backend", "--seed"].includes(a) &&
-        !/^--(backend|seed)=/.test(a),
+        !pinned.includes(all[i - 1] ?? "") && !pinned.includes(a) && !pinned.some((p) => a.startsWith(`${p}=`)),
     );
-  const args = [...given, "--seed", String(seed), ...(backend ? ["--backend", backend] : [])];
+  const args = [
+    ...given,
+    "--seed",
+    String(seed),
+    ...Object.entries(chosen).flatMap(([k, v]) => (v ? [`--${k}`, v] : [])),
+  ];
   const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
   return `npm run scenario -- ${args.map(quote).join(" ")}`;
 }

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { MeshConfig } from "./config/mesh-config";
 import { ConfigError } from "./errors";
-import { startMesh, type NativeMesh } from "./mesh/mesh";
+import { startMesh, type SampleMesh } from "./mesh/mesh";
 import { provisionTools } from "./tools/provision";
 import { BACKEND_TOOL_NAMES } from "./tools/tools";
 
@@ -94,7 +94,7 @@ runCli(async () => {
 
 /** The config that describes a running sample mesh to the judge as a mesh it did not start. */
 function configOf(
-  mesh: NativeMesh,
+  mesh: SampleMesh,
   stack: { jaeger: { queryUrl: string }; prometheus: { url: string }; toxiproxy: { url: string } },
 ): MeshConfig {
   return {

@@ -40,12 +40,16 @@ export interface MeshTarget {
   start(scenario: string): Promise<StartedMesh>;
 }
 
-/** The sample mesh, started afresh for each scenario on the stack. */
+/**
+ * The sample mesh, started afresh for each scenario on the stack, where options.launcher runs it (native processes
+ * by default, or containers).
+ */
 export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions, "runDir"> = {}): MeshTarget {
   const all = new Set<string>(MESH_SERVICES);
   const impls = Object.entries(options.impl ?? {}).map(([s, i]) => `${s}=${i}`);
+  const kind = options.launcher?.kind ?? "native processes";
   return {
-    description: `sample mesh (native processes${impls.length ? `, ${impls.join(", ")}` : ""})`,
+    description: `sample mesh (${kind}${impls.length ? `, ${impls.join(", ")}` : ""})`,
     capabilities: { serviceFaults: all, processFaults: all, links: new Set(MESH_LINKS) },
     routes: MESH_ROUTES,
     prometheus: stack.prometheus,
