@@ -50,7 +50,11 @@ export function assertProbes(view: RunView): AssertionResult[] {
       const list = polls(service.name, probe);
       if (!list.length) findings.add({ detail: `no /${probe} poll of ${service.name} after load start` });
       const windows = probe === "readyz" ? (excused.get(service.name) ?? []) : [];
-      const bad = list.filter((p) => p.status !== 200 && !windows.some(([from, to]) => p.atMs >= from && p.atMs <= to));
+      // A poll is excused by when it was answered as much as by when it was sent: one in flight when the fault took
+      // effect (the journal's applied-at is the moment Toxiproxy or the admin API confirmed it) answers its 503 after.
+      const bad = list.filter(
+        (p) => p.status !== 200 && !windows.some(([from, to]) => p.atMs + p.latencyMs >= from && p.atMs <= to),
+      );
       if (bad[0])
         findings.add({ detail: `${bad.length} of ${list.length} polls not 200, first: ${describePoll(bad[0])}` });
     }
