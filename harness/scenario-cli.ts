@@ -14,6 +14,7 @@ import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdic
 import { loadMeshConfig } from "./config/mesh-config";
 import { externalMeshTarget, resolveContract } from "./mesh/external-mesh";
 import { checkDefects, MESH_SERVICES, SAMPLE_MESH, type Impl, type MeshServiceName } from "./mesh/mesh";
+import { composeConfigPath, composeProject } from "./compose/compose";
 import { chooseMeshLauncher, MESH_RUNTIMES } from "./mesh/mesh-runtime";
 import { sampleMeshTarget, type MeshTarget } from "./mesh/target";
 import { writeEvidenceFile, type SavedScenario } from "./report/evidence-file";
@@ -39,6 +40,7 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
                    built-in "node" / "go"); repeatable
   --service-env    SERVICE:VAR=VALUE: an environment variable for one service (OTEL_* ones reach its SDK); repeatable
   --config         FILE: judge a mesh meshproof did not start, described by defineConfig() (.ts/.js) or JSON
+  --attach         compose: judge the running compose deployment (npm run compose:up wrote its config)
   --list           print the catalog and exit
 exit codes: 0 every judged scenario passed, 1 an assertion failed, 2 usage/config/setup error, a scenario aborted,
 or none could be judged (all not applicable)`;
@@ -69,6 +71,7 @@ runCli(async () => {
       contract: { type: "string", multiple: true, default: [] },
       "service-env": { type: "string", multiple: true, default: [] },
       config: { type: "string" },
+      attach: { type: "string" },
       list: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -123,8 +126,13 @@ runCli(async () => {
     const service = meshService("--service-env", name);
     serviceEnv[service] = { ...serviceEnv[service], [variable]: setting };
   }
+  if (values.attach !== undefined && values.attach !== "compose")
+    throw new ConfigError(`--attach ${values.attach}: the only deployment to attach to is "compose"`);
+  if (values.attach && values.config)
+    throw new ConfigError("--attach compose and --config both name the mesh: give one");
+  const configFile = values.attach ? attachedConfig() : values.config;
   if (
-    values.config &&
+    configFile &&
     (defects.length ||
       values.impl.length ||
       values["service-env"].length ||
@@ -132,7 +140,7 @@ runCli(async () => {
       values["mesh-runtime"])
   )
     throw new ConfigError(
-      "--config judges a mesh meshproof did not start: --defects, --impl, --contract, --service-env and --mesh-runtime do not apply (its config names its contracts)",
+      `${values.attach ? "--attach compose" : "--config"} judges a mesh meshproof did not start: --defects, --impl, --contract, --service-env and --mesh-runtime do not apply (its config names its contracts)`,
     );
   const reportDir = path.resolve(values["report-dir"]);
   fs.mkdirSync(reportDir, { recursive: true });
@@ -145,10 +153,10 @@ runCli(async () => {
   let stack: StartedStack | undefined;
   let meshRuntime: string | undefined;
   let target: MeshTarget;
-  if (values.config) {
-    const config = loadMeshConfig(values.config);
+  if (configFile) {
+    const config = loadMeshConfig(configFile);
     // Nothing of an external mesh is written under it: its logs are the services' own files.
-    target = externalMeshTarget(config, values.config, path.join(runRootDir(), "external"));
+    target = externalMeshTarget(config, configFile, path.join(runRootDir(), "external"));
     log(`judging ${target.description}`);
   } else {
     let t = performance.now();
@@ -205,12 +213,12 @@ runCli(async () => {
           id: `${startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
           startedAt: startedAt.toISOString(),
           durationMs: Math.round(performance.now() - t0),
-          backend: stack?.backend ?? "external",
+          backend: stack?.backend ?? (values.attach ? "compose" : "external"),
           tools: stack?.tools ?? {},
           seed,
           mesh: {
             description: target.description,
-            impl: values.config ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, impl[s] ?? "node"])),
+            impl: configFile ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, impl[s] ?? "node"])),
           },
           defects,
           command: reproduceCommand({ backend: stack?.backend, "mesh-runtime": meshRuntime }, seed),
@@ -241,6 +249,17 @@ runCli(async () => {
     await stack?.stop();
   }
 });
+
+/** The config `npm run compose:up` wrote for the project; a ConfigError naming the command when there is none. */
+function attachedConfig(): string {
+  const project = composeProject();
+  const file = composeConfigPath(project);
+  if (!fs.existsSync(file))
+    throw new ConfigError(
+      `--attach compose: no compose deployment of project "${project}" is up (no ${file}); run "npm run compose:up" first`,
+    );
+  return file;
+}
 
 /**
  * The command that runs the same scenarios the same way: the arguments given, with the seed, the backend and the mesh
