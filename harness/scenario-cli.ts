@@ -97,6 +97,9 @@ runCli(async () => {
       `unknown scenario${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}; valid names: ${names.join(", ")}`,
     );
   }
+  const requestedRuntime = values["mesh-runtime"];
+  if (requestedRuntime !== undefined && !(MESH_RUNTIMES as readonly string[]).includes(requestedRuntime))
+    throw new ConfigError(`--mesh-runtime ${requestedRuntime}: valid values: ${MESH_RUNTIMES.join(", ")}`);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${values.seed}")`);
   const selected = positionals.length > 0 ? catalog.filter((s) => positionals.includes(s.name)) : catalog;
