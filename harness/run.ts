@@ -123,7 +123,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
   let journal: FaultJournal | undefined;
   try {
     mesh = await phase("mesh start", () =>
-      context.target.start(scenario.name).catch((error: Error) => {
+      context.target.start(scenario.name, context.signal).catch((error: Error) => {
         // The mesh under test never came up: nothing to judge, and the next scenario may still run.
         throw new AbortRun(error.message);
       }),
@@ -137,6 +137,8 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       Object.values(mesh.services).map((s) => ({ service: s.name, healthzUrl: s.healthzUrl, readyzUrl: s.readyzUrl })),
     ).start();
 
+    // A SIGINT/SIGTERM during the mesh's start ends the run here, not after a whole load.
+    context.signal?.throwIfAborted();
     await phase("steady state", () => steadyState(mesh!, poller!, context, scenario));
     const steadyMs = Date.now();
     const start = await phase("baseline scrape", async () => {
@@ -153,6 +155,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       routes: scenario.load.routes,
       seed: context.seed,
     };
+    context.signal?.throwIfAborted();
     const windowStartMs = Date.now();
     const load = await phase("load", async (): Promise<LoadResult & { k6?: K6Extras }> => {
       const faults = scheduleFaults(journal!, scenario.faults, context.signal);
@@ -297,7 +300,9 @@ function scheduleFaults(journal: FaultJournal, faults: readonly FaultPlan[], sig
   // Aborted when the run is, or when a fault cannot be applied: the load stops and the run is aborted.
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
+  // An abort already fired never calls a listener added after it.
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
   let failure: Error | undefined;
   const t0 = performance.now();
   const wait = (untilMs: number) =>

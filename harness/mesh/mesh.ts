@@ -128,6 +128,8 @@ export interface MeshOptions {
   serviceEnv?: Partial<Record<MeshServiceName, Record<string, string>>>;
   /** Where the services run. Default: native processes (processLauncher()); containers: ContainerLauncher. */
   launcher?: ServiceLauncher;
+  /** Aborts the start while it waits for readiness (SIGINT/SIGTERM); what started is stopped. */
+  signal?: AbortSignal;
 }
 
 /** One running service of the sample mesh, a process or a container. */
@@ -327,6 +329,7 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
             timeoutMs: deadlineMs,
             description: `${s.name} GET ${s.readyzUrl} = 200`,
             maxDelayMs: 200,
+            ...(options.signal ? { signal: options.signal } : {}),
             failFast: () => (s.handle.running ? undefined : new Error(`${s.name} ${s.handle.exitDescription}`)),
           },
         ),

@@ -37,7 +37,8 @@ export interface MeshTarget {
   readonly runDir: string;
   /** Root sampling ratio the services run with. */
   readonly samplingRatio: number;
-  start(scenario: string): Promise<StartedMesh>;
+  /** Starts (or attaches to) the mesh for a scenario; signal aborts a start still waiting for readiness. */
+  start(scenario: string, signal?: AbortSignal): Promise<StartedMesh>;
 }
 
 /**
@@ -56,7 +57,12 @@ export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions,
     traces: stack.traces,
     runDir: stack.runDir,
     samplingRatio: options.samplingRatio ?? 1,
-    start: (scenario) => startMesh(stack, { ...options, runDir: path.join(stack.runDir, "scenarios", scenario) }),
+    start: (scenario, signal) =>
+      startMesh(stack, {
+        ...options,
+        runDir: path.join(stack.runDir, "scenarios", scenario),
+        ...(signal ? { signal } : {}),
+      }),
   };
 }
 

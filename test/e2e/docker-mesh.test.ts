@@ -216,11 +216,15 @@ describe("no orphans: the mesh's containers go with the harness", () => {
     90_000,
   );
 
-  test("SIGTERM stops the run (exit 2) and removes the mesh's containers", async () => {
+  test("SIGTERM during the mesh's start stops the run at once (exit 2) and removes the mesh's containers", async () => {
     const run = await startRun("docker");
+    const signalled = performance.now();
     run.child.kill("SIGTERM");
     const result = await run.closed;
+    // Not after a whole scenario: the start's readiness wait and the load take the abort.
+    expect(performance.now() - signalled).toBeLessThan(8_000);
     expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/baseline: ABORTED in \d+ ms: aborted by SIGTERM/);
     expect(result.stderr).toContain("SIGTERM received");
     await nothingLeft(run);
   }, 90_000);
