@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import type { IDockerComposeOptions } from "docker-compose";
 import { dockerBackendImages } from "../backends/docker-backend";
@@ -7,9 +8,15 @@ import { COMPOSE_DIR } from "../backends/component";
 import { PrometheusClient } from "../backends/prometheus";
 import { env, runRootDir } from "../config/env";
 import type { MeshConfig } from "../config/mesh-config";
-import { DOCKER_SETUP_COMMAND, engineMissingError, engineRequest, engineState } from "../docker/engine";
+import {
+  DOCKER_SETUP_COMMAND,
+  dockerSocketPath,
+  engineMissingError,
+  engineRequest,
+  engineState,
+} from "../docker/engine";
 import { imageTag } from "../docker/images";
-import { ConfigError, ToolMissingError } from "../errors";
+import { ConfigError, ReadinessTimeoutError, ToolMissingError } from "../errors";
 import { MESH_LINKS, MESH_SERVICES, SAMPLE_MESH } from "../mesh/mesh";
 import { meshImages } from "../mesh/mesh-runtime";
 import { retryUntil } from "../util/retry";
@@ -79,7 +86,9 @@ export async function composeUp(options: { project?: string; log: (line: string)
   const composeOptions = clientOptions(project, environment, options.log);
 
   t = performance.now();
-  const resolved = (await compose.config(composeOptions)).data.config as unknown as ResolvedCompose;
+  // Quietly: the resolved file is read, not shown.
+  const resolved = (await run(() => compose.config({ ...composeOptions, callback: undefined }), "config")).data
+    .config as unknown as ResolvedCompose;
   checkImages(resolved);
   await run(() => compose.upAll({ ...composeOptions, commandOptions: ["--remove-orphans"] }), "up -d");
   timings.up = performance.now() - t;
@@ -181,7 +190,10 @@ function clientOptions(project: string, environment: NodeJS.ProcessEnv, log: (li
     cwd: COMPOSE_DIR,
     config: COMPOSE_FILE,
     executable: { standalone: true },
-    composeOptions: [["--project-name", project], "--no-ansi"],
+    composeOptions: [
+      ["--project-name", project],
+      ["--ansi", "never"],
+    ],
     env: environment,
     callback: (chunk: Buffer) => {
       for (const line of chunk.toString().split("\n")) if (line.trim()) log(`  ${line.trimEnd()}`);
@@ -249,7 +261,7 @@ async function waitHealthy(
   };
   let last: Record<string, { id: string; health: string }> = {};
   const pending = () => services.filter((s) => last[s]?.health !== "healthy");
-  await retryUntil(
+  const waiting = retryUntil(
     async () => (last = await inspect()),
     () => pending().length === 0,
     {
@@ -259,16 +271,55 @@ async function waitHealthy(
       failFast: () => {
         const broken = services.filter((s) => /^(unhealthy|exited)/.test(last[s]?.health ?? ""));
         return broken.length
-          ? new Error(
-              `compose project ${project}: ${broken.map((s) => `${s} ${last[s]!.health}`).join(", ")}; see docker-compose -p ${project} logs ${broken.join(" ")}`,
+          ? new ReadinessTimeoutError(
+              `compose project ${project}: ${broken.map((s) => `${s} ${last[s]!.health}`).join(", ")}; ` +
+                `see docker-compose -p ${project} logs ${broken.join(" ")} (run in compose/)`,
             )
           : undefined;
       },
       onTimeout: () => `still waiting for ${pending().map((s) => `${s} (${last[s]?.health ?? "no container"})`)}`,
     },
   );
+  try {
+    await waiting;
+  } catch (error) {
+    // The last lines of what did not come up, as the native mesh's start errors give them.
+    const broken = pending().filter((s) => /^(unhealthy|exited)/.test(last[s]?.health ?? ""));
+    const tails = await Promise.all(
+      (broken.length ? broken : pending())
+        .filter((s) => last[s])
+        .map(async (s) => `--- ${s} ---\n${await containerLogTail(last[s]!.id, 15)}`),
+    );
+    if (error instanceof Error && tails.length) error.message += `\n${tails.join("\n")}`;
+    throw error;
+  }
   log(`compose project ${project}: ${services.length} services healthy`);
   return Object.fromEntries(Object.entries(last).map(([s, v]) => [s, v.id]));
+}
+
+/** The last lines a container wrote (stdout and stderr, the engine's multiplexed stream demultiplexed). */
+async function containerLogTail(id: string, lines: number): Promise<string> {
+  const response = await new Promise<Buffer>((resolve) => {
+    const request = http.request(
+      { socketPath: dockerSocketPath(), path: `/containers/${id}/logs?stdout=1&stderr=1&tail=${lines}` },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve(Buffer.concat(chunks)));
+        res.on("error", () => resolve(Buffer.alloc(0)));
+      },
+    );
+    request.setTimeout(5_000, () => request.destroy());
+    request.on("error", () => resolve(Buffer.alloc(0)));
+    request.end();
+  });
+  const out: Buffer[] = [];
+  for (let at = 0; at + 8 <= response.length;) {
+    const size = response.readUInt32BE(at + 4);
+    out.push(response.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(out).toString("utf8").trimEnd() || "(no output)";
 }
 
 interface InspectedState {
