@@ -175,12 +175,13 @@ interface Plan {
 }
 
 /**
- * V8 flags of every Node service, native or in a container (the node-service image bakes them in as
- * MESHPROOF_NODE_FLAGS, which its entry point passes to node; harness/docker/images.ts builds it from this list): a 1 MB young generation (semi-space) makes even a lightly loaded service collect
- * garbage every few dozen requests, so its GC metrics move within a scenario's seconds (the default 16 MB lets a
- * service at 10 calls/s go a whole scenario without one scavenge). --expose-gc lets the revert of a memory fault
- * collect what it held (a full GC of ~3 ms): without it the heap gauge stays up until V8's next mark-compact, which
- * a lightly loaded service went 20 s without (services/lib/resource-faults.ts).
+ * V8 flags of every Node service, native or in a container: the one list both use (harness/docker/images.ts bakes it
+ * into the node-service image as MESHPROOF_NODE_FLAGS, which its entry point passes to node). A 1 MB young generation
+ * (semi-space) makes even a lightly loaded service collect garbage every few dozen requests, so its GC metrics move
+ * within a scenario's seconds (the default 16 MB lets a service at 10 calls/s go a whole scenario without one
+ * scavenge). --expose-gc lets the revert of a memory fault collect what it held (a full GC of ~3 ms): without it the
+ * heap gauge stays up until V8's next mark-compact, which a lightly loaded service went 20 s without
+ * (services/lib/resource-faults.ts).
  */
 export const NODE_FLAGS = ["--max-semi-space-size=1", "--expose-gc"];
 
