@@ -1,7 +1,8 @@
 #!/bin/sh
 # Entry point of meshproof/node-service: meshproof-service NAME [NODE_ARG ...]
-# Runs one mesh service the way harness/mesh/mesh.ts launches it. MESHPROOF_TELEMETRY selects the preload:
-# full (default: --require telemetry.js), sdk-disabled (the same with OTEL_SDK_DISABLED=true), none (no preload).
+# Runs one mesh service the way harness/mesh/mesh.ts launches it: node, then MESHPROOF_NODE_FLAGS (the native mesh's
+# V8 flags, baked in by the image build), then the extra node args, then the preload. MESHPROOF_TELEMETRY selects the
+# preload: full (default: --require telemetry.js), sdk-disabled (the same with OTEL_SDK_DISABLED=true), none.
 set -eu
 name="${1:-}"
 case "$name" in
@@ -23,4 +24,6 @@ case "${MESHPROOF_TELEMETRY:-full}" in
     exit 2
     ;;
 esac
-exec /usr/local/bin/node "$@" "/app/dist/services/$name/main.js"
+# MESHPROOF_NODE_FLAGS is a space-separated list of flags without spaces of their own: split on purpose.
+# shellcheck disable=SC2086
+exec /usr/local/bin/node ${MESHPROOF_NODE_FLAGS:-} "$@" "/app/dist/services/$name/main.js"

@@ -133,11 +133,11 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
   let poller: ProbePoller | undefined;
   let sampler: ProcessSampler | undefined;
   let journal: FaultJournal | undefined;
-  // A mesh that ran a process fault, aborted or failed is not handed to the next scenario.
+  // A mesh whose scenario aborted, failed or left a fault unreverted is not handed to the next scenario.
   let dirty = true;
   try {
     const acquired = await phase("mesh start", () =>
-      context.target.acquire(scenario.name, scenario.mesh ?? {}).catch((error: Error) => {
+      context.target.acquire(scenario.name, scenario.mesh ?? {}, context.signal).catch((error: Error) => {
         // The mesh under test never came up: nothing to judge, and the next scenario may still run.
         throw new AbortRun(error.message);
       }),
@@ -159,6 +159,8 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
     if (withPid.length && ProcessSampler.available())
       sampler = new ProcessSampler(withPid.map((s) => ({ service: s.name, pid: () => s.pid }))).start();
 
+    // A SIGINT/SIGTERM during the mesh's start ends the run here, not after a whole load.
+    context.signal?.throwIfAborted();
     await phase("steady state", () => steadyState(mesh!, poller!, context, scenario, acquired.reused));
     const steadyMs = Date.now();
     const start = await phase("baseline scrape", async () => {
@@ -176,6 +178,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       routes: scenario.load.routes,
       seed: context.seed,
     };
+    context.signal?.throwIfAborted();
     const windowStartMs = Date.now();
     const load = await phase("load", async (): Promise<LoadResult & { k6?: K6Extras }> => {
       const faults = scheduleFaults(journal!, scenario.faults, context.signal);
@@ -347,7 +350,9 @@ function scheduleFaults(journal: FaultJournal, faults: readonly FaultPlan[], sig
   // Aborted when the run is, or when a fault cannot be applied: the load stops and the run is aborted.
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
+  // An abort already fired never calls a listener added after it.
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
   let failure: Error | undefined;
   const t0 = performance.now();
   const wait = (untilMs: number) =>

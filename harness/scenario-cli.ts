@@ -14,6 +14,8 @@ import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdic
 import { loadMeshConfig } from "./config/mesh-config";
 import { externalMeshTarget, resolveContract } from "./mesh/external-mesh";
 import { checkDefects, MESH_SERVICES, SAMPLE_MESH, type Impl, type MeshServiceName } from "./mesh/mesh";
+import { composeConfigPath, composeProject } from "./compose/compose";
+import { chooseMeshLauncher, MESH_RUNTIMES } from "./mesh/mesh-runtime";
 import { sampleMeshTarget, type MeshTarget } from "./mesh/target";
 import { writeEvidenceFile, type SavedScenario } from "./report/evidence-file";
 import { reportLine, writeHtmlReport } from "./report/html-report";
@@ -27,6 +29,8 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
   --report-dir     where verdict.json, junit.xml, evidence.json and report.html go (default reports/latest)
   --backend        backend for Jaeger, Prometheus, Redis, Toxiproxy: auto (default: docker when an engine answers
                    and the images are built, else native), native, docker
+  --mesh-runtime   where the sample mesh runs: ${MESH_RUNTIMES.join(", ")} (default: the backend's; a docker backend
+                   runs the services as containers)
   --seed           seed for load and fault decisions (default 1)
   --scenarios      a folder of scenario files, .ts as written or compiled .js (default the built-in catalog)
   --defects        comma-separated mesh defects to switch on (negative controls): NAME in every service,
@@ -36,6 +40,7 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
                    built-in "node" / "go"); repeatable
   --service-env    SERVICE:VAR=VALUE: an environment variable for one service (OTEL_* ones reach its SDK); repeatable
   --config         FILE: judge a mesh meshproof did not start, described by defineConfig() (.ts/.js) or JSON
+  --attach         compose: judge the running compose deployment (npm run compose:up wrote its config)
   --list           print the catalog and exit
 exit codes: 0 every judged scenario passed, 1 an assertion failed, 2 usage/config/setup error, a scenario aborted,
 or none could be judged (all not applicable)`;
@@ -58,6 +63,7 @@ runCli(async () => {
     {
       "report-dir": { type: "string", default: path.join("reports", "latest") },
       backend: { type: "string", default: DEFAULT_BACKEND },
+      "mesh-runtime": { type: "string" },
       seed: { type: "string", default: "1" },
       scenarios: { type: "string" },
       defects: { type: "string", default: env("MESHPROOF_DEFECTS") ?? "" },
@@ -65,6 +71,7 @@ runCli(async () => {
       contract: { type: "string", multiple: true, default: [] },
       "service-env": { type: "string", multiple: true, default: [] },
       config: { type: "string" },
+      attach: { type: "string" },
       list: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -90,6 +97,9 @@ runCli(async () => {
       `unknown scenario${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}; valid names: ${names.join(", ")}`,
     );
   }
+  const requestedRuntime = values["mesh-runtime"];
+  if (requestedRuntime !== undefined && !(MESH_RUNTIMES as readonly string[]).includes(requestedRuntime))
+    throw new ConfigError(`--mesh-runtime ${requestedRuntime}: valid values: ${MESH_RUNTIMES.join(", ")}`);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${values.seed}")`);
   // Scenarios that need a mesh of their own (another sampling ratio) run last, grouped: a switch costs a mesh start.
@@ -123,9 +133,21 @@ runCli(async () => {
     const service = meshService("--service-env", name);
     serviceEnv[service] = { ...serviceEnv[service], [variable]: setting };
   }
-  if (values.config && (defects.length || values.impl.length || values["service-env"].length || values.contract.length))
+  if (values.attach !== undefined && values.attach !== "compose")
+    throw new ConfigError(`--attach ${values.attach}: the only deployment to attach to is "compose"`);
+  if (values.attach && values.config)
+    throw new ConfigError("--attach compose and --config both name the mesh: give one");
+  const configFile = values.attach ? attachedConfig() : values.config;
+  if (
+    configFile &&
+    (defects.length ||
+      values.impl.length ||
+      values["service-env"].length ||
+      values.contract.length ||
+      values["mesh-runtime"])
+  )
     throw new ConfigError(
-      "--config judges a mesh meshproof did not start: --defects, --impl, --contract and --service-env do not apply (its config names its contracts)",
+      `${values.attach ? "--attach compose" : "--config"} judges a mesh meshproof did not start: --defects, --impl, --contract, --service-env and --mesh-runtime do not apply (its config names its contracts)`,
     );
   const reportDir = path.resolve(values["report-dir"]);
   fs.mkdirSync(reportDir, { recursive: true });
@@ -136,11 +158,12 @@ runCli(async () => {
   const startedAt = new Date();
   const t0 = performance.now();
   let stack: StartedStack | undefined;
+  let meshRuntime: string | undefined;
   let target: MeshTarget;
-  if (values.config) {
-    const config = loadMeshConfig(values.config);
+  if (configFile) {
+    const config = loadMeshConfig(configFile);
     // Nothing of an external mesh is written under it: its logs are the services' own files.
-    target = externalMeshTarget(config, values.config, path.join(runRootDir(), "external"));
+    target = externalMeshTarget(config, configFile, path.join(runRootDir(), "external"));
     log(`judging ${target.description}`);
   } else {
     let t = performance.now();
@@ -150,7 +173,20 @@ runCli(async () => {
     t = performance.now();
     stack = await createBackend(values.backend).start({ tools });
     log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
-    target = sampleMeshTarget(stack, { seed, defects, impl, contracts, serviceEnv });
+    try {
+      const choice = await chooseMeshLauncher(values["mesh-runtime"], stack, {
+        backendRequested: values.backend,
+        impls: MESH_SERVICES.map((s) => impl[s] ?? "node"),
+        tools,
+        log,
+      });
+      meshRuntime = choice.runtime;
+      log(`mesh runtime: ${choice.runtime} (${choice.reason})`);
+      target = sampleMeshTarget(stack, { seed, defects, impl, contracts, serviceEnv, launcher: choice.launcher });
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
   }
   try {
     const results: ScenarioVerdict[] = [];
@@ -185,15 +221,15 @@ runCli(async () => {
           id: `${startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
           startedAt: startedAt.toISOString(),
           durationMs: Math.round(performance.now() - t0),
-          backend: stack?.backend ?? "external",
+          backend: stack?.backend ?? (values.attach ? "compose" : "external"),
           tools: stack?.tools ?? {},
           seed,
           mesh: {
             description: target.description,
-            impl: values.config ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, impl[s] ?? "node"])),
+            impl: configFile ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, impl[s] ?? "node"])),
           },
           defects,
-          command: reproduceCommand(stack?.backend, seed),
+          command: reproduceCommand({ backend: stack?.backend, "mesh-runtime": meshRuntime }, seed),
         },
         scenarios: results,
       },
@@ -223,20 +259,35 @@ runCli(async () => {
   }
 });
 
+/** The config `npm run compose:up` wrote for the project; a ConfigError naming the command when there is none. */
+function attachedConfig(): string {
+  const project = composeProject();
+  const file = composeConfigPath(project);
+  if (!fs.existsSync(file))
+    throw new ConfigError(
+      `--attach compose: no compose deployment of project "${project}" is up (no ${file}); run "npm run compose:up" first`,
+    );
+  return file;
+}
+
 /**
- * The command that runs the same scenarios the same way: the arguments given, with the seed and the backend that
- * ran pinned (an "auto" choice made explicit).
+ * The command that runs the same scenarios the same way: the arguments given, with the seed, the backend and the mesh
+ * runtime that ran pinned (choices made by default made explicit).
  */
-function reproduceCommand(backend: string | undefined, seed: number): string {
+function reproduceCommand(chosen: Record<"backend" | "mesh-runtime", string | undefined>, seed: number): string {
+  const pinned = ["--seed", ...Object.keys(chosen).map((k) => `--${k}`)];
   const given = process.argv
     .slice(2)
     .filter(
       (a, i, all) =>
-        !["--backend", "--seed"].includes(all[i - 1] ?? "") &&
-        !["--backend", "--seed"].includes(a) &&
-        !/^--(backend|seed)=/.test(a),
+        !pinned.includes(all[i - 1] ?? "") && !pinned.includes(a) && !pinned.some((p) => a.startsWith(`${p}=`)),
     );
-  const args = [...given, "--seed", String(seed), ...(backend ? ["--backend", backend] : [])];
+  const args = [
+    ...given,
+    "--seed",
+    String(seed),
+    ...Object.entries(chosen).flatMap(([k, v]) => (v ? [`--${k}`, v] : [])),
+  ];
   const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
   return `npm run scenario -- ${args.map(quote).join(" ")}`;
 }

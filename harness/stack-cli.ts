@@ -5,15 +5,17 @@ import fs from "node:fs";
 import path from "node:path";
 import type { MeshConfig } from "./config/mesh-config";
 import { ConfigError } from "./errors";
-import { startMesh, type NativeMesh } from "./mesh/mesh";
+import { startMesh, type SampleMesh } from "./mesh/mesh";
+import { chooseMeshLauncher, MESH_RUNTIMES } from "./mesh/mesh-runtime";
 import { provisionTools } from "./tools/provision";
 import { BACKEND_TOOL_NAMES } from "./tools/tools";
 
-const USAGE = `usage: npm run stack -- [--backend ${BACKEND_NAMES.join("|")}] [--port NAME=PORT ...] [--hold-ms MS] [--mesh FILE]
+const USAGE = `usage: npm run stack -- [--backend ${BACKEND_NAMES.join("|")}] [--port NAME=PORT ...] [--hold-ms MS] [--mesh FILE [--mesh-runtime native|docker]]
   Starts Jaeger, Prometheus, Redis and Toxiproxy on 127.0.0.1, prints their endpoints as one JSON line on stdout,
   and keeps them up until --hold-ms has passed (default: until SIGINT/SIGTERM).
   --mesh FILE: also start the sample mesh on them, as its owner would (npm run mesh), and write the meshproof config
-               that describes it to FILE (no admin API, no pids: judge it with npm run scenario -- --config FILE)
+               that describes it to FILE (no admin API, no pids: judge it with npm run scenario -- --config FILE);
+               --mesh-runtime: its services as native processes or containers (default: the backend's)
   --backend: auto (default: docker when an engine answers and the images are built, else native), native, docker
   --port names: ${STACK_PORT_NAMES.join(", ")}`;
 
@@ -40,6 +42,7 @@ runCli(async () => {
       port: { type: "string", multiple: true, default: [] },
       "hold-ms": { type: "string" },
       mesh: { type: "string" },
+      "mesh-runtime": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     USAGE,
@@ -48,6 +51,10 @@ runCli(async () => {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const runtime = values["mesh-runtime"];
+  if (runtime !== undefined && !values.mesh) throw new ConfigError(`--mesh-runtime needs --mesh FILE\n${USAGE}`);
+  if (runtime !== undefined && !(MESH_RUNTIMES as readonly string[]).includes(runtime))
+    throw new ConfigError(`--mesh-runtime ${runtime}: valid values: ${MESH_RUNTIMES.join(", ")}`);
   const holdMs = values["hold-ms"] === undefined ? undefined : Number(values["hold-ms"]);
   if (holdMs !== undefined && !(holdMs >= 0))
     throw new ConfigError(`--hold-ms must be a number >= 0 (got "${values["hold-ms"]}")`);
@@ -77,7 +84,16 @@ runCli(async () => {
   };
   process.stdout.write(`${JSON.stringify(endpoints)}\n`);
   process.stderr.write(`stack ready in ${startMs} ms; logs in ${stack.runDir}/logs\n`);
-  await using mesh = values.mesh ? await startMesh(stack) : undefined;
+  const launcher = values.mesh
+    ? await chooseMeshLauncher(runtime, stack, {
+        backendRequested: values.backend,
+        impls: ["node"],
+        tools,
+        log: (line) => process.stderr.write(`${line}\n`),
+      })
+    : undefined;
+  if (launcher) process.stderr.write(`mesh runtime: ${launcher.runtime} (${launcher.reason})\n`);
+  await using mesh = launcher ? await startMesh(stack, { launcher: launcher.launcher }) : undefined;
   if (mesh && values.mesh) {
     const file = path.resolve(values.mesh);
     fs.writeFileSync(file, `${JSON.stringify(configOf(mesh, stack), null, 2)}\n`);
@@ -94,7 +110,7 @@ runCli(async () => {
 
 /** The config that describes a running sample mesh to the judge as a mesh it did not start. */
 function configOf(
-  mesh: NativeMesh,
+  mesh: SampleMesh,
   stack: { jaeger: { queryUrl: string }; prometheus: { url: string }; toxiproxy: { url: string } },
 ): MeshConfig {
   return {

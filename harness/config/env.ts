@@ -45,6 +45,18 @@ export const ENV = {
       "The Docker engine of the docker backend and of `npm run setup -- --with docker` (unix sockets only; " +
       "the harness itself sets TESTCONTAINERS_RYUK_DISABLED=true and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1).",
   },
+  MESHPROOF_COMPOSE_PROJECT: {
+    type: "name",
+    default: "meshproof",
+    meaning:
+      "The compose project of `npm run compose:up`/`compose:down` and of `npm run scenario -- --attach compose` " +
+      "(its config is $MESHPROOF_RUN_ROOT/compose-<project>/meshproof.config.json).",
+  },
+  MESHPROOF_ADMIN_TOKEN: {
+    type: "string (>= 16 characters)",
+    default: "(random, kept in the compose config)",
+    meaning: "The admin API token `npm run compose:up` gives the mesh's services.",
+  },
   MESHPROOF_KEEP_RUN_DIR: {
     type: "boolean",
     default: "false",

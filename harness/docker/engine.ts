@@ -38,15 +38,36 @@ export interface EngineResponse {
   body: string;
 }
 
+export interface EngineRequestOptions {
+  /** Gives up after this long; 0 waits as long as the engine takes (a long poll: /wait, /logs?follow). Default 2000. */
+  timeoutMs?: number;
+  socketPath?: string;
+  /** Sent as JSON (container create). */
+  body?: unknown;
+  /** The socket does not keep this process alive (a long poll that must not hold the harness open). */
+  unref?: boolean;
+}
+
 /** One request to the Docker Engine API over its unix socket (no CLI involved: the reaper uses this too). */
 export function engineRequest(
   method: string,
   apiPath: string,
-  options: { timeoutMs?: number; socketPath?: string } = {},
+  options: EngineRequestOptions = {},
 ): Promise<EngineResponse> {
   return new Promise((resolve, reject) => {
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const request = http.request(
-      { socketPath: options.socketPath ?? dockerSocketPath(), method, path: apiPath, headers: { host: "docker" } },
+      {
+        socketPath: options.socketPath ?? dockerSocketPath(),
+        method,
+        path: apiPath,
+        headers: {
+          host: "docker",
+          ...(payload === undefined
+            ? {}
+            : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
+        },
+      },
       (response) => {
         let body = "";
         response.setEncoding("utf8");
@@ -55,11 +76,14 @@ export function engineRequest(
         response.on("error", reject);
       },
     );
-    request.setTimeout(options.timeoutMs ?? 2_000, () =>
-      request.destroy(new Error(`no answer from the Docker engine within ${options.timeoutMs ?? 2_000} ms`)),
-    );
+    const timeoutMs = options.timeoutMs ?? 2_000;
+    if (timeoutMs > 0)
+      request.setTimeout(timeoutMs, () =>
+        request.destroy(new Error(`no answer from the Docker engine within ${timeoutMs} ms`)),
+      );
+    if (options.unref) request.on("socket", (socket) => socket.unref());
     request.on("error", reject);
-    request.end();
+    request.end(payload);
   });
 }
 

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { toolCacheDir } from "../config/env";
 import { ToolMissingError } from "../errors";
+import { NODE_FLAGS } from "../mesh/mesh";
 import { TOOLS, toolStatus, type ToolName, type ToolStatus } from "../tools/tools";
 import { baseRecipe, baseTag, buildBaseImage, type BaseRecipe } from "./base-image";
 import { DigestCache, sha256 } from "./digests";
@@ -11,7 +12,8 @@ import { DOCKER_SETUP_COMMAND, engineRequest } from "./engine";
 /**
  * The images meshproof builds, in build order: the base, the four backend tools, and the mesh services —
  * node-runtime (Node and the production node_modules, rebuilt only when the binary or the lock file changes) under
- * node-service (dist/, rebuilt on every change to the services, from a context of a few MB).
+ * node-service (dist/, rebuilt on every change to the services, from a context of a few MB), and payments-go (the
+ * Go payments service's binary from the tool cache, rebuilt when its source hash changes).
  */
 export const IMAGE_NAMES = [
   "base",
@@ -21,9 +23,12 @@ export const IMAGE_NAMES = [
   "toxiproxy",
   "node-runtime",
   "node-service",
+  "payments-go",
 ] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 export const BACKEND_IMAGES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const satisfies readonly ToolName[];
+/** The images the mesh services run from, by implementation (harness/mesh/container-launcher.ts, compose). */
+export const MESH_IMAGES = { node: "node-service", go: "payments-go" } as const satisfies Record<string, ImageName>;
 
 /** Label holding the hash of an image's inputs (Dockerfile, build args, every copied file, the base's hash). */
 export const INPUTS_LABEL = "meshproof.inputs";
@@ -88,7 +93,9 @@ export async function inspectImage(
 /** The tag each image is built as (in the "meshproof" namespace but for benchmark builds). */
 export function imageTag(name: ImageName, namespace = "meshproof"): string {
   if (name === "base") return baseTag(namespace);
-  if (name === "node-service" || name === "node-runtime") return `${namespace}/${name}:${projectVersion()}`;
+  // The mesh's images are versioned with the project (payments-go's source hash is its tool-version label).
+  if (name === "node-service" || name === "node-runtime" || name === "payments-go")
+    return `${namespace}/${name}:${projectVersion()}`;
   return `${namespace}/${name}:${TOOLS[name].version}`;
 }
 
@@ -256,7 +263,7 @@ export class ImageBuilder {
     }
   }
 
-  private async toolPlan(name: (typeof BACKEND_IMAGES)[number]): Promise<ImagePlan> {
+  private async toolPlan(name: (typeof BACKEND_IMAGES)[number] | "payments-go"): Promise<ImagePlan> {
     const spec = TOOLS[name];
     const status = this.tools.find((t) => t.name === name) ?? (await toolStatus(name));
     const labels = { "meshproof.tool": name, [TOOL_VERSION_LABEL]: status.version };
@@ -328,7 +335,8 @@ export class ImageBuilder {
         { target: "app/dist/assertions", source: path.join(DIST_ROOT, "assertions") },
         { target: "app/services/proto", source: path.join(REPO_ROOT, "services", "proto") },
       ],
-      buildArgs: { RUNTIME_IMAGE: this.tag("node-runtime") },
+      // The entry point passes these to node: the flags of the native mesh, from the one list in harness/mesh.
+      buildArgs: { RUNTIME_IMAGE: this.tag("node-runtime"), NODE_FLAGS: NODE_FLAGS.join(" ") },
       labels: {},
       inputsHash: "",
     };

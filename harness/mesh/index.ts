@@ -1,6 +1,28 @@
 export { AdminClient, RESOURCE_FAULT_KINDS } from "./admin-client";
 export type { Fault, FaultSpec, ResourceFaultKind, TelemetryStats } from "./admin-client";
-export { KNOWN_DEFECTS, MESH_LINKS, MESH_SERVICES, otelEnvironment, SAMPLE_MESH, startMesh } from "./mesh";
-export type { Impl, MeshLink, MeshOptions, MeshServiceName, NativeMesh, NativeService, TelemetryMode } from "./mesh";
+export { ContainerLauncher, SERVICE_LABEL } from "./container-launcher";
+export type { MeshImages } from "./container-launcher";
+export type { LaunchedService, ServiceLauncher, ServiceLaunch } from "./launcher";
+export {
+  KNOWN_DEFECTS,
+  MESH_LINKS,
+  MESH_SERVICES,
+  NODE_FLAGS,
+  otelEnvironment,
+  processLauncher,
+  SAMPLE_MESH,
+  startMesh,
+} from "./mesh";
+export type {
+  Impl,
+  MeshLink,
+  MeshOptions,
+  MeshServiceName,
+  NativeMesh,
+  NativeService,
+  SampleMesh,
+  SampleService,
+  TelemetryMode,
+} from "./mesh";
 export { serviceInfo } from "./started-mesh";
-export type { MeshService, StartedMesh } from "./started-mesh";
+export type { MeshService, ServiceControl, StartedMesh } from "./started-mesh";

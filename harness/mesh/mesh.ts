@@ -9,6 +9,7 @@ import { ManagedProcess } from "../util/managed-process";
 import { freePort, LOOPBACK } from "../util/ports";
 import { retryUntil } from "../util/retry";
 import { AdminClient } from "./admin-client";
+import type { LaunchedService, ServiceLauncher, ServiceLaunch } from "./launcher";
 import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh";
 
 export const MESH_SERVICES = ["gateway", "orders", "inventory", "payments"] as const;
@@ -128,13 +129,17 @@ export interface MeshOptions {
   env?: Record<string, string>;
   /** Extra environment per service (wins over `env`): `--service-env payments:OTEL_BSP_MAX_QUEUE_SIZE=64`. */
   serviceEnv?: Partial<Record<MeshServiceName, Record<string, string>>>;
+  /** Where the services run. Default: native processes (processLauncher()); containers: ContainerLauncher. */
+  launcher?: ServiceLauncher;
+  /** Aborts the start while it waits for readiness (SIGINT/SIGTERM); what started is stopped. */
+  signal?: AbortSignal;
 }
 
 /** The liveness heap limit the sample mesh's services run with (256 MiB). */
 export const HEAP_LIMIT_BYTES = 256 * 2 ** 20;
 
-/** One running service of the sample mesh. */
-export interface NativeService extends MeshService {
+/** One running service of the sample mesh, a process or a container. */
+export interface SampleService extends MeshService {
   name: MeshServiceName;
   /** Main port (HTTP or gRPC). */
   port: number;
@@ -142,21 +147,29 @@ export interface NativeService extends MeshService {
   opsPort: number;
   adminPort: number;
   admin: AdminClient;
-  /** stdout/stderr of the process. */
+  /** stdout/stderr of the service. */
   logFile: string;
   jsonLogFile: string;
-  pid: number;
-  process: ManagedProcess;
+  /** Host pid of its main process (follows a restart). */
+  readonly pid: number;
+  /** The process or container it runs as. */
+  handle: LaunchedService;
+  control: LaunchedService;
 }
 
-/** The sample mesh as native processes. */
-export interface NativeMesh extends StartedMesh {
-  readonly services: Record<MeshServiceName, NativeService>;
+/** The sample mesh, as native processes or containers. */
+export interface SampleMesh extends StartedMesh {
+  readonly services: Record<MeshServiceName, SampleService>;
   /** http://127.0.0.1:PORT of the gateway (= edgeUrl). */
   readonly gatewayUrl: string;
   readonly links: Record<MeshLink, string>;
   pids(): number[];
 }
+
+/** @deprecated the sample mesh is not always native processes: SampleMesh. */
+export type NativeMesh = SampleMesh;
+/** @deprecated SampleService. */
+export type NativeService = SampleService;
 
 interface Plan {
   name: MeshServiceName;
@@ -168,13 +181,15 @@ interface Plan {
 }
 
 /**
- * V8 flags of every Node service: a 1 MB young generation (semi-space) makes even a lightly loaded service collect
- * garbage every few dozen requests, so its GC metrics move within a scenario's seconds (the default 16 MB lets a
- * service at 10 calls/s go a whole scenario without one scavenge). --expose-gc lets the revert of a memory fault
- * collect what it held (a full GC of ~3 ms): without it the heap gauge stays up until V8's next mark-compact, which
- * a lightly loaded service went 20 s without (services/lib/resource-faults.ts).
+ * V8 flags of every Node service, native or in a container: the one list both use (harness/docker/images.ts bakes it
+ * into the node-service image as MESHPROOF_NODE_FLAGS, which its entry point passes to node). A 1 MB young generation
+ * (semi-space) makes even a lightly loaded service collect garbage every few dozen requests, so its GC metrics move
+ * within a scenario's seconds (the default 16 MB lets a service at 10 calls/s go a whole scenario without one
+ * scavenge). --expose-gc lets the revert of a memory fault collect what it held (a full GC of ~3 ms): without it the
+ * heap gauge stays up until V8's next mark-compact, which a lightly loaded service went 20 s without
+ * (services/lib/resource-faults.ts).
  */
-const NODE_FLAGS = ["--max-semi-space-size=1", "--expose-gc"];
+export const NODE_FLAGS = ["--max-semi-space-size=1", "--expose-gc"];
 
 const SCRAPE_JOB = "mesh";
 
@@ -193,10 +208,11 @@ export function otelEnvironment(env: NodeJS.ProcessEnv = process.env): Record<st
 /**
  * Starts gateway, orders, inventory and payments against the stack: free ports, config by env, every network link
  * (gateway -> orders, gateway -> inventory, orders -> inventory, orders -> payments, orders -> Redis) through its
- * own Toxiproxy proxy, every /readyz 200, /metrics registered with Prometheus (job "mesh"). A start that fails
+ * own Toxiproxy proxy, every /readyz 200, /metrics registered with Prometheus (job "mesh"). The services run where
+ * options.launcher puts them (native processes by default, or containers): the wiring is the same. A start that fails
  * half-way stops what it started and rethrows with the last log lines.
  */
-export async function startMesh(stack: StartedStack, options: MeshOptions = {}): Promise<NativeMesh> {
+export async function startMesh(stack: StartedStack, options: MeshOptions = {}): Promise<SampleMesh> {
   const defects = options.defects ?? [];
   checkDefects(defects);
   const defectsOf = (name: MeshServiceName) =>
@@ -209,7 +225,7 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
       throw new ConfigError(
         `${name} has no "${impl(name)}" implementation; valid: ${SAMPLE_MESH[name].impls.join(", ")}`,
       );
-  const goBinary = MESH_SERVICES.some((n) => impl(n) === "go") ? (await resolveTool("payments-go")).path : "";
+  const launcher = options.launcher ?? processLauncher();
   const runDir = options.runDir ?? stack.runDir;
   const logDir = path.join(runDir, "logs");
   fs.mkdirSync(logDir, { recursive: true });
@@ -268,7 +284,8 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
       MESHPROOF_INVENTORY_ADDR: proxies["gateway-inventory"],
     },
   };
-  // Leaves first: a caller's readiness checks its dependencies.
+  // Leaves first (the order of the services in messages and pids()); all start at once, and a caller's readiness
+  // waits for its dependencies.
   const order: MeshServiceName[] = ["inventory", "payments", "orders", "gateway"];
   const plans: Plan[] = order.map((name) => ({
     name,
@@ -277,9 +294,9 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
     env: { ...common(name), ...dependencies[name], ...options.serviceEnv?.[name] },
   }));
 
-  const started: NativeService[] = [];
+  const started: SampleService[] = [];
   const stopAll = async () => {
-    await Promise.all(started.map((s) => s.process.stop(6_000)));
+    await Promise.all(started.map((s) => s.handle.dispose()));
   };
   // Targets go in before the services start: Prometheus takes 5-10 s to act on a file_sd change (two fixed 5 s
   // throttles), which then overlaps with start-up instead of delaying the first scrape.
@@ -292,9 +309,25 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
     await stopAll();
     await deleteProxies();
   };
-  const launchOptions = { logDir, token: adminToken, mode, goBinary, contracts: options.contracts ?? {} };
+  const contracts = options.contracts ?? {};
   try {
-    for (const plan of plans) started.push(await launch(plan, launchOptions, options.nodeArgs?.[plan.name] ?? []));
+    const launches = await Promise.allSettled(
+      plans.map(async (plan) => {
+        const launch: ServiceLaunch = {
+          name: plan.name,
+          impl: plan.impl,
+          env: plan.env,
+          nodeArgs: options.nodeArgs?.[plan.name] ?? [],
+          telemetry: mode,
+          logDir,
+          logFile: path.join(logDir, `${plan.name}.log`),
+        };
+        started.push(sampleService(plan, launch, await launcher.launch(launch), adminToken, contracts[plan.name]));
+      }),
+    );
+    const failed = launches.find((l): l is PromiseRejectedResult => l.status === "rejected");
+    if (failed) throw failed.reason;
+    started.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
     const deadlineMs = options.readyTimeoutMs ?? 30_000;
     await Promise.all(
       started.map((s) =>
@@ -305,24 +338,25 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
             timeoutMs: deadlineMs,
             description: `${s.name} GET ${s.readyzUrl} = 200`,
             maxDelayMs: 200,
-            failFast: () => (s.process.running ? undefined : new Error(`${s.name} ${s.process.exitDescription}`)),
+            ...(options.signal ? { signal: options.signal } : {}),
+            failFast: () => (s.handle.running ? undefined : new Error(`${s.name} ${s.handle.exitDescription}`)),
           },
         ),
       ),
     );
   } catch (error) {
     await release();
-    const tails = started.map((s) => `--- ${s.name} (${s.logFile}) ---\n${s.process.logTail(20)}`).join("\n");
+    const tails = started.map((s) => `--- ${s.name} (${s.logFile}) ---\n${s.handle.logTail(20)}`).join("\n");
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`mesh did not start: ${message}\n${tails}`, { cause: error });
   }
 
-  const services = Object.fromEntries(started.map((s) => [s.name, s])) as Record<MeshServiceName, NativeService>;
+  const services = Object.fromEntries(started.map((s) => [s.name, s])) as Record<MeshServiceName, SampleService>;
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= release());
   const gatewayUrl = `http://${LOOPBACK}:${ports.gateway.port}`;
   return {
-    kind: "native processes",
+    kind: launcher.kind,
     services,
     edgeUrl: gatewayUrl,
     gatewayUrl,
@@ -333,59 +367,29 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
     serviceInfos: () => MESH_SERVICES.map((n) => serviceInfo(services[n])),
     pids: () => started.map((s) => s.pid),
     flush: async () => {
-      await Promise.all(started.filter((s) => s.process.running).map((s) => s.admin.flush()));
+      await Promise.all(started.filter((s) => s.handle.running).map((s) => s.admin.flush()));
     },
     stop,
     [Symbol.asyncDispose]: stop,
   };
 }
 
-async function launch(
+/** The mesh's view of a launched service: its URLs, admin client and contract; pid and control follow the handle. */
+function sampleService(
   plan: Plan,
-  options: {
-    logDir: string;
-    token: string;
-    mode: TelemetryMode;
-    goBinary: string;
-    contracts: Partial<Record<MeshServiceName, TelemetryContract>>;
-  },
-  nodeArgs: string[],
-): Promise<NativeService> {
-  const dist = distRoot();
-  const logFile = path.join(options.logDir, `${plan.name}.log`);
-  const base = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
-  const command =
-    plan.impl === "go"
-      ? { command: options.goBinary, args: [], env: { ...base, ...plan.env } }
-      : {
-          command: process.execPath,
-          args: [
-            ...NODE_FLAGS,
-            ...nodeArgs,
-            ...(options.mode === "none" ? [] : ["--require", path.join(dist, "services/lib/telemetry.js")]),
-            path.join(dist, "services", plan.name, "main.js"),
-          ],
-          env: {
-            ...base,
-            NODE_ENV: "production",
-            // Metrics go through prom-client, logs through pino: the OTel SDK exports traces only (a user's OTEL_*
-            // in plan.env may still say otherwise).
-            OTEL_METRICS_EXPORTER: "none",
-            OTEL_LOGS_EXPORTER: "none",
-            ...(options.mode === "sdk-disabled" ? { OTEL_SDK_DISABLED: "true" } : {}),
-            ...plan.env,
-          },
-        };
-  const spawn = () => ManagedProcess.spawn({ name: plan.name, ...command, logFile, cwd: dist });
-  const proc = await spawn();
+  launch: ServiceLaunch,
+  handle: LaunchedService,
+  token: string,
+  contract: TelemetryContract | undefined,
+): SampleService {
   const ops = `http://${LOOPBACK}:${plan.opsPort}`;
-  const service: NativeService = {
+  return {
     name: plan.name,
     protocol: SAMPLE_MESH[plan.name].protocol,
     role: SAMPLE_MESH[plan.name].role,
     impl: plan.impl,
     instance: `${LOOPBACK}:${plan.opsPort}`,
-    contract: options.contracts[plan.name] ?? BUILTIN_CONTRACTS[plan.impl],
+    contract: contract ?? BUILTIN_CONTRACTS[plan.impl],
     operations: SAMPLE_MESH[plan.name].operations,
     port: plan.port,
     opsPort: plan.opsPort,
@@ -393,25 +397,115 @@ async function launch(
     metricsUrl: `${ops}/metrics`,
     healthzUrl: `${ops}/healthz`,
     readyzUrl: `${ops}/readyz`,
-    admin: new AdminClient(`http://${LOOPBACK}:${plan.adminPort}`, options.token),
-    logFile,
+    admin: new AdminClient(`http://${LOOPBACK}:${plan.adminPort}`, token),
+    logFile: launch.logFile,
     jsonLogFile: plan.env.MESHPROOF_LOG_FILE!,
-    pid: proc.pid,
-    process: proc,
-  };
-  service.control = {
-    kill: async () => {
-      service.process.signal("SIGKILL");
-      await service.process.waitForExit();
+    get pid() {
+      return handle.pid;
     },
-    freeze: async () => service.process.signal("SIGSTOP"),
-    thaw: async () => service.process.signal("SIGCONT"),
-    start: async () => {
-      if (service.process.running) throw new Error(`${plan.name} (pid ${service.pid}) is still running`);
-      service.process = await spawn();
-      service.pid = service.process.pid;
-    },
-    stopGracefully: () => service.process.stop(6_000),
+    handle,
+    control: handle,
   };
-  return service;
+}
+
+/**
+ * Runs each service as a native process in its own process group (on the lifeline), from this build's dist/ (Node)
+ * or the tool cache (Go). Process faults are signals to the group; start() spawns it again with the same command.
+ */
+export function processLauncher(): ServiceLauncher {
+  let goBinary: Promise<string> | undefined;
+  return {
+    kind: "native processes",
+    async launch(service) {
+      const command =
+        service.impl === "go"
+          ? await goCommand(service, (goBinary ??= resolveTool("payments-go").then((t) => t.path)))
+          : nodeCommand(service);
+      const spawn = () =>
+        ManagedProcess.spawn({ name: service.name, ...command, logFile: service.logFile, cwd: distRoot() });
+      return new ProcessService(service.name, spawn, await spawn());
+    },
+  };
+}
+
+const BASE_ENV = () => ({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" });
+
+async function goCommand(service: ServiceLaunch, binary: Promise<string>) {
+  return { command: await binary, args: [], env: { ...BASE_ENV(), ...service.env } };
+}
+
+function nodeCommand(service: ServiceLaunch) {
+  const dist = distRoot();
+  return {
+    command: process.execPath,
+    args: [
+      ...NODE_FLAGS,
+      ...service.nodeArgs,
+      ...(service.telemetry === "none" ? [] : ["--require", path.join(dist, "services/lib/telemetry.js")]),
+      path.join(dist, "services", service.name, "main.js"),
+    ],
+    env: {
+      ...BASE_ENV(),
+      NODE_ENV: "production",
+      // Metrics go through prom-client, logs through pino: the OTel SDK exports traces only (a user's OTEL_* in
+      // service.env may still say otherwise). The node-service image sets the same.
+      OTEL_METRICS_EXPORTER: "none",
+      OTEL_LOGS_EXPORTER: "none",
+      ...(service.telemetry === "sdk-disabled" ? { OTEL_SDK_DISABLED: "true" } : {}),
+      ...service.env,
+    },
+  };
+}
+
+/** A service as a native process group: signals for the process faults, a fresh spawn for start(). */
+class ProcessService implements LaunchedService {
+  constructor(
+    private readonly name: string,
+    private readonly spawn: () => Promise<ManagedProcess>,
+    private process: ManagedProcess,
+  ) {}
+
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  get running(): boolean {
+    return this.process.running;
+  }
+
+  get exitDescription(): string | undefined {
+    return this.process.exitDescription;
+  }
+
+  logTail(lines = 20): string {
+    return this.process.logTail(lines);
+  }
+
+  async kill(): Promise<void> {
+    this.process.signal("SIGKILL");
+    await this.process.waitForExit();
+  }
+
+  async freeze(): Promise<void> {
+    this.process.signal("SIGSTOP");
+  }
+
+  async thaw(): Promise<void> {
+    this.process.signal("SIGCONT");
+  }
+
+  async start(): Promise<void> {
+    if (this.process.running) throw new Error(`${this.name} (pid ${this.pid}) is still running`);
+    this.process = await this.spawn();
+  }
+
+  stopGracefully(): Promise<void> {
+    return this.process.stop(6_000);
+  }
+
+  dispose(): Promise<void> {
+    // A frozen process would only take the SIGTERM once thawed.
+    if (this.process.running) this.process.signal("SIGCONT");
+    return this.process.stop(6_000);
+  }
 }

@@ -55,16 +55,17 @@ export interface MeshTarget {
    * A mesh for the scenario: the previous one when it is clean and was started with the same options (reusing it
    * saves the start-up, the fixed cost of a scenario), else a fresh one.
    */
-  acquire(scenario: string, options: ScenarioMeshOptions): Promise<AcquiredMesh>;
-  /** Hands the mesh back; `dirty` when the scenario changed its state (a process fault, an abort, a failure). */
+  acquire(scenario: string, options: ScenarioMeshOptions, signal?: AbortSignal): Promise<AcquiredMesh>;
+  /** Hands the mesh back; `dirty` when the scenario may have left it changed (an abort, a failure, a failed revert). */
   release(mesh: StartedMesh, dirty: boolean): Promise<void>;
   /** Stops the mesh still kept for reuse. */
   close(): Promise<void>;
 }
 
 /**
- * The sample mesh on the stack: started for the first scenario and kept while it stays clean, so later scenarios
- * with the same mesh options reuse it; a dirty one (a process fault, an abort, a failure) is replaced.
+ * The sample mesh on the stack, where options.launcher runs it (native processes by default, or containers): started
+ * for the first scenario and kept while it stays clean, so later scenarios with the same mesh options reuse it; a
+ * dirty one (an abort, a failure, a fault that did not revert) is replaced.
  */
 export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions, "runDir"> = {}): MeshTarget {
   const all = new Set<string>(MESH_SERVICES);
@@ -75,21 +76,22 @@ export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions,
     kept = undefined;
     await mesh?.stop();
   };
+  const kind = options.launcher?.kind ?? "native processes";
   return {
-    description: `sample mesh (native processes${impls.length ? `, ${impls.join(", ")}` : ""})`,
+    description: `sample mesh (${kind}${impls.length ? `, ${impls.join(", ")}` : ""})`,
     capabilities: { serviceFaults: all, processFaults: all, links: new Set(MESH_LINKS) },
     routes: MESH_ROUTES,
     prometheus: stack.prometheus,
     traces: stack.traces,
     runDir: stack.runDir,
     samplingRatio: options.samplingRatio ?? 1,
-    async acquire(scenario, wanted) {
+    async acquire(scenario, wanted, signal) {
       const samplingRatio = wanted.samplingRatio ?? options.samplingRatio ?? 1;
       const key = JSON.stringify({ samplingRatio });
       if (kept?.key === key && kept.clean) return { mesh: kept.mesh, reused: true };
       await close();
       const runDir = path.join(stack.runDir, "scenarios", scenario);
-      const mesh = await startMesh(stack, { ...options, samplingRatio, runDir });
+      const mesh = await startMesh(stack, { ...options, samplingRatio, runDir, ...(signal ? { signal } : {}) });
       kept = { key, mesh, clean: true };
       return { mesh, reused: false };
     },

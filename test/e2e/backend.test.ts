@@ -368,7 +368,7 @@ describe("bad input exits 2 with a clear error", () => {
     const result = await runCli("harness/setup-cli.js", ["--check", "--with", "docker"]);
     expect(result.stderr).toBe("");
     const lines = result.stdout.trim().split("\n").slice(TOOL_NAMES.length);
-    // Exit 0 only when everything is current; the node-* images follow dist/ and the lock, which may be newer.
+    // Exit 0 only when everything is current; the mesh images follow dist/, the lock and payments-go's source.
     expect(result.code).toBe(lines.every((l) => !l.startsWith("image ") || l.endsWith(" current")) ? 0 : 2);
     expect(lines.map((l) => l.slice(0, 18).trim())).toEqual([
       "docker.io",
@@ -382,9 +382,12 @@ describe("bad input exits 2 with a clear error", () => {
       "image toxiproxy",
       "image node-runtime",
       "image node-service",
+      "image payments-go",
     ]);
     // The backend images are current (requireDocker checked them).
-    const backendImages = lines.filter((l) => l.startsWith("image ") && !l.startsWith("image node-"));
+    const backendImages = lines.filter(
+      (l) => l.startsWith("image ") && !l.startsWith("image node-") && !l.startsWith("image payments-go"),
+    );
     expect(backendImages.every((l) => l.endsWith(" current"))).toBe(true);
   });
 

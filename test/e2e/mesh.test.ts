@@ -126,7 +126,7 @@ describe("the sample mesh on the native stack", () => {
     const stopStarted = Date.now();
     await mesh.stop();
     expect(Date.now() - stopStarted).toBeLessThan(5_000);
-    expect(MESH_SERVICES.map((n) => mesh.services[n].process.exitDescription)).toEqual(
+    expect(MESH_SERVICES.map((n) => mesh.services[n].handle.exitDescription)).toEqual(
       MESH_SERVICES.map(() => "exited with code 0"),
     );
 

@@ -85,15 +85,37 @@ describe("npm run scenario", () => {
   test("baseline passes on the docker backend (containers, host networking) with the native mesh", async () => {
     await requireDocker();
     const reportDir = tempDir("docker");
-    const result = await runCli(CLI, ["baseline", "--backend", "docker", "--report-dir", reportDir]);
+    const result = await runCli(CLI, [
+      "baseline",
+      "--backend",
+      "docker",
+      "--mesh-runtime",
+      "native",
+      "--report-dir",
+      reportDir,
+    ]);
     expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr + result.stdout }).toEqual({
       code: 0,
       stderr: "",
     });
     const verdict = readVerdict(reportDir);
     expect(verdict.run.backend).toBe("docker");
+    expect(verdict.run.mesh.description).toBe("sample mesh (native processes)");
+    expect(result.stderr).toContain("mesh runtime: native (as asked)");
     expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual([["baseline", "passed"]]);
   }, 120_000);
+
+  test("--mesh-runtime: an unknown one exits 2 naming the valid ones; docker without an engine names the setup", async () => {
+    const unknown = await runCli(CLI, ["baseline", "--mesh-runtime", "kubernetes"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--mesh-runtime kubernetes: valid values: native, docker");
+    const noEngine = await runCli(CLI, ["baseline", "--backend", "native", "--mesh-runtime", "docker"], {
+      DOCKER_HOST: "unix:///nonexistent/docker.sock",
+    });
+    expect(noEngine.code).toBe(2);
+    expect(noEngine.stderr).toContain("--mesh-runtime docker needs a Docker engine and none answers");
+    expect(noEngine.stderr).toContain('run "npm run setup -- --with docker"');
+  });
 
   test("an unknown scenario name exits 2 and lists the valid names", async () => {
     const result = await runCli(CLI, ["baseline", "no-such-scenario"]);

@@ -1,6 +1,8 @@
 import { RUN_LABEL } from "../../harness/backends";
 import { dockerBackendImages } from "../../harness/backends/docker-backend";
 import { DOCKER_SETUP_COMMAND, engineRequest, engineState } from "../../harness/docker/engine";
+import type { Impl } from "../../harness/mesh/mesh";
+import { meshImages } from "../../harness/mesh/mesh-runtime";
 
 /**
  * Throws (failing the test, never skipping it) unless a Docker engine answers and the backend images are built
@@ -19,6 +21,17 @@ export async function requireDocker(): Promise<void> {
   }
 }
 
+/**
+ * requireDocker, and the mesh images of these implementations (node-service and payments-go are rebuilt when only
+ * their own inputs changed, as `npm run scenario` does; a missing base or node-runtime fails naming the setup).
+ */
+export async function requireDockerMesh(impls: readonly Impl[] = ["node"]): Promise<void> {
+  await requireDocker();
+  const found = await meshImages(impls, { log: (line) => process.stderr.write(`${line}\n`) });
+  if ("problem" in found)
+    throw new Error(`the docker mesh tests need the mesh images (${found.problem}); run "${DOCKER_SETUP_COMMAND}"`);
+}
+
 /** Whether the engine still has a container with this id (running or not). */
 export async function containerExists(id: string): Promise<boolean> {
   const response = await engineRequest("GET", `/containers/${id}/json`);
@@ -27,10 +40,19 @@ export async function containerExists(id: string): Promise<boolean> {
   throw new Error(`inspect container ${id}: engine answered ${response.status} ${response.body}`);
 }
 
-/** Ids of every container (running or not) whose meshproof.run label satisfies match. */
-export async function runContainers(match: (runId: string) => boolean): Promise<string[]> {
-  const filters = encodeURIComponent(JSON.stringify({ label: [RUN_LABEL] }));
+/** Ids of every container (running or not) whose meshproof.run label satisfies match (and carrying `label`, if given). */
+export async function runContainers(match: (runId: string) => boolean, label?: string): Promise<string[]> {
+  return (await labelledContainers([RUN_LABEL, ...(label ? [label] : [])]))
+    .filter((c) => match(c.labels[RUN_LABEL] ?? ""))
+    .map((c) => c.id);
+}
+
+/** Every container (running or not) carrying all these labels ("key" or "key=value"). */
+export async function labelledContainers(
+  labels: string[],
+): Promise<{ id: string; state: string; labels: Record<string, string> }[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: labels }));
   const response = await engineRequest("GET", `/containers/json?all=1&filters=${filters}`);
-  const containers = JSON.parse(response.body) as { Id: string; Labels: Record<string, string> }[];
-  return containers.filter((c) => match(c.Labels[RUN_LABEL] ?? "")).map((c) => c.Id);
+  const containers = JSON.parse(response.body) as { Id: string; State: string; Labels: Record<string, string> }[];
+  return containers.map((c) => ({ id: c.Id, state: c.State, labels: c.Labels }));
 }

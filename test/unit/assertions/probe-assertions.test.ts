@@ -103,6 +103,19 @@ describe("assertProbes on the real redis-outage run", () => {
     );
   });
 
+  test("a poll in flight when the fault took effect (sent before its applied-at, answered after) is explained", () => {
+    const outage = scenarioFixture("redis-outage");
+    const fault = outage.evidence.faults[0]!;
+    const poll = outage.evidence.probes.find(
+      (p) => p.service === "orders" && p.probe === "readyz" && p.atMs < fault.appliedAtMs && p.status === 200,
+    )!;
+    Object.assign(poll, { atMs: fault.appliedAtMs - 7, latencyMs: 25, status: 503 });
+    expect(judge(outage).filter((r) => r.status === "failed")).toEqual([]);
+    // Answered before the fault was applied: nothing explains it.
+    Object.assign(poll, { latencyMs: 5 });
+    expect(judge(outage).find((r) => r.id === PROBE_ASSERTIONS.baselineHealthy)!.status).toBe("failed");
+  });
+
   test("without the expected flip, the outage itself is a baseline failure", () => {
     const outage = scenarioFixture("redis-outage");
     const results = judge(outage, {});

@@ -1,0 +1,68 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Verdict } from "../../harness/report/verdict";
+import { runCli } from "../support/cli";
+import { requireDockerMesh } from "../support/docker";
+
+const CLI = "harness/scenario-cli.js";
+/**
+ * The whole catalog: the baseline, a service fault through the admin API, a network latency and a link down through
+ * Toxiproxy (about a minute per runtime here).
+ */
+const SCENARIOS = ["baseline", "inventory-latency", "payments-errors", "redis-outage"];
+const SEED = "7";
+
+/** Each scenario's assertions as "scenario id status", in order. */
+function outcomes(verdict: Verdict): string[] {
+  return verdict.scenarios.flatMap((s) => [
+    `${s.name} ${s.status}`,
+    ...s.assertions.map((a) => `${s.name} ${a.id} ${a.status}`),
+  ]);
+}
+
+async function run(runtime: "native" | "docker"): Promise<{ verdict: Verdict; wallMs: number }> {
+  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshproof-runtime-${runtime}-`));
+  const started = performance.now();
+  const result = await runCli(CLI, [
+    ...SCENARIOS,
+    "--backend",
+    runtime,
+    "--mesh-runtime",
+    runtime,
+    "--seed",
+    SEED,
+    "--report-dir",
+    reportDir,
+  ]);
+  const wallMs = performance.now() - started;
+  expect({ runtime, code: result.code, output: result.code === 0 ? "" : result.stderr + result.stdout }).toEqual({
+    runtime,
+    code: 0,
+    output: "",
+  });
+  expect(result.stderr).toContain(`mesh runtime: ${runtime} (as asked)`);
+  const meshStarts = [...result.stderr.matchAll(/: mesh start (\d+) ms/g)].map((m) => Number(m[1]));
+  process.stderr.write(`${runtime}: ${Math.round(wallMs)} ms, mesh starts ${meshStarts.join(", ")} ms\n`);
+  return { verdict: JSON.parse(fs.readFileSync(path.join(reportDir, "verdict.json"), "utf8")) as Verdict, wallMs };
+}
+
+describe("the mesh runtime does not change the verdict", () => {
+  test(`the catalog, seed ${SEED}: the same assertion ids and statuses natively and in containers`, async () => {
+    await requireDockerMesh(["node"]);
+    const native = await run("native");
+    const docker = await run("docker");
+
+    expect(native.verdict.run.mesh.description).toBe("sample mesh (native processes)");
+    expect(docker.verdict.run.mesh.description).toBe("sample mesh (containers)");
+    expect(docker.verdict.run).toMatchObject({ backend: "docker", seed: Number(SEED) });
+    expect(docker.verdict.run.command).toContain("--backend docker --mesh-runtime docker");
+    // Not vacuous: every scenario judged, every assertion there, the same load on both.
+    expect(native.verdict.scenarios.map((s) => s.name)).toEqual(SCENARIOS);
+    expect(outcomes(native.verdict).length).toBeGreaterThan(SCENARIOS.length * 20);
+    expect(outcomes(docker.verdict)).toEqual(outcomes(native.verdict));
+    expect(docker.verdict.scenarios.map((s) => s.groundTruth.requests)).toEqual(
+      native.verdict.scenarios.map((s) => s.groundTruth.requests),
+    );
+  }, 360_000);
+});
