@@ -172,7 +172,7 @@ function processFault(view: RunView, fault: FaultRecord): Measure {
         : `${fault.target} restarted gracefully`;
   const tolerance =
     fault.kind === "freeze"
-      ? "its process stopped (state T) in a /proc sample while frozen, running again after"
+      ? "its process stopped while frozen — state T in /proc (SIGSTOP), or no CPU used and a probe timed out (a paused container's cgroup freezer) — and running again after"
       : "its process gone in a /proc sample while faulted, a new pid alive after";
   if (!w.any) return unmeasurable(declared, tolerance);
   const pidBefore = [...w.before, ...w.during][0]?.pid;
@@ -180,16 +180,28 @@ function processFault(view: RunView, fault: FaultRecord): Measure {
   if (fault.kind === "freeze") {
     const stopped = w.during.filter((p) => p.state === "T");
     const running = w.after.filter((p) => p.alive && p.state !== "T");
+    const end = fault.revertedAtMs ?? view.evidence.window.endMs;
+    const timeouts = view.evidence.probes.filter(
+      (p) => p.service === fault.target && p.atMs >= fault.appliedAtMs && p.atMs <= end && p.outcome === "timeout",
+    ).length;
+    const coresDuring = cores(w.during.filter((p) => p.atMs >= fault.appliedAtMs + 100));
+    const frozen = stopped.length > 0 || (timeouts > 0 && coresDuring !== null && coresDuring < 0.02);
     return {
       declared,
       tolerance,
-      measured: { stoppedSamples: stopped.length, samples: w.during.length, runningAfter: running.length },
-      observed: stopped.length > 0 && running.length > 0,
+      measured: {
+        stoppedSamples: stopped.length,
+        samples: w.during.length,
+        coresDuring: coresDuring === null ? null : round(coresDuring, 3),
+        probeTimeouts: timeouts,
+        runningAfter: running.length,
+      },
+      observed: frozen && running.length > 0,
       firstEffectMs: firstAfter(
         fault,
         stopped.map((p) => p.atMs),
       ),
-      detail: `${stopped.length}/${w.during.length} samples stopped while frozen, ${running.length} running after`,
+      detail: `${stopped.length}/${w.during.length} samples stopped, ${coresDuring === null ? "?" : round(coresDuring, 3)} cores and ${timeouts} probe timeouts while frozen, ${running.length} samples running after`,
     };
   }
   const gone = w.during.filter((p) => !p.alive || p.pid !== pidBefore);

@@ -68,8 +68,8 @@ export const DEFECTS = {
     models: "A propagator or interceptor that sets the sampled flag itself: unsampled requests leave partial traces.",
   },
   "no-drain": {
-    effect: "On SIGTERM the process exits at once: no readiness 503 first, calls in flight are cut.",
-    models: "A service without a SIGTERM handler (Node's default) or one that calls process.exit() in it.",
+    effect: "On SIGTERM the process flushes its spans and logs and exits: no readiness 503 first, calls in flight cut.",
+    models: "A SIGTERM handler that shuts the telemetry SDK down and calls process.exit(), draining nothing.",
   },
 } as const;
 

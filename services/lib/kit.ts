@@ -89,8 +89,16 @@ export class ServiceKit {
     });
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       process.once(signal, () => {
-        // no-drain: the process exits at once, as Node does with no handler; calls in flight die with it.
-        if (this.has("no-drain")) process.exit(0);
+        // no-drain: the process flushes its telemetry and exits, no readiness 503 first and no drain: calls in
+        // flight die with it (the common `await sdk.shutdown(); process.exit()` handler).
+        if (this.has("no-drain"))
+          return void telemetry()
+            .shutdown()
+            .catch(() => {})
+            .finally(() => {
+              this.flushLog();
+              process.exit(0);
+            });
         void this.shutdown(signal).then(
           () => process.exit(0),
           () => process.exit(1),

@@ -7,10 +7,11 @@ import { requireDockerMesh } from "../support/docker";
 
 const CLI = "harness/scenario-cli.js";
 /**
- * The whole catalog: the baseline, a service fault through the admin API, a network latency and a link down through
- * Toxiproxy (about a minute per runtime here).
+ * A fault of each way in: the baseline, a service fault through the admin API, a link down through Toxiproxy, and
+ * the process faults, which a container takes through the engine (kill, pause, stop/start) and a native process
+ * through signals (about a minute per runtime here).
  */
-const SCENARIOS = ["baseline", "inventory-latency", "payments-errors", "redis-outage"];
+const SCENARIOS = ["baseline", "graceful-restart", "payments-errors", "process-freeze", "process-kill", "redis-outage"];
 const SEED = "7";
 
 /** Each scenario's assertions as "scenario id status", in order. */
@@ -59,10 +60,12 @@ describe("the mesh runtime does not change the verdict", () => {
     expect(docker.verdict.run.command).toContain("--backend docker --mesh-runtime docker");
     // Not vacuous: every scenario judged, every assertion there, the same load on both.
     expect(native.verdict.scenarios.map((s) => s.name)).toEqual(SCENARIOS);
+    for (const s of docker.verdict.scenarios)
+      expect(s.groundTruth.faults.filter((f) => !f.effect?.observed).map((f) => `${s.name} ${f.kind}`)).toEqual([]);
     expect(outcomes(native.verdict).length).toBeGreaterThan(SCENARIOS.length * 20);
     expect(outcomes(docker.verdict)).toEqual(outcomes(native.verdict));
     expect(docker.verdict.scenarios.map((s) => s.groundTruth.requests)).toEqual(
       native.verdict.scenarios.map((s) => s.groundTruth.requests),
     );
-  }, 360_000);
+  }, 480_000);
 });
