@@ -39,7 +39,8 @@ function logs(view: RunView): AssertionResult {
   let lines = 0;
   for (const r of view.requests) {
     if (!r.sampled || !r.trace) {
-      if (r.sampled) expectedPairs += r.expected?.filter((s) => s.kind === "server" && s.required).length ?? 1;
+      if (r.sampled && !r.traceOptional)
+        expectedPairs += r.expected?.filter((s) => s.kind === "server" && s.required).length ?? 1;
       continue;
     }
     const crossed = new Set(

@@ -31,6 +31,20 @@ export interface Evidence {
    * see the processes (an external mesh, or no /proc).
    */
   processes?: ProcessSample[];
+  /**
+   * Each service's span pipeline as its SDK counts it (the admin API's /admin/telemetry), read after a flush at load
+   * start and again after the quiesce flush: telemetry under test, read to say where spans were lost (before export,
+   * or between exporter and store). Absent for services without an admin API.
+   */
+  spanPipeline?: Record<string, { before: SpanCounts; after: SpanCounts }>;
+}
+
+/** A service SDK's own span counts since it started. */
+export interface SpanCounts {
+  started: number;
+  ended: number;
+  exported: number;
+  exportFailures: number;
 }
 
 /** One reading of a service's process from /proc/<pid>. */

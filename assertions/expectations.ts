@@ -67,6 +67,11 @@ export interface ErrorSurface {
   /** Only the failures of this route (a fault on a service several routes cross surfaces differently per route). */
   route?: string;
   layers: ErrorLayer[];
+  /**
+   * false: the layers list the codes the fault may leave, not one per failure at each (an overload fails calls at
+   * any hop): each layer's codes are allowed, their counts are left to the hop and span reconciliations. Default true.
+   */
+  exact?: boolean;
 }
 
 export interface MetricsExpectations {
@@ -106,6 +111,11 @@ export interface ReadinessFlip {
 
 export interface ProbeExpectations {
   readinessFlips?: ReadinessFlip[];
+  /**
+   * Faults (by target) while which any probe may fail, without a declared flip: an overloaded mesh answers probes
+   * late or 503 (its readiness checks time out, its event loop lags). Their polls are not judged then.
+   */
+  tolerate?: string[];
   /** The services' dependency check timeout. Default 1000. */
   checkTimeoutMs?: number;
   /** The probe poller's interval. Default 100. */

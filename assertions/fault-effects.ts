@@ -306,6 +306,33 @@ function stall(view: RunView, fault: FaultRecord): Measure {
   };
 }
 
+/**
+ * The load beyond capacity: the requests started in its window failed, or their p99 at the driver is past the bound
+ * capacity is measured against (250 ms). A machine faster than its measured capacity is not overloaded.
+ */
+function overload(view: RunView, fault: FaultRecord): Measure {
+  const end = heldUntil(fault, view.evidence.window.endMs);
+  const inside = view.requests.filter((r) => r.request.startMs >= fault.appliedAtMs && r.request.startMs <= end);
+  const failed = inside.filter((r) => !r.success);
+  const latencies = inside.map(latencyOf).sort((a, b) => a - b);
+  const p99 = latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]! : null;
+  const slowFrom = OVERLOAD_P99_MS;
+  return {
+    declared: "the load exceeds the mesh's capacity",
+    tolerance: `requests started in it fail, or their p99 at the driver exceeds ${OVERLOAD_P99_MS} ms`,
+    measured: { requests: inside.length, failed: failed.length, p99Ms: p99 === null ? null : round(p99) },
+    observed: inside.length > 0 && (failed.length > 0 || (p99 ?? 0) > OVERLOAD_P99_MS),
+    firstEffectMs: firstAfter(
+      fault,
+      inside.filter((r) => !r.success || latencyOf(r) > slowFrom).map((r) => r.request.endMs),
+    ),
+    detail: `${failed.length}/${inside.length} requests failed, p99 ${p99 === null ? "-" : round(p99)} ms`,
+  };
+}
+
+/** The p99 bound capacity is measured against (harness/load/capacity.ts): past it, the mesh is overloaded. */
+const OVERLOAD_P99_MS = 250;
+
 function measure(view: RunView, fault: FaultRecord): Measure {
   const p = fault.params;
   switch (fault.kind) {
@@ -331,6 +358,8 @@ function measure(view: RunView, fault: FaultRecord): Measure {
     case "stall":
     case "cpu":
       return resourceFault(view, fault);
+    case "overload":
+      return overload(view, fault);
     default:
       return {
         declared: `${fault.kind} on ${fault.target}`,

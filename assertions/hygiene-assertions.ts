@@ -310,42 +310,49 @@ function histograms(metrics: MetricView): AssertionResult {
     for (const [id, n] of counts) {
       const durations = measured.get(id);
       if (!(n > 0) || !durations?.length) continue;
-      // The spans time the same calls, or a sample of them: all when every request was sampled (a few more or
-      // fewer where a fault cut calls — their counts are reconciled elsewhere), a random share when some were not.
-      // The histogram is judged per call then: its mean and its share under each bound against the spans'.
+      // The spans time the same calls (a few more or fewer where a fault cut calls: their counts are reconciled
+      // elsewhere), or a random sample of them when some requests were not sampled.
       const m = durations.length;
-      const sample = m !== n;
-      if (sample && !(unsampled && m < n) && Math.abs(n - m) > Math.max(2, 0.1 * n)) continue;
+      const sampled = unsampled && m < n;
+      if (m !== n && !sampled && Math.abs(n - m) > Math.max(2, 0.1 * n)) continue;
       compared++;
-      const spanMean = sum(durations) / m;
-      const histogramMean = (sums.get(id) ?? 0) / n;
-      const tolerance = 0.25 * spanMean + 0.005;
+      const spanSum = sum(durations);
+      const histogramSum = sums.get(id) ?? 0;
       observed[`${key} ${id}`] = {
         calls: n,
-        ...(sample ? { spans: m } : {}),
-        histogramSumSeconds: round(sums.get(id) ?? 0),
-        spanSumSeconds: round(sum(durations)),
+        ...(m !== n ? { spans: m } : {}),
+        histogramSumSeconds: round(histogramSum),
+        spanSumSeconds: round(spanSum),
       };
-      if (Math.abs(histogramMean - spanMean) > tolerance)
+      // Same calls: the sums agree within 25% + 5 ms a call; each call on one side only may be as long as the
+      // longest span. A sample: the means agree within 25% + 5 ms plus 4 standard errors of the sample's mean.
+      const mean = spanSum / m;
+      const sd = Math.sqrt(sum(durations.map((d) => (d - mean) ** 2)) / m);
+      const [got, want, tolerance] = sampled
+        ? [histogramSum / n, mean, 0.25 * mean + 0.005 + (4 * sd) / Math.sqrt(m)]
+        : [histogramSum, spanSum, 0.25 * spanSum + 0.005 * n + Math.abs(n - m) * Math.max(...durations)];
+      if (Math.abs(got - want) > tolerance)
         findings.add({
-          detail: `${key} ${name}{${id}}: _sum / _count is ${round(histogramMean)} s per call over ${n} calls, the ${m} spans measured ${round(spanMean)} s (tolerance ${round(tolerance)} s)`,
+          detail: `${key} ${name}{${id}}: _sum rose by ${round(histogramSum)} s over ${n} calls, the ${m} spans measured ${round(spanSum)} s (${sampled ? "per call " : ""}tolerance ${round(tolerance)} s)`,
         });
       for (const [bucketKey, value] of buckets) {
         if (!bucketKey.startsWith(`${id}|`)) continue;
         const le = Number(bucketKey.slice(id.length + 1).replace("+Inf", "Infinity"));
         const below = durations.filter((d) => d <= le).length;
         // The histogram and the span time different stretches of one call (the span may start later or end
-        // earlier): calls near a bound may land on either side, and a scheduling pause can move a few more. A
-        // sample's share under the bound also varies by chance (4 standard deviations) and by the calls it lacks.
+        // earlier): calls near a bound may land on either side, and a scheduling pause can move a few more. Shares
+        // under the bound are compared: a call on one side only moves them by 1/n, a sample by chance (4 standard
+        // deviations).
         const near = durations.filter((d) => Math.abs(d - le) <= Math.max(0.005, 0.1 * le)).length;
         const share = below / m;
         const allowed =
           near / m +
           Math.max(2, Math.ceil(0.05 * n)) / n +
-          (sample ? 4 * Math.sqrt((share * (1 - share)) / m) + Math.abs(n - m) / n : 0);
+          Math.abs(n - m) / n +
+          (sampled ? 4 * Math.sqrt((share * (1 - share)) / m) : 0);
         if (Math.abs(value / n - share) > allowed)
           findings.add({
-            detail: `${key} ${name}{${id}} le=${le}: ${value} of ${n} calls under the bound in the histogram, ${below} of ${m} spans (allowed share difference ${round(allowed)}: ${near} near the bound + 5%${sample ? " + sampling" : ""})`,
+            detail: `${key} ${name}{${id}} le=${le}: ${value} of ${n} calls under the bound in the histogram, ${below} of ${m} spans (allowed share difference ${round(allowed)}: ${near} near the bound + 5%${sampled ? " + sampling" : ""})`,
           });
       }
     }

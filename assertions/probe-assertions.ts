@@ -2,7 +2,7 @@ import type { AssertionResult, Evidence, ProbeRecord } from "./evidence";
 import type { ReadinessFlip } from "./expectations";
 import { Findings, verdict, type Coverage } from "./result";
 import type { RunView } from "./run-view";
-import { hopOfFault } from "./trace-shape";
+import { FAULT_EFFECTS, heldUntil, hopOfFault } from "./trace-shape";
 
 /** Stable ids of the probes family. */
 export const PROBE_ASSERTIONS = {
@@ -63,6 +63,15 @@ export function assertProbes(view: RunView): AssertionResult[] {
     }
     return { probe, declared, findings, observed };
   });
+  // Tolerated faults: every probe of every service may fail while they hold and for their grace after.
+  const tolerated = (expectations.probes?.tolerate ?? []).flatMap((target) =>
+    evidence.faults
+      .filter((f) => f.target === target)
+      .map((f): [number, number] => [
+        f.appliedAtMs,
+        heldUntil(f, evidence.window.endMs) + (FAULT_EFFECTS[f.kind]?.graceMs ?? 0),
+      ]),
+  );
 
   const stable = { healthz: new Findings(), readyz: new Findings() };
   for (const service of evidence.services) {
@@ -70,7 +79,7 @@ export function assertProbes(view: RunView): AssertionResult[] {
       const list = polls(service.name, probe);
       const findings = stable[probe];
       if (!list.length) findings.add({ detail: `no /${probe} poll of ${service.name} after load start` });
-      const windows = excused.get(`${service.name}/${probe}`) ?? [];
+      const windows = [...(excused.get(`${service.name}/${probe}`) ?? []), ...tolerated];
       // Excused when the poll overlaps a window: one sent just before a fault may be answered after it took.
       const bad = list.filter(
         (p) => p.status !== 200 && !windows.some(([from, to]) => p.atMs + p.latencyMs >= from && p.atMs <= to),

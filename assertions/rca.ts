@@ -934,6 +934,8 @@ export function scoreLocalization(runs: readonly ScoredRun[]): RcaScore {
       const expected = faultTargetService(fault, run.services);
       const { windows, ranking } = faultRanking(fault, run.result.windows, run.windowEndMs);
       for (const w of windows) explained.add(w);
+      // An overload has no place to find: it explains its windows and is not scored.
+      if (fault.kind === "overload") continue;
       const index = ranking.findIndex((s) => s.service === expected);
       const rank = index < 0 ? null : index + 1;
       const k = kinds.get(fault.kind) ?? { faults: 0, hit1: 0, hit3: 0 };

@@ -3,7 +3,14 @@ import type { Evidence, RequestRecord, ServiceInfo } from "./evidence";
 import type { Expectations, Hop } from "./expectations";
 import { indexTrace, serverChildren, SpanReader, type IndexedTrace } from "./trace-index";
 import type { Span } from "./trace-model";
-import { expectedSpans, explainFailure, isSuccess, type ExpectedSpan, type Explanation } from "./trace-shape";
+import {
+  expectedSpans,
+  explainFailure,
+  FAULT_EFFECTS,
+  isSuccess,
+  type ExpectedSpan,
+  type Explanation,
+} from "./trace-shape";
 
 /** A span of a request's trace placed on its route: the hop it belongs to ("edge" for the edge server span). */
 export interface PlacedSpan {
@@ -24,6 +31,11 @@ export interface RequestView {
   explanation?: Explanation;
   /** The spans the trace must hold; undefined for an unexplained failure (its shape is unknown). */
   expected?: ExpectedSpan[];
+  /**
+   * Whether the trace may be missing altogether: a request the driver got no answer for under a fault that fails
+   * calls anywhere (an overload: it may never have left the edge's accept queue, so nothing ever saw it).
+   */
+  traceOptional: boolean;
   /** The trace id the request's spans carry (sent, or learned from traceresponse). */
   traceId: string;
   trace?: IndexedTrace;
@@ -100,7 +112,12 @@ export class RunView {
       success,
       sampled,
       explanation,
-      expected: success || explanation ? expectedSpans(hops, edge, explanation) : undefined,
+      expected:
+        success || (explanation && !FAULT_EFFECTS[explanation.fault.kind]?.shapeUnknown)
+          ? expectedSpans(hops, edge, explanation)
+          : undefined,
+      traceOptional:
+        request.status === 0 && explanation !== undefined && !!FAULT_EFFECTS[explanation.fault.kind]?.shapeUnknown,
       traceId,
       placed: [],
     };

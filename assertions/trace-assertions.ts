@@ -19,6 +19,7 @@ export const TRACE_ASSERTIONS = {
   noErrorOnSuccess: "traces.no-error-on-success",
   errorPath: "traces.error-path",
   sampling: "traces.sampling",
+  spanPipeline: "traces.span-pipeline",
 } as const;
 
 function label(span: Span): string {
@@ -40,7 +41,8 @@ export function assertTraces(view: RunView): AssertionResult[] {
     Findings
   >;
   const missing: Record<string, number> = {};
-  const sampled = view.requests.filter((r) => r.sampled);
+  // Sampled requests whose trace must exist (an overload's unanswered request may have reached no service).
+  const sampled = view.requests.filter((r) => r.sampled && !(r.traceOptional && !r.trace));
   const traced = sampled.filter((r) => r.trace);
   const shaped = traced.filter((r) => r.expected);
   const failedExplained = sampled.filter((r) => !r.success && r.explanation);
@@ -55,6 +57,7 @@ export function assertTraces(view: RunView): AssertionResult[] {
       continue;
     }
     if (!r.trace) {
+      if (r.traceOptional) continue;
       missing[r.missing!] = (missing[r.missing!] ?? 0) + 1;
       add("complete", `${r.request.route} has no trace: ${r.missing}`);
       continue;
@@ -173,6 +176,7 @@ export function assertTraces(view: RunView): AssertionResult[] {
         because: `${failedExplained.length} failed requests a fault explains${failingFaults ? `, at least one per run with ${failingFaults} failing fault(s)` : ""}`,
       }),
     );
+  results.push(spanPipeline(view));
   const decided = view.requests.some((r) => r.request.parent !== undefined && r.request.parent !== "sampled");
   if (decided || evidence.plan.samplingRatio < 1) results.push(samplingDecisions(view));
   return results;
@@ -237,6 +241,81 @@ function samplingDecisions(view: RunView): AssertionResult {
     },
     { ratio, rootsSampled: [low, high], parentKept: true },
     { byParent, rootsSampled, answered },
+  );
+}
+
+/**
+ * The span pipeline, per service: the spans the store holds for the run's requests against the spans their routes
+ * and outcomes imply (the harness's count: at least every required one), and — where the service's SDK reports its
+ * counts — ended == exported (nothing dropped in its queue) and exported == stored (nothing lost between exporter
+ * and store). A loss is named with its size and its place. A service restarted during the run counts again from
+ * zero: its SDK side is not compared.
+ */
+function spanPipeline(view: RunView): AssertionResult {
+  const { evidence } = view;
+  const findings = new Findings();
+  const observed: Record<string, unknown> = {};
+  const expected = new Map<string, number>();
+  let unknownShapes = 0;
+  for (const r of view.requests) {
+    if (!r.sampled) continue;
+    if (!r.expected) unknownShapes++;
+    for (const s of r.expected ?? []) if (s.required) expected.set(s.service, (expected.get(s.service) ?? 0) + 1);
+  }
+  const stored = new Map<string, number>();
+  for (const trace of Object.values(evidence.traces))
+    for (const span of trace?.spans ?? []) stored.set(span.service, (stored.get(span.service) ?? 0) + 1);
+  const restarted = new Set(
+    evidence.faults.filter((f) => f.kind === "kill" || f.kind === "restart").map((f) => f.target),
+  );
+  let compared = 0;
+  for (const service of evidence.services) {
+    const name = service.name;
+    const least = expected.get(name) ?? 0;
+    const held = stored.get(name) ?? 0;
+    const sdk = evidence.spanPipeline?.[name];
+    const delta =
+      sdk && !restarted.has(name)
+        ? {
+            ended: sdk.after.ended - sdk.before.ended,
+            exported: sdk.after.exported - sdk.before.exported,
+            exportFailures: sdk.after.exportFailures - sdk.before.exportFailures,
+          }
+        : undefined;
+    observed[name] = { expectedAtLeast: least, stored: held, ...(delta ? { sdk: delta } : {}) };
+    if (least > 0 || held > 0) compared++;
+    const where = delta
+      ? delta.ended > delta.exported
+        ? `: its SDK ended ${delta.ended} and exported ${delta.exported} (${delta.ended - delta.exported} dropped before export${delta.exportFailures ? `, ${delta.exportFailures} in failed exports` : ""})`
+        : `: its SDK exported all ${delta.exported} it ended, so they were lost between exporter and store`
+      : "";
+    if (held < least)
+      findings.add({ detail: `${name}: ${least - held} span(s) missing, ${held} stored of at least ${least}${where}` });
+    else if (delta && delta.ended > delta.exported)
+      findings.add({
+        detail: `${name}: its SDK dropped ${delta.ended - delta.exported} of ${delta.ended} ended span(s)`,
+      });
+    else if (delta && delta.exported > held)
+      findings.add({
+        detail: `${name}: its SDK exported ${delta.exported} span(s), the store holds ${held} of the run's traces`,
+      });
+  }
+  return verdict(
+    TRACE_ASSERTIONS.spanPipeline,
+    "traces",
+    findings,
+    {
+      passed: `every service's spans reached the store: ${JSON.stringify(observed)}${unknownShapes ? ` (${unknownShapes} traces of unexplained failures left out of the expectation)` : ""}`,
+      failed: "spans were lost between the services and the store",
+    },
+    {
+      compared,
+      minimum: evidence.services.length,
+      what: "services",
+      because: "every service of the run holds spans of the requests it served",
+    },
+    { stored: ">= the spans the routes imply", sdk: "ended == exported == stored" },
+    observed,
   );
 }
 

@@ -17,6 +17,11 @@ export interface FaultEffect {
    * "absent" when the call never reached it (the link is down), "optional" when either can happen.
    */
   serverSpan: "present" | "absent" | "optional";
+  /**
+   * Whether a failed request's trace shape is unknown (an overload fails calls anywhere along the route): its trace
+   * must be there and its status reconciled, but no hop is expected to be the failing one.
+   */
+  shapeUnknown?: boolean;
 }
 
 /**
@@ -42,6 +47,9 @@ export const FAULT_EFFECTS: Readonly<Record<string, FaultEffect>> = {
   memory: { fails: false, graceMs: 0, serverSpan: "present" },
   stall: { fails: false, graceMs: 0, serverSpan: "present" },
   cpu: { fails: false, graceMs: 0, serverSpan: "present" },
+  // The load beyond capacity: any call may time out anywhere; a request queued in it may end up to the gateway's
+  // 5 s timeout (and the driver's) after the overload ended.
+  overload: { fails: true, graceMs: 10_000, serverSpan: "optional", shapeUnknown: true },
 };
 
 /**

@@ -1,5 +1,6 @@
+import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Evidence, ServiceInfo } from "../assertions/evidence";
+import type { Evidence, ServiceInfo, SpanCounts } from "../assertions/evidence";
 import type { Judgement } from "../assertions/evaluate";
 import type { Expectations } from "../assertions/expectations";
 import { collectExemplars, expectedTraces, fetchExpositions, readJsonLogs } from "./evidence/collect-evidence";
@@ -7,6 +8,7 @@ import { collectTraces } from "./evidence/collect-traces";
 import { awaitScrapesAfter, rangeSeries, snapshot } from "./evidence/collect-metrics";
 import { FaultJournal, type FaultPlan } from "./faults/faults";
 import { NetworkFaultInjector } from "./faults/network-faults";
+import { OverloadInjector } from "./faults/overload";
 import { ProcessFaultInjector, withTargetLabels } from "./faults/process-faults";
 import { ServiceFaultInjector } from "./faults/service-faults";
 import { runInlineLoad, type LoadResult } from "./load/inline-driver";
@@ -33,6 +35,10 @@ export interface RunnableScenario {
     routes: readonly { route: string; weight: number }[];
     /** Relative weights of the traceparent each request carries. Default: every request sampled. */
     traceparent?: { sampled: number; unsampled: number; none: number };
+    /** k6 thresholds (k6 driver only): one crossed fails the scenario. */
+    thresholds?: Record<string, string[]>;
+    /** The driver's per-request timeout. Default 10000. */
+    timeoutMs?: number;
   };
   faults: readonly FaultPlan[];
   expectations: Expectations;
@@ -150,6 +156,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       new ServiceFaultInjector(mesh),
       new NetworkFaultInjector(mesh.toxiproxy, mesh.links),
       new ProcessFaultInjector(mesh),
+      new OverloadInjector(mesh),
     ]);
     for (const fault of scenario.faults) journal.validate(fault);
     poller = new ProbePoller(
@@ -177,15 +184,31 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       ...(scenario.load.traceparent ? { traceparent: scenario.load.traceparent } : {}),
       routes: scenario.load.routes,
       seed: context.seed,
+      ...(scenario.load.timeoutMs ? { timeoutMs: scenario.load.timeoutMs } : {}),
     };
     context.signal?.throwIfAborted();
+    // The SDKs' span counts from here on: flushed first, so what they exported is what they had ended. The same
+    // flush puts earlier log lines on disk: this scenario's start where each file ends now.
+    await mesh.flush();
+    const spansBefore = await spanCounts(mesh);
+    const logFiles = Object.fromEntries(
+      Object.values(mesh.services).flatMap((s) => (s.jsonLogFile ? [[s.name, s.jsonLogFile]] : [])),
+    );
+    const logOffsets = Object.fromEntries(
+      Object.entries(logFiles).map(([name, file]) => [name, fs.existsSync(file) ? fs.statSync(file).size : 0]),
+    );
     const windowStartMs = Date.now();
     const load = await phase("load", async (): Promise<LoadResult & { k6?: K6Extras }> => {
       const faults = scheduleFaults(journal!, scenario.faults, context.signal);
       const target = { baseUrl: mesh!.edgeUrl, routes: context.target.routes };
       try {
         return scenario.load.driver === "k6"
-          ? await runK6Load(plan, target, faults.signal)
+          ? await runK6Load(
+              plan,
+              target,
+              faults.signal,
+              scenario.load.thresholds ? { thresholds: scenario.load.thresholds } : {},
+            )
           : await runInlineLoad(plan, target, faults.signal);
       } finally {
         await faults.cancelAndRevert();
@@ -198,11 +221,15 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       throw new AbortRun(`k6 did not run the load (${load.k6.outcome}); its files were in ${load.k6.workDir}`);
     const windowEndMs = Math.max(...load.requests.map((r) => r.endMs), windowStartMs);
     measurements.requests = load.requests.length;
+    measurements.plannedPeakPerSec = Math.max(plan.ratePerSec, ...(plan.stages ?? []).map((s) => s.targetRatePerSec));
+    measurements.achievedPerSec =
+      Math.round((load.requests.length / Math.max(0.001, (windowEndMs - windowStartMs) / 1000)) * 10) / 10;
     measurements.scheduleDriftP99Ms = load.scheduleDriftP99Ms;
     if (load.k6) measurements.k6DroppedIterations = load.k6.droppedIterations;
 
     const evidence = await phase("quiesce and collect", async () => {
       await mesh!.flush();
+      const spansAfter = await spanCounts(mesh!);
       const expected = expectedTraces(
         load.requests,
         expectations.topology,
@@ -232,8 +259,12 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
         scenario: scenario.name,
         window: { startMs: windowStartMs, endMs: windowEndMs },
         plan: {
-          // What the driver was to send, less what it reported it could not start (k6's dropped iterations).
-          requests: arrivalOffsetsMs(plan).length - (load.k6?.droppedIterations ?? 0),
+          // What the driver was to send, less what it reported it did not start: k6's dropped iterations, and the
+          // iterations its executor never began (the last one of a ramp may fall past its end).
+          requests: Math.min(
+            arrivalOffsetsMs(plan).length - (load.k6?.droppedIterations ?? 0),
+            load.k6 ? load.k6.iterations : Infinity,
+          ),
           routes: Object.fromEntries(scenario.load.routes.map((r) => [r.route, r.weight])),
           samplingRatio: scenario.mesh?.samplingRatio ?? context.target.samplingRatio,
         },
@@ -242,17 +273,20 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
         probes,
         metrics: { start, end, at: {}, range, metadata, exposition, exemplars },
         traces: traces.traces,
-        logs: readJsonLogs(
-          Object.fromEntries(
-            Object.values(mesh!.services).flatMap((s) => (s.jsonLogFile ? [[s.name, s.jsonLogFile]] : [])),
-          ),
-        ),
+        logs: readJsonLogs(logFiles, logOffsets),
         services,
         ...(processes ? { processes } : {}),
+        spanPipeline: Object.fromEntries(
+          Object.keys(spansAfter).flatMap((name) =>
+            spansBefore[name] ? [[name, { before: spansBefore[name], after: spansAfter[name]! }]] : [],
+          ),
+        ),
       } satisfies Evidence;
     });
     const { assertions, effects } = await phase("evaluate", async () => context.evaluate(evidence, expectations));
-    const status = scenarioStatus(assertions, effects);
+    // k6's own thresholds are the driver's verdict on what it measured: one crossed fails the scenario too.
+    const judged = scenarioStatus(assertions, effects);
+    const status = judged === "passed" && load.k6?.exitCode === 1 ? "failed" : judged;
     // A mesh whose faults all reverted and whose run passed is as it was (a killed or restarted service is a new
     // process with the same ports and environment): the next scenario may use it.
     dirty = status !== "passed" || journal.records.some((r) => r.revertError !== undefined);
@@ -263,6 +297,20 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
       verdict: verdict({
         status,
         assertions,
+        ...(load.k6
+          ? {
+              k6: {
+                version: load.k6.version,
+                outcome: load.k6.outcome,
+                exitCode: load.k6.exitCode,
+                thresholds: load.k6.thresholds,
+                planned: load.k6.planned,
+                iterations: load.k6.iterations,
+                droppedIterations: load.k6.droppedIterations,
+                summary: load.k6.summaryText,
+              },
+            }
+          : {}),
         groundTruth: {
           requests: load.requests.length,
           byStatus: countBy(load.requests.map((r) => String(r.status))),
@@ -293,6 +341,14 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
     sampler?.stop();
     if (mesh) await context.target.release(mesh, dirty);
   }
+}
+
+/** Each service's SDK span counts (admin /admin/telemetry); services without an admin API, or not answering, left out. */
+async function spanCounts(mesh: StartedMesh): Promise<Record<string, SpanCounts>> {
+  const read = await Promise.all(
+    Object.values(mesh.services).map(async (s) => [s.name, await s.admin?.telemetry().catch(() => undefined)] as const),
+  );
+  return Object.fromEntries(read.flatMap(([name, stats]) => (stats?.spans ? [[name, stats.spans]] : [])));
 }
 
 function logFilesOf(mesh: StartedMesh): string[] {

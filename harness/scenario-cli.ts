@@ -8,7 +8,7 @@ import { createBackend, DEFAULT_BACKEND, type StartedStack } from "./backends";
 import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
 import { env, runRootDir } from "./config/env";
 import { ConfigError } from "./errors";
-import { failureDetails, summaryTable } from "./report/console";
+import { failureDetails, summaryTable, wallTimeLine } from "./report/console";
 import { toJUnit } from "./report/junit";
 import { exitCodeFor, type ScenarioVerdict, type Verdict } from "./report/verdict";
 import { loadMeshConfig } from "./config/mesh-config";
@@ -20,6 +20,7 @@ import { sampleMeshTarget, type MeshTarget } from "./mesh/target";
 import { writeEvidenceFile, type SavedScenario } from "./report/evidence-file";
 import { reportLine, writeHtmlReport } from "./report/html-report";
 import { localizeScenario, withRca } from "./report/localize-run";
+import { atCapacity, capacityFile, capacityFor } from "./load/capacity";
 import { runScenario } from "./run";
 import { provisionTools } from "./tools/provision";
 import { RUN_TOOL_NAMES } from "./tools/tools";
@@ -41,9 +42,11 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
   --service-env    SERVICE:VAR=VALUE: an environment variable for one service (OTEL_* ones reach its SDK); repeatable
   --config         FILE: judge a mesh meshproof did not start, described by defineConfig() (.ts/.js) or JSON
   --attach         compose: judge the running compose deployment (npm run compose:up wrote its config)
+  --measure-capacity  measure the mesh's capacity on this machine again and store it (npm run capacity); with no
+                   NAME, only that
   --list           print the catalog and exit
 exit codes: 0 every judged scenario passed, 1 an assertion failed, 2 usage/config/setup error, a scenario aborted,
-or none could be judged (all not applicable)`;
+or none could be judged (all not applicable), 3 none failed but one was inconclusive (a fault without its effect)`;
 
 /** Splits "KEY=VALUE" (or "SERVICE:VAR=VALUE"), naming the flag and the expected shape when it does not fit. */
 function pair(flag: string, value: string, separator: string, shape: string): [string, string] {
@@ -73,6 +76,7 @@ runCli(async () => {
       config: { type: "string" },
       attach: { type: "string" },
       list: { type: "boolean" },
+      "measure-capacity": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     USAGE,
@@ -189,12 +193,28 @@ runCli(async () => {
     }
   }
   try {
+    // Load scenarios take shares of the mesh's capacity on this machine: stored, or measured once now.
+    const measureOnly = values["measure-capacity"] && positionals.length === 0;
+    const capacity =
+      values["measure-capacity"] || selected.some((s) => s.load.rateUnit === "capacity")
+        ? await capacityFor(target, configFile ? `external ${path.resolve(configFile)}` : target.description, {
+            remeasure: values["measure-capacity"] ?? false,
+            log,
+            signal,
+          })
+        : undefined;
+    if (measureOnly) {
+      process.stdout.write(`capacity ${capacity!.ratePerSec} req/s (${capacity!.key}), stored in ${capacityFile()}\n`);
+      return 0;
+    }
     const results: ScenarioVerdict[] = [];
     const saved: SavedScenario[] = [];
-    for (const scenario of selected) {
+    for (const planned of selected) {
       if (signal.aborted) break;
+      const scenario = capacity ? atCapacity(planned, capacity.ratePerSec) : planned;
       log(`scenario ${scenario.name}`);
       const run = await runScenario(scenario, { target, seed, signal, log, evaluate: judgeRun });
+      if (planned.load.rateUnit === "capacity") run.verdict.measurements.capacityPerSec = capacity!.ratePerSec;
       const verdict = run.verdict;
       if (run.evidence) {
         const entry = { name: scenario.name, expectations: scenario.expectations, evidence: run.evidence };
@@ -229,6 +249,7 @@ runCli(async () => {
             impl: configFile ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, impl[s] ?? "node"])),
           },
           defects,
+          ...(capacity ? { capacity } : {}),
           command: reproduceCommand({ backend: stack?.backend, "mesh-runtime": meshRuntime }, seed),
         },
         scenarios: results,
@@ -248,6 +269,7 @@ runCli(async () => {
     const details = failureDetails(verdict);
     if (details) process.stdout.write(`\n${details}\n`);
     if (verdict.rca) process.stdout.write(`\n${rcaScoreLine(verdict.rca)}\n`);
+    process.stdout.write(`${wallTimeLine(verdict)}\n`);
     process.stdout.write(
       `\nreports: ${["verdict.json", "junit.xml", "evidence.json"].map((f) => path.join(reportDir, f)).join(", ")}\n`,
     );

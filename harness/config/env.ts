@@ -13,6 +13,11 @@ export const ENV = {
     default: "$TMPDIR/meshproof-runs",
     meaning: "Parent of the per-run directories (configs, data, one log file per process).",
   },
+  MESHPROOF_CAPACITY: {
+    type: "number",
+    default: "(measured once per machine and mesh: npm run capacity)",
+    meaning: "The mesh's capacity in requests/s the load scenarios take fractions of, instead of the measured one.",
+  },
   MESHPROOF_JAEGER_BIN: { type: "path", default: "(provisioned)", meaning: "Use this jaeger binary instead." },
   MESHPROOF_PROMETHEUS_BIN: { type: "path", default: "(provisioned)", meaning: "Use this prometheus binary instead." },
   MESHPROOF_REDIS_BIN: { type: "path", default: "(provisioned)", meaning: "Use this redis-server binary instead." },

@@ -116,6 +116,8 @@ export function whyNotApplicable(
   if (sampling?.wanted !== undefined && sampling.possible && !sampling.possible.includes(sampling.wanted))
     return `the mesh samples at ${sampling.possible.join(", ")}, the scenario needs ${sampling.wanted}`;
   const missing = faults.flatMap((f) => {
+    // An overload is the load itself: any mesh takes it.
+    if (f.kind === "overload") return [];
     if (f.kind.startsWith("link-"))
       return capabilities.links.has(f.target) ? [] : [`${f.kind} on ${f.target} (no Toxiproxy link of that name)`];
     const service = f.target.split(".")[0]!;

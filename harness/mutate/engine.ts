@@ -65,7 +65,7 @@ export function runMutations(
       const rng = createRng((options.seed ?? 1) ^ hash(`${scenario.name}/${operator.name}`));
       const seen = new Set<string>();
       for (let i = 0; i < perOperator; i++) {
-        const mutant = operator.apply(scenario.evidence, rng);
+        const mutant = operator.apply(scenario.evidence, rng, scenario.expectations);
         if (!mutant || seen.has(mutant.change)) continue;
         seen.add(mutant.change);
         const failed = evaluate(mutant.evidence, scenario.expectations)

@@ -1,6 +1,7 @@
 import type { AssertionFamily, Evidence, MetricSample, RequestRecord } from "../../assertions/evidence";
 import { seriesKey } from "../../assertions/metric-query";
-import { FAULT_EFFECTS, isSuccess } from "../../assertions/trace-shape";
+import type { Expectations } from "../../assertions/expectations";
+import { FAULT_EFFECTS, heldUntil, isSuccess } from "../../assertions/trace-shape";
 import type { Span, Trace } from "../../assertions/trace-model";
 import type { Rng } from "../util/rng";
 
@@ -16,8 +17,11 @@ export interface MutationOperator {
   models: string;
   /** The assertion id that must fail on the mutant. */
   killedBy: string;
-  /** One mutant of a passing scenario's evidence, or undefined where the operator has nothing to mutate. */
-  apply(evidence: Evidence, rng: Rng): Mutant | undefined;
+  /**
+   * One mutant of a passing scenario's evidence, or undefined where the operator has nothing to mutate. The
+   * scenario's expectations say what its judge does not judge (probes an overload may fail), which a mutant leaves.
+   */
+  apply(evidence: Evidence, rng: Rng, expectations?: Expectations): Mutant | undefined;
 }
 
 export interface Mutant {
@@ -72,6 +76,44 @@ function frozenCounter(e: Evidence, service: Evidence["services"][number], name:
   });
   return withSamples({ ...e, faults }, "end", (samples) =>
     samples.map((s) => (mine(s) ? { ...s, value: restarted ? 0 : startOf(s) } : s)),
+  );
+}
+
+/**
+ * Polls of the run's load window the judge holds to 200: not while a fault the scenario lets fail every probe holds
+ * (probes.tolerate), nor while a flip declared for that service and probe may hold (the fault plus a flip bound).
+ */
+function judgedPolls(e: Evidence, expectations: Expectations | undefined) {
+  const windowOf = (f: Evidence["faults"][number], afterMs: number) =>
+    [f.appliedAtMs, heldUntil(f, e.window.endMs) + afterMs] as const;
+  const tolerated = e.faults
+    .filter((f) => expectations?.probes?.tolerate?.includes(f.target))
+    .map((f) => windowOf(f, FAULT_EFFECTS[f.kind]?.graceMs ?? 0));
+  const flips = (expectations?.probes?.readinessFlips ?? []).flatMap((flip) =>
+    e.faults
+      .filter((f) => f.target === flip.fault)
+      .map((f) => ({ service: flip.service, probe: flip.probe ?? "readyz", window: windowOf(f, 2_000) })),
+  );
+  const inside = (p: Evidence["probes"][number], [from, to]: readonly [number, number]) =>
+    p.atMs + p.latencyMs >= from && p.atMs <= to;
+  return e.probes.filter(
+    (p) =>
+      p.atMs >= e.window.startMs &&
+      !tolerated.some((w) => inside(p, w)) &&
+      !flips.some((f) => f.service === p.service && f.probe === p.probe && inside(p, f.window)),
+  );
+}
+
+/** Failed requests whose failure has a known place (not an overload's, which may fail a call anywhere). */
+function placedFailure(e: Evidence, r: RequestRecord): boolean {
+  return (
+    !isSuccess(r.status) &&
+    !e.faults.some(
+      (f) =>
+        FAULT_EFFECTS[f.kind]?.shapeUnknown &&
+        r.startMs <= heldUntil(f, e.window.endMs) + FAULT_EFFECTS[f.kind]!.graceMs &&
+        r.endMs >= f.appliedAtMs,
+    )
   );
 }
 
@@ -452,10 +494,10 @@ export const OPERATORS: MutationOperator[] = [
     family: "probes",
     models: "a readiness probe that fails with no dependency down",
     killedBy: "probes.baseline-healthy",
-    apply(e, rng) {
+    apply(e, rng, expectations) {
       const faulted = new Set(e.faults.map((f) => f.target.split(/[-.]/)[0]));
-      const polls = e.probes.filter(
-        (p) => p.probe === "readyz" && p.status === 200 && p.atMs >= e.window.startMs && !faulted.has(p.service),
+      const polls = judgedPolls(e, expectations).filter(
+        (p) => p.probe === "readyz" && p.status === 200 && !faulted.has(p.service),
       );
       const victim = rng.pick(polls);
       if (!victim) return undefined;
@@ -470,8 +512,8 @@ export const OPERATORS: MutationOperator[] = [
     family: "probes",
     models: "a liveness probe that times out once",
     killedBy: "probes.liveness-stable",
-    apply(e, rng) {
-      const victim = rng.pick(e.probes.filter((p) => p.probe === "healthz" && p.atMs >= e.window.startMs));
+    apply(e, rng, expectations) {
+      const victim = rng.pick(judgedPolls(e, expectations).filter((p) => p.probe === "healthz"));
       if (!victim) return undefined;
       return {
         evidence: { ...e, probes: e.probes.map((p) => (p === victim ? { ...p, status: 0, error: "timed out" } : p)) },
@@ -542,9 +584,12 @@ export const OPERATORS: MutationOperator[] = [
     models: "a failure nothing injected (a real bug the telemetry must not hide)",
     killedBy: "metrics.unexplained-failures",
     apply(e, rng) {
+      // Clear of every fault's window and of the grace the judge gives its kind after it.
       const faultFree = (r: RequestRecord) =>
         e.faults.every(
-          (f) => r.endMs < f.appliedAtMs - 1_000 || r.startMs > (f.revertedAtMs ?? e.window.endMs) + 2_000,
+          (f) =>
+            r.endMs < f.appliedAtMs - 1_000 ||
+            r.startMs > (f.revertedAtMs ?? e.window.endMs) + (FAULT_EFFECTS[f.kind]?.graceMs ?? 0) + 1_000,
         );
       const victim = rng.pick(e.requests.filter((r) => isSuccess(r.status) && faultFree(r)));
       if (!victim) return undefined;
@@ -777,7 +822,7 @@ export const OPERATORS: MutationOperator[] = [
     models: "an error handler that marks a span the failure never passed through",
     killedBy: "traces.error-path",
     apply(e, rng) {
-      const r = rng.pick(tracedRequests(e, (r) => !isSuccess(r.status)));
+      const r = rng.pick(tracedRequests(e, (r) => placedFailure(e, r)));
       const victim =
         r &&
         rng.pick(
@@ -1041,6 +1086,31 @@ export const OPERATORS: MutationOperator[] = [
           },
         },
         change: `unsampled request ${unsampled.id} left a ${span.service} ${span.kind} span`,
+      };
+    },
+  },
+  {
+    name: "sdk-drops-spans",
+    family: "traces",
+    models:
+      "a span processor that drops spans (a full export queue) while the traces that reached the store look whole",
+    killedBy: "traces.span-pipeline",
+    apply(e, rng) {
+      // A restarted service counts again from zero: its SDK side is not compared.
+      const restarted = new Set(e.faults.filter((f) => f.kind === "kill" || f.kind === "restart").map((f) => f.target));
+      const name = rng.pick(Object.keys(e.spanPipeline ?? {}).filter((s) => !restarted.has(s)));
+      const counts = name ? e.spanPipeline![name]! : undefined;
+      if (!name || !counts) return undefined;
+      const dropped = Math.max(1, Math.round((counts.after.ended - counts.before.ended) * 0.01));
+      return {
+        evidence: {
+          ...e,
+          spanPipeline: {
+            ...e.spanPipeline,
+            [name]: { ...counts, after: { ...counts.after, ended: counts.after.ended + dropped } },
+          },
+        },
+        change: `${name}'s SDK ended ${dropped} more span(s) than it exported`,
       };
     },
   },

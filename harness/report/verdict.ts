@@ -20,6 +20,8 @@ export interface Verdict {
     mesh: { description: string; impl: Record<string, string> };
     /** Mesh defects switched on (negative controls); absent in verdicts written before it was recorded. */
     defects?: string[];
+    /** The mesh's capacity the load scenarios took shares of (requests/s), when one did. */
+    capacity?: { ratePerSec: number; measuredAt: string; key: string };
     /** The command that runs the same scenarios the same way (seed, backend, defects); absent before it was recorded. */
     command?: string;
   };
@@ -59,6 +61,20 @@ export interface ScenarioVerdict {
   /** Figures measured along the way (e.g. readiness flip latencies, schedule drift). */
   measurements: Record<string, number>;
   assertions: AssertionResult[];
+  /**
+   * When k6 drove the load: its version, outcome and exit code (1: a threshold crossed, which fails the scenario),
+   * its thresholds, its iteration accounting and its end-of-test summary as it printed it.
+   */
+  k6?: {
+    version: string;
+    outcome: string;
+    exitCode: number;
+    thresholds: { metric: string; expression: string; ok: boolean }[];
+    planned: number;
+    iterations: number;
+    droppedIterations: number;
+    summary: string;
+  };
   /**
    * Root-cause localisation of this scenario (assertions/rca.ts): each window where a route's error rate or p99
    * moved away from its steady state, with its ranked suspects and their runtime. Absent for an aborted scenario and

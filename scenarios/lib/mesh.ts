@@ -107,3 +107,21 @@ export function productErrorLayers(grpcCodes: string | string[], answered = true
     { service: "gateway", metric: "httpServer", code: statuses, route: PRODUCT },
   ];
 }
+
+/**
+ * The codes an overload may leave at each layer (exact: false): calls time out anywhere, and the error table maps a
+ * timeout like any other failure (DEADLINE_EXCEEDED or a broken connection's UNAVAILABLE, 503 at orders, 502/504 at
+ * the edge, no answer at all at the gateway's HTTP client). Anything else is a code the table does not give.
+ */
+export function overloadErrorLayers(): ErrorLayer[] {
+  const grpc = ["DEADLINE_EXCEEDED", "UNAVAILABLE"];
+  return [
+    { service: "inventory", metric: "grpcServer", code: [...grpc, "CANCELLED"] },
+    { service: "payments", metric: "grpcServer", code: [...grpc, "CANCELLED"] },
+    { service: "orders", metric: "grpcClient", code: grpc },
+    { service: "orders", metric: "httpServer", code: String(ORDERS_STATUS_FOR_GRPC.DEADLINE_EXCEEDED) },
+    { service: "gateway", metric: "grpcClient", code: grpc, method: "GetProduct" },
+    { service: "gateway", metric: "httpClient", code: ["503", "0"], peer: "orders" },
+    { service: "gateway", metric: "httpServer", code: ["502", "504"] },
+  ];
+}

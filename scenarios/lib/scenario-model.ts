@@ -11,6 +11,11 @@ export interface RouteWeight {
 export interface LoadPlan {
   /** Which driver sends the requests: the inline one (a worker thread) or k6. Default "inline". */
   driver?: "inline" | "k6";
+  /**
+   * What the rates mean: requests/s (default), or shares of the mesh's measured capacity on this machine
+   * (`npm run capacity`; 0.7 is 70% of it), so a load scenario means the same on a bigger machine.
+   */
+  rateUnit?: "req/s" | "capacity";
   /** The arrival rate; with `stages`, the rate the first stage ramps from. */
   ratePerSec: number;
   /** Ramping arrival rate over warm-up + duration (their durations sum to warmupMs + durationMs). */
@@ -22,6 +27,15 @@ export interface LoadPlan {
   /** Load sent first, before durationMs starts (and part of the judged request log); no fault may start in it. */
   warmupMs: number;
   routes: RouteWeight[];
+  /**
+   * With rates in capacity shares: the least number of requests the plan must hold; the last stage is held longer
+   * on a machine where the rates alone give fewer.
+   */
+  minRequests?: number;
+  /** How long the driver waits for each response before recording it as unanswered (status 0). Default 10000. */
+  timeoutMs?: number;
+  /** k6 thresholds in k6's syntax (`{ http_req_failed: ["rate<0.01"] }`), k6 driver only: one crossed fails it. */
+  thresholds?: Record<string, string[]>;
 }
 
 interface FaultTiming {
@@ -114,6 +128,15 @@ export interface CpuFault extends FaultTiming {
   params: { fraction: number };
 }
 
+/**
+ * The load beyond the mesh's capacity (declared, not injected): failures in its window (and a grace after it) are
+ * its, failing anywhere along the route. Target: the edge service.
+ */
+export interface OverloadFault extends FaultTiming {
+  kind: "overload";
+  params: Record<string, never>;
+}
+
 export type FaultSpec =
   | ErrorFault
   | LatencyFault
@@ -127,7 +150,8 @@ export type FaultSpec =
   | RestartFault
   | MemoryFault
   | StallFault
-  | CpuFault;
+  | CpuFault
+  | OverloadFault;
 export type FaultKind = FaultSpec["kind"];
 
 /** Every fault kind (a Record, so that a kind added to FaultSpec and missing here does not compile). */
@@ -145,6 +169,7 @@ const KINDS: Record<FaultKind, true> = {
   memory: true,
   stall: true,
   cpu: true,
+  overload: true,
 };
 export const FAULT_KINDS = Object.keys(KINDS) as FaultKind[];
 

@@ -60,6 +60,7 @@ const expectations = z.strictObject({
           z.strictObject({
             fault: name(),
             route: z.string().min(1).optional(),
+            exact: z.boolean().optional(),
             layers: z
               .array(
                 z.strictObject({
@@ -94,6 +95,7 @@ const expectations = z.strictObject({
           }),
         )
         .optional(),
+      tolerate: z.array(name()).optional(),
       checkTimeoutMs: positive().optional(),
       pollIntervalMs: positive().optional(),
       slackMs: nonNegative().optional(),
@@ -142,6 +144,7 @@ const fault = z.discriminatedUnion("kind", [
       .strictObject({ blockMs: z.number().int().min(1).max(5000), everyMs: z.number().int().max(60_000) })
       .refine((p) => p.everyMs > p.blockMs, { message: "everyMs must be greater than blockMs" }),
   }),
+  z.strictObject({ kind: z.literal("overload"), ...timing, params: noParams }),
   z.strictObject({
     kind: z.literal("cpu"),
     ...timing,
@@ -151,7 +154,7 @@ const fault = z.discriminatedUnion("kind", [
 
 /** Kinds whose target is a link, and kinds whose target is a whole service (no method). */
 const NETWORK_KINDS = new Set(["link-down", "link-latency", "link-timeout", "link-reset", "link-bandwidth"]);
-const SERVICE_KINDS = new Set(["kill", "freeze", "restart", "memory", "stall", "cpu"]);
+const SERVICE_KINDS = new Set(["kill", "freeze", "restart", "memory", "stall", "cpu", "overload"]);
 
 /** The strict scenario schema: unknown keys anywhere are rejected; cross-field rules checked after shapes. */
 export const scenarioSchema = z
@@ -160,6 +163,7 @@ export const scenarioSchema = z
     description: name(),
     load: z.strictObject({
       driver: z.enum(["inline", "k6"]).optional(),
+      rateUnit: z.enum(["req/s", "capacity"]).optional(),
       ratePerSec: positive(),
       stages: z
         .array(z.strictObject({ durationMs: positive(), targetRatePerSec: nonNegative() }))
@@ -169,6 +173,9 @@ export const scenarioSchema = z
       durationMs: positive(),
       warmupMs: nonNegative(),
       routes: z.array(z.strictObject({ route: name(), weight: positive() })).min(1),
+      thresholds: z.record(name(), z.array(name()).min(1)).optional(),
+      timeoutMs: positive().optional(),
+      minRequests: z.number().int().positive().optional(),
     }),
     faults: z.array(fault),
     expectations,
@@ -182,6 +189,18 @@ export const scenarioSchema = z
       if (staged !== loadEndMs)
         issue(["load", "stages"], `durations must sum to warmupMs + durationMs (${loadEndMs}), got ${staged}`);
     }
+    if (s.load.minRequests !== undefined && (s.load.rateUnit !== "capacity" || !s.load.stages))
+      issue(
+        ["load", "minRequests"],
+        'stretches the last stage of a load in capacity shares: set load.rateUnit "capacity" and stages',
+      );
+    if (s.load.thresholds && s.load.driver !== "k6")
+      issue(["load", "thresholds"], 'are k6 thresholds: set load.driver to "k6"');
+    if (
+      s.load.rateUnit === "capacity" &&
+      [s.load.ratePerSec, ...(s.load.stages ?? []).map((st) => st.targetRatePerSec)].some((r) => r > 3)
+    )
+      issue(["load", "rateUnit"], "capacity rates are shares of the measured capacity (0.7 is 70%): none may exceed 3");
     s.load.routes.forEach((r, i) => {
       if (!(r.route in s.expectations.topology))
         issue(

@@ -114,7 +114,9 @@ export class HttpApp {
     // that sent no traceparent (or an unsampled one) can find it.
     const span = trace.getSpanContext(context.active());
     if (span) res.setHeader("traceresponse", `00-${span.traceId}-${span.spanId}-0${span.traceFlags & 1}`);
-    res.once("finish", () => {
+    // "close", not "finish": a request whose client went away is counted too, with the status the server had set when
+    // the connection closed — what the HTTP instrumentation's span records for it (it ends the span on "close").
+    res.once("close", () => {
       const kit = this.kit;
       const seconds = (performance.now() - state.startedMs) / 1000;
       const status = res.statusCode;
@@ -131,6 +133,7 @@ export class HttpApp {
         route: labels.route,
         status,
         durationMs: Math.round(seconds * 100_000) / 100,
+        ...(res.writableFinished ? {} : { clientGone: true }),
       };
       const write = () => {
         if (status >= 500) kit.logger.error(line, "request failed");

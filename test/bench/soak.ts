@@ -1,8 +1,9 @@
 /**
- * Soak: runs the scenario catalog N times (each a real `npm run scenario` process) and prints pass counts per
- * scenario, the catalog wall time per run, and the readiness flip latencies measured in redis-outage.
- * Targets: N/N passes with no flaky verdict; whole catalog <= 60 s warm.
- * Usage: npm run soak [-- --runs 20]
+ * Soak: runs the scenario catalog (or the scenarios named) N times, each a real `npm run scenario` process with seed
+ * i, and prints pass counts per scenario, the wall time per run, every failed assertion and every fault without its
+ * effect, and the readiness flip latencies measured in redis-outage.
+ * Target: N/N passes with no flaky verdict.
+ * Usage: npm run soak [-- --runs 20] [--backend native] [SCENARIO ...]
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -11,7 +12,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Verdict } from "../../harness/report/verdict";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "20" } } });
+const { values, positionals } = parseArgs({
+  options: { runs: { type: "string", default: "20" }, backend: { type: "string", default: "auto" } },
+  allowPositionals: true,
+});
 const runs = Number(values.runs);
 const cli = path.join(__dirname, "..", "..", "harness", "scenario-cli.js");
 const passes = new Map<string, number>();
@@ -22,9 +26,8 @@ const recoverMs: number[] = [];
 for (let i = 1; i <= runs; i++) {
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-soak-"));
   const started = performance.now();
-  const result = spawnSync(process.execPath, [cli, "--report-dir", reportDir, "--seed", String(i)], {
-    encoding: "utf8",
-  });
+  const args = [...positionals, "--backend", values.backend, "--report-dir", reportDir, "--seed", String(i)];
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
   walls.push((performance.now() - started) / 1000);
   const verdict = JSON.parse(fs.readFileSync(path.join(reportDir, "verdict.json"), "utf8")) as Verdict;
   for (const s of verdict.scenarios) passes.set(s.name, (passes.get(s.name) ?? 0) + (s.status === "passed" ? 1 : 0));
@@ -36,9 +39,13 @@ for (let i = 1; i <= runs; i++) {
     if (flip.flipMs !== undefined) flipMs.push(flip.flipMs);
     if (flip.recoverMs !== undefined) recoverMs.push(flip.recoverMs);
   }
-  const failed = verdict.scenarios.flatMap((s) =>
-    s.assertions.filter((a) => a.status === "failed").map((a) => `${s.name} ${a.id}: ${a.message.slice(0, 160)}`),
-  );
+  const failed = verdict.scenarios.flatMap((s) => [
+    ...(s.abortReason ? [`${s.name} ${s.status}: ${s.abortReason.slice(0, 160)}`] : []),
+    ...s.groundTruth.faults
+      .filter((f) => f.effect && !f.effect.observed)
+      .map((f) => `${s.name} fault ${f.kind} on ${f.target} without its effect: ${f.effect!.detail}`),
+    ...s.assertions.filter((a) => a.status === "failed").map((a) => `${s.name} ${a.id}: ${a.message.slice(0, 160)}`),
+  ]);
   console.log(
     `run ${i}/${runs}: exit ${result.status}, ${walls.at(-1)!.toFixed(1)} s${failed.length ? `\n  ${failed.join("\n  ")}` : ""}`,
   );
@@ -51,6 +58,6 @@ function spread(values: number[], unit: string): string {
   const median = sorted[Math.floor(sorted.length / 2)]!;
   return `median ${median.toFixed(1)} ${unit}, min ${sorted[0]!.toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)} (n=${sorted.length})`;
 }
-console.log(`catalog wall time: ${spread(walls, "s")}`);
+console.log(`wall time per run: ${spread(walls, "s")}`);
 console.log(`orders /readyz 503 after the Redis link went down: ${spread(flipMs, "ms")}`);
 console.log(`orders /readyz 200 after the Redis link came back: ${spread(recoverMs, "ms")}`);

@@ -159,7 +159,8 @@ function expectEverythingDrawn(d: Awaited<ReturnType<typeof drawn>>, problems: P
   }
   expect(d.probeRuns.length).toBeGreaterThan(0);
   for (const runs of d.probeRuns) expect(runs).toBeGreaterThanOrEqual(8);
-  for (const bars of d.waterfalls) expect(bars).toBeGreaterThan(3);
+  // A waterfall draws a bar per span: at least the edge's server span and the call it made.
+  for (const bars of d.waterfalls) expect(bars).toBeGreaterThanOrEqual(2);
 }
 
 describe("report.html in a real browser (Debian's chromium, headless)", () => {
@@ -202,8 +203,8 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
     const { page, problems } = await open(context, report.file);
     const d = await drawn(page);
     expectEverythingDrawn(d, problems);
-    // The RCA exemplars of the three fault scenarios are drawn, their first suspect's span highlighted.
-    expect(await page.locator(".rca-window .wf-row.hl").count()).toBe(3);
+    // The RCA windows' exemplars are drawn, their first suspect's span highlighted.
+    expect(await page.locator(".rca-window .wf-row.hl").count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator(".failed-assertion").count()).toBe(0);
     await page.screenshot({ path: path.join(dir, "report.png"), fullPage: true });
     await page.close();
@@ -214,13 +215,13 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
     fs.mkdirSync(dir, { recursive: true });
     const saved = failingCatalog();
     const verdict = judge(saved);
-    expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual([
-      ["baseline", "passed"],
-      ["inventory-latency", "passed"],
+    expect(verdict.scenarios.filter((s) => s.status !== "passed").map((s) => [s.name, s.status])).toEqual([
       ["payments-errors", "failed"],
-      ["redis-outage", "passed"],
     ]);
-    const failed = verdict.scenarios[2]!.assertions.filter((a) => a.status === "failed").map((a) => a.id);
+    const failed = verdict.scenarios
+      .find((s) => s.name === "payments-errors")!
+      .assertions.filter((a) => a.status === "failed")
+      .map((a) => a.id);
     expect(failed).toContain("traces.error-path");
     const report = writeHtmlReport(dir, verdict, saved);
 

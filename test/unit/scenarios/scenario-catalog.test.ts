@@ -37,12 +37,14 @@ describe("scenario catalog", () => {
       "link-latency",
       "link-reset",
       "link-timeout",
+      "load",
       "memory-pressure",
       "payments-errors",
       "process-freeze",
       "process-kill",
       "redis-outage",
       "sampling",
+      "saturation",
     ]);
     const kinds = new Set(catalog.flatMap((s) => s.faults.map((f) => f.kind)));
     expect([...FAULT_KINDS].filter((k) => !kinds.has(k))).toEqual([]);
@@ -61,7 +63,7 @@ describe("scenario catalog", () => {
 
   it("lists the valid names for an unknown scenario", () => {
     expect(() => selectScenarios(loadCatalog(), ["baseline", "nope"])).toThrow(
-      /^unknown scenario "nope"; valid names: baseline, cpu-burn, .*, sampling$/,
+      /^unknown scenario "nope"; valid names: baseline, cpu-burn, .*, saturation$/,
     );
   });
 
@@ -86,7 +88,7 @@ describe("scenario catalog", () => {
   it("checks fault kinds, targets, params and timing against the load", () => {
     const kind = variant((s) => ((s.faults[0] as unknown as Record<string, unknown>).kind = "meteor"));
     expect(problem(kind)).toContain(
-      `faults[0].kind must be one of "error" | "latency" | "link-down" | "link-latency" | "link-timeout" | "link-reset" | "link-bandwidth" | "kill" | "freeze" | "restart" | "memory" | "stall" | "cpu" (got "meteor")`,
+      `faults[0].kind must be one of "error" | "latency" | "link-down" | "link-latency" | "link-timeout" | "link-reset" | "link-bandwidth" | "kill" | "freeze" | "restart" | "memory" | "stall" | "overload" | "cpu" (got "meteor")`,
     );
     const link = variant((s) => (s.faults[0]!.target = "orders-postgres"));
     expect(problem(link)).toContain("faults[0].target must be a mesh link");

@@ -1,0 +1,257 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { env, toolCacheDir } from "../config/env";
+import { ConfigError } from "../errors";
+import { percentileOf, type LoadTarget } from "./inline-driver";
+import { runK6Load } from "./k6-driver";
+import type { LoadPlan } from "./load-plan";
+import type { MeshTarget } from "../mesh/target";
+
+/** What "sustainable" means: every request answered 2xx, none dropped by the driver, p99 at most this. */
+export const CAPACITY_P99_BOUND_MS = 250;
+/** The route mix capacity is measured with: the load scenarios' (3 checkouts per product lookup). */
+export const CAPACITY_ROUTES = [
+  { route: "POST /api/checkout", weight: 3 },
+  { route: "GET /api/products/:sku", weight: 1 },
+] as const;
+
+/** One rate tried: what the driver measured at it, and whether the mesh sustained it. */
+export interface CapacityStep {
+  ratePerSec: number;
+  requests: number;
+  achievedPerSec: number;
+  failed: number;
+  dropped: number;
+  p99Ms: number;
+  sustained: boolean;
+  /** Why not, when not. */
+  why?: string;
+}
+
+/** The mesh's measured capacity on this machine, stored in the cache (capacityFile()). */
+export interface Capacity {
+  /** The highest arrival rate (requests/s of CAPACITY_ROUTES) the mesh sustained. */
+  ratePerSec: number;
+  measuredAt: string;
+  /** What it was measured on: another machine or mesh is another capacity. */
+  key: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number };
+  p99BoundMs: number;
+  stepMs: number;
+  steps: CapacityStep[];
+}
+
+/** This machine and mesh, as capacity is keyed: cores, CPU model, memory, and how the mesh runs. */
+export function capacityKey(mesh: string): { key: string; machine: Capacity["machine"] } {
+  const cpus = os.availableParallelism();
+  const cpuModel = os.cpus()[0]?.model.trim() ?? "unknown";
+  const memoryGiB = Math.round(os.totalmem() / 2 ** 30);
+  return { key: `${cpus}x ${cpuModel}, ${memoryGiB} GiB, ${mesh}`, machine: { cpus, cpuModel, memoryGiB } };
+}
+
+/** Where measured capacities are kept: beside the tool cache (they outlive a clone, like the tools). */
+export function capacityFile(): string {
+  return path.join(path.dirname(toolCacheDir()), "capacity.json");
+}
+
+/** The stored capacity for this key, or undefined. MESHPROOF_CAPACITY (requests/s) pins it without measuring. */
+export function storedCapacity(key: string): Pick<Capacity, "ratePerSec" | "measuredAt"> | undefined {
+  const pinned = env("MESHPROOF_CAPACITY");
+  if (pinned !== undefined) {
+    const ratePerSec = Number(pinned);
+    if (!(ratePerSec > 0)) throw new ConfigError(`MESHPROOF_CAPACITY must be a rate > 0 (got "${pinned}")`);
+    return { ratePerSec, measuredAt: "MESHPROOF_CAPACITY" };
+  }
+  return readAll()[key];
+}
+
+function readAll(): Record<string, Capacity> {
+  try {
+    return JSON.parse(fs.readFileSync(capacityFile(), "utf8")) as Record<string, Capacity>;
+  } catch {
+    return {};
+  }
+}
+
+export function storeCapacity(capacity: Capacity): void {
+  const all = readAll();
+  all[capacity.key] = capacity;
+  fs.mkdirSync(path.dirname(capacityFile()), { recursive: true });
+  const staging = `${capacityFile()}.${process.pid}`;
+  fs.writeFileSync(staging, `${JSON.stringify(all, null, 2)}\n`);
+  fs.renameSync(staging, capacityFile());
+}
+
+export interface MeasureOptions {
+  log: (line: string) => void;
+  signal?: AbortSignal;
+  /** How long each rate is held. Default 5000. */
+  stepMs?: number;
+  /** The first rate tried. Default 50. */
+  startPerSec?: number;
+  /** Give up above this. Default 5000. */
+  maxPerSec?: number;
+}
+
+/**
+ * Finds the highest arrival rate the mesh sustains (every request 2xx, none dropped, p99 <= CAPACITY_P99_BOUND_MS)
+ * with the k6 driver the load scenarios use: rates grow by half until one is not sustained, then the gap is halved
+ * three times. About ten steps of stepMs: a minute here.
+ */
+export async function measureCapacity(
+  target: LoadTarget,
+  key: { key: string; machine: Capacity["machine"] },
+  options: MeasureOptions,
+): Promise<Capacity> {
+  const stepMs = options.stepMs ?? 5_000;
+  const steps: CapacityStep[] = [];
+  const attempt = async (ratePerSec: number): Promise<CapacityStep> => {
+    const plan: LoadPlan = {
+      ratePerSec,
+      durationMs: stepMs,
+      routes: CAPACITY_ROUTES,
+      seed: steps.length + 1,
+      timeoutMs: 5_000,
+    };
+    const { requests, k6 } = await runK6Load(plan, target, options.signal);
+    options.signal?.throwIfAborted();
+    if (k6.exitCode === 2)
+      throw new Error(`k6 did not run the capacity step (${k6.outcome}); its files: ${k6.workDir}`);
+    const latencies = requests.map((r) => r.endMs - r.startMs);
+    const failed = requests.filter((r) => r.status < 200 || r.status >= 300).length;
+    const p99Ms = Math.round(percentileOf(latencies, 0.99) * 10) / 10;
+    const planned = Math.round((ratePerSec * stepMs) / 1000);
+    const why =
+      failed > 0
+        ? `${failed} request(s) failed`
+        : k6.droppedIterations > 0
+          ? `${k6.droppedIterations} iteration(s) dropped`
+          : requests.length < planned * 0.98
+            ? `${requests.length} of ${planned} requests sent`
+            : p99Ms > CAPACITY_P99_BOUND_MS
+              ? `p99 ${p99Ms} ms > ${CAPACITY_P99_BOUND_MS} ms`
+              : undefined;
+    const step: CapacityStep = {
+      ratePerSec,
+      requests: requests.length,
+      achievedPerSec: Math.round((requests.length / stepMs) * 10_000) / 10,
+      failed,
+      dropped: k6.droppedIterations,
+      p99Ms,
+      sustained: why === undefined,
+      ...(why ? { why } : {}),
+    };
+    steps.push(step);
+    options.log(
+      `  capacity: ${ratePerSec} req/s -> ${step.sustained ? "sustained" : `not sustained (${why})`}, p99 ${p99Ms} ms`,
+    );
+    return step;
+  };
+
+  let good = 0;
+  let bad = options.maxPerSec ?? 5_000;
+  for (let rate = options.startPerSec ?? 50; rate < bad; rate = Math.round(rate * 1.5)) {
+    if ((await attempt(rate)).sustained) good = rate;
+    else {
+      bad = rate;
+      break;
+    }
+  }
+  for (let i = 0; i < 3 && bad - good > 5; i++) {
+    const mid = Math.round((good + bad) / 2);
+    if ((await attempt(mid)).sustained) good = mid;
+    else bad = mid;
+  }
+  if (good === 0)
+    throw new Error(
+      `the mesh sustained no rate from ${options.startPerSec ?? 50} req/s: ${steps.map((s) => `${s.ratePerSec}: ${s.why}`).join("; ")}`,
+    );
+  return {
+    ratePerSec: good,
+    measuredAt: new Date().toISOString(),
+    ...key,
+    p99BoundMs: CAPACITY_P99_BOUND_MS,
+    stepMs,
+    steps,
+  };
+}
+
+/** A capacity in use: its rate, when it was measured (or "MESHPROOF_CAPACITY"), for what. */
+export interface CapacityInUse {
+  ratePerSec: number;
+  measuredAt: string;
+  key: string;
+}
+
+/**
+ * The capacity of the target's mesh on this machine: the stored one, or measured now on a mesh of the target (which
+ * is then replaced: its counters and traces hold the calibration's load) and stored. `remeasure` measures anyway.
+ */
+export async function capacityFor(
+  target: MeshTarget,
+  mesh: string,
+  options: { remeasure?: boolean; log: (line: string) => void; signal?: AbortSignal },
+): Promise<CapacityInUse> {
+  const key = capacityKey(mesh);
+  const stored = options.remeasure ? undefined : storedCapacity(key.key);
+  if (stored) {
+    options.log(
+      `capacity ${stored.ratePerSec} req/s (${stored.measuredAt === "MESHPROOF_CAPACITY" ? "MESHPROOF_CAPACITY" : `measured ${stored.measuredAt}; npm run capacity measures again`})`,
+    );
+    return { ratePerSec: stored.ratePerSec, measuredAt: stored.measuredAt, key: key.key };
+  }
+  options.log(
+    `capacity of ${key.key}: ${options.remeasure ? "measuring" : "not measured yet, measuring"} (about a minute)`,
+  );
+  const { mesh: started } = await target.acquire("capacity", {}, options.signal);
+  try {
+    const capacity = await measureCapacity({ baseUrl: started.edgeUrl, routes: target.routes }, key, options);
+    storeCapacity(capacity);
+    options.log(`capacity ${capacity.ratePerSec} req/s, stored in ${capacityFile()}`);
+    return { ratePerSec: capacity.ratePerSec, measuredAt: capacity.measuredAt, key: key.key };
+  } finally {
+    await target.release(started, true);
+  }
+}
+
+/**
+ * A scenario whose rates are fractions of capacity (`load.rateUnit: "capacity"`), in requests/s: every rate times
+ * the capacity, rounded; and, with `load.minRequests`, its last stage held longer until the plan holds that many (a
+ * smaller machine sends as many requests, for longer). Other scenarios unchanged.
+ */
+export function atCapacity<S extends { load: ScaledLoad }>(scenario: S, capacity: number): S {
+  if (scenario.load.rateUnit !== "capacity") return scenario;
+  const rate = (share: number) => Math.round(share * capacity);
+  const load = scenario.load;
+  const start = rate(load.ratePerSec);
+  let stages = load.stages?.map((s) => ({ ...s, targetRatePerSec: rate(s.targetRatePerSec) }));
+  let durationMs = load.durationMs;
+  const last = stages?.at(-1);
+  if (stages && last && load.minRequests) {
+    // Requests of linear ramps: the mean of each stage's two ends times its duration.
+    let planned = 0;
+    let from = start;
+    for (const s of stages) {
+      planned += ((from + s.targetRatePerSec) / 2) * (s.durationMs / 1000);
+      from = s.targetRatePerSec;
+    }
+    if (planned < load.minRequests && last.targetRatePerSec > 0) {
+      const moreMs = Math.ceil(((load.minRequests - planned) / last.targetRatePerSec) * 1000);
+      stages = [...stages.slice(0, -1), { ...last, durationMs: last.durationMs + moreMs }];
+      durationMs += moreMs;
+    }
+  }
+  return {
+    ...scenario,
+    load: { ...load, rateUnit: "req/s", ratePerSec: start, durationMs, ...(stages ? { stages } : {}) },
+  };
+}
+
+interface ScaledLoad {
+  rateUnit?: "req/s" | "capacity";
+  ratePerSec: number;
+  durationMs: number;
+  minRequests?: number;
+  stages?: readonly { durationMs: number; targetRatePerSec: number }[];
+}

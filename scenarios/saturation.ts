@@ -1,0 +1,33 @@
+import { defineScenario } from "./lib/scenario-model";
+import { ALL_FAMILIES, MESH_TOPOLOGY, overloadErrorLayers } from "./lib/mesh";
+
+export default defineScenario({
+  name: "saturation",
+  description:
+    "k6 drives twice the mesh's measured capacity for 6 s with a 2 s client timeout, then backs off to 30%: requests queue, time out and fail, and every outcome the driver saw (5xx, 504, no answer) is in the edge's counters and spans and reconciled hop by hop; the mesh recovers.",
+  load: {
+    driver: "k6",
+    rateUnit: "capacity",
+    ratePerSec: 0.5,
+    warmupMs: 2_000,
+    durationMs: 13_000,
+    timeoutMs: 2_000,
+    stages: [
+      { durationMs: 2_000, targetRatePerSec: 2 },
+      { durationMs: 6_000, targetRatePerSec: 2 },
+      { durationMs: 1_000, targetRatePerSec: 0.3 },
+      { durationMs: 6_000, targetRatePerSec: 0.3 },
+    ],
+    routes: [
+      { route: "POST /api/checkout", weight: 3 },
+      { route: "GET /api/products/:sku", weight: 1 },
+    ],
+  },
+  faults: [{ kind: "overload", target: "gateway", atMs: 2_000, durationMs: 7_000, params: {} }],
+  expectations: {
+    families: [...ALL_FAMILIES],
+    topology: MESH_TOPOLOGY,
+    metrics: { errorSurfaces: [{ fault: "gateway", exact: false, layers: overloadErrorLayers() }] },
+    probes: { tolerate: ["gateway"] },
+  },
+});
