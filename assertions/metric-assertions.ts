@@ -66,7 +66,7 @@ function unexplainedFailures(view: RunView): AssertionResult {
       continue;
     }
     findings.add({
-      detail: `${r.request.route} answered ${r.request.status || `nothing (${r.request.error ?? "no response"})`} at +${r.request.startMs - view.evidence.window.startMs} ms with no journaled fault on its route in that window`,
+      detail: `${r.request.route} answered ${r.request.status || `nothing (${r.request.error ?? "no response"})`} at +${Math.round(r.request.startMs - view.evidence.window.startMs)} ms with no journaled fault on its route in that window`,
       traceId: r.traceId,
       requestId: r.request.id,
     });
@@ -461,7 +461,7 @@ function statusLabels(metrics: MetricView): AssertionResult {
           detail: `${endpointKey(e)} ${metrics.counter(e).name} rose by ${value} on ${code}, which the error mapping does not give`,
         });
     }
-  const failingFaults = view.evidence.faults.filter((f) => FAULT_EFFECTS[f.kind]?.fails);
+  const failingFaults = view.evidence.faults.filter((f) => FAULT_EFFECTS[f.kind]?.fails === true);
   return verdict(
     METRIC_ASSERTIONS.statusLabels,
     "metrics",

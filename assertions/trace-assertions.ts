@@ -125,7 +125,7 @@ export function assertTraces(view: RunView): AssertionResult[] {
       { findings: 0 },
       { findings: found[key].count },
     );
-  const failingFaults = evidence.faults.filter((f) => FAULT_EFFECTS[f.kind]?.fails).length;
+  const failingFaults = evidence.faults.filter((f) => FAULT_EFFECTS[f.kind]?.fails === true).length;
   const results = [
     verdict(
       id.complete,
@@ -247,8 +247,9 @@ function samplingDecisions(view: RunView): AssertionResult {
 /**
  * The span pipeline, per service: the spans the store holds for the run's requests against the spans their routes
  * and outcomes imply (the harness's count: at least every required one), and — where the service's SDK reports its
- * counts — ended == exported (nothing dropped in its queue) and exported == stored (nothing lost between exporter
- * and store). A loss is named with its size and its place. A service restarted during the run counts again from
+ * counts — ended == exported (nothing dropped in its queue) and exported == stored in the run's traces (nothing
+ * lost between exporter and store, and no span put in a trace of its own by a lost context). A loss is named with
+ * its size and its place. A service restarted during the run counts again from
  * zero: its SDK side is not compared.
  */
 function spanPipeline(view: RunView): AssertionResult {
@@ -287,7 +288,7 @@ function spanPipeline(view: RunView): AssertionResult {
     const where = delta
       ? delta.ended > delta.exported
         ? `: its SDK ended ${delta.ended} and exported ${delta.exported} (${delta.ended - delta.exported} dropped before export${delta.exportFailures ? `, ${delta.exportFailures} in failed exports` : ""})`
-        : `: its SDK exported all ${delta.exported} it ended, so they were lost between exporter and store`
+        : `: its SDK exported all ${delta.exported} it ended, so they were lost between exporter and store, or stored in traces no request of the run has (a lost context)`
       : "";
     if (held < least)
       findings.add({ detail: `${name}: ${least - held} span(s) missing, ${held} stored of at least ${least}${where}` });

@@ -8,8 +8,12 @@ export function isSuccess(status: number): boolean {
 
 /** What a fault kind does to the calls it hits, as far as explaining failures and expecting spans goes. */
 export interface FaultEffect {
-  /** Whether the kind fails calls at all (an added latency below every deadline does not). */
-  fails: boolean;
+  /**
+   * Whether the kind fails calls: where it acts (true), never (false: an added latency below every deadline), or
+   * "may" (an overload: requests queue, and fail only when they outwait a deadline). A run with a fault that fails
+   * must show a failure; one that may, need not.
+   */
+  fails: boolean | "may";
   /** Calls that end this long after the revert may still be its failures (connections in flight, restarts). */
   graceMs: number;
   /**
@@ -49,7 +53,7 @@ export const FAULT_EFFECTS: Readonly<Record<string, FaultEffect>> = {
   cpu: { fails: false, graceMs: 0, serverSpan: "present" },
   // The load beyond capacity: any call may time out anywhere; a request queued in it may end up to the gateway's
   // 5 s timeout (and the driver's) after the overload ended.
-  overload: { fails: true, graceMs: 10_000, serverSpan: "optional", shapeUnknown: true },
+  overload: { fails: "may", graceMs: 10_000, serverSpan: "optional", shapeUnknown: true },
 };
 
 /**

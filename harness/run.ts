@@ -16,6 +16,7 @@ import { runK6Load, type K6Extras } from "./load/k6-driver";
 import { arrivalOffsetsMs, type LoadPlan, type LoadStage } from "./load/load-plan";
 import type { StartedMesh } from "./mesh/started-mesh";
 import { whyNotApplicable, type MeshTarget } from "./mesh/target";
+import type { LoadCounts, Progress } from "./cli/progress";
 import { ProbePoller } from "./probes/probe-poller";
 import { ProcessSampler } from "./probes/process-sampler";
 import { scenarioStatus, type ScenarioVerdict } from "./report/verdict";
@@ -53,6 +54,8 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Progress lines. */
   log: (line: string) => void;
+  /** Live progress: the phase begun, and the load's counts with the faults in place. */
+  progress?: Pick<Progress, "phase" | "load">;
   /** Judges evidence against the scenario's expectations, and measures what each fault did. */
   evaluate: (evidence: Evidence, expectations: Expectations) => Judgement;
 }
@@ -106,6 +109,7 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
   const measurements: Record<string, number> = {};
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t = performance.now();
+    context.progress?.phase(scenario.name, name);
     try {
       return await fn();
     } finally {
@@ -201,15 +205,19 @@ export async function runScenario(scenario: RunnableScenario, context: RunContex
     const load = await phase("load", async (): Promise<LoadResult & { k6?: K6Extras }> => {
       const faults = scheduleFaults(journal!, scenario.faults, context.signal);
       const target = { baseUrl: mesh!.edgeUrl, routes: context.target.routes };
+      const onProgress = (counts: LoadCounts) =>
+        context.progress?.load({
+          scenario: scenario.name,
+          ...counts,
+          faults: journal!.records.filter((r) => r.revertedAtMs === undefined).map((r) => `${r.kind} ${r.target}`),
+        });
       try {
         return scenario.load.driver === "k6"
-          ? await runK6Load(
-              plan,
-              target,
-              faults.signal,
-              scenario.load.thresholds ? { thresholds: scenario.load.thresholds } : {},
-            )
-          : await runInlineLoad(plan, target, faults.signal);
+          ? await runK6Load(plan, target, faults.signal, {
+              ...(scenario.load.thresholds ? { thresholds: scenario.load.thresholds } : {}),
+              onProgress,
+            })
+          : await runInlineLoad(plan, target, faults.signal, onProgress);
       } finally {
         await faults.cancelAndRevert();
         const failure = faults.failure();

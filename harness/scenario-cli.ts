@@ -5,6 +5,7 @@ import { judgeRun } from "../assertions";
 import { rcaScoreLine } from "../assertions/rca";
 import { loadCatalog } from "../scenarios";
 import { createBackend, DEFAULT_BACKEND, type StartedStack } from "./backends";
+import { Progress } from "./cli/progress";
 import { abortOnSignals, parseCliArgs, runCli } from "./cli/run-cli";
 import { env, runRootDir } from "./config/env";
 import { ConfigError } from "./errors";
@@ -157,7 +158,9 @@ runCli(async () => {
   fs.mkdirSync(reportDir, { recursive: true });
   fs.rmSync(path.join(reportDir, "logs"), { recursive: true, force: true }); // a previous run's kept logs
   const signal = abortOnSignals();
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Progress on stderr (stdout is the verdict): a live line on a terminal, plain lines elsewhere.
+  const progress = new Progress(process.stderr);
+  const log = progress.log;
 
   const startedAt = new Date();
   const t0 = performance.now();
@@ -213,7 +216,7 @@ runCli(async () => {
       if (signal.aborted) break;
       const scenario = capacity ? atCapacity(planned, capacity.ratePerSec) : planned;
       log(`scenario ${scenario.name}`);
-      const run = await runScenario(scenario, { target, seed, signal, log, evaluate: judgeRun });
+      const run = await runScenario(scenario, { target, seed, signal, log, progress, evaluate: judgeRun });
       if (planned.load.rateUnit === "capacity") run.verdict.measurements.capacityPerSec = capacity!.ratePerSec;
       const verdict = run.verdict;
       if (run.evidence) {

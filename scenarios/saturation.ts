@@ -4,7 +4,7 @@ import { ALL_FAMILIES, MESH_TOPOLOGY, overloadErrorLayers } from "./lib/mesh";
 export default defineScenario({
   name: "saturation",
   description:
-    "k6 drives twice the mesh's measured capacity for 6 s with a 2 s client timeout, then backs off to 30%: requests queue, time out and fail, and every outcome the driver saw (5xx, 504, no answer) is in the edge's counters and spans and reconciled hop by hop; the mesh recovers.",
+    "k6 drives twice the mesh's measured capacity for 6 s with a 2 s client timeout, then backs off to 30%: requests queue, and fail when they outwait the timeout; every outcome the driver saw (5xx, 504, no answer) is in the edge's counters and spans and reconciled hop by hop; the mesh recovers.",
   load: {
     driver: "k6",
     rateUnit: "capacity",

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, exitCodeOf } from "../errors";
+import { ConfigError, exitCodeOf, MeshproofError } from "../errors";
 
 /**
  * Runs a CLI entry point: known errors print one clear line and exit with their code (2 for usage and setup);
@@ -13,8 +13,8 @@ export function runCli(main: () => Promise<number>): void {
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       process.stderr.write(`meshproof: ${message}\n`);
-      if (!(error instanceof Error) || error.constructor.name === "Error")
-        process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
+      // A known error is its message; anything else is a bug, and its stack says where.
+      if (!(error instanceof MeshproofError)) process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
       process.exitCode = exitCodeOf(error);
     },
   );

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RequestRecord } from "../../assertions/evidence";
+import type { LoadCounts } from "../cli/progress";
 import { arrivalOffsetsMs, planRequests, type LoadPlan } from "./load-plan";
 import type { RouteCatalog } from "./routes";
 import type { InlineWorkerInput, InlineWorkerMessage } from "./inline-worker";
@@ -26,9 +27,15 @@ export interface LoadTarget {
  * with a fresh W3C traceparent (sampled unless plan.traceparent says otherwise) and X-Request-ID, and records every
  * one: the request log is the run's ground truth. The schedule runs in a worker thread, so a busy main event loop
  * (evidence collection, fault scheduling, a slow assertion) does not delay requests. Bounded in count and time; an
- * aborted signal stops scheduling, waits only for requests already sent, and returns what was recorded.
+ * aborted signal stops scheduling, waits only for requests already sent, and returns what was recorded. onProgress
+ * hears the counts a few times a second.
  */
-export async function runInlineLoad(plan: LoadPlan, target: LoadTarget, signal?: AbortSignal): Promise<LoadResult> {
+export async function runInlineLoad(
+  plan: LoadPlan,
+  target: LoadTarget,
+  signal?: AbortSignal,
+  onProgress?: (counts: LoadCounts) => void,
+): Promise<LoadResult> {
   // Routes are decided here from the seed (the catalog's builders are functions); the worker gets them as data.
   const input: InlineWorkerInput = {
     baseUrl: target.baseUrl,
@@ -44,6 +51,7 @@ export async function runInlineLoad(plan: LoadPlan, target: LoadTarget, signal?:
     const done = await new Promise<Extract<InlineWorkerMessage, { type: "done" }>>((resolve, reject) => {
       worker.on("message", (message: InlineWorkerMessage) => {
         if (message.type === "done") resolve(message);
+        else onProgress?.({ planned: input.requests.length, sent: message.sent, failed: message.failed });
       });
       worker.once("error", reject);
       worker.once("exit", (code) =>

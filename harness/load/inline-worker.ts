@@ -18,14 +18,29 @@ export interface InlineWorkerInput {
   offsetsMs: number[];
 }
 
-export type InlineWorkerMessage = { type: "done"; requests: RequestRecord[]; scheduleDriftMs: number[] };
+export type InlineWorkerMessage =
+  | { type: "done"; requests: RequestRecord[]; scheduleDriftMs: number[] }
+  | { type: "progress"; sent: number; failed: number };
 
-async function run(input: InlineWorkerInput, stopped: AbortSignal): Promise<InlineWorkerMessage> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+/** How often the worker reports its counts to the main thread. */
+const PROGRESS_EVERY_MS = 250;
+
+async function run(
+  input: InlineWorkerInput,
+  stopped: AbortSignal,
+  report: (message: InlineWorkerMessage) => void,
+): Promise<InlineWorkerMessage> {
+  // The timeout lets the agent honour the server's Keep-Alive hint (see the kit's httpClient).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 60_000 });
   const requests: RequestRecord[] = [];
   const scheduleDriftMs: number[] = [];
   const inFlight = new Set<Promise<void>>();
   const startedAt = performance.now();
+  let failed = 0;
+  const progress = setInterval(
+    () => report({ type: "progress", sent: scheduleDriftMs.length, failed }),
+    PROGRESS_EVERY_MS,
+  );
   try {
     for (let i = 0; i < input.requests.length && !stopped.aborted; i++) {
       const dueAt = startedAt + input.offsetsMs[i]!;
@@ -35,12 +50,14 @@ async function run(input: InlineWorkerInput, stopped: AbortSignal): Promise<Inli
       scheduleDriftMs.push(performance.now() - dueAt);
       const request = send(agent, input.baseUrl, input.requests[i]!, input.timeoutMs).then((record) => {
         requests.push(record);
+        if (record.status === 0 || record.status >= 400) failed++;
         inFlight.delete(request);
       });
       inFlight.add(request);
     }
     await Promise.all(inFlight);
   } finally {
+    clearInterval(progress);
     agent.destroy();
   }
   return { type: "done", requests, scheduleDriftMs };
@@ -101,7 +118,7 @@ if (!isMainThread && parentPort) {
   port.on("message", (message: { type: string }) => {
     if (message.type === "abort") controller.abort();
   });
-  run(workerData as InlineWorkerInput, controller.signal).then(
+  run(workerData as InlineWorkerInput, controller.signal, (message) => port.postMessage(message)).then(
     (result) => port.postMessage(result), // runInlineLoad terminates the worker once it has the result
     (error: unknown) => {
       throw error;

@@ -1,10 +1,11 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import readline from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import { runRootDir } from "../config/env";
 import { MeshproofError } from "../errors";
 import { resolveTool } from "../tools/tools";
+import type { LoadCounts } from "../cli/progress";
 import { ManagedProcess } from "../util/managed-process";
 import { percentileOf, type LoadResult, type LoadTarget } from "./inline-driver";
 import {
@@ -48,6 +49,8 @@ export interface K6LoadOptions extends K6SizingOptions {
   k6Bin?: string;
   /** More `k6 run` arguments, e.g. an execution segment (what k6-operator gives each runner). Default none. */
   extraArgs?: readonly string[];
+  /** Hears the counts while k6 runs (read from its JSON output as it grows, about twice a second). */
+  onProgress?: (counts: LoadCounts) => void;
 }
 
 /** What k6 adds to the request log: its verdict, its summary, its own accounting. */
@@ -193,18 +196,21 @@ export async function runK6Load(
   if (signal?.aborted) onAbort();
   const deadlineMs = plan.durationMs + (plan.timeoutMs ?? 10_000) + 60_000;
   const watchdog = setTimeout(() => stop(`overstayed ${deadlineMs} ms`), deadlineMs);
+  // k6's output is parsed as it grows: the progress counts come from it, and little is left to read at the end.
+  const parser = new K6OutputParser();
+  const tail = new LineTail(out, (line) => parser.push(line));
+  const progress = setInterval(() => {
+    tail.read();
+    options.onProgress?.({ planned: planned.length, ...parser.counts() });
+  }, 500);
   try {
     await k6.waitForExit();
   } finally {
+    clearInterval(progress);
     clearTimeout(watchdog);
     signal?.removeEventListener("abort", onAbort);
   }
-
-  const parser = new K6OutputParser();
-  if (fs.existsSync(out)) {
-    const lines = readline.createInterface({ input: fs.createReadStream(out), crlfDelay: Infinity });
-    for await (const line of lines) parser.push(line);
-  }
+  tail.read(true);
   const parsed = parser.finish();
   const summary = readJson(summaryFile);
   const mapped = mapK6Exit(k6.exitCode, k6.exitSignal);
@@ -246,6 +252,35 @@ export async function runK6Load(
   };
   if (!options.keepFiles) fs.rmSync(workDir, { recursive: true, force: true });
   return result;
+}
+
+/** Reads a growing file's complete lines; the last read takes a final line without its newline too. */
+class LineTail {
+  private offset = 0;
+  private rest = "";
+  private readonly decoder = new StringDecoder("utf8");
+  constructor(
+    private readonly file: string,
+    private readonly onLine: (line: string) => void,
+  ) {}
+
+  read(last = false): void {
+    if (!fs.existsSync(this.file)) return;
+    const fd = fs.openSync(this.file, "r");
+    try {
+      const buffer = Buffer.alloc(1 << 20);
+      for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, this.offset)) > 0;) {
+        this.offset += n;
+        this.rest += this.decoder.write(buffer.subarray(0, n));
+        const lines = this.rest.split("\n");
+        this.rest = lines.pop()!;
+        for (const line of lines) this.onLine(line);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (last && this.rest) this.onLine(this.rest);
+  }
 }
 
 function readJson(file: string): unknown {

@@ -215,6 +215,8 @@ export class K6OutputParser {
   private dropped = 0;
   private iterations = 0;
   private malformed = 0;
+  private answered = 0;
+  private failed = 0;
 
   push(line: string): void {
     if (!line.trim()) return;
@@ -229,6 +231,11 @@ export class K6OutputParser {
     const { metric, data } = point;
     if (metric === "dropped_iterations") this.dropped += data.value;
     if (metric === "iterations") this.iterations += data.value;
+    if (metric === "http_reqs") {
+      this.answered++;
+      const status = Number(data.tags?.status ?? 0);
+      if (!(status > 0 && status < 400)) this.failed++;
+    }
     const id = data.metadata?.request_id;
     if (!id) return;
     const p = this.byId.get(id) ?? { id, phasesMs: 0 };
@@ -246,6 +253,11 @@ export class K6OutputParser {
     p.tags ??= data.tags ?? {};
     p.endMs ??= parseGoTimeMs(data.time);
     if ((PHASES as readonly string[]).includes(metric)) p.phasesMs += data.value;
+  }
+
+  /** Requests k6 has finished so far (answered or not), and those with no response or a status >= 400. */
+  counts(): { sent: number; failed: number } {
+    return { sent: this.answered, failed: this.failed };
   }
 
   finish(): ParsedK6Output {

@@ -219,7 +219,10 @@ export function httpClient(
     baseURL: options.baseURL,
     timeout: options.timeoutMs,
     validateStatus: () => true,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+    // A timeout makes Node's agent honour the server's `Keep-Alive: timeout=N` hint and drop an idle socket 1 s
+    // before the server would; with none (the default) it keeps idle sockets forever and a request sent as the
+    // server closes one fails with "socket hang up" (found under load, when a GC pause delays the server's timers).
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 60_000 }),
     proxy: false,
   });
   const record = (config: TimedConfig | undefined, status: string) => {

@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Verdict } from "../../harness/report/verdict";
 import { loadCatalog } from "../../scenarios/lib/loader";
-import { DIST, runCli } from "../support/cli";
+import { collect, DIST, runCli } from "../support/cli";
 import { requireDocker } from "../support/docker";
 
 const CLI = "harness/scenario-cli.js";
@@ -77,6 +77,12 @@ describe("npm run scenario", () => {
       verdict.scenarios.map((s) => [s.name, s.assertions.length]),
     );
     expect(result.stdout).toMatch(/^baseline(\s+\d+\/\d+){6}\s+-\s+PASSED/m);
+    // Not a terminal: progress is plain lines, with the fault in place while it is.
+    expect(result.stderr).not.toContain("\x1b[");
+    expect(result.stderr).toMatch(/^  load: load [\d,]+\/[\d,]+ requests sent, [\d,]+ failed, no fault$/m);
+    expect(result.stderr).toMatch(
+      /^  redis-outage: load [\d,]+\/[\d,]+ requests sent, [\d,]+ failed, fault link-down orders-redis$/m,
+    );
     // report.html beside verdict.json (at most 2 MB, generated within 1 s); RCA localises every fault of the catalog.
     expect(fs.statSync(path.join(reportDir, "report.html")).size).toBeLessThan(2 * 2 ** 20);
     const reportMs = /^report: \S+report\.html \([^,]+, (\d+) ms\)$/m.exec(result.stdout)?.[1];
@@ -123,6 +129,19 @@ describe("npm run scenario", () => {
     expect(verdict.run.mesh.description).toBe("sample mesh (native processes)");
     expect(result.stderr).toContain("mesh runtime: native (as asked)");
     expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual([["baseline", "passed"]]);
+  }, 120_000);
+
+  test("on a terminal, progress is one line redrawn in place: the phase, then the load bar", async () => {
+    const reportDir = tempDir("tty");
+    // script(1) runs the CLI on a pseudo-terminal; stdout and stderr both come back through it.
+    const command = [process.execPath, path.join(DIST, CLI), "baseline", "--report-dir", reportDir].join(" ");
+    const result = await collect(spawn("script", ["-qefc", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] }));
+    expect({ code: result.code, out: result.code === 0 ? "" : result.stdout }).toEqual({ code: 0, out: "" });
+    expect(result.stdout).toContain("\r\x1b[2K  baseline: steady state…");
+    expect(result.stdout).toMatch(
+      /\r\x1b\[2K {2}baseline: load \[[#-]{20}\] [\d,]+\/[\d,]+ requests sent, 0 failed, no fault/,
+    );
+    expect(readVerdict(reportDir).scenarios.map((s) => s.status)).toEqual(["passed"]);
   }, 120_000);
 
   test("--mesh-runtime: an unknown one exits 2 naming the valid ones; docker without an engine names the setup", async () => {
@@ -206,7 +225,14 @@ const NEGATIVE_CONTROLS: [defect: string, scenario: string, id: string, related:
     "drop-context",
     "baseline",
     "traces.hop-graph",
-    ["traces.complete", "metrics.span-counter-agreement", "correlation.logs", "correlation.exemplars"],
+    // The spans after the lost context are exported into traces of their own: not in the requests' traces.
+    [
+      "traces.complete",
+      "traces.span-pipeline",
+      "metrics.span-counter-agreement",
+      "correlation.logs",
+      "correlation.exemplars",
+    ],
   ],
   [
     "status-label-200",

@@ -3,6 +3,7 @@ import path from "node:path";
 import {
   k6Scenario,
   k6ScheduleDriftMs,
+  K6OutputParser,
   mapK6Exit,
   parseGoTimeMs,
   parseK6Output,
@@ -19,6 +20,19 @@ const json = <T>(name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES,
 describe("k6 output parser", () => {
   const parsed = parseK6Output(lines("server.jsonl"));
   const truth = new Map(json<ServerSeen[]>("server-truth.json").map((s) => [s.requestId, s]));
+
+  test("the running counts (live progress) agree with the records: finished, and without a success status", () => {
+    const parser = new K6OutputParser();
+    const all = lines("server.jsonl");
+    for (const line of all.slice(0, all.length / 2)) parser.push(line);
+    expect(parser.counts().sent).toBeLessThan(8);
+    for (const line of all.slice(all.length / 2)) parser.push(line);
+    expect(parser.counts()).toEqual({
+      sent: parsed.requests.length,
+      failed: parsed.requests.filter((r) => r.status === 0 || r.status >= 400).length,
+    });
+    expect(parser.counts().failed).toBeGreaterThan(0);
+  });
 
   test("one record per request the script sent, matching what the server saw", () => {
     expect(parsed.requests).toHaveLength(8);

@@ -1,0 +1,61 @@
+import { Progress, type ProgressStream } from "../../../harness/cli/progress";
+
+function stream(isTTY: boolean): ProgressStream & { text: string } {
+  const out = { text: "", isTTY, columns: 120, write: (s: string) => (out.text += s) };
+  return out;
+}
+
+const at = (sent: number, failed: number, faults: string[] = []) => ({
+  scenario: "load",
+  planned: 6_000,
+  sent,
+  failed,
+  faults,
+});
+
+describe("live progress", () => {
+  test("on a terminal: one line redrawn in place with the bar, counts and fault, cleared before a log line", () => {
+    const out = stream(true);
+    const progress = new Progress(out);
+    progress.phase("load", "steady state");
+    progress.load(at(3_000, 12, ["link-down orders-redis"]));
+    expect(out.text).toContain("\r\x1b[2K  load: steady state…");
+    expect(out.text).toContain(
+      "\r\x1b[2K  load: load [##########----------] 3,000/6,000 requests sent, 12 failed, fault link-down orders-redis",
+    );
+    expect(out.text).not.toContain("\n");
+    progress.log("  load: load 30000 ms");
+    expect(out.text.endsWith("\r\x1b[2K  load: load 30000 ms\n")).toBe(true);
+  });
+
+  test("on a terminal the line never wraps: it is cut to the width", () => {
+    const out = stream(true);
+    out.columns = 40;
+    new Progress(out).load(at(1, 0, ["latency inventory/Reserve"]));
+    const line = out.text.split("\r\x1b[2K").pop()!;
+    expect(line.length).toBe(39);
+    expect(line.endsWith("…")).toBe(true);
+  });
+
+  test("elsewhere: plain lines, no escape codes, one per interval and one when the faults in place change", () => {
+    const out = stream(false);
+    let now = 0;
+    const progress = new Progress(out, { plainEveryMs: 10_000, now: () => now });
+    progress.phase("load", "load");
+    progress.load(at(100, 0));
+    now = 5_000;
+    progress.load(at(1_000, 0)); // within the interval, same faults: not printed
+    now = 6_000;
+    progress.load(at(1_200, 3, ["link-down orders-redis"])); // a fault began
+    now = 17_000;
+    progress.load(at(3_000, 40, ["link-down orders-redis"])); // the interval passed
+    progress.log("  load: load 30000 ms");
+    expect(out.text.split("\n")).toEqual([
+      "  load: load 100/6,000 requests sent, 0 failed, no fault",
+      "  load: load 1,200/6,000 requests sent, 3 failed, fault link-down orders-redis",
+      "  load: load 3,000/6,000 requests sent, 40 failed, fault link-down orders-redis",
+      "  load: load 30000 ms",
+      "",
+    ]);
+  });
+});
