@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, exitCodeOf, MeshproofError } from "../errors";
+import { ConfigError, exitCodeOf } from "../errors";
+
+const BUILT_IN_ERRORS: unknown[] = [Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError];
 
 /**
  * Runs a CLI entry point: known errors print one clear line and exit with their code (2 for usage and setup);
@@ -13,8 +15,9 @@ export function runCli(main: () => Promise<number>): void {
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       process.stderr.write(`meshproof: ${message}\n`);
-      // A known error is its message; anything else is a bug, and its stack says where.
-      if (!(error instanceof MeshproofError)) process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
+      // Our own error classes are their message; a plain or built-in error (TypeError...) is a bug: its stack says where.
+      if (!(error instanceof Error) || BUILT_IN_ERRORS.includes(error.constructor))
+        process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
       process.exitCode = exitCodeOf(error);
     },
   );

@@ -86,6 +86,9 @@ describe("compose/grafana-dashboard.json", () => {
   test("every expression returns data from a real mesh's Prometheus after traffic with injected errors", async () => {
     await using stack = await new NativeBackend().start();
     await using mesh = await startMesh(stack);
+    // A rate needs a sample from before the errors: every target scraped once (file_sd finds new targets only every
+    // 5 s), or a target first scraped after the errors shows them in its first sample and a rate of 0.
+    await awaitScrapesAfter(stack.prometheus, "mesh", Object.keys(mesh.services).length, Date.now());
     // Some errors through the admin API: half of payments.Charge calls fail UNAVAILABLE (503 at orders, 502 at the edge).
     const fault = await mesh.services.payments.admin.addFault({
       kind: "error",
