@@ -23,7 +23,7 @@ const FAMILIES: Record<AssertionFamily, (view: RunView) => AssertionResult[]> = 
  * contract (Evidence.services[].contract); what every family needs of the run is computed once (RunView).
  */
 export function evaluate(evidence: Evidence, expectations: Expectations): AssertionResult[] {
-  return judgeRun(evidence, expectations).assertions;
+  return assertionsOf(new RunView(evidence, expectations));
 }
 
 /** A judged run: the assertions, and what each journaled fault measurably did (from harness records only). */
@@ -35,8 +35,9 @@ export interface Judgement {
 /** evaluate(), and the measured effect of every fault beside it (a fault without effect: inconclusive). */
 export function judgeRun(evidence: Evidence, expectations: Expectations): Judgement {
   const view = new RunView(evidence, expectations);
-  return {
-    assertions: expectations.families.flatMap((family) => FAMILIES[family](view)),
-    effects: measureFaultEffects(view),
-  };
+  return { assertions: assertionsOf(view), effects: measureFaultEffects(view) };
+}
+
+function assertionsOf(view: RunView): AssertionResult[] {
+  return view.expectations.families.flatMap((family) => FAMILIES[family](view));
 }

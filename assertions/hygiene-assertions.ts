@@ -4,7 +4,7 @@ import { DEFAULT_FORBIDDEN_LABELS, type Topology } from "./expectations";
 import { sum } from "./metric-query";
 import type { MetricView } from "./metric-view";
 import { endpointKey, metricView, tallySpans } from "./metric-view";
-import { lintExposition, parseExposition } from "./promlint";
+import { familyCount, lintExposition } from "./promlint";
 import { Findings, verdict } from "./result";
 import type { RunView } from "./run-view";
 
@@ -56,7 +56,7 @@ function naming(view: RunView): AssertionResult {
       findings.add({ detail: `${service.name}: no /metrics exposition was captured` });
       continue;
     }
-    families += parseExposition(text).length;
+    families += familyCount(text);
     const found = lintExposition(text);
     problems[service.name] = found.length;
     for (const p of found) findings.add({ detail: `${service.name}: ${p.metric} ${p.text}` });

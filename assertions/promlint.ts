@@ -144,7 +144,29 @@ export function lintFamily(f: MetricFamily): LintProblem[] {
 
 /** Every problem promtool would report for an exposition, one per line as "name text", sorted. */
 export function lintExposition(text: string): LintProblem[] {
-  return parseExposition(text)
-    .flatMap(lintFamily)
-    .sort((a, b) => a.metric.localeCompare(b.metric) || a.text.localeCompare(b.text));
+  return [...lint(text).problems];
+}
+
+/** How many metric families an exposition holds. */
+export function familyCount(text: string): number {
+  return lint(text).families;
+}
+
+/** The last expositions linted: mutation testing judges the same texts hundreds of times. */
+const linted = new Map<string, { families: number; problems: readonly LintProblem[] }>();
+
+function lint(text: string): { families: number; problems: readonly LintProblem[] } {
+  let result = linted.get(text);
+  if (!result) {
+    const families = parseExposition(text);
+    result = {
+      families: families.length,
+      problems: families
+        .flatMap(lintFamily)
+        .sort((a, b) => a.metric.localeCompare(b.metric) || a.text.localeCompare(b.text)),
+    };
+    if (linted.size >= 64) linted.delete(linted.keys().next().value!);
+    linted.set(text, result);
+  }
+  return result;
 }

@@ -1,5 +1,6 @@
 import { evaluate } from "../../assertions/evaluate";
 import type { AssertionFamily } from "../../assertions/evidence";
+import type { Expectations } from "../../assertions/expectations";
 import type { SavedScenario } from "../report/evidence-file";
 import { createRng } from "../util/rng";
 import { OPERATORS, type MutationOperator } from "./operators";
@@ -11,7 +12,10 @@ export interface MutantResult {
   family: AssertionFamily;
   change: string;
   killed: boolean;
-  /** The assertion ids that failed on the mutant. */
+  /**
+   * The assertion ids that failed on the mutant: those of the operator's target family when it killed the mutant
+   * (the others are not judged then: one failure is a kill), else of every family.
+   */
   killedBy: string[];
   /** Whether the operator's own target id is among them. */
   targetKilled: boolean;
@@ -68,9 +72,14 @@ export function runMutations(
         const mutant = operator.apply(scenario.evidence, rng, scenario.expectations);
         if (!mutant || seen.has(mutant.change)) continue;
         seen.add(mutant.change);
-        const failed = evaluate(mutant.evidence, scenario.expectations)
-          .filter((a) => a.status === "failed")
-          .map((a) => a.id);
+        // The family of the id that must notice is judged first; only a mutant it lets through is judged whole.
+        const failedIn = (expectations: Expectations) =>
+          evaluate(mutant.evidence, expectations)
+            .filter((a) => a.status === "failed")
+            .map((a) => a.id);
+        const ownFamily = scenario.expectations.families.filter((f) => operator.killedBy.startsWith(`${f}.`));
+        const own = ownFamily.length ? failedIn({ ...scenario.expectations, families: ownFamily }) : [];
+        const failed = own.length ? own : failedIn(scenario.expectations);
         results.push({
           scenario: scenario.name,
           operator: operator.name,

@@ -48,6 +48,22 @@ function withTrace(e: Evidence, traceId: string, fn: (spans: Span[]) => Span[]):
   };
 }
 
+/**
+ * The evidence with `fn` applied to the spans of every traced request's trace (one copy of the trace map), or
+ * undefined when `fn` changed none (it returns undefined for a trace it leaves).
+ */
+function mapTraces(e: Evidence, fn: (spans: Span[]) => Span[] | undefined): Evidence | undefined {
+  let traces: Evidence["traces"] | undefined;
+  for (const r of tracedRequests(e)) {
+    const trace = e.traces[r.traceId]!;
+    const spans = fn(trace.spans);
+    if (!spans) continue;
+    traces ??= { ...e.traces };
+    traces[r.traceId] = { ...trace, spans };
+  }
+  return traces && { ...e, traces };
+}
+
 function withSamples(e: Evidence, part: "start" | "end", fn: (samples: MetricSample[]) => MetricSample[]): Evidence {
   return {
     ...e,
@@ -174,15 +190,10 @@ export const OPERATORS: MutationOperator[] = [
     apply(e, rng) {
       const edge = e.services.find((s) => s.role === "edge")?.name;
       const service = rng.pick(e.services.filter((s) => s.name !== edge)).name;
-      let traces = e.traces;
-      for (const r of tracedRequests(e)) {
-        const t = traces[r.traceId]!;
-        if (t.spans.some((s) => s.service === service))
-          traces = { ...traces, [r.traceId]: { ...t, spans: t.spans.filter((s) => s.service !== service) } };
-      }
-      return traces === e.traces
-        ? undefined
-        : { evidence: { ...e, traces }, change: `dropped every span of ${service}` };
+      const evidence = mapTraces(e, (spans) =>
+        spans.some((s) => s.service === service) ? spans.filter((s) => s.service !== service) : undefined,
+      );
+      return evidence && { evidence, change: `dropped every span of ${service}` };
     },
   },
   {
@@ -712,21 +723,12 @@ export const OPERATORS: MutationOperator[] = [
         fault.kind === "latency" ? [fault.target.split(".")[0], "server"] : [fault.target.split("-")[0], "client"];
       const slowed = (s: Span) => s.service === service && s.kind === kind;
       const delayUs = Number(fault.params.ms) * 1000;
-      let traces = e.traces;
-      for (const r of tracedRequests(e)) {
-        const t = traces[r.traceId]!;
-        if (!t.spans.some((s) => slowed(s) && s.durationUs >= delayUs * 0.9)) continue;
-        traces = {
-          ...traces,
-          [r.traceId]: {
-            ...t,
-            spans: t.spans.map((s) => (slowed(s) ? { ...s, durationUs: Math.round(s.durationUs / 10) } : s)),
-          },
-        };
-      }
-      return traces === e.traces
-        ? undefined
-        : { evidence: { ...e, traces }, change: `${fault.target} spans show a tenth of the injected delay` };
+      const evidence = mapTraces(e, (spans) =>
+        spans.some((s) => slowed(s) && s.durationUs >= delayUs * 0.9)
+          ? spans.map((s) => (slowed(s) ? { ...s, durationUs: Math.round(s.durationUs / 10) } : s))
+          : undefined,
+      );
+      return evidence && { evidence, change: `${fault.target} spans show a tenth of the injected delay` };
     },
   },
   {
