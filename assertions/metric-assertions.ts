@@ -15,7 +15,7 @@ import {
 import { Findings, verdict } from "./result";
 import { NO_RESPONSE, serverChildren } from "./trace-index";
 import type { PlacedSpan, RequestView, RunView } from "./run-view";
-import { faultLocation, FAULT_EFFECTS, heldUntil } from "./trace-shape";
+import { failingServerSpan, faultLocation, FAULT_EFFECTS, heldUntil } from "./trace-shape";
 
 /** Stable ids of the metrics family. */
 export const METRIC_ASSERTIONS = {
@@ -267,9 +267,13 @@ function unseenByServer(metrics: MetricView, to: string, protocol: "http" | "grp
       const serverCode = server ? view.reader.code(server) : undefined;
       if (server && serverCode === clientCode) continue;
       // A server may answer differently only when its caller gave up on its own (a deadline, a cancel, no answer
-      // within its timeout: a frozen server finishing late, an answer in flight when the deadline fired); a server
-      // that says OK where its caller got a server's error is a telemetry mistake, not moved.
-      if (server && !CALLER_GAVE_UP.has(clientCode ?? "")) continue;
+      // within its timeout: a frozen server finishing late, an answer in flight when the deadline fired), or when
+      // the fault that failed the call at this hop may have let it reach the server and lost its answer (a reset
+      // link, a call under way when the fault was applied); a server that says OK where its caller got a server's
+      // error otherwise is a telemetry mistake, not moved.
+      const failure = r.explanation;
+      const answerLost = failure !== undefined && failure.hop === p.hop && failingServerSpan(failure) === "optional";
+      if (server && !CALLER_GAVE_UP.has(clientCode ?? "") && !answerLost) continue;
       calls++;
       add(`${operation}|${clientCode}`, 1);
       if (server) add(`${operation}|${serverCode}`, -1);

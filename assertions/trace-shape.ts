@@ -40,7 +40,8 @@ export const FAULT_EFFECTS: Readonly<Record<string, FaultEffect>> = {
   "link-latency": { fails: false, graceMs: 0, serverSpan: "present" },
   // No data either way until the client's deadline or timeout gives up.
   "link-timeout": { fails: true, graceMs: 5_000, serverSpan: "absent" },
-  "link-reset": { fails: true, graceMs: 1_000, serverSpan: "absent" },
+  // Toxiproxy's reset_peer acts on the answering direction: a request may reach the server, its answer is reset.
+  "link-reset": { fails: true, graceMs: 1_000, serverSpan: "optional" },
   "link-bandwidth": { fails: false, graceMs: 0, serverSpan: "present" },
   // Dead until restarted: calls in flight lose their server span with the process, later ones are refused.
   kill: { fails: true, graceMs: 2_000, serverSpan: "absent" },
@@ -96,6 +97,11 @@ export function hopOfFault(fault: Pick<FaultRecord, "kind" | "target">, hops: re
 export interface Explanation {
   fault: FaultRecord;
   hop: number | "edge";
+  /**
+   * The request was under way when the fault was applied: its call on the failing hop may have reached the server
+   * before the link went down or the process died, and only the answer was lost (its server span may be there).
+   */
+  inFlight: boolean;
 }
 
 /**
@@ -119,7 +125,7 @@ export function explainFailure(
     if (request.endMs < fault.appliedAtMs || request.startMs > endMs) continue;
     const hop = hopOfFault(fault, hops, edge);
     if (hop === -1) continue;
-    if (!best || order(hop) < order(best.hop)) best = { fault, hop };
+    if (!best || order(hop) < order(best.hop)) best = { fault, hop, inFlight: request.startMs < fault.appliedAtMs };
   }
   return best;
 }
@@ -169,21 +175,34 @@ export function expectedSpans(
     const error = failing || onFailurePath.has(i);
     const db = hop.protocol !== "http" && hop.protocol !== "grpc";
     const effect = failing ? effects[explanation!.fault.kind] : undefined;
+    const serverSpan = failing ? failingServerSpan(explanation!, effects) : undefined;
     // A db client that fails fast on a closed connection may never start its span.
     const clientRequired = !(failing && db && effect?.serverSpan === "absent");
     spans.push({ service: hop.from, kind: "client", hop: i, peer: hop.to, required: clientRequired, error });
     if (db) continue;
-    if (failing && effect?.serverSpan === "absent") continue;
+    if (failing && serverSpan === "absent") continue;
     spans.push({
       service: hop.to,
       kind: "server",
       hop: i,
-      required: !failing || effect?.serverSpan === "present",
+      required: !failing || serverSpan === "present",
       // Only a server that answered the error itself marks its span; a frozen or draining one finishes late, OK.
-      error: failing ? effect?.serverSpan === "present" : error,
+      error: failing ? serverSpan === "present" : error,
     });
   }
   return spans;
+}
+
+/**
+ * The failing hop's server span for a failure: as its fault kind says, except that a call under way when the fault
+ * was applied may have reached its server before the fault hit (its answer lost): optional, not absent.
+ */
+export function failingServerSpan(
+  explanation: Explanation,
+  effects: Readonly<Record<string, FaultEffect>> = FAULT_EFFECTS,
+): FaultEffect["serverSpan"] | undefined {
+  const declared = effects[explanation.fault.kind]?.serverSpan;
+  return declared === "absent" && explanation.inFlight ? "optional" : declared;
 }
 
 /** The least and most spans a trace of this shape holds. */

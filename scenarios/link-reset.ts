@@ -4,7 +4,7 @@ import { ALL_FAMILIES, checkoutErrorLayers, FAULT_SCENARIO_LOAD, MESH_TOPOLOGY }
 export default defineScenario({
   name: "link-reset",
   description:
-    "Connections on the orders -> payments link reset for 3 s: Charge fails UNAVAILABLE at orders (503, gateway 502) without reaching payments, orders turns unready naming payments.",
+    "Connections on the orders -> payments link reset for 3 s: Charge fails UNAVAILABLE at orders (503, gateway 502), some calls after reaching payments (the answer is reset), orders turns unready naming payments.",
   load: FAULT_SCENARIO_LOAD,
   faults: [{ kind: "link-reset", target: "orders-payments", atMs: 2_000, durationMs: 3_000, params: { timeoutMs: 0 } }],
   expectations: {

@@ -105,3 +105,11 @@ export function exitCodeFor(verdict: Verdict): number {
 }
 
 export { ALL_FAMILIES as FAMILIES } from "../../assertions/expectations";
+
+/** A verdict's outcomes as "scenario status" and "scenario id status" lines, in order: what two runs compare. */
+export function outcomeLines(verdict: Verdict): string[] {
+  return verdict.scenarios.flatMap((s) => [
+    `${s.name} ${s.status}`,
+    ...s.assertions.map((a) => `${s.name} ${a.id} ${a.status}`),
+  ]);
+}

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Verdict } from "../../harness/report/verdict";
+import { outcomeLines as outcomes, type Verdict } from "../../harness/report/verdict";
 import { runCli } from "../support/cli";
 import { requireDockerMesh } from "../support/docker";
 
@@ -9,18 +9,10 @@ const CLI = "harness/scenario-cli.js";
 /**
  * A fault of each way in: the baseline, a service fault through the admin API, a link down through Toxiproxy, and
  * the process faults, which a container takes through the engine (kill, pause, stop/start) and a native process
- * through signals (about a minute per runtime here).
+ * through signals (about a minute per runtime here). `npm run compare:runtimes` compares the whole catalog.
  */
 const SCENARIOS = ["baseline", "graceful-restart", "payments-errors", "process-freeze", "process-kill", "redis-outage"];
 const SEED = "7";
-
-/** Each scenario's assertions as "scenario id status", in order. */
-function outcomes(verdict: Verdict): string[] {
-  return verdict.scenarios.flatMap((s) => [
-    `${s.name} ${s.status}`,
-    ...s.assertions.map((a) => `${s.name} ${a.id} ${a.status}`),
-  ]);
-}
 
 async function run(runtime: "native" | "docker"): Promise<{ verdict: Verdict; wallMs: number }> {
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshproof-runtime-${runtime}-`));

@@ -57,3 +57,62 @@ describe("no pass over nothing", () => {
     expect(hop.message).toContain("orders -> payments (grpc): no call counted on either side");
   });
 });
+
+describe("a call the fault cut under way", () => {
+  // payments killed: a Charge that reached payments just before the kill has its server span and count (OK) while
+  // orders saw UNAVAILABLE. Only a request under way when the fault was applied may show that.
+  function cutCall(startedBeforeFault: boolean) {
+    const { evidence, expectations } = scenarioFixture("process-kill");
+    const fault = evidence.faults[0]!;
+    const payments = evidence.services.find((s) => s.name === "payments")!;
+    const request = evidence.requests.find(
+      (r) =>
+        r.status === 502 &&
+        r.startMs > fault.appliedAtMs &&
+        evidence.traces[r.traceId]?.spans.every((s) => s.service !== "payments"),
+    )!;
+    const client = evidence.traces[request.traceId]!.spans.find((s) => s.kind === "client" && /Charge/.test(s.name))!;
+    const spans = evidence.traces[request.traceId]!.spans;
+    spans.push({
+      ...client,
+      spanId: "00000000000000aa",
+      parentSpanId: client.spanId,
+      service: "payments",
+      kind: "server",
+      status: "unset",
+      attributes: {
+        ...client.attributes,
+        "span.kind": "server",
+        "rpc.grpc.status_code": 0,
+        "meshproof.request_id": request.id,
+      },
+    });
+    // Its server counted it: the counter, and the histogram (every bucket: the call took a few ms).
+    for (const s of evidence.metrics.end)
+      if (
+        /^grpc_server_handl(ed_total|ing_seconds_(count|bucket|sum))$/.test(s.name) &&
+        s.labels.instance === payments.instance &&
+        s.labels.grpc_method === "Charge" &&
+        s.labels.grpc_code === "OK"
+      )
+        s.value += s.name.endsWith("_sum") ? client.durationUs / 1e6 : 1;
+    if (startedBeforeFault) {
+      const duration = request.endMs - request.startMs;
+      request.startMs = fault.appliedAtMs - 5;
+      request.endMs = request.startMs + duration;
+    }
+    return evaluate(evidence, expectations)
+      .filter((r) => r.status === "failed")
+      .map((r) => r.id);
+  }
+
+  test("under way when the fault was applied: its server span and count are the call's, and the verdict passes", () => {
+    expect(cutCall(true)).toEqual([]);
+  });
+
+  test("started after the fault: a server that answered where the process was dead is a finding", () => {
+    expect(cutCall(false)).toEqual(
+      expect.arrayContaining(["traces.complete", "traces.client-server-pairs", "metrics.hop-agreement"]),
+    );
+  });
+});

@@ -26,7 +26,10 @@ describe("explaining a failure", () => {
     expect(explainFailure(request(1_500, 502), checkout, [charge], 5_000, "gateway")).toEqual({
       fault: charge,
       hop: 2,
+      inFlight: false,
     });
+    // Under way when the fault was applied: its call may have reached the server before the fault hit it.
+    expect(explainFailure(request(990, 502), checkout, [charge], 5_000, "gateway")?.inFlight).toBe(true);
   });
   test("not by a fault outside the window, or off the route, or of a kind that fails nothing", () => {
     expect(explainFailure(request(2_500, 502), checkout, [charge], 5_000, "gateway")).toBeUndefined();
@@ -39,7 +42,11 @@ describe("explaining a failure", () => {
   });
   test("a link fault keeps explaining failures for its grace after the revert", () => {
     const down = fault("link-down", "orders-redis", 1_000, 2_000);
-    expect(explainFailure(request(2_500, 502), checkout, [down], 5_000, "gateway")).toEqual({ fault: down, hop: 3 });
+    expect(explainFailure(request(2_500, 502), checkout, [down], 5_000, "gateway")).toEqual({
+      fault: down,
+      hop: 3,
+      inFlight: false,
+    });
     expect(explainFailure(request(3_500, 502), checkout, [down], 5_000, "gateway")).toBeUndefined();
   });
 });
@@ -49,7 +56,11 @@ describe("expected spans", () => {
     expect(spanCountRange(expectedSpans(checkout, "gateway"))).toEqual({ min: 8, max: 8 });
   });
   test("a failure at payments holds the hops before it, payments' server span, and nothing after", () => {
-    const spans = expectedSpans(checkout, "gateway", { fault: fault("error", "payments.Charge", 0, 1), hop: 2 });
+    const spans = expectedSpans(checkout, "gateway", {
+      fault: fault("error", "payments.Charge", 0, 1),
+      hop: 2,
+      inFlight: false,
+    });
     expect(spans.map((s) => `${s.service} ${s.kind} ${s.error ? "ERROR" : "ok"}`)).toEqual([
       "gateway server ERROR",
       "gateway client ERROR",
@@ -61,12 +72,23 @@ describe("expected spans", () => {
     ]);
   });
   test("a failure on a down link to redis may lack the redis client span", () => {
-    const spans = expectedSpans(checkout, "gateway", { fault: fault("link-down", "orders-redis", 0, 1), hop: 3 });
+    const spans = expectedSpans(checkout, "gateway", {
+      fault: fault("link-down", "orders-redis", 0, 1),
+      hop: 3,
+      inFlight: false,
+    });
     expect(spanCountRange(spans)).toEqual({ min: 7, max: 8 });
   });
   test("a down link to a gRPC service leaves no server span on it", () => {
-    const spans = expectedSpans(checkout, "gateway", { fault: fault("link-down", "orders-payments", 0, 1), hop: 2 });
+    const down = fault("link-down", "orders-payments", 0, 1);
+    const spans = expectedSpans(checkout, "gateway", { fault: down, hop: 2, inFlight: false });
     expect(spans.some((s) => s.service === "payments")).toBe(false);
     expect(spanCountRange(spans)).toEqual({ min: 6, max: 6 });
+    // A call under way when the link went down may have reached payments (its answer lost): optional, never ERROR.
+    const cut = expectedSpans(checkout, "gateway", { fault: down, hop: 2, inFlight: true });
+    expect(cut.filter((s) => s.service === "payments")).toEqual([
+      expect.objectContaining({ kind: "server", required: false, error: false }),
+    ]);
+    expect(spanCountRange(cut)).toEqual({ min: 6, max: 7 });
   });
 });

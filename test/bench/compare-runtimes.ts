@@ -1,0 +1,53 @@
+/**
+ * The whole catalog (or the scenarios named) with one seed, natively and in containers (`--backend docker
+ * --mesh-runtime docker`), compared scenario by scenario: the same assertion ids and statuses, and the same requests
+ * sent. test/e2e/mesh-runtime.test.ts compares six scenarios within npm test's time; this compares them all.
+ * Prints each run's wall time and every difference; exits 0 when both runs pass and agree, 1 otherwise.
+ * Usage: npm run compare:runtimes [-- --seed 7] [SCENARIO ...]
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { outcomeLines, type Verdict } from "../../harness/report/verdict";
+
+const { values, positionals } = parseArgs({
+  options: { seed: { type: "string", default: "7" } },
+  allowPositionals: true,
+});
+const cli = path.join(__dirname, "..", "..", "harness", "scenario-cli.js");
+
+function run(runtime: "native" | "docker"): Verdict {
+  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshproof-compare-${runtime}-`));
+  const args = [...positionals, "--backend", runtime, "--mesh-runtime", runtime, "--seed", values.seed];
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [cli, ...args, "--report-dir", reportDir], { encoding: "utf8" });
+  const verdict = JSON.parse(fs.readFileSync(path.join(reportDir, "verdict.json"), "utf8")) as Verdict;
+  const passed = verdict.scenarios.filter((s) => s.status === "passed").length;
+  console.log(
+    `${runtime}: exit ${result.status}, ${passed}/${verdict.scenarios.length} scenarios passed, ${((performance.now() - started) / 1000).toFixed(1)} s (${reportDir})`,
+  );
+  return verdict;
+}
+
+const native = run("native");
+const docker = run("docker");
+const [a, b] = [outcomeLines(native), outcomeLines(docker)];
+const differences = [
+  ...a.filter((line) => !b.includes(line)).map((line) => `native only:     ${line}`),
+  ...b.filter((line) => !a.includes(line)).map((line) => `containers only: ${line}`),
+  ...native.scenarios.flatMap((s, i) => {
+    const other = docker.scenarios[i];
+    return other?.groundTruth.requests === s.groundTruth.requests
+      ? []
+      : [`${s.name}: ${s.groundTruth.requests} requests natively, ${other?.groundTruth.requests} in containers`];
+  }),
+];
+const allPassed = [native, docker].every((v) => v.scenarios.every((s) => s.status === "passed"));
+console.log(
+  differences.length
+    ? `${differences.length} difference(s):\n  ${differences.join("\n  ")}`
+    : `the same ${a.length} outcomes (${native.scenarios.length} scenarios and their assertion ids and statuses) on both runtimes`,
+);
+process.exitCode = differences.length === 0 && allPassed ? 0 : 1;
