@@ -30,18 +30,20 @@ export interface FaultEffect {
 
 /**
  * The effect of each fault kind the harness can inject. A kind missing here explains no failure. Grace periods:
- * a call may fail that long after the revert — a connection in flight (1 s), a gRPC client's deadline or reconnect
- * backoff (2 s), an HTTP client's timeout (5 s) — so the failures it still explains are bounded, not open-ended.
+ * a call may fail that long after the revert — a gRPC client's deadline or reconnect backoff (2 s), an HTTP client's
+ * timeout (5 s) — so the failures it still explains are bounded, not open-ended.
  */
 export const FAULT_EFFECTS: Readonly<Record<string, FaultEffect>> = {
   error: { fails: true, graceMs: 0, serverSpan: "present" },
   latency: { fails: false, graceMs: 0, serverSpan: "present" },
-  "link-down": { fails: true, graceMs: 1_000, serverSpan: "absent" },
+  // A gRPC client whose connection broke waits out its reconnect backoff (up to 1 s + 20% jitter in the mesh) after
+  // the revert, failing calls UNAVAILABLE meanwhile (seen in soak: a reset link's last failure 1.09 s after it).
+  "link-down": { fails: true, graceMs: 2_000, serverSpan: "absent" },
   "link-latency": { fails: false, graceMs: 0, serverSpan: "present" },
   // No data either way until the client's deadline or timeout gives up.
   "link-timeout": { fails: true, graceMs: 5_000, serverSpan: "absent" },
   // Toxiproxy's reset_peer acts on the answering direction: a request may reach the server, its answer is reset.
-  "link-reset": { fails: true, graceMs: 1_000, serverSpan: "optional" },
+  "link-reset": { fails: true, graceMs: 2_000, serverSpan: "optional" },
   "link-bandwidth": { fails: false, graceMs: 0, serverSpan: "present" },
   // Dead until restarted: calls in flight lose their server span with the process, later ones are refused.
   kill: { fails: true, graceMs: 2_000, serverSpan: "absent" },

@@ -47,7 +47,7 @@ describe("explaining a failure", () => {
       hop: 3,
       inFlight: false,
     });
-    expect(explainFailure(request(3_500, 502), checkout, [down], 5_000, "gateway")).toBeUndefined();
+    expect(explainFailure(request(4_500, 502), checkout, [down], 5_000, "gateway")).toBeUndefined();
   });
 });
 
