@@ -19,6 +19,21 @@ export function select(samples: readonly MetricSample[], selector: Selector): Me
   return samples.filter((s) => selects(s, selector));
 }
 
+/**
+ * Labels with bucket bounds and quantiles in one spelling: a service may expose `le="1"` as text and `le="1.0"` as
+ * OpenMetrics (Prometheus negotiates the latter, a plain GET gets the former), and the two must name one series.
+ */
+export function canonicalLabels(labels: Labels): Labels {
+  const canonical = (value: string) => (value === "" || !Number.isFinite(Number(value)) ? value : String(Number(value)));
+  return "le" in labels || "quantile" in labels
+    ? {
+        ...labels,
+        ...(labels.le === undefined ? {} : { le: canonical(labels.le) }),
+        ...(labels.quantile === undefined ? {} : { quantile: canonical(labels.quantile) }),
+      }
+    : labels;
+}
+
 /** Identity of a series within a metric (its labels without the name), stable under key order. */
 export function seriesKey(labels: Labels): string {
   return Object.keys(labels)

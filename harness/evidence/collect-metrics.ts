@@ -1,4 +1,5 @@
 import type { MetricSample, MetricSeries } from "../../assertions/evidence";
+import { canonicalLabels } from "../../assertions/metric-query";
 import type { PrometheusClient } from "../backends/prometheus";
 import { retryUntil } from "../util/retry";
 
@@ -48,7 +49,7 @@ export async function awaitScrapesAfter(
 
 function splitName(metric: Record<string, string>): { name: string; labels: Record<string, string> } {
   const { __name__: name = "", ...labels } = metric;
-  return { name, labels };
+  return { name, labels: canonicalLabels(labels) };
 }
 
 function escapeRegex(text: string): string {

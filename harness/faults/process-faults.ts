@@ -1,4 +1,5 @@
 import type { FaultRecord, MetricSample, ServiceInfo } from "../../assertions/evidence";
+import { canonicalLabels } from "../../assertions/metric-query";
 import { parseExposition } from "../../assertions/promlint";
 import { ConfigError } from "../errors";
 import type { MeshService, StartedMesh } from "../mesh/started-mesh";
@@ -92,7 +93,7 @@ function counterSamples(text: string): MetricSample[] {
   return parseExposition(text)
     .filter((f) => f.type === "counter" || f.type === "histogram" || f.type === "summary")
     .flatMap((f) => f.samples)
-    .map((s) => ({ name: s.name, labels: s.labels, value: s.value }));
+    .map((s) => ({ name: s.name, labels: canonicalLabels(s.labels), value: s.value }));
 }
 
 /**

@@ -108,11 +108,11 @@ func (s *service) serve() int {
 	}
 	healthServer := health.NewServer()
 	grpcServer := grpc.NewServer(
-		grpc.StatsHandler(otelgrpc.NewServerHandler(
+		grpc.StatsHandler(unreachedCalls{metrics: s.metrics, next: otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(s.tracing.provider),
 			// Health checks are probe traffic: no spans (the Node kit traces none either).
 			otelgrpc.WithFilter(filters.Not(filters.HealthCheck())),
-		)),
+		)}),
 		// Metrics outermost, so their duration includes injected latency and their code is the call's final one.
 		grpc.ChainUnaryInterceptor(s.metrics.unaryInterceptor, s.callInterceptor),
 	)

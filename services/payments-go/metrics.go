@@ -164,10 +164,15 @@ func (m *metrics) unaryInterceptor(ctx context.Context, req any, info *grpc.Unar
 	if service == healthService {
 		return handler(ctx, req)
 	}
+	markReached(ctx)
 	started := time.Now()
 	resp, err := handler(ctx, req)
 	seconds := time.Since(started).Seconds()
 	code := codeName(status.Code(err))
+	if err == nil && ctx.Err() != nil {
+		// The client gave up while the handler ran: what the call ended with (and its span says) is the context's.
+		code = codeName(status.FromContextError(ctx.Err()).Code())
+	}
 	if m.statusLabel200 && code != "OK" {
 		// status-label-200: the label is decided as if every answer were a success.
 		code = "OK"
