@@ -24,7 +24,8 @@ export function select(samples: readonly MetricSample[], selector: Selector): Me
  * OpenMetrics (Prometheus negotiates the latter, a plain GET gets the former), and the two must name one series.
  */
 export function canonicalLabels(labels: Labels): Labels {
-  const canonical = (value: string) => (value === "" || !Number.isFinite(Number(value)) ? value : String(Number(value)));
+  const canonical = (value: string) =>
+    value === "" || !Number.isFinite(Number(value)) ? value : String(Number(value));
   return "le" in labels || "quantile" in labels
     ? {
         ...labels,
