@@ -23,6 +23,12 @@ function run(runtime: "native" | "docker"): Verdict {
   const args = [...positionals, "--backend", runtime, "--mesh-runtime", runtime, "--seed", values.seed];
   const started = performance.now();
   const result = spawnSync(process.execPath, [cli, ...args, "--report-dir", reportDir], { encoding: "utf8" });
+  if (!fs.existsSync(path.join(reportDir, "verdict.json"))) {
+    console.error(
+      `${runtime}: exit ${result.status} without a verdict:\n${result.stderr.trim().split("\n").slice(-5).join("\n")}`,
+    );
+    process.exit(2);
+  }
   const verdict = JSON.parse(fs.readFileSync(path.join(reportDir, "verdict.json"), "utf8")) as Verdict;
   const passed = verdict.scenarios.filter((s) => s.status === "passed").length;
   console.log(
