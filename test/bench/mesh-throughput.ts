@@ -2,7 +2,10 @@
  * Prints gateway checkout throughput and p99 in three modes (no preload, OTEL_SDK_DISABLED=true, full tracing) and
  * a CPU profile summary of gateway and orders under full tracing. Loopback only; bounded by --duration-ms per mode.
  *
- *   npm run bench:mesh [-- --duration-ms 10000] [--connections 16] [--repeats 3] [--skip-profile]
+ * With --impl payments=go a fourth mode runs the full instrumentation with the Go payments service, so its CPU per
+ * checkout stands beside the TypeScript one's.
+ *
+ *   npm run bench:mesh [-- --duration-ms 10000] [--connections 16] [--repeats 3] [--skip-profile] [--impl payments=go]
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
       connections: { type: "string", default: "16" },
       "skip-profile": { type: "boolean", default: false },
       repeats: { type: "string", default: "3" },
+      impl: { type: "string" },
     },
   });
   const repeats = Math.max(1, Number(values.repeats));
@@ -152,17 +156,26 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
 
-  const modes: { mode: TelemetryMode; label: string }[] = [
+  if (values.impl !== undefined && values.impl !== "payments=go") {
+    console.error(`--impl: only payments=go is known (got "${values.impl}")`);
+    process.exit(2);
+  }
+  const modes: { mode: TelemetryMode; label: string; go?: boolean }[] = [
     { mode: "none", label: "no preload" },
     { mode: "sdk-disabled", label: "OTEL_SDK_DISABLED=true" },
     { mode: "full", label: "full instrumentation" },
+    ...(values.impl ? [{ mode: "full" as const, label: "full, payments=go", go: true }] : []),
   ];
   // Modes run in rounds, so slow drift of the machine (page cache, thermal, neighbours) hits every mode alike; each
   // mode's figures are the median round.
   const rounds = new Map<string, Figures[]>(modes.map((m) => [m.label, []]));
   for (let round = 1; round <= repeats; round++) {
-    for (const { mode, label } of modes) {
-      await using mesh = await startMesh(stack, { telemetry: mode, runDir: path.join(workDir, `${mode}-${round}`) });
+    for (const { mode, label, go } of modes) {
+      await using mesh = await startMesh(stack, {
+        telemetry: mode,
+        runDir: path.join(workDir, `${mode}${go ? "-go" : ""}-${round}`),
+        ...(go ? { impl: { payments: "go" as const } } : {}),
+      });
       const url = `${mesh.gatewayUrl}/api/checkout`;
       await wrk(url, script, 2_000, connections); // warm-up: JIT, connection pools
       const processes: Record<string, number> = {
