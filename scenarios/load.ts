@@ -1,5 +1,5 @@
 import { defineScenario } from "./lib/scenario-model";
-import { ALL_FAMILIES, MESH_TOPOLOGY } from "./lib/mesh";
+import { ALL_FAMILIES, LOAD_ROUTES, MESH_TOPOLOGY } from "./lib/mesh";
 
 export default defineScenario({
   name: "load",
@@ -15,10 +15,7 @@ export default defineScenario({
       { durationMs: 5_000, targetRatePerSec: 0.7 },
       { durationMs: 25_000, targetRatePerSec: 0.7 },
     ],
-    routes: [
-      { route: "POST /api/checkout", weight: 3 },
-      { route: "GET /api/products/:sku", weight: 1 },
-    ],
+    routes: LOAD_ROUTES,
     minRequests: 5_500,
     thresholds: { http_req_failed: ["rate<0.001"], http_req_duration: ["p(99)<1000"] },
   },

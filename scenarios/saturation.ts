@@ -1,5 +1,5 @@
 import { defineScenario } from "./lib/scenario-model";
-import { ALL_FAMILIES, MESH_TOPOLOGY, overloadErrorLayers } from "./lib/mesh";
+import { ALL_FAMILIES, LOAD_ROUTES, MESH_TOPOLOGY, overloadErrorLayers } from "./lib/mesh";
 
 export default defineScenario({
   name: "saturation",
@@ -18,10 +18,7 @@ export default defineScenario({
       { durationMs: 1_000, targetRatePerSec: 0.3 },
       { durationMs: 6_000, targetRatePerSec: 0.3 },
     ],
-    routes: [
-      { route: "POST /api/checkout", weight: 3 },
-      { route: "GET /api/products/:sku", weight: 1 },
-    ],
+    routes: LOAD_ROUTES,
   },
   faults: [{ kind: "overload", target: "gateway", atMs: 2_000, durationMs: 7_000, params: {} }],
   expectations: {

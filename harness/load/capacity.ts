@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { LOAD_ROUTES } from "../../scenarios/lib/mesh";
 import { env, toolCacheDir } from "../config/env";
 import { ConfigError } from "../errors";
 import { percentileOf, type LoadTarget } from "./inline-driver";
@@ -10,11 +11,6 @@ import type { MeshTarget } from "../mesh/target";
 
 /** What "sustainable" means: every request answered 2xx, none dropped by the driver, p99 at most this. */
 export const CAPACITY_P99_BOUND_MS = 250;
-/** The route mix capacity is measured with: the load scenarios' (3 checkouts per product lookup). */
-export const CAPACITY_ROUTES = [
-  { route: "POST /api/checkout", weight: 3 },
-  { route: "GET /api/products/:sku", weight: 1 },
-] as const;
 
 /** One rate tried: what the driver measured at it, and whether the mesh sustained it. */
 export interface CapacityStep {
@@ -31,7 +27,7 @@ export interface CapacityStep {
 
 /** The mesh's measured capacity on this machine, stored in the cache (capacityFile()). */
 export interface Capacity {
-  /** The highest arrival rate (requests/s of CAPACITY_ROUTES) the mesh sustained. */
+  /** The highest arrival rate (requests/s of LOAD_ROUTES, the load scenarios' mix) the mesh sustained. */
   ratePerSec: number;
   measuredAt: string;
   /** What it was measured on: another machine or mesh is another capacity. */
@@ -110,7 +106,7 @@ export async function measureCapacity(
     const plan: LoadPlan = {
       ratePerSec,
       durationMs: stepMs,
-      routes: CAPACITY_ROUTES,
+      routes: LOAD_ROUTES,
       seed: steps.length + 1,
       timeoutMs: 5_000,
     };

@@ -259,6 +259,8 @@ class LineTail {
   private offset = 0;
   private rest = "";
   private readonly decoder = new StringDecoder("utf8");
+  /** One read buffer for the tail's life: it is polled every 500 ms. */
+  private readonly buffer = Buffer.allocUnsafe(1 << 20);
   constructor(
     private readonly file: string,
     private readonly onLine: (line: string) => void,
@@ -268,10 +270,9 @@ class LineTail {
     if (!fs.existsSync(this.file)) return;
     const fd = fs.openSync(this.file, "r");
     try {
-      const buffer = Buffer.alloc(1 << 20);
-      for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, this.offset)) > 0;) {
+      for (let n; (n = fs.readSync(fd, this.buffer, 0, this.buffer.length, this.offset)) > 0;) {
         this.offset += n;
-        this.rest += this.decoder.write(buffer.subarray(0, n));
+        this.rest += this.decoder.write(this.buffer.subarray(0, n));
         const lines = this.rest.split("\n");
         this.rest = lines.pop()!;
         for (const line of lines) this.onLine(line);

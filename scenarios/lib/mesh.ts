@@ -15,6 +15,11 @@ export const MESH_LINKS = [
 
 export const CHECKOUT = "POST /api/checkout";
 export const PRODUCT = "GET /api/products/:sku";
+/** The route mix of every load the catalog drives, and of the capacity measurement: 3 checkouts per product lookup. */
+export const LOAD_ROUTES = [
+  { route: CHECKOUT, weight: 3 },
+  { route: PRODUCT, weight: 1 },
+] as const;
 
 /** The routes the load driver can send, with the hops each takes. */
 export const MESH_TOPOLOGY: Topology = {
@@ -38,10 +43,7 @@ export const FAULT_SCENARIO_LOAD = {
   ratePerSec: 20,
   durationMs: 6_500,
   warmupMs: 1_500,
-  routes: [
-    { route: "POST /api/checkout", weight: 3 },
-    { route: "GET /api/products/:sku", weight: 1 },
-  ],
+  routes: LOAD_ROUTES,
 };
 
 /**

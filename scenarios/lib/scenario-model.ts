@@ -26,7 +26,7 @@ export interface LoadPlan {
   durationMs: number;
   /** Load sent first, before durationMs starts (and part of the judged request log); no fault may start in it. */
   warmupMs: number;
-  routes: RouteWeight[];
+  routes: readonly RouteWeight[];
   /**
    * With rates in capacity shares: the least number of requests the plan must hold; the last stage is held longer
    * on a machine where the rates alone give fewer.

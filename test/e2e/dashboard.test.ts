@@ -6,6 +6,7 @@ import { awaitScrapesAfter } from "../../harness/evidence/collect-metrics";
 import { runInlineLoad } from "../../harness/load/inline-driver";
 import { MESH_ROUTES } from "../../harness/load/routes";
 import { startMesh } from "../../harness/mesh";
+import { LOAD_ROUTES } from "../../scenarios/lib/mesh";
 
 const DASHBOARD = path.resolve(__dirname, "../../../compose/grafana-dashboard.json");
 
@@ -101,10 +102,7 @@ describe("compose/grafana-dashboard.json", () => {
         ratePerSec: 20,
         durationMs: 4_000,
         seed: 1,
-        routes: [
-          { route: "POST /api/checkout", weight: 3 },
-          { route: "GET /api/products/:sku", weight: 1 },
-        ],
+        routes: LOAD_ROUTES,
       },
       { baseUrl: mesh.gatewayUrl, routes: MESH_ROUTES },
     );

@@ -116,3 +116,55 @@ describe("a call the fault cut under way", () => {
     );
   });
 });
+
+describe("a frozen server counting its callers' giving up", () => {
+  // payments frozen past orders' deadline: grpc-go's server ends such a call CANCELLED when it thaws. status-labels
+  // lets the server count that code as often as the traces show a server span under a client span that gave up.
+  function abandoned(counted: number, spans: number) {
+    const { evidence, expectations } = scenarioFixture("process-freeze");
+    const payments = evidence.services.find((s) => s.name === "payments")!;
+    const gaveUp = Object.values(evidence.traces)
+      .flatMap((t) => t?.spans ?? [])
+      .filter((s) => s.kind === "client" && /Charge/.test(s.name) && s.attributes["rpc.grpc.status_code"] === 4);
+    expect(gaveUp.length).toBeGreaterThanOrEqual(spans);
+    gaveUp.slice(0, spans).forEach((client, i) =>
+      evidence.traces[client.traceId]!.spans.push({
+        ...client,
+        spanId: `00000000000000${(0xa0 + i).toString(16)}`,
+        parentSpanId: client.spanId,
+        service: "payments",
+        kind: "server",
+        status: "error",
+        attributes: { ...client.attributes, "span.kind": "server", "rpc.grpc.status_code": 1 },
+      }),
+    );
+    const ok = evidence.metrics.end.find(
+      (s) =>
+        s.name === "grpc_server_handled_total" &&
+        s.labels.instance === payments.instance &&
+        s.labels.grpc_method === "Charge" &&
+        s.labels.grpc_code === "OK",
+    )!;
+    evidence.metrics.end.push({ ...ok, labels: { ...ok.labels, grpc_code: "CANCELLED" }, value: counted });
+    return evaluate(evidence, { ...expectations, families: ["metrics"] }).find(
+      (r) => r.id === "metrics.status-labels",
+    )!;
+  }
+
+  test("as many CANCELLED as the traces show: the code is the callers', not a mapping error", () => {
+    expect(abandoned(2, 2).status).toBe("passed");
+  });
+
+  test("more CANCELLED than the traces show fails, saying how many the traces explain", () => {
+    const result = abandoned(3, 2);
+    expect(result.status).toBe("failed");
+    expect(result.message).toContain("rose by 3 on CANCELLED");
+    expect(result.message).toContain("the traces show 2 call(s) whose caller gave up first");
+  });
+
+  test("CANCELLED counted with no such span in the traces fails", () => {
+    const result = abandoned(1, 0);
+    expect(result.status).toBe("failed");
+    expect(result.message).toContain("rose by 1 on CANCELLED, which the error mapping does not give");
+  });
+});
