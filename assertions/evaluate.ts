@@ -6,7 +6,7 @@ import { assertHygiene } from "./hygiene-assertions";
 import { assertMetrics } from "./metric-assertions";
 import { assertProbes } from "./probe-assertions";
 import { assertRuntime } from "./runtime-assertions";
-import { RunView } from "./run-view";
+import { RunView, type TraceCache } from "./run-view";
 import { assertTraces } from "./trace-assertions";
 
 const FAMILIES: Record<AssertionFamily, (view: RunView) => AssertionResult[]> = {
@@ -20,10 +20,11 @@ const FAMILIES: Record<AssertionFamily, (view: RunView) => AssertionResult[]> = 
 
 /**
  * Judges one run: the families the expectations ask for, in that order. Each service is read through its own
- * contract (Evidence.services[].contract); what every family needs of the run is computed once (RunView).
+ * contract (Evidence.services[].contract); what every family needs of the run is computed once (RunView), and with
+ * a TraceCache, once across judgements of evidence that shares trace objects.
  */
-export function evaluate(evidence: Evidence, expectations: Expectations): AssertionResult[] {
-  return assertionsOf(new RunView(evidence, expectations));
+export function evaluate(evidence: Evidence, expectations: Expectations, traceCache?: TraceCache): AssertionResult[] {
+  return assertionsOf(new RunView(evidence, expectations, traceCache));
 }
 
 /** A judged run: the assertions, and what each journaled fault measurably did (from harness records only). */

@@ -250,7 +250,10 @@ function hopAgreement(metrics: MetricView): AssertionResult {
  * the client's code, -1 for the server's (when the server answered at all).
  */
 function unseenByServer(metrics: MetricView, to: string, protocol: "http" | "grpc"): { tally: Tally; calls: number } {
-  const { view } = metrics;
+  return metrics.view.traceMemo(`unseen by ${to} (${protocol})`, () => computeUnseen(metrics.view, to, protocol));
+}
+
+function computeUnseen(view: RunView, to: string, protocol: "http" | "grpc"): { tally: Tally; calls: number } {
   const tally: Tally = new Map();
   let calls = 0;
   const add = (key: string, n: number) => tally.set(key, (tally.get(key) ?? 0) + n);

@@ -162,7 +162,7 @@ export interface SpanTally {
  * the span/counter reconciliation. Client spans on no hop are tallied with peer "?", so they disagree visibly.
  */
 export function tallySpans(metrics: MetricView): SpanTally {
-  return metrics.view.memo("span tally", () => computeSpanTally(metrics.view));
+  return metrics.view.traceMemo("span tally", () => computeSpanTally(metrics.view));
 }
 
 /** A span's operation, named as MetricView.operationOf names its series' (gRPC path, HTTP route, "METHOD peer"). */

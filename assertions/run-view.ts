@@ -2,7 +2,7 @@ import { DEFAULT_CONTRACT, type TelemetryContract } from "./contract";
 import type { Evidence, RequestRecord, ServiceInfo } from "./evidence";
 import type { Expectations, Hop } from "./expectations";
 import { indexTrace, serverChildren, SpanReader, type IndexedTrace } from "./trace-index";
-import type { Span } from "./trace-model";
+import type { Span, Trace } from "./trace-model";
 import {
   expectedSpans,
   explainFailure,
@@ -44,6 +44,67 @@ export interface RequestView {
   placed: PlacedSpan[];
 }
 
+/** What a run's request views are computed from: the same objects give the same views. */
+interface ViewInputs {
+  requests: readonly RequestRecord[];
+  faults: Evidence["faults"];
+  windowEndMs: number;
+  services: readonly ServiceInfo[];
+  topology: Expectations["topology"];
+}
+
+/**
+ * Request views kept across judgements of evidence that shares objects: `npm run mutate` judges hundreds of mutants
+ * of one run, each a copy of only what it changed. A mutant that left the requests, traces, faults, services and
+ * topology alone reuses the run's request views and what was derived from them alone (`RunView.traceMemo`); one
+ * that changed a trace re-indexes that trace only. Only for evidence never changed in place once judged.
+ */
+export class TraceCache {
+  private readonly traces = new WeakMap<
+    Trace,
+    {
+      parentSpanId?: string;
+      hops: readonly Hop[];
+      services: readonly ServiceInfo[];
+      index: IndexedTrace;
+      placed: PlacedSpan[];
+    }
+  >();
+  private readonly runs = new WeakMap<
+    Evidence["traces"],
+    { inputs: ViewInputs; views: RequestView[]; memos: Map<string, unknown> }[]
+  >();
+
+  /** A trace indexed and placed: the cached result when the inputs are the very same objects, else `build`'s. */
+  placed(
+    trace: Trace,
+    key: { parentSpanId?: string; hops: readonly Hop[]; services: readonly ServiceInfo[] },
+    build: () => { index: IndexedTrace; placed: PlacedSpan[] },
+  ): { index: IndexedTrace; placed: PlacedSpan[] } {
+    const hit = this.traces.get(trace);
+    if (hit && hit.parentSpanId === key.parentSpanId && hit.hops === key.hops && hit.services === key.services)
+      return hit;
+    const entry = { ...key, ...build() };
+    this.traces.set(trace, entry);
+    return entry;
+  }
+
+  /** A run's request views and their memos: cached for the same inputs (the last few per trace map), else built. */
+  run(
+    traces: Evidence["traces"],
+    inputs: ViewInputs,
+    build: () => RequestView[],
+  ): { views: RequestView[]; memos: Map<string, unknown> } {
+    const entries = this.runs.get(traces) ?? [];
+    const same = (a: ViewInputs) => (Object.keys(inputs) as (keyof ViewInputs)[]).every((k) => a[k] === inputs[k]);
+    const hit = entries.find((e) => same(e.inputs));
+    if (hit) return hit;
+    const entry = { inputs, views: build(), memos: new Map<string, unknown>() };
+    this.runs.set(traces, [entry, ...entries.slice(0, 3)]);
+    return entry;
+  }
+}
+
 /**
  * What every family reads from one run, computed once: services and their contracts, a span reader, and per request
  * its fault explanation, expected trace shape and indexed trace with each span placed on a hop of its route.
@@ -52,12 +113,15 @@ export class RunView {
   readonly reader: SpanReader;
   readonly edge: ServiceInfo | undefined;
   private readonly byName: Map<string, ServiceInfo>;
-  private requestViews: RequestView[] | undefined;
+  private run: { views: RequestView[]; memos: Map<string, unknown> } | undefined;
   private readonly memos = new Map<string, unknown>();
+  /** The trace shape of a successful request, by its route's hops: the same for every one. */
+  private readonly successShapes = new Map<readonly Hop[], ExpectedSpan[]>();
 
   constructor(
     readonly evidence: Evidence,
     readonly expectations: Expectations,
+    private readonly traceCache?: TraceCache,
   ) {
     this.byName = new Map(evidence.services.map((s) => [s.name, s]));
     this.edge = evidence.services.find((s) => s.role === "edge");
@@ -66,8 +130,15 @@ export class RunView {
 
   /** Computes `fn` once per run for `key`: families share derived data (tallies, metric views) this way. */
   memo<T>(key: string, fn: () => T): T {
-    if (!this.memos.has(key)) this.memos.set(key, fn());
-    return this.memos.get(key) as T;
+    return memoIn(this.memos, key, fn);
+  }
+
+  /**
+   * memo() for data derived from the request views and services alone (span tallies): with a TraceCache, shared by
+   * every judgement whose request views are the same.
+   */
+  traceMemo<T>(key: string, fn: () => T): T {
+    return memoIn(this.views().memos, key, fn);
   }
 
   service(name: string): ServiceInfo | undefined {
@@ -91,8 +162,21 @@ export class RunView {
   }
 
   get requests(): RequestView[] {
-    this.requestViews ??= this.evidence.requests.map((request) => this.view(request));
-    return this.requestViews;
+    return this.views().views;
+  }
+
+  private views(): { views: RequestView[]; memos: Map<string, unknown> } {
+    if (this.run) return this.run;
+    const { evidence, expectations } = this;
+    const build = () => evidence.requests.map((request) => this.view(request));
+    const inputs = {
+      requests: evidence.requests,
+      faults: evidence.faults,
+      windowEndMs: evidence.window.endMs,
+      services: evidence.services,
+      topology: expectations.topology,
+    };
+    return (this.run = this.traceCache?.run(evidence.traces, inputs, build) ?? { views: build(), memos: new Map() });
   }
 
   private view(request: RequestRecord): RequestView {
@@ -112,8 +196,9 @@ export class RunView {
       success,
       sampled,
       explanation,
-      expected:
-        success || (explanation && !FAULT_EFFECTS[explanation.fault.kind]?.shapeUnknown)
+      expected: success
+        ? this.successShape(hops, edge)
+        : explanation && !FAULT_EFFECTS[explanation.fault.kind]?.shapeUnknown
           ? expectedSpans(hops, edge, explanation)
           : undefined,
       traceOptional:
@@ -127,11 +212,23 @@ export class RunView {
       if (!trace) view.missing = "never found in the trace store before the deadline";
       else if (trace.spans.length === 0) view.missing = "the store returned it without spans";
       else {
-        view.trace = indexTrace(trace, request.parentSpanId, this.edge?.name);
-        view.placed = this.place(view.trace, hops);
+        const build = () => {
+          const index = indexTrace(trace, request.parentSpanId, this.edge?.name);
+          return { index, placed: this.place(index, hops) };
+        };
+        const key = { parentSpanId: request.parentSpanId, hops, services: evidence.services };
+        const { index, placed } = this.traceCache ? this.traceCache.placed(trace, key, build) : build();
+        view.trace = index;
+        view.placed = placed;
       }
     }
     return view;
+  }
+
+  private successShape(hops: readonly Hop[], edge: string): ExpectedSpan[] {
+    let shape = this.successShapes.get(hops);
+    if (!shape) this.successShapes.set(hops, (shape = expectedSpans(hops, edge, undefined)));
+    return shape;
   }
 
   /** Puts every server and client span of a trace on the hop of the route it belongs to. */
@@ -179,6 +276,11 @@ export class RunView {
     }
     return [...placed.values()];
   }
+}
+
+function memoIn<T>(memos: Map<string, unknown>, key: string, fn: () => T): T {
+  if (!memos.has(key)) memos.set(key, fn());
+  return memos.get(key) as T;
 }
 
 /** "gateway server", "orders client -> payments", for messages. */

@@ -1,14 +1,16 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { parseCliArgs, runCli } from "./cli/run-cli";
 import { ConfigError } from "./errors";
-import { runMutations, type MutationReport } from "./mutate/engine";
-import { readEvidenceFile } from "./report/evidence-file";
+import type { MutationReport } from "./mutate/engine";
+import { mutateInWorkers } from "./mutate/pool";
 
-const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [--seed N]
+const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [--seed N] [--jobs N]
   --report-dir    where evidence.json is read and mutation.json written (default reports/latest)
   --per-operator  mutants per operator and scenario (default 2)
   --seed          seed of the mutants' picks (default 1)
+  --jobs          worker threads judging mutants (default: one per core, here ${os.availableParallelism()})
 exit codes: 0 kill rate >= 95%, 1 below, 2 usage error or no evidence`;
 
 const TARGET = 0.95;
@@ -56,6 +58,7 @@ runCli(async () => {
       "report-dir": { type: "string", default: path.join("reports", "latest") },
       "per-operator": { type: "string", default: "2" },
       seed: { type: "string", default: "1" },
+      jobs: { type: "string", default: String(os.availableParallelism()) },
       help: { type: "boolean", short: "h" },
     },
     USAGE,
@@ -69,23 +72,20 @@ runCli(async () => {
   if (!Number.isInteger(perOperator) || perOperator < 1)
     throw new ConfigError(`--per-operator must be an integer >= 1 (got "${values["per-operator"]}")`);
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${values.seed}")`);
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new ConfigError(`--jobs must be an integer >= 1 (got "${values.jobs}")`);
   const dir = path.resolve(values["report-dir"]);
-  let file;
-  try {
-    file = readEvidenceFile(path.join(dir, "evidence.json"));
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
-  if (file.scenarios.length === 0)
-    throw new ConfigError(`${path.join(dir, "evidence.json")} holds no scenario's evidence`);
-  const { report } = runMutations(file.scenarios, { perOperator, seed });
+  const evidenceFile = path.join(dir, "evidence.json");
+  const { report, scenarios } = await mutateInWorkers(evidenceFile, { perOperator, seed, jobs });
+  if (scenarios === 0) throw new ConfigError(`${evidenceFile} holds no scenario's evidence`);
   fs.writeFileSync(path.join(dir, "mutation.json"), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${table(report)}\n\n`);
   for (const s of report.skipped) process.stdout.write(`skipped ${s.scenario}: ${s.reason}\n`);
   for (const s of report.survivors)
     process.stdout.write(`survivor ${s.scenario} ${s.operator}: ${s.change} — no assertion failed (a gap)\n`);
   process.stdout.write(
-    `\nkill rate ${percent(report.total.killed, report.total.mutants)} of ${report.total.mutants} mutants over ${file.scenarios.length} scenarios (target >= ${TARGET * 100}%) in ${report.wallMs} ms; ${path.join(dir, "mutation.json")}\n`,
+    `\nkill rate ${percent(report.total.killed, report.total.mutants)} of ${report.total.mutants} mutants over ${scenarios} scenarios (target >= ${TARGET * 100}%) in ${report.wallMs} ms with ${jobs} worker(s), reading the evidence included; ${path.join(dir, "mutation.json")}\n`,
   );
   return report.total.mutants > 0 && report.killRate >= TARGET ? 0 : 1;
 });

@@ -1,4 +1,5 @@
 import { evaluate } from "../../assertions/evaluate";
+import { TraceCache } from "../../assertions/run-view";
 import type { AssertionFamily } from "../../assertions/evidence";
 import type { Expectations } from "../../assertions/expectations";
 import type { SavedScenario } from "../report/evidence-file";
@@ -42,65 +43,99 @@ export interface MutationReport {
   wallMs: number;
 }
 
+export interface MutateOptions {
+  /** Mutants per operator and scenario (different picks). Default 2. */
+  perOperator?: number;
+  /** Seed of the picks. Default 1. */
+  seed?: number;
+  operators?: readonly MutationOperator[];
+}
+
 /**
  * Applies every operator to every passing scenario's evidence, `perOperator` times with different picks, and judges
  * each mutant with the scenario's own expectations: the share of mutants some assertion kills is the judge's
- * measured power to fail.
+ * measured power to fail. In this thread; `npm run mutate` spreads the same work over worker threads (pool.ts).
  */
 export function runMutations(
   scenarios: readonly SavedScenario[],
-  options: { perOperator?: number; seed?: number; operators?: readonly MutationOperator[] } = {},
+  options: MutateOptions = {},
 ): { report: MutationReport; results: MutantResult[] } {
   const started = performance.now();
-  const perOperator = options.perOperator ?? 2;
   const operators = options.operators ?? OPERATORS;
   const results: MutantResult[] = [];
   const skipped: MutationReport["skipped"] = [];
+  const cache = new TraceCache();
   for (const scenario of scenarios) {
-    const baseline = evaluate(scenario.evidence, scenario.expectations).filter((a) => a.status === "failed");
-    if (baseline.length) {
-      skipped.push({
-        scenario: scenario.name,
-        reason: `its evidence already fails ${baseline.map((a) => a.id).join(", ")}`,
-      });
-      continue;
-    }
-    for (const operator of operators) {
-      const rng = createRng((options.seed ?? 1) ^ hash(`${scenario.name}/${operator.name}`));
-      const seen = new Set<string>();
-      for (let i = 0; i < perOperator; i++) {
-        const mutant = operator.apply(scenario.evidence, rng, scenario.expectations);
-        if (!mutant || seen.has(mutant.change)) continue;
-        seen.add(mutant.change);
-        // The family of the id that must notice is judged first; only a mutant it lets through is judged whole.
-        const failedIn = (expectations: Expectations) =>
-          evaluate(mutant.evidence, expectations)
-            .filter((a) => a.status === "failed")
-            .map((a) => a.id);
-        const ownFamily = scenario.expectations.families.filter((f) => operator.killedBy.startsWith(`${f}.`));
-        const own = ownFamily.length ? failedIn({ ...scenario.expectations, families: ownFamily }) : [];
-        const failed = own.length ? own : failedIn(scenario.expectations);
-        results.push({
-          scenario: scenario.name,
-          operator: operator.name,
-          family: operator.family,
-          change: mutant.change,
-          killed: failed.length > 0,
-          killedBy: failed,
-          targetKilled: failed.includes(operator.killedBy),
-        });
-      }
-    }
+    const reason = unjudgeable(scenario, cache);
+    if (reason) skipped.push({ scenario: scenario.name, reason });
+    else for (const operator of operators) results.push(...mutantsOf(scenario, operator, options, cache));
   }
+  return summarize(results, skipped, operators, options.perOperator ?? 2, performance.now() - started);
+}
+
+/** Why a scenario's mutants would prove nothing: its own evidence already fails (undefined when it passes). */
+export function unjudgeable(scenario: SavedScenario, cache?: TraceCache): string | undefined {
+  const failed = evaluate(scenario.evidence, scenario.expectations, cache).filter((a) => a.status === "failed");
+  return failed.length ? `its evidence already fails ${failed.map((a) => a.id).join(", ")}` : undefined;
+}
+
+/**
+ * One operator's mutants of one scenario, judged. Its picks depend only on the seed, the scenario and the operator,
+ * so the mutants are the same whichever thread builds them. The cache keeps the traces a mutant did not change indexed
+ * (operators copy what they change, never change the scenario's evidence).
+ */
+export function mutantsOf(
+  scenario: SavedScenario,
+  operator: MutationOperator,
+  options: Pick<MutateOptions, "perOperator" | "seed">,
+  cache?: TraceCache,
+): MutantResult[] {
+  const rng = createRng((options.seed ?? 1) ^ hash(`${scenario.name}/${operator.name}`));
+  const seen = new Set<string>();
+  const results: MutantResult[] = [];
+  for (let i = 0; i < (options.perOperator ?? 2); i++) {
+    const mutant = operator.apply(scenario.evidence, rng, scenario.expectations);
+    if (!mutant || seen.has(mutant.change)) continue;
+    seen.add(mutant.change);
+    // The family of the id that must notice is judged first; only a mutant it lets through is judged whole.
+    const failedIn = (expectations: Expectations) =>
+      evaluate(mutant.evidence, expectations, cache)
+        .filter((a) => a.status === "failed")
+        .map((a) => a.id);
+    const ownFamily = scenario.expectations.families.filter((f) => operator.killedBy.startsWith(`${f}.`));
+    const own = ownFamily.length ? failedIn({ ...scenario.expectations, families: ownFamily }) : [];
+    const failed = own.length ? own : failedIn(scenario.expectations);
+    results.push({
+      scenario: scenario.name,
+      operator: operator.name,
+      family: operator.family,
+      change: mutant.change,
+      killed: failed.length > 0,
+      killedBy: failed,
+      targetKilled: failed.includes(operator.killedBy),
+    });
+  }
+  return results;
+}
+
+/** The report of judged mutants: tallies per operator, per family and in total, and every survivor. */
+export function summarize(
+  results: MutantResult[],
+  skipped: MutationReport["skipped"],
+  operators: readonly MutationOperator[],
+  perOperator: number,
+  wallMs: number,
+): { report: MutationReport; results: MutantResult[] } {
   const tally = (list: readonly MutantResult[]): Tally => {
     const killed = list.filter((r) => r.killed).length;
     return { mutants: list.length, killed, survived: list.length - killed };
   };
-  const group = <K extends string>(key: (r: MutantResult) => K) => {
-    const out = new Map<K, MutantResult[]>();
-    for (const r of results) out.set(key(r), [...(out.get(key(r)) ?? []), r]);
-    return out;
-  };
+  const byFamily = new Map<string, MutantResult[]>();
+  for (const r of results) {
+    const list = byFamily.get(r.family);
+    if (list) list.push(r);
+    else byFamily.set(r.family, [r]);
+  }
   const total = tally(results);
   const byOperator: MutationReport["byOperator"] = {};
   for (const operator of operators) {
@@ -118,12 +153,12 @@ export function runMutations(
       version: 1,
       killRate: total.mutants ? total.killed / total.mutants : 0,
       total,
-      byFamily: Object.fromEntries([...group((r) => r.family)].map(([k, v]) => [k, tally(v)])),
+      byFamily: Object.fromEntries([...byFamily].map(([k, v]) => [k, tally(v)])),
       byOperator,
       skipped,
       survivors: results.filter((r) => !r.killed),
       mutantsPerOperator: perOperator,
-      wallMs: Math.round(performance.now() - started),
+      wallMs: Math.round(wallMs),
     },
   };
 }

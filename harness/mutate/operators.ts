@@ -8,7 +8,8 @@ import type { Rng } from "../util/rng";
 /**
  * Mutation operators over recorded evidence: each models one way telemetry (or the record of what happened) can be
  * wrong, and names the assertion that must notice. A mutant shares every part of the evidence it does not change
- * (copy on write), so building and judging one is cheap.
+ * (copy on write), so building and judging one is cheap; an operator never changes the evidence it is given (the
+ * engine's TraceCache relies on that).
  */
 export interface MutationOperator {
   name: string;

@@ -1,7 +1,13 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { evaluate } from "../../../assertions/evaluate";
+import { TraceCache } from "../../../assertions/run-view";
 import { runMutations } from "../../../harness/mutate/engine";
 import { OPERATORS } from "../../../harness/mutate/operators";
-import { catalogFixture } from "../../support/evidence-fixture";
-
+import { mutateInWorkers } from "../../../harness/mutate/pool";
+import { createRng } from "../../../harness/util/rng";
+import { catalogFixture, scenarioFixture } from "../../support/evidence-fixture";
 describe("evidence mutation testing on a real catalog run", () => {
   const { report, results } = runMutations(catalogFixture(), { perOperator: 2, seed: 1 });
 
@@ -26,5 +32,56 @@ describe("evidence mutation testing on a real catalog run", () => {
       .filter((r) => !r.targetKilled)
       .map((r) => `${r.scenario} ${r.operator}: ${r.change} -> ${r.killedBy.join(", ") || "survived"}`);
     expect(missed).toEqual([]);
+  });
+});
+
+describe("judging mutants fast", () => {
+  const scenarios = ["baseline", "payments-errors", "process-kill"];
+
+  test("no operator changes the evidence it is given", () => {
+    for (const name of scenarios) {
+      const { evidence, expectations } = scenarioFixture(name);
+      const before = JSON.stringify(evidence);
+      for (const operator of OPERATORS) operator.apply(evidence, createRng(7), expectations);
+      expect({ name, same: JSON.stringify(evidence) === before }).toEqual({ name, same: true });
+    }
+  });
+
+  test("a TraceCache shared by every mutant of a run changes no judgement", () => {
+    for (const name of scenarios) {
+      const { evidence, expectations } = scenarioFixture(name);
+      const cache = new TraceCache();
+      const judged = (e: typeof evidence, c?: TraceCache) =>
+        evaluate(e, expectations, c).map((r) => `${r.id} ${r.status}: ${r.message}`);
+      expect(judged(evidence, cache)).toEqual(judged(evidence));
+      for (const operator of OPERATORS) {
+        const mutant = operator.apply(evidence, createRng(3), expectations);
+        if (mutant) expect(judged(mutant.evidence, cache)).toEqual(judged(mutant.evidence));
+      }
+      expect(judged(evidence, cache)).toEqual(judged(evidence));
+    }
+  });
+
+  test("worker threads judge the same mutants as one thread, in the same order", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-mutate-"));
+    try {
+      const fixture = catalogFixture().filter((s) => scenarios.includes(s.name));
+      const file = path.join(dir, "evidence.json");
+      fs.writeFileSync(file, JSON.stringify({ version: 1, runId: "fixture", seed: 1, scenarios: fixture }));
+      const one = runMutations(fixture, { perOperator: 1, seed: 5 });
+      const pooled = await mutateInWorkers(file, { perOperator: 1, seed: 5, jobs: 2 });
+      expect(pooled.scenarios).toBe(scenarios.length);
+      expect(pooled.results.length).toBeGreaterThan(100);
+      expect(pooled.results).toEqual(one.results);
+      expect({ ...pooled.report, wallMs: 0 }).toEqual({ ...one.report, wallMs: 0 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an evidence file that is not there is a setup error naming it and the command that writes it", async () => {
+    await expect(mutateInWorkers("/nonexistent/evidence.json", { perOperator: 1, seed: 1, jobs: 2 })).rejects.toThrow(
+      /\/nonexistent\/evidence\.json does not exist: run "npm run scenario" first/,
+    );
   });
 });
