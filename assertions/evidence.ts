@@ -141,6 +141,12 @@ export interface FaultRecord {
    */
   lastSamples?: MetricSample[];
   lastSamplesAtMs?: number;
+  /**
+   * A kill: spans the target ended from this time on may have died with it, still in its exporter's queue (SIGKILL
+   * leaves no flush): when the harness's flush before the kill began, or one export interval before the kill where
+   * it could not flush.
+   */
+  spansLostFromMs?: number;
 }
 
 export interface ProbeRecord {

@@ -224,12 +224,15 @@ function hopAgreement(metrics: MetricView): AssertionResult {
       ...(moved.calls ? { movedByTraces: nonZero(moved.tally) } : {}),
     };
     // A failed request left no trace when it was not sampled: what its calls on this hop did is unknown, and the
-    // client may have counted that many calls its server never saw.
-    const untraced = view.requests.filter(
-      (r) => !r.sampled && !r.success && r.hops.some((h) => h.to === to && h.protocol === protocol),
-    ).length;
+    // client may have counted that many calls its server never saw. A call whose spans on either side may have died
+    // with a killed process, under way as its counters were last read, may be in either side's count or not.
+    const onHop = (r: RequestView) => r.hops.filter((h) => h.to === to && h.protocol === protocol);
+    const untraced = view.requests.filter((r) => !r.sampled && !r.success && onHop(r).length).length;
+    const lost = sum(
+      view.requests.map((r) => onHop(r).filter((h) => r.unexported.has(h.from) || r.unexported.has(h.to)).length),
+    );
     for (const d of disagreements(adjusted, clientTally))
-      if (d.a > d.b || d.b - d.a > untraced)
+      if (d.a > d.b + lost || d.b - d.a > untraced + lost)
         findings.add({
           detail: `${hop} ${d.key}: server counted ${serverTally.get(d.key) ?? 0}${moved.calls ? ` (${d.a} with the ${moved.calls} calls the traces show it did not answer as its caller saw)` : ""}, client counted ${d.b}`,
         });
@@ -267,6 +270,8 @@ function computeUnseen(view: RunView, to: string, protocol: "http" | "grpc"): { 
           : String(p.span.attributes[view.reader.keys(p.span).httpMethod]);
       const clientCode = view.reader.code(p.span);
       const server = serverChildren(r.trace, p.span)[0];
+      // No server span because it died unexported with its process: not a call the server never saw.
+      if (!server && r.unexported.has(to)) continue;
       const serverCode = server ? view.reader.code(server) : undefined;
       if (server && serverCode === clientCode) continue;
       // A server may answer differently only when its caller gave up on its own (a deadline, a cancel, no answer
@@ -311,14 +316,15 @@ function abandonedAtServer(view: RunView): Map<string, number> {
 const CALLER_GAVE_UP = new Set(["DEADLINE_EXCEEDED", "CANCELLED", NO_RESPONSE]);
 
 /**
- * The calls the unsampled requests can have made at an endpoint, by their routes' hops (an upper bound: a failed
- * request made only the calls up to where it failed), all of them and those of failed requests.
+ * The calls at an endpoint whose spans the traces cannot hold: those the unsampled requests can have made, and those
+ * whose spans at the endpoint's service may have died unexported with it (a kill), by their routes' hops (an upper
+ * bound: a failed request made only the calls up to where it failed), all of them and those of failed requests.
  */
-function unsampledCalls(view: RunView, e: Endpoint): { any: number; failing: number } {
+function untracedCalls(view: RunView, e: Endpoint): { any: number; failing: number } {
   let any = 0;
   let failing = 0;
   for (const r of view.requests) {
-    if (r.sampled) continue;
+    if (r.sampled && !r.unexported.has(e.service.name)) continue;
     const atEdge = e.side === "server" && e.protocol === "http" && e.service.name === view.edge?.name ? 1 : 0;
     const calls =
       atEdge +
@@ -332,8 +338,9 @@ function unsampledCalls(view: RunView, e: Endpoint): { any: number; failing: num
 
 /**
  * Spans and counters agree per endpoint, operation and code: the trace side of the three-way reconciliation. With
- * unsampled requests the spans record a subset: spans <= counter per operation and code, and the counter holds no
- * more than the spans plus the calls the unsampled requests' routes can make (an error code: of those that failed).
+ * calls the traces cannot hold at an endpoint (unsampled requests', spans that died with a killed process) the spans
+ * record a subset: spans <= counter per operation and code, and the counter holds no more than the spans plus those
+ * calls (an error code: of those that failed).
  */
 function spanCounterAgreement(metrics: MetricView): AssertionResult {
   const { view } = metrics;
@@ -341,8 +348,8 @@ function spanCounterAgreement(metrics: MetricView): AssertionResult {
   const spans = tallySpans(metrics).counts;
   const endpoints = metrics.plannedEndpoints();
   const observed: Record<string, unknown> = {};
-  const unsampled = view.requests.filter((r) => !r.sampled).length;
   let compared = 0;
+  const untraced = view.requests.filter((r) => !r.sampled || r.unexported.size).length;
   for (const e of endpoints) {
     const key = endpointKey(e);
     const counted = metrics.counterTally(e);
@@ -354,21 +361,21 @@ function spanCounterAgreement(metrics: MetricView): AssertionResult {
     }
     compared++;
     const name = metrics.counter(e).name;
+    const most = untracedCalls(view, e);
     for (const d of disagreements(traced, counted))
-      if (unsampled === 0 || d.a > d.b)
+      if (most.any === 0 || d.a > d.b)
         findings.add({ detail: `${key} ${d.key}: ${d.a} span(s) but ${name} rose by ${d.b}` });
-    if (unsampled === 0) continue;
-    const most = unsampledCalls(view, e);
+    if (most.any === 0) continue;
     const [spanTotal, counterTotal] = [sum(traced.values()), sum(counted.values())];
     if (counterTotal > spanTotal + most.any)
       findings.add({
-        detail: `${key}: ${name} rose by ${counterTotal}, more than its ${spanTotal} span(s) + ${most.any} call(s) the unsampled requests' routes can make`,
+        detail: `${key}: ${name} rose by ${counterTotal}, more than its ${spanTotal} span(s) + ${most.any} call(s) the traces cannot hold (unsampled, or spans lost with a killed process)`,
       });
     for (const [k, n] of counted) {
       const code = k.split("|").at(-1) ?? "";
       if (isErrorCode(e.protocol, code) && n > (traced.get(k) ?? 0) + most.failing)
         findings.add({
-          detail: `${key} ${k}: ${name} rose by ${n}, more than its ${traced.get(k) ?? 0} span(s) + ${most.failing} call(s) of failed unsampled requests`,
+          detail: `${key} ${k}: ${name} rose by ${n}, more than its ${traced.get(k) ?? 0} span(s) + ${most.failing} call(s) of failed requests the traces cannot hold`,
         });
     }
   }
@@ -377,7 +384,7 @@ function spanCounterAgreement(metrics: MetricView): AssertionResult {
     "metrics",
     findings,
     {
-      passed: `spans and counters agree per operation and code on every endpoint${unsampled ? ` (${unsampled} unsampled requests: spans <= counters)` : ""}`,
+      passed: `spans and counters agree per operation and code on every endpoint${untraced ? ` (${untraced} requests unsampled or with spans lost with a killed process: spans <= counters where they call)` : ""}`,
       failed: "spans and counters disagree",
     },
     { compared, minimum: endpoints.length, what: "endpoints", because: "the endpoints the planned routes cross" },

@@ -8,6 +8,7 @@ import {
   explainFailure,
   FAULT_EFFECTS,
   isSuccess,
+  unexportedServices,
   type ExpectedSpan,
   type Explanation,
 } from "./trace-shape";
@@ -29,8 +30,13 @@ export interface RequestView {
   sampled: boolean;
   /** For a failed request: the journaled fault it is put down to, if any. */
   explanation?: Explanation;
-  /** The spans the trace must hold; undefined for an unexplained failure (its shape is unknown). */
+  /**
+   * The spans the trace must hold; undefined for an unexplained failure (its shape is unknown). The spans of a
+   * service in `unexported` are not required.
+   */
   expected?: ExpectedSpan[];
+  /** Services whose spans of this request may have died unexported with their killed process (unexportedServices). */
+  unexported: ReadonlySet<string>;
   /**
    * Whether the trace may be missing altogether: a request the driver got no answer for under a fault that fails
    * calls anywhere (an overload: it may never have left the edge's accept queue, so nothing ever saw it).
@@ -190,17 +196,23 @@ export class RunView {
     const sampled =
       request.parent === "unsampled" ? false : request.parent === "none" ? request.responseSampled === true : true;
     const traceId = request.parent === "none" ? (request.responseTraceId ?? request.traceId) : request.traceId;
+    const unexported = unexportedServices(request, hops, evidence.faults, this.edge?.name);
+    const shape = success
+      ? this.successShape(hops, edge)
+      : explanation && !FAULT_EFFECTS[explanation.fault.kind]?.shapeUnknown
+        ? expectedSpans(hops, edge, explanation)
+        : undefined;
     const view: RequestView = {
       request,
       hops,
       success,
       sampled,
       explanation,
-      expected: success
-        ? this.successShape(hops, edge)
-        : explanation && !FAULT_EFFECTS[explanation.fault.kind]?.shapeUnknown
-          ? expectedSpans(hops, edge, explanation)
-          : undefined,
+      expected:
+        unexported.size && shape
+          ? shape.map((s) => (unexported.has(s.service) ? { ...s, required: false } : s))
+          : shape,
+      unexported,
       traceOptional:
         request.status === 0 && explanation !== undefined && !!FAULT_EFFECTS[explanation.fault.kind]?.shapeUnknown,
       traceId,

@@ -95,6 +95,26 @@ export function hopOfFault(fault: Pick<FaultRecord, "kind" | "target">, hops: re
   );
 }
 
+/**
+ * The services of a request's route whose spans of that request may have died unexported: a kill discards what its
+ * exporter still held (the spans ended from the journal's `spansLostFromMs`), so a request under way between then and
+ * the kill may lack the killed service's spans, whatever its outcome. Empty for a journal without that time.
+ */
+export function unexportedServices(
+  request: Pick<RequestRecord, "startMs" | "endMs">,
+  hops: readonly Hop[],
+  faults: readonly FaultRecord[],
+  edge?: string,
+): Set<string> {
+  const lost = new Set<string>();
+  for (const f of faults) {
+    if (f.kind !== "kill" || f.spansLostFromMs === undefined) continue;
+    if (request.endMs < f.spansLostFromMs || request.startMs > f.appliedAtMs) continue;
+    if (f.target === edge || hops.some((h) => h.from === f.target || h.to === f.target)) lost.add(f.target);
+  }
+  return lost;
+}
+
 /** The fault a failed request is put down to, and the hop of its route where it failed ("edge": at the edge). */
 export interface Explanation {
   fault: FaultRecord;

@@ -3,6 +3,7 @@ import { canonicalLabels } from "../../assertions/metric-query";
 import { parseExposition } from "../../assertions/promlint";
 import { ConfigError } from "../errors";
 import type { MeshService, StartedMesh } from "../mesh/started-mesh";
+import { OTEL_DEFAULT_EXPORT_INTERVAL_MS } from "../mesh/external-mesh";
 import { retryUntil } from "../util/retry";
 import { activeFault, type ActiveFault, type FaultInjector, type FaultPlan } from "./faults";
 
@@ -38,16 +39,23 @@ export class ProcessFaultInjector implements FaultInjector {
       return activeFault(record, () => control.thaw());
     }
     if (fault.kind === "kill") {
+      // What the service ends from the flush on dies in its exporter's queue; without a flush, up to a batch delay.
+      const flushStartedAtMs = Date.now();
+      const flushed = await flush(service);
       const before = await lastCounters(service);
       record.appliedAtMs = Date.now();
       await control.kill();
-      return activeFault({ ...record, lastSamples: before, lastSamplesAtMs: record.appliedAtMs }, () =>
+      const spansLostFromMs = flushed
+        ? flushStartedAtMs
+        : record.appliedAtMs - Math.max(this.mesh.exportIntervalMs, OTEL_DEFAULT_EXPORT_INTERVAL_MS);
+      return activeFault({ ...record, lastSamples: before, lastSamplesAtMs: record.appliedAtMs, spansLostFromMs }, () =>
         startAndWaitReady(service),
       );
     }
     // restart: the drain is part of the fault; the service starts again once it has exited. What it counts while
     // draining no scrape sees: its admin API hands over the final values once the listeners have drained (else the
     // values just before the signal are all there is, and calls finishing in the drain are missing from them).
+    await flush(service);
     const before = await lastCounters(service);
     record.appliedAtMs = Date.now();
     const stopped = control.stopGracefully();
@@ -76,8 +84,16 @@ export class ProcessFaultInjector implements FaultInjector {
 }
 
 /** The service's counters now, read from its /metrics (text format) with the `instance` label Prometheus adds. */
+/** Asks the service to export its finished spans and log lines now; false where it has no admin API or failed. */
+async function flush(service: MeshService): Promise<boolean> {
+  if (!service.admin) return false;
+  return service.admin.flush().then(
+    () => true,
+    () => false,
+  );
+}
+
 async function lastCounters(service: MeshService): Promise<MetricSample[]> {
-  await service.admin?.flush().catch(() => undefined);
   const response = await fetch(service.metricsUrl, {
     headers: { accept: "text/plain;version=0.0.4" },
     signal: AbortSignal.timeout(2_000),

@@ -13,7 +13,7 @@ import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh"
 import type { MeshTarget } from "./target";
 
 /** OpenTelemetry's default batch span processor delay: how long spans may wait when nobody can flush them. */
-const OTEL_DEFAULT_EXPORT_INTERVAL_MS = 5_000;
+export const OTEL_DEFAULT_EXPORT_INTERVAL_MS = 5_000;
 
 /** A contract by name ("node", "go") or file; a file path is relative to `baseDir`. */
 export function resolveContract(spec: string, baseDir: string): TelemetryContract {

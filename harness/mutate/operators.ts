@@ -198,6 +198,32 @@ export const OPERATORS: MutationOperator[] = [
     },
   },
   {
+    name: "spans-lost-before-kill",
+    family: "traces",
+    models:
+      "a killed service's spans missing for a call that ended before the flush before the kill (lost, not killed)",
+    killedBy: "traces.complete",
+    apply(e, rng) {
+      const kill = e.faults.find((f) => f.kind === "kill");
+      if (!kill) return undefined;
+      const flushedAt = kill.spansLostFromMs ?? kill.appliedAtMs;
+      const r = rng.pick(
+        tracedRequests(
+          e,
+          (r) =>
+            isSuccess(r.status) &&
+            r.endMs < flushedAt &&
+            e.traces[r.traceId]!.spans.some((s) => s.service === kill.target),
+        ),
+      );
+      if (!r) return undefined;
+      return {
+        evidence: withTrace(e, r.traceId, (spans) => spans.filter((s) => s.service !== kill.target)),
+        change: `dropped the ${kill.target} spans of trace ${r.traceId}, which ended ${flushedAt - r.endMs} ms before the flush before the kill`,
+      };
+    },
+  },
+  {
     name: "reparent-to-missing",
     family: "traces",
     models: "context propagated with a wrong parent span id",

@@ -168,3 +168,40 @@ describe("a frozen server counting its callers' giving up", () => {
     expect(result.message).toContain("rose by 1 on CANCELLED, which the error mapping does not give");
   });
 });
+
+describe("spans a killed process had not exported", () => {
+  // SIGKILL leaves no flush: payments' spans of a call that ended between the harness's flush and the kill die in its
+  // exporter's queue, while its counter and log line may hold the call. Only such a call may lack them.
+  function lostSpans(lossWindowMs: number | undefined, endedBeforeKillMs: number) {
+    const { evidence, expectations } = scenarioFixture("process-kill");
+    const fault = evidence.faults[0]!;
+    const request = evidence.requests.find(
+      (r) =>
+        r.status === 201 &&
+        r.endMs < fault.appliedAtMs &&
+        evidence.traces[r.traceId]?.spans.some((s) => s.service === "payments"),
+    )!;
+    const duration = request.endMs - request.startMs;
+    request.endMs = fault.appliedAtMs - endedBeforeKillMs;
+    request.startMs = request.endMs - duration;
+    const trace = evidence.traces[request.traceId]!;
+    trace.spans = trace.spans.filter((s) => s.service !== "payments");
+    if (lossWindowMs !== undefined) fault.spansLostFromMs = fault.appliedAtMs - lossWindowMs;
+    return evaluate(evidence, expectations)
+      .filter((r) => r.status === "failed")
+      .map((r) => r.id);
+  }
+  const noticed = ["traces.complete", "traces.span-pipeline", "metrics.span-counter-agreement", "correlation.logs"];
+
+  test("a call that ended after the flush before the kill may lack the killed service's spans", () => {
+    expect(lostSpans(30, 10)).toEqual([]);
+  });
+
+  test("a call that ended before that flush may not", () => {
+    expect(lostSpans(30, 200)).toEqual(expect.arrayContaining(noticed));
+  });
+
+  test("a journal without the flush's time excuses nothing", () => {
+    expect(lostSpans(undefined, 10)).toEqual(expect.arrayContaining(noticed));
+  });
+});
