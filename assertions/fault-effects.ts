@@ -1,4 +1,5 @@
 import { binomialAcceptance } from "./binomial";
+import { median } from "./metric-query";
 import type { Evidence, FaultRecord, ProcessSample } from "./evidence";
 import type { RequestView } from "./run-view";
 import type { RunView } from "./run-view";
@@ -35,13 +36,6 @@ function crossing(view: RunView, fault: FaultRecord, inside: boolean): RequestVi
     const within = r.request.startMs >= fault.appliedAtMs && r.request.startMs <= end;
     return within === inside;
   });
-}
-
-function median(values: readonly number[]): number | null {
-  if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const latencyOf = (r: RequestView) => r.request.endMs - r.request.startMs;

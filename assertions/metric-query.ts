@@ -105,6 +105,14 @@ export function disagreements(
   return keys.map((key) => ({ key, a: a.get(key) ?? 0, b: b.get(key) ?? 0 })).filter((d) => d.a !== d.b);
 }
 
+/** The median of the values; null for none. */
+export function median(values: readonly number[]): number | null {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export function sum(values: Iterable<number>): number {
   let total = 0;
   for (const v of values) total += v;

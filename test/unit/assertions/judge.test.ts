@@ -205,3 +205,41 @@ describe("spans a killed process had not exported", () => {
     expect(lostSpans(undefined, 10)).toEqual(expect.arrayContaining(noticed));
   });
 });
+
+describe("a stall's utilisation against its baseline", () => {
+  // The baseline is the median of the 3 s before the fault: a scrape right after another reader's covers a few busy
+  // milliseconds and reads ~1 (a soak saw 0.999), which says nothing of the loop's load.
+  function judged(change: (before: [number, number][]) => void) {
+    const { evidence, expectations } = scenarioFixture("event-loop-stall");
+    const fault = evidence.faults[0]!;
+    const inventory = evidence.services.find((s) => s.name === "inventory")!;
+    const series = evidence.metrics.range.find(
+      (s) => s.name === "nodejs_eventloop_utilization_ratio" && s.labels.instance === inventory.instance,
+    )!;
+    const applied = fault.appliedAtMs / 1000;
+    const before = series.values.filter(([t]) => t >= applied - 3 && t < applied);
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    change(before);
+    series.values = series.values.filter(([t]) => !(t >= applied - 3 && t < applied)).concat(before);
+    series.values.sort((a, b) => a[0] - b[0]);
+    return evaluate(evidence, { ...expectations, families: ["runtime"] }).find(
+      (r) => r.id === "runtime.resource-faults",
+    )!;
+  }
+
+  test("one point of ~1 before the fault does not hide the stall", () => {
+    expect(judged((before) => (before[0]![1] = 0.999)).status).toBe("passed");
+  });
+
+  test("a loop as busy before as during fails", () => {
+    const result = judged((before) => before.forEach((p) => (p[1] = 0.6)));
+    expect(result.status).toBe("failed");
+    expect(result.message).toContain("0.6 before (median)");
+  });
+
+  test("no points before the fault fail", () => {
+    const result = judged((before) => before.splice(0));
+    expect(result.status).toBe("failed");
+    expect(result.message).toContain("no nodejs_eventloop_utilization_ratio points in the 3 s before it");
+  });
+});
