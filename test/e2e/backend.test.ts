@@ -247,18 +247,23 @@ describe.each(BACKENDS)("no orphans (%s)", (backendName) => {
 
   test("two runs at once do not collide: killing one leaves the other running", async () => {
     const [first, second] = await Promise.all([startChild(), startChild()]);
-    expect(first.endpoints.runDir).not.toBe(second.endpoints.runDir);
-    expect(first.endpoints.containers.filter((id) => second.endpoints.containers.includes(id))).toEqual([]);
-    const firstClosed = collect(first.child);
-    first.child.kill("SIGKILL");
-    await firstClosed;
-    await nothingLeft(first.endpoints);
-    expect(second.endpoints.pids.every(pidAlive)).toBe(true);
-    for (const id of second.endpoints.containers) expect(await containerExists(id)).toBe(true);
-    const secondClosed = collect(second.child);
-    second.child.kill("SIGTERM");
-    expect((await secondClosed).code).toBe(2);
-    await nothingLeft(second.endpoints);
+    try {
+      expect(first.endpoints.runDir).not.toBe(second.endpoints.runDir);
+      expect(first.endpoints.containers.filter((id) => second.endpoints.containers.includes(id))).toEqual([]);
+      const firstClosed = collect(first.child);
+      first.child.kill("SIGKILL");
+      await firstClosed;
+      await nothingLeft(first.endpoints);
+      expect(second.endpoints.pids.every(pidAlive)).toBe(true);
+      for (const id of second.endpoints.containers) expect(await containerExists(id)).toBe(true);
+      const secondClosed = collect(second.child);
+      second.child.kill("SIGTERM");
+      expect((await secondClosed).code).toBe(2);
+      await nothingLeft(second.endpoints);
+    } finally {
+      // A failed check leaves no run behind to keep the test process alive.
+      for (const { child } of [first, second]) if (child.exitCode === null && child.signalCode === null) child.kill();
+    }
   }, 60_000);
 
   test("a start that fails half-way stops what already started", async () => {

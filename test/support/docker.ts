@@ -47,10 +47,14 @@ export async function runContainers(match: (runId: string) => boolean, label?: s
     .map((c) => c.id);
 }
 
-/** Every container (running or not) carrying all these labels ("key" or "key=value"). */
+/**
+ * Every container (running or not) carrying all these labels ("key" or "key=value"); none where no engine answers
+ * (a native run's orphan checks hold without one).
+ */
 export async function labelledContainers(
   labels: string[],
 ): Promise<{ id: string; state: string; labels: Record<string, string> }[]> {
+  if (!(await engineState()).answers) return [];
   const filters = encodeURIComponent(JSON.stringify({ label: labels }));
   const response = await engineRequest("GET", `/containers/json?all=1&filters=${filters}`);
   const containers = JSON.parse(response.body) as { Id: string; State: string; Labels: Record<string, string> }[];
