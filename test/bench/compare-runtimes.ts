@@ -1,7 +1,8 @@
 /**
  * The whole catalog (or the scenarios named) with one seed, natively and in containers (`--backend docker
  * --mesh-runtime docker`), compared scenario by scenario: the same assertion ids and statuses, and the same requests
- * sent (where the rate is not a share of each runtime's own capacity). test/e2e/mesh-runtime.test.ts compares six scenarios within npm test's time; this compares them all.
+ * sent (where the rate is not a share of each runtime's own capacity). test/e2e/mesh-runtime.test.ts compares five
+ * scenarios within npm test's time; this compares them all.
  * Prints each run's wall time and every difference; exits 0 when both runs pass and agree, 1 otherwise.
  * Usage: npm run compare:runtimes [-- --seed 7] [SCENARIO ...]
  */

@@ -1,4 +1,5 @@
 import { evaluate } from "../../../assertions/evaluate";
+import { select } from "../../../assertions/metric-query";
 import type { AssertionFamily } from "../../../assertions/evidence";
 import { ALL_FAMILIES } from "../../../assertions/expectations";
 import { catalogFixture, emptied, scenarioFixture } from "../../support/evidence-fixture";
@@ -138,13 +139,10 @@ describe("a frozen server counting its callers' giving up", () => {
         attributes: { ...client.attributes, "span.kind": "server", "rpc.grpc.status_code": 1 },
       }),
     );
-    const ok = evidence.metrics.end.find(
-      (s) =>
-        s.name === "grpc_server_handled_total" &&
-        s.labels.instance === payments.instance &&
-        s.labels.grpc_method === "Charge" &&
-        s.labels.grpc_code === "OK",
-    )!;
+    const ok = select(evidence.metrics.end, {
+      name: "grpc_server_handled_total",
+      where: { instance: payments.instance, grpc_method: "Charge", grpc_code: "OK" },
+    })[0]!;
     evidence.metrics.end.push({ ...ok, labels: { ...ok.labels, grpc_code: "CANCELLED" }, value: counted });
     return evaluate(evidence, { ...expectations, families: ["metrics"] }).find(
       (r) => r.id === "metrics.status-labels",

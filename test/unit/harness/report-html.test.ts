@@ -1,4 +1,5 @@
 import { evaluate } from "../../../assertions/evaluate";
+import { select } from "../../../assertions/metric-query";
 import type { SavedScenario } from "../../../harness/report/evidence-file";
 import { reportHtml } from "../../../harness/report/html-report";
 import { localizeScenario, withRca } from "../../../harness/report/localize-run";
@@ -87,13 +88,10 @@ describe("report.html generation (pure: verdict and evidence in, HTML out)", () 
     const broken = structuredClone(saved.find((s) => s.name === "payments-errors")!);
     // One more 502 on the gateway's counter than the driver saw.
     const gateway = broken.evidence.services.find((s) => s.role === "edge")!;
-    const sample = broken.evidence.metrics.end.find(
-      (m) =>
-        m.name === "http_server_requests_total" &&
-        m.labels.instance === gateway.instance &&
-        m.labels.status_code === "502" &&
-        m.labels.route === "/api/checkout",
-    )!;
+    const sample = select(broken.evidence.metrics.end, {
+      name: "http_server_requests_total",
+      where: { instance: gateway.instance, status_code: "502", route: "/api/checkout" },
+    })[0]!;
     const driverSaw = broken.evidence.requests.filter(
       (r) => r.route === "POST /api/checkout" && r.status === 502,
     ).length;
