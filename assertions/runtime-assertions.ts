@@ -275,8 +275,8 @@ function resourceFaults(view: RunView): AssertionResult {
       }
       compared++;
       const lagMax = Math.max(...within(points(names.eventLoopLagMaxSeconds), applied, reverted + 2));
-      // The baseline is the median of the 3 s before: one scrape right after another reader's (the harness reads
-      // /metrics itself) covers a few busy milliseconds and reads ~1.
+      // The baseline is the median of the 3 s before, not one point: a service whose gauge covers the time since its
+      // last read (the kit's did, before it sampled on a timer) reads ~1 for a scrape right after another reader's.
       const eluBefore = median(before(points(names.eventLoopUtilization)));
       const eluDuring = Math.max(...within(points(names.eventLoopUtilization), applied + 1, reverted + 1));
       observed[fault.id] = {

@@ -53,7 +53,7 @@ export const DEFECTS = {
   },
   "elu-frozen": {
     effect: "The event-loop utilisation gauge is computed once at start and never again.",
-    models: "A gauge set at start-up instead of in its collect callback.",
+    models: "A gauge set once at start-up, never sampled again.",
   },
   "request-id-regenerated": {
     effect: "gRPC services ignore the incoming x-request-id and generate their own.",

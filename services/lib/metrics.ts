@@ -100,22 +100,30 @@ export function createMetrics(options: MetricsOptions = {}): MeshMetrics {
   return metrics;
 }
 
+/** How often the event-loop utilisation gauge is sampled. */
+export const ELU_SAMPLE_MS = 1_000;
+
 function registerRuntimeMetrics(registry: Registry<OpenMetricsContentType>, frozen: boolean): void {
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   for (const name of GAUGES_NAMED_TOTAL) registry.removeSingleMetric(name);
+  // Sampled on a timer, not in collect(): a value computed at each read would cover the time since whoever read
+  // /metrics last (Prometheus, the harness, a curl), so one reader would change what the others see.
   let last = performance.eventLoopUtilization();
-  const gauge = new Gauge({
+  let utilisation = last.utilization;
+  if (!frozen)
+    setInterval(() => {
+      const now = performance.eventLoopUtilization();
+      utilisation = performance.eventLoopUtilization(now, last).utilization;
+      last = now;
+    }, ELU_SAMPLE_MS).unref();
+  new Gauge({
     name: EVENT_LOOP_UTILIZATION,
-    help: "Event-loop utilisation (0..1) since the previous scrape.",
+    help: `Event-loop utilisation (0..1) over the last completed ${ELU_SAMPLE_MS / 1000} s interval.`,
     registers: [registry],
     collect() {
-      if (frozen) return; // elu-frozen: the value set at start-up stays
-      const now = performance.eventLoopUtilization();
-      this.set(performance.eventLoopUtilization(now, last).utilization);
-      last = now;
+      this.set(utilisation); // elu-frozen: no sampler, the start-up value stays
     },
   });
-  gauge.set(performance.eventLoopUtilization().utilization);
 }
 
 /** Pre-initialises HTTP server series (counter and histogram) at 0 for every status a route can answer. */

@@ -1,8 +1,11 @@
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import client from "prom-client";
 import { KNOWN_DEFECTS } from "../../../harness/mesh/mesh";
 import { createRng } from "../../../harness/util/rng";
 import { DEFECT_NAMES, HttpApp, HttpError, listenHttp, seededRandom } from "../../../services/lib";
 import { EVENT_LOOP_UTILIZATION, KIT_METRICS } from "../../../services/lib/metric-names";
+import { ELU_SAMPLE_MS } from "../../../services/lib/metrics";
 import { baseUrl, makeKit, sample, shutdown } from "./kit-fixtures";
 
 const RED = [
@@ -70,6 +73,29 @@ describe("defects change exactly what they claim", () => {
             name,
             declared: true,
           });
+      } finally {
+        await shutdown(kit);
+      }
+    }
+  });
+
+  test("elu-frozen: the utilisation gauge never moves; the kit's moves once a second, whatever reads it", async () => {
+    for (const frozen of [false, true]) {
+      const kit = makeKit(frozen ? ["elu-frozen"] : []);
+      try {
+        const atStart = await sample(kit, EVENT_LOOP_UTILIZATION);
+        // Busy longer than a sampling interval: the sample due inside it runs right after, over a mostly busy window.
+        const busyUntil = performance.now() + 1.2 * ELU_SAMPLE_MS;
+        while (performance.now() < busyUntil);
+        await sleep(20);
+        const afterBusy = await sample(kit, EVENT_LOOP_UTILIZATION);
+        const readAgain = await sample(kit, EVENT_LOOP_UTILIZATION);
+        if (frozen) expect([afterBusy, readAgain]).toEqual([atStart, atStart]);
+        else {
+          expect(afterBusy).toBeGreaterThanOrEqual(0.5);
+          // A read does not start a new window: a second reader sees what the first saw.
+          expect(readAgain).toBe(afterBusy);
+        }
       } finally {
         await shutdown(kit);
       }

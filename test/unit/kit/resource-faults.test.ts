@@ -201,7 +201,7 @@ describe("resource faults: effects in-process", () => {
     try {
       const admin = await adminOf(kit);
       await kit.healthz(); // resets its delay histogram
-      await kit.metrics.registry.metrics(); // resets prom-client's lag max and the utilisation window
+      await kit.metrics.registry.metrics(); // resets prom-client's lag max
       delay.enable();
       // A 5 ms ticker: the first gap >= 150 ms is the first block.
       let firstBlockAt: number | undefined;
