@@ -9,13 +9,16 @@ export interface Selector {
   exclude?: (labels: Labels) => boolean;
 }
 
-export function selects(sample: MetricSample, selector: Selector): boolean {
+/** A sample, or a range series: what a selector matches by. */
+type Named = Pick<MetricSample, "name" | "labels">;
+
+export function selects(sample: Named, selector: Selector): boolean {
   if (sample.name !== selector.name) return false;
   for (const [key, value] of Object.entries(selector.where ?? {})) if (sample.labels[key] !== value) return false;
   return !selector.exclude?.(sample.labels);
 }
 
-export function select(samples: readonly MetricSample[], selector: Selector): MetricSample[] {
+export function select<T extends Named>(samples: readonly T[], selector: Selector): T[] {
   return samples.filter((s) => selects(s, selector));
 }
 

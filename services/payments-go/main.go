@@ -133,14 +133,18 @@ func (s *service) serve() int {
 		writeJSON(w, status, body)
 	})
 	ops.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		if s.draining.Load() {
-			writeJSON(w, http.StatusServiceUnavailable, probeBody{Status: "fail", Checks: map[string]checkResult{
-				"draining": {Status: "fail", LatencyMs: 0, Error: "shutting down"},
-			}})
-			return
+		if !s.draining.Load() {
+			status, body := runChecks(r.Context(), s.readiness)
+			// Read again after the checks: shutdown sets draining before it turns health NOT_SERVING, so a probe
+			// that began just before the signal and saw NOT_SERVING reports the drain, not a failing gRPC check.
+			if !s.draining.Load() {
+				writeJSON(w, status, body)
+				return
+			}
 		}
-		status, body := runChecks(r.Context(), s.readiness)
-		writeJSON(w, status, body)
+		writeJSON(w, http.StatusServiceUnavailable, probeBody{Status: "fail", Checks: map[string]checkResult{
+			"draining": {Status: "fail", LatencyMs: 0, Error: "shutting down"},
+		}})
 	})
 	opsServer := &http.Server{Handler: ops, ReadHeaderTimeout: 5 * time.Second}
 	adminServer := &http.Server{Handler: adminHandler(s), ReadHeaderTimeout: 5 * time.Second}

@@ -47,6 +47,9 @@ export async function runContainers(match: (runId: string) => boolean, label?: s
     .map((c) => c.id);
 }
 
+/** What connecting to the engine's socket fails with where no engine runs. */
+const NO_ENGINE = ["ENOENT", "ECONNREFUSED"];
+
 /**
  * Every container (running or not) carrying all these labels ("key" or "key=value"); none where no engine answers
  * (a native run's orphan checks hold without one).
@@ -54,9 +57,14 @@ export async function runContainers(match: (runId: string) => boolean, label?: s
 export async function labelledContainers(
   labels: string[],
 ): Promise<{ id: string; state: string; labels: Record<string, string> }[]> {
-  if (!(await engineState()).answers) return [];
   const filters = encodeURIComponent(JSON.stringify({ label: labels }));
-  const response = await engineRequest("GET", `/containers/json?all=1&filters=${filters}`);
+  let response: Awaited<ReturnType<typeof engineRequest>>;
+  try {
+    response = await engineRequest("GET", `/containers/json?all=1&filters=${filters}`);
+  } catch (error) {
+    if (NO_ENGINE.includes((error as NodeJS.ErrnoException).code ?? "")) return [];
+    throw error;
+  }
   const containers = JSON.parse(response.body) as { Id: string; State: string; Labels: Record<string, string> }[];
   return containers.map((c) => ({ id: c.Id, state: c.State, labels: c.Labels }));
 }

@@ -205,15 +205,16 @@ describe("spans a killed process had not exported", () => {
 });
 
 describe("a stall's utilisation against its baseline", () => {
-  // The baseline is the median of the 3 s before the fault: a scrape right after another reader's covers a few busy
-  // milliseconds and reads ~1 (a soak saw 0.999), which says nothing of the loop's load.
+  // The baseline is the median of the 3 s before the fault: a gauge computed at each read covers the time since the
+  // last reader, so a scrape right after another reader's can read ~1 (a soak saw 0.999 from the kit's old gauge).
   function judged(change: (before: [number, number][]) => void) {
     const { evidence, expectations } = scenarioFixture("event-loop-stall");
     const fault = evidence.faults[0]!;
     const inventory = evidence.services.find((s) => s.name === "inventory")!;
-    const series = evidence.metrics.range.find(
-      (s) => s.name === "nodejs_eventloop_utilization_ratio" && s.labels.instance === inventory.instance,
-    )!;
+    const series = select(evidence.metrics.range, {
+      name: "nodejs_eventloop_utilization_ratio",
+      where: { instance: inventory.instance },
+    })[0]!;
     const applied = fault.appliedAtMs / 1000;
     const before = series.values.filter(([t]) => t >= applied - 3 && t < applied);
     expect(before.length).toBeGreaterThanOrEqual(2);
