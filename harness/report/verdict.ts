@@ -27,7 +27,7 @@ export interface Verdict {
   };
   scenarios: ScenarioVerdict[];
   /**
-   * Root-cause localisation scored against the fault journals of the run's scenarios (assertions/rca.ts): AC@1 and
+   * Root-cause localisation scored against the fault journals of the run's scenarios (assertions/rca/): AC@1 and
    * AC@3 as shares 0..1 of the journaled faults whose target service (a link's callee, or its caller when the callee
    * is a backend without spans such as Redis) is the first / among the first three suspects of the windows the fault
    * overlaps; per fault kind; every miss with its ranking; windows that overlap no fault. `ac1`/`ac3` are null when
@@ -76,7 +76,7 @@ export interface ScenarioVerdict {
     summary: string;
   };
   /**
-   * Root-cause localisation of this scenario (assertions/rca.ts): each window where a route's error rate or p99
+   * Root-cause localisation of this scenario (assertions/rca/): each window where a route's error rate or p99
    * moved away from its steady state, with its ranked suspects and their runtime. Absent for an aborted scenario and
    * in verdicts written before RCA.
    */

@@ -1,0 +1,71 @@
+/** The localisation's result: windows, their suspects and the suspects' runtime (verdict.json's `rca`). */
+/** Requests of a route over some time: counts, error rate and latency percentiles (ms). */
+export interface RouteStats {
+  requests: number;
+  errors: number;
+  errorRate: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** A stretch of time where one route's error rate or p99 moved away from its steady state. */
+export interface RcaWindow {
+  route: string;
+  startMs: number;
+  endMs: number;
+  /** What moved. */
+  signals: ("error-rate" | "p99")[];
+  /** The route before the window (the steady state it is judged against). */
+  steady: RouteStats;
+  /** The route's requests that started in the window; `slow` of them above `slowAboveMs`. */
+  during: RouteStats & { slow: number; slowAboveMs: number };
+  /** Requests of the window whose trace is in the evidence. */
+  traced: number;
+  /** Best first; empty when nothing scored `minScore`. */
+  suspects: Suspect[];
+}
+
+/** A place the window's change is put down to. */
+export interface Suspect {
+  service: string;
+  /** gRPC "pkg.Service/Method", HTTP "METHOD /route", a call's "METHOD peer", a db call's "redis set". */
+  operation: string;
+  /** For a call suspect: "caller -> callee" (see the module comment). */
+  via?: string;
+  /** 0..1; see the module comment. */
+  score: number;
+  /** What the traces say: the share of the window's failed requests (error) or latency increase (self-time). */
+  traces?: { signal: "error" | "self-time"; share: number; requests: number; selfTimeDeltaMs?: number };
+  /** What the metrics say: rank among the endpoints that moved, when (interval start) and how. */
+  metrics?: { rank: number; movedAtMs: number; signal: "error-rate" | "latency"; endpoint: string };
+  runtime: SuspectRuntime;
+}
+
+/** A runtime figure in the window against steady state (the load before the window). */
+export interface RuntimeCompare {
+  window: number;
+  steady: number;
+}
+
+/** The suspect service's runtime, from evidence.metrics.range (absent figures are named in `missing`). */
+export interface SuspectRuntime {
+  /** CPU seconds per second. */
+  cpuCores?: RuntimeCompare;
+  /** GC runs per second (all kinds). */
+  gcPerSec?: RuntimeCompare;
+  /** Event-loop lag: the window's highest, steady state's mean. */
+  eventLoopLagMs?: RuntimeCompare;
+  eventLoopUtilization?: RuntimeCompare;
+  /** Heap used: the window's highest, steady state's mean. */
+  heapUsedBytes?: RuntimeCompare;
+  goroutines?: RuntimeCompare;
+  /** Series of this service's contract that evidence.metrics.range does not hold. */
+  missing: string[];
+}
+
+/** One scenario's localisation. */
+export interface RcaResult {
+  windows: RcaWindow[];
+  /** What the evidence allowed and did not (e.g. no RED range series: suspects ranked from traces alone). */
+  notes: string[];
+}

@@ -1,0 +1,44 @@
+import type { Topology } from "../expectations";
+
+export interface RcaOptions {
+  /** Width of the request-log buckets windows are made of. Default 1000 ms. */
+  bucketMs?: number;
+  /** The first this-many ms of the load are steady state only, never judged. Default 1000 ms. */
+  steadyMinMs?: number;
+  /** Fewest steady-state requests of a route before its buckets are judged. Default 5. */
+  steadyMinRequests?: number;
+  /** A bucket's errors are out of line when their binomial tail under the steady rate is below this. Default 0.05. */
+  bucketAlpha?: number;
+  /** A window's errors must be this unlikely under the steady rate. Default 1e-3. */
+  windowAlpha?: number;
+  /** A request is slow above max(latencyFactor x steady p99, steady p99 + latencyMarginMs). Default 2. */
+  latencyFactor?: number;
+  /** Default 50 ms. */
+  latencyMarginMs?: number;
+  /** Share of a bucket's (and of a window's) requests that must be slow for the p99 to count as moved. Default 0.25. */
+  slowShare?: number;
+  /** Fewest slow requests in a p99 window. Default 3. */
+  minSlowRequests?: number;
+  /** Suspects scoring below this are left out. Default 0.1. */
+  minScore?: number;
+  /** Suspects kept per window. Default 5. */
+  maxSuspects?: number;
+  /** The route topology (expectations.topology): names the callee of an HTTP client span that has no server child. */
+  topology?: Topology;
+}
+
+export type Tuning = Required<Omit<RcaOptions, "topology">>;
+
+export const DEFAULTS: Tuning = {
+  bucketMs: 1_000,
+  steadyMinMs: 1_000,
+  steadyMinRequests: 5,
+  bucketAlpha: 0.05,
+  windowAlpha: 1e-3,
+  latencyFactor: 2,
+  latencyMarginMs: 50,
+  slowShare: 0.25,
+  minSlowRequests: 3,
+  minScore: 0.1,
+  maxSuspects: 5,
+};

@@ -1,0 +1,73 @@
+import type { TelemetryContract } from "../contract";
+import type { RcaContext } from "./context";
+import type { RcaWindow, RuntimeCompare, SuspectRuntime } from "./model";
+import { round } from "./numbers";
+
+export function runtimeNames(c: TelemetryContract) {
+  const r = c.runtimeMetrics;
+  return [
+    { key: "cpuCores", name: r.cpuSecondsTotal },
+    { key: "gcPerSec", name: `${r.gcDuration.name}_count` },
+    { key: "eventLoopLagMs", name: r.eventLoopLagSeconds },
+    { key: "eventLoopUtilization", name: r.eventLoopUtilization },
+    { key: "heapUsedBytes", name: r.heapUsedBytes },
+    { key: "goroutines", name: r.goroutines },
+  ].filter((x): x is { key: keyof SuspectRuntime & string; name: string } => x.name !== undefined);
+}
+
+export function runtimeOf(ctx: RcaContext, serviceName: string, window: RcaWindow): SuspectRuntime {
+  const service = ctx.service(serviceName);
+  if (!service) return { missing: ["(not a service of the mesh: no runtime series)"] };
+  const contract = service.contract;
+  const range = ctx.evidence.metrics.range.filter((s) => ctx.owns(service, s));
+  const loadStart = ctx.evidence.window.startMs;
+  const runtime: SuspectRuntime = { missing: [] };
+  const points = (name: string) => {
+    // Several series of one name (GC by kind) are summed per timestamp.
+    const byT = new Map<number, number>();
+    for (const s of range.filter((x) => x.name === name))
+      for (const [t, v] of s.values) byT.set(t, (byT.get(t) ?? 0) + v);
+    return [...byT].sort(([a], [b]) => a - b).map(([t, v]) => ({ ms: t * 1000, v }));
+  };
+  const between = (ps: { ms: number; v: number }[], from: number, to: number) =>
+    ps.filter((p) => p.ms >= from && p.ms <= to);
+  const rate = (ps: { ms: number; v: number }[]) =>
+    ps.length < 2 ? undefined : (ps.at(-1)!.v - ps[0]!.v) / ((ps.at(-1)!.ms - ps[0]!.ms) / 1000);
+  const mean = (ps: { v: number }[]) => (ps.length === 0 ? undefined : ps.reduce((a, p) => a + p.v, 0) / ps.length);
+  const max = (ps: { v: number }[]) => (ps.length === 0 ? undefined : Math.max(...ps.map((p) => p.v)));
+  // The window's samples: scrapes up to one step after it ends still describe it.
+  const during = (ps: { ms: number; v: number }[]) => between(ps, window.startMs, window.endMs + 1000);
+  const steady = (ps: { ms: number; v: number }[]) => between(ps, loadStart, window.startMs);
+  for (const { key, name } of runtimeNames(contract)) {
+    const ps = points(name);
+    if (ps.length === 0) {
+      runtime.missing.push(name);
+      continue;
+    }
+    let value: RuntimeCompare | undefined;
+    const pair = (w: number | undefined, s: number | undefined, digits: number) =>
+      w === undefined || s === undefined ? undefined : { window: round(w, digits), steady: round(s, digits) };
+    switch (key) {
+      case "cpuCores":
+        value = pair(rate(during(ps)), rate(steady(ps)), 3);
+        break;
+      case "gcPerSec":
+        value = pair(rate(during(ps)), rate(steady(ps)), 2);
+        break;
+      case "eventLoopLagMs":
+        value = pair(scale(max(during(ps)), 1000), scale(mean(steady(ps)), 1000), 2);
+        break;
+      case "heapUsedBytes":
+        value = pair(max(during(ps)), mean(steady(ps)), 0);
+        break;
+      default:
+        value = pair(mean(during(ps)), mean(steady(ps)), 3);
+    }
+    if (value) (runtime as unknown as Record<string, RuntimeCompare>)[key] = value;
+  }
+  return runtime;
+}
+
+function scale(v: number | undefined, by: number): number | undefined {
+  return v === undefined ? undefined : v * by;
+}
