@@ -5,7 +5,7 @@ import { binomialTail } from "./numbers";
 /** Significance of one metric step's errors against its steady rate. */
 const METRIC_STEP_ALPHA = 0.01;
 
-interface EndpointMove {
+export interface EndpointMove {
   identity: Identity;
   rank: number;
   movedAtMs: number;

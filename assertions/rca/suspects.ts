@@ -2,7 +2,7 @@ import type { RequestRecord } from "../evidence";
 import type { IndexedTrace } from "../trace-index";
 import type { Span } from "../trace-model";
 import { suspectKey, type Identity, type RcaContext, type RedSeries } from "./context";
-import { rankEndpoints } from "./endpoints";
+import { rankEndpoints, type EndpointMove } from "./endpoints";
 import type { Suspect } from "./model";
 import { round } from "./numbers";
 import type { Tuning } from "./options";
@@ -40,6 +40,21 @@ export function selfTimeUs(span: Span, children: readonly Span[]): number {
   return Math.max(0, span.durationUs - Math.min(covered, span.durationUs));
 }
 
+/** What the traces say of one identity: its share of the window's failed requests or of its latency increase. */
+interface TraceShare {
+  identity: Identity;
+  share: number;
+  signal: "error" | "self-time";
+  requests: number;
+  deltaMs?: number;
+}
+
+/** A request of the window with its trace. */
+interface TracedRequest {
+  r: RequestRecord;
+  index: IndexedTrace;
+}
+
 export function rankSuspects(
   ctx: RcaContext,
   detected: DetectedWindow,
@@ -47,83 +62,106 @@ export function rankSuspects(
   o: Tuning,
 ): Suspect[] {
   const window = detected.window;
-  const traceShares = new Map<
-    string,
-    { identity: Identity; share: number; signal: "error" | "self-time"; requests: number; deltaMs?: number }
-  >();
-  const offer = (
-    identity: Identity,
-    share: number,
-    signal: "error" | "self-time",
-    requests: number,
-    deltaMs?: number,
-  ) => {
-    const key = suspectKey(identity);
+  const traceShares = new Map<string, TraceShare>();
+  const offer = (s: TraceShare) => {
+    const key = suspectKey(s.identity);
     const known = traceShares.get(key);
-    if (!known || share > known.share) traceShares.set(key, { identity, share, signal, requests, deltaMs });
+    if (!known || s.share > known.share) traceShares.set(key, s);
   };
-  const traced = detected.requests.map((r) => ({ r, index: ctx.trace(r) })).filter((x) => x.index !== undefined);
+  const traced = detected.requests
+    .map((r) => ({ r, index: ctx.trace(r) }))
+    .filter((x): x is TracedRequest => x.index !== undefined);
   window.traced = traced.length;
-
-  if (window.signals.includes("error-rate")) {
-    const failures = traced.filter(({ r }) => failed(r));
-    const credit = new Map<string, { identity: Identity; credit: number; requests: number }>();
-    for (const { index } of failures) {
-      const depths = spanDepths(index!);
-      const errors = index!.trace.spans.filter((s) => s.status === "error");
-      if (errors.length === 0) continue;
-      const deepest = Math.max(...errors.map((s) => depths.get(s) ?? 0));
-      const at = errors.filter((s) => (depths.get(s) ?? 0) === deepest);
-      for (const span of at) {
-        const identity = ctx.identify(span, index!);
-        const key = suspectKey(identity);
-        const entry = credit.get(key) ?? { identity, credit: 0, requests: 0 };
-        entry.credit += 1 / at.length;
-        entry.requests++;
-        credit.set(key, entry);
-      }
-    }
-    for (const { identity, credit: c, requests } of credit.values())
-      offer(identity, failures.length === 0 ? 0 : c / failures.length, "error", requests);
-  }
-
-  if (window.signals.includes("p99")) {
-    const meanSelf = (requests: RequestRecord[]) => {
-      const sums = new Map<string, { identity: Identity; us: number }>();
-      let n = 0;
-      for (const r of requests) {
-        const index = ctx.trace(r);
-        if (!index) continue;
-        n++;
-        for (const span of index.trace.spans) {
-          const identity = ctx.identify(span, index);
-          const key = suspectKey(identity);
-          const entry = sums.get(key) ?? { identity, us: 0 };
-          entry.us += selfTimeUs(span, index.children.get(span.spanId) ?? []);
-          sums.set(key, entry);
-        }
-      }
-      return new Map([...sums].map(([k, v]) => [k, { identity: v.identity, ms: n === 0 ? 0 : v.us / n / 1000 }]));
-    };
-    const during = meanSelf(detected.requests);
-    const before = meanSelf(detected.steadyRequests);
-    const mean = (rs: RequestRecord[]) => (rs.length === 0 ? 0 : rs.reduce((a, r) => a + latencyMs(r), 0) / rs.length);
-    const routeDelta = mean(detected.requests) - mean(detected.steadyRequests);
-    const deltas = [...during].map(([key, v]) => ({
-      identity: v.identity,
-      deltaMs: v.ms - (before.get(key)?.ms ?? 0),
-    }));
-    const positive = deltas.filter((d) => d.deltaMs > 0).reduce((a, d) => a + d.deltaMs, 0);
-    const denominator = routeDelta > 0 ? routeDelta : positive;
-    for (const d of deltas) {
-      if (d.deltaMs <= 0 || denominator <= 0) continue;
-      offer(d.identity, Math.min(1, d.deltaMs / denominator), "self-time", traced.length, round(d.deltaMs, 1));
-    }
-  }
-
+  if (window.signals.includes("error-rate")) for (const s of errorShares(ctx, traced)) offer(s);
+  if (window.signals.includes("p99")) for (const s of selfTimeShares(ctx, detected, traced.length)) offer(s);
   const metricRanks = rankEndpoints(ctx, window, red);
+  const suspects = scoreSuspects(traceShares, metricRanks, red.length > 0, o.minScore);
+  suspects.sort(compareSuspects);
+  const kept = suspects.slice(0, o.maxSuspects);
+  for (const s of kept) s.runtime = runtimeOf(ctx, s.service, window);
+  return kept;
+}
+
+/** Each failed request's deepest ERROR spans share one failure between them. */
+function errorShares(ctx: RcaContext, traced: readonly TracedRequest[]): TraceShare[] {
+  const failures = traced.filter(({ r }) => failed(r));
+  const credit = new Map<string, { identity: Identity; credit: number; requests: number }>();
+  for (const { index } of failures) {
+    const depths = spanDepths(index);
+    const errors = index.trace.spans.filter((s) => s.status === "error");
+    if (errors.length === 0) continue;
+    const deepest = Math.max(...errors.map((s) => depths.get(s) ?? 0));
+    const at = errors.filter((s) => (depths.get(s) ?? 0) === deepest);
+    for (const span of at) {
+      const identity = ctx.identify(span, index);
+      const key = suspectKey(identity);
+      const entry = credit.get(key) ?? { identity, credit: 0, requests: 0 };
+      entry.credit += 1 / at.length;
+      entry.requests++;
+      credit.set(key, entry);
+    }
+  }
+  return [...credit.values()].map(({ identity, credit: c, requests }) => ({
+    identity,
+    share: failures.length === 0 ? 0 : c / failures.length,
+    signal: "error",
+    requests,
+  }));
+}
+
+/** Each identity's increase of mean self-time, as a share of the route's mean latency increase. */
+function selfTimeShares(ctx: RcaContext, detected: DetectedWindow, traced: number): TraceShare[] {
+  const during = meanSelfTimeMs(ctx, detected.requests);
+  const before = meanSelfTimeMs(ctx, detected.steadyRequests);
+  const mean = (rs: RequestRecord[]) => (rs.length === 0 ? 0 : rs.reduce((a, r) => a + latencyMs(r), 0) / rs.length);
+  const routeDelta = mean(detected.requests) - mean(detected.steadyRequests);
+  const deltas = [...during].map(([key, v]) => ({
+    identity: v.identity,
+    deltaMs: v.ms - (before.get(key)?.ms ?? 0),
+  }));
+  const positive = deltas.filter((d) => d.deltaMs > 0).reduce((a, d) => a + d.deltaMs, 0);
+  const denominator = routeDelta > 0 ? routeDelta : positive;
+  const shares: TraceShare[] = [];
+  for (const d of deltas) {
+    if (d.deltaMs <= 0 || denominator <= 0) continue;
+    shares.push({
+      identity: d.identity,
+      share: Math.min(1, d.deltaMs / denominator),
+      signal: "self-time",
+      requests: traced,
+      deltaMs: round(d.deltaMs, 1),
+    });
+  }
+  return shares;
+}
+
+/** Mean self-time (ms) per identity over the traced requests among `requests`, keyed by suspectKey. */
+function meanSelfTimeMs(ctx: RcaContext, requests: readonly RequestRecord[]) {
+  const sums = new Map<string, { identity: Identity; us: number }>();
+  let n = 0;
+  for (const r of requests) {
+    const index = ctx.trace(r);
+    if (!index) continue;
+    n++;
+    for (const span of index.trace.spans) {
+      const identity = ctx.identify(span, index);
+      const key = suspectKey(identity);
+      const entry = sums.get(key) ?? { identity, us: 0 };
+      entry.us += selfTimeUs(span, index.children.get(span.spanId) ?? []);
+      sums.set(key, entry);
+    }
+  }
+  return new Map([...sums].map(([k, v]) => [k, { identity: v.identity, ms: n === 0 ? 0 : v.us / n / 1000 }]));
+}
+
+/** The trace share and metric rank of every identity either names, as a score; those under `minScore` left out. */
+function scoreSuspects(
+  traceShares: ReadonlyMap<string, TraceShare>,
+  metricRanks: ReadonlyMap<string, EndpointMove>,
+  hasMetrics: boolean,
+  minScore: number,
+): Suspect[] {
   const hasTraces = traceShares.size > 0;
-  const hasMetrics = red.length > 0;
   const keys = new Set([...traceShares.keys(), ...metricRanks.keys()]);
   const suspects: Suspect[] = [];
   for (const key of keys) {
@@ -137,7 +175,7 @@ export function rankSuspects(
         : hasTraces
           ? traceScore
           : metricScore;
-    if (score < o.minScore) continue;
+    if (score < minScore) continue;
     const identity = (t ?? m)!.identity;
     suspects.push({
       ...identity,
@@ -156,14 +194,15 @@ export function rankSuspects(
       runtime: { missing: [] },
     });
   }
-  suspects.sort(
-    (a, b) =>
-      b.score - a.score ||
-      (b.traces?.share ?? 0) - (a.traces?.share ?? 0) ||
-      (a.metrics?.rank ?? Infinity) - (b.metrics?.rank ?? Infinity) ||
-      suspectKey(a).localeCompare(suspectKey(b)),
+  return suspects;
+}
+
+/** Best score first; ties by trace share, then metric rank, then key (a stable order). */
+function compareSuspects(a: Suspect, b: Suspect): number {
+  return (
+    b.score - a.score ||
+    (b.traces?.share ?? 0) - (a.traces?.share ?? 0) ||
+    (a.metrics?.rank ?? Infinity) - (b.metrics?.rank ?? Infinity) ||
+    suspectKey(a).localeCompare(suspectKey(b))
   );
-  const kept = suspects.slice(0, o.maxSuspects);
-  for (const s of kept) s.runtime = runtimeOf(ctx, s.service, window);
-  return kept;
 }
