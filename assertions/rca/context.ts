@@ -6,7 +6,7 @@ import type { Span } from "../trace-model";
 import { isSuccess } from "../trace-shape";
 import { runtimeNames } from "./runtime";
 
-/** Where a change is put: a service's operation, or a call into it (see the module comment). */
+/** Where a change is put: a service's operation, or a call into it (see RcaContext.call). */
 export interface Identity {
   service: string;
   operation: string;
@@ -79,7 +79,11 @@ export class RcaContext {
     return callees.size === 1 ? [...callees][0] : undefined;
   }
 
-  /** The identity a call from `caller` to `peer` is put on. */
+  /**
+   * The identity a call from `caller` to `peer` is put on when it failed or slowed before its server answered: the
+   * callee when it is a mesh service (`via` "caller -> callee": the link or its listener), else the caller, the only
+   * side with spans (a backend such as Redis: `via` "orders -> redis").
+   */
   call(caller: string, peer: string | undefined, operation: string): Identity {
     const callee = peer ?? "?";
     if (peer !== undefined && this.mesh.has(peer)) return { service: peer, operation, via: `${caller} -> ${peer}` };

@@ -15,7 +15,8 @@ export interface EndpointMove {
 
 /**
  * The endpoints whose error rate or mean latency moved in (or one step after) the window, against the steps of the
- * load before it; ranked by when they moved (same scrape interval = a tie), then deepest first.
+ * load before it; ranked by when they moved (same scrape interval = a tie), then deepest first: a fault surfaces at
+ * its hop and travels toward the edge within one interval.
  */
 export function rankEndpoints(
   ctx: RcaContext,

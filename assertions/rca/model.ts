@@ -1,4 +1,5 @@
 /** The localisation's result: windows, their suspects and the suspects' runtime (verdict.json's `rca`). */
+
 /** Requests of a route over some time: counts, error rate and latency percentiles (ms). */
 export interface RouteStats {
   requests: number;
@@ -30,9 +31,9 @@ export interface Suspect {
   service: string;
   /** gRPC "pkg.Service/Method", HTTP "METHOD /route", a call's "METHOD peer", a db call's "redis set". */
   operation: string;
-  /** For a call suspect: "caller -> callee" (see the module comment). */
+  /** For a call suspect: "caller -> callee" (see RcaContext.call). */
   via?: string;
-  /** 0..1; see the module comment. */
+  /** 0..1: 0.7 x trace share + 0.3 / metric rank, either alone when the other has nothing to say (rankSuspects). */
   score: number;
   /** What the traces say: the share of the window's failed requests (error) or latency increase (self-time). */
   traces?: { signal: "error" | "self-time"; share: number; requests: number; selfTimeDeltaMs?: number };

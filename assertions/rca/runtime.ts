@@ -15,6 +15,10 @@ export function runtimeNames(c: TelemetryContract) {
   ].filter((x): x is { key: keyof SuspectRuntime & string; name: string } => x.name !== undefined);
 }
 
+/**
+ * The suspect service's runtime in the window against steady state: CPU (cores), GC runs per second, event-loop lag
+ * and utilisation, heap (goroutines for Go); series evidence.metrics.range lacks are named in `missing`.
+ */
 export function runtimeOf(ctx: RcaContext, serviceName: string, window: RcaWindow): SuspectRuntime {
   const service = ctx.service(serviceName);
   if (!service) return { missing: ["(not a service of the mesh: no runtime series)"] };

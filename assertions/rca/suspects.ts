@@ -55,6 +55,11 @@ interface TracedRequest {
   index: IndexedTrace;
 }
 
+/**
+ * The window's suspects, best first, with their runtime. Traces give each identity a share: of the failed requests
+ * (the deepest ERROR spans: an error at a leaf is put on the leaf, not on the callers it travelled through) or of the
+ * route's mean latency increase (self-time). Metrics give a rank (rankEndpoints).
+ */
 export function rankSuspects(
   ctx: RcaContext,
   detected: DetectedWindow,

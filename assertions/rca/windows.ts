@@ -43,6 +43,12 @@ function slowThreshold(steady: readonly RequestRecord[], o: Tuning): number {
   return Math.max(o.latencyFactor * p99, p99 + o.latencyMarginMs);
 }
 
+/**
+ * Per route, the request log in buckets, each judged against the route's steady state (the buckets before it that
+ * were not out of line; the first `steadyMinMs` are steady state only): errors unlikely under the steady rate
+ * (binomial tail), or `slowShare` of the requests slower than max(factor x steady p99, steady p99 + margin). Flagged
+ * buckets at most one quiet bucket apart make a window, kept when its totals confirm the move.
+ */
 export function detectWindows(evidence: Evidence, o: Tuning): DetectedWindow[] {
   const t0 = evidence.window.startMs;
   const byRoute = new Map<string, RequestRecord[]>();
