@@ -1,35 +1,9 @@
-import type { AssertionFamily, Evidence, MetricSample, RequestRecord } from "../../assertions/evidence";
+import type { Evidence, MetricSample, RequestRecord } from "../../assertions/evidence";
 import { seriesKey } from "../../assertions/metric-query";
 import type { Expectations } from "../../assertions/expectations";
 import { FAULT_EFFECTS, heldUntil, isSuccess } from "../../assertions/trace-shape";
 import type { Span, Trace } from "../../assertions/trace-model";
-import type { Rng } from "../util/rng";
-
-/**
- * Mutation operators over recorded evidence: each models one way telemetry (or the record of what happened) can be
- * wrong, and names the assertion that must notice. A mutant shares every part of the evidence it does not change
- * (copy on write), so building and judging one is cheap; an operator never changes the evidence it is given (the
- * engine's TraceCache relies on that).
- */
-export interface MutationOperator {
-  name: string;
-  family: AssertionFamily;
-  /** The mistake the mutant models. */
-  models: string;
-  /** The assertion id that must fail on the mutant. */
-  killedBy: string;
-  /**
-   * One mutant of a passing scenario's evidence, or undefined where the operator has nothing to mutate. The
-   * scenario's expectations say what its judge does not judge (probes an overload may fail), which a mutant leaves.
-   */
-  apply(evidence: Evidence, rng: Rng, expectations?: Expectations): Mutant | undefined;
-}
-
-export interface Mutant {
-  evidence: Evidence;
-  /** What exactly was changed ("dropped orders client span of trace 1a2b…"). */
-  change: string;
-}
+import type { MutationOperator, Rng } from "../../assertions/mutation";
 
 const hex = (rng: Rng, digits: number) =>
   Array.from({ length: digits }, () => "0123456789abcdef"[rng.int(16)]).join("");
