@@ -2,9 +2,10 @@ import { evaluate } from "../../assertions/evaluate";
 import { TraceCache } from "../../assertions/run-view";
 import type { AssertionFamily } from "../../assertions/evidence";
 import type { Expectations } from "../../assertions/expectations";
+import type { MutationOperator } from "../../assertions/mutation";
 import type { SavedScenario } from "../report/evidence-file";
 import { createRng } from "../util/rng";
-import { OPERATORS, type MutationOperator } from "./operators";
+import { OPERATORS } from "./operators";
 
 /** One mutant judged: killed when some assertion failed on it (the original passed every one). */
 export interface MutantResult {

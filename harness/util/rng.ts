@@ -1,3 +1,7 @@
+import type { Rng } from "../../assertions/mutation";
+
+export type { Rng } from "../../assertions/mutation";
+
 /**
  * mulberry32: small, fast, and the same sequence for the same seed on every platform. The mesh's services use the
  * same generator for their fault decisions (services/lib/faults.ts; a unit test keeps the two equal).
@@ -14,14 +18,6 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** The harness's seeded PRNG (load mix, mutants): the same seed gives the same run. */
-export interface Rng {
-  /** Uniform in [0, 1). */
-  next(): number;
-  /** Integer in [0, n). */
-  int(n: number): number;
-  pick<T>(items: readonly T[]): T;
-}
-
 export function createRng(seed: number): Rng {
   const next = seededRandom(seed);
   return {
