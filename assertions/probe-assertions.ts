@@ -32,6 +32,23 @@ function answerOf(poll: ProbeRecord): string | undefined {
       : "error";
 }
 
+/** The polls of one service's probe after load start, in time order. */
+type Polls = (service: string, probe: Probe) => ProbeRecord[];
+
+/** The bound on a flip and on its recovery, and how messages state it. */
+interface FlipBound {
+  ms: number;
+  text: string;
+}
+
+/** The declared flips of one probe, judged. */
+interface FlipResult {
+  probe: Probe;
+  declared: ReadinessFlip[];
+  findings: Findings;
+  observed: Record<string, unknown>;
+}
+
 /**
  * Family "probes": /healthz of every service answers 200 throughout the run — liveness never flips on a dependency
  * outage — and /readyz answers 200, except where a fault must flip a probe: there it stops answering 200 the
@@ -43,26 +60,72 @@ export function assertProbes(view: RunView): AssertionResult[] {
   const { evidence, expectations } = view;
   const { readinessFlips = [], checkTimeoutMs = 1000, pollIntervalMs = 100, slackMs = 500 } = expectations.probes ?? {};
   const boundMs = checkTimeoutMs + pollIntervalMs + slackMs;
-  const boundText = `${boundMs} ms = check timeout ${checkTimeoutMs} + poll interval ${pollIntervalMs} + slack ${slackMs}`;
+  const bound: FlipBound = {
+    ms: boundMs,
+    text: `${boundMs} ms = check timeout ${checkTimeoutMs} + poll interval ${pollIntervalMs} + slack ${slackMs}`,
+  };
   const after = evidence.probes.filter((p) => p.atMs >= evidence.window.startMs).sort((a, b) => a.atMs - b.atMs);
-  const polls = (service: string, probe: Probe) => after.filter((p) => p.service === service && p.probe === probe);
-
+  const polls: Polls = (service, probe) => after.filter((p) => p.service === service && p.probe === probe);
   /** Per service and probe, the intervals in which it may fail (a declared flip, measured). */
   const excused = new Map<string, [number, number][]>();
-  const flipResults = (["readyz", "healthz"] as const).map((probe) => {
-    const findings = new Findings();
-    const observed: Record<string, unknown> = {};
-    const declared = readinessFlips.filter((f) => (f.probe ?? "readyz") === probe);
-    for (const flip of declared) {
-      const result = judgeFlip(evidence, flip, polls(flip.service, probe), boundMs, (detail) =>
-        findings.add({ detail }),
-      );
-      observed[`${flip.service} /${probe} ${flip.check ?? flip.answer ?? "503"} (${flip.fault})`] = result.observed;
-      const key = `${flip.service}/${probe}`;
-      if (result.excuse) excused.set(key, [...(excused.get(key) ?? []), result.excuse]);
-    }
-    return { probe, declared, findings, observed };
-  });
+  const flips = (["readyz", "healthz"] as const).map((probe) =>
+    judgeFlips(evidence, probe, readinessFlips, polls, bound.ms, excused),
+  );
+  const stable = unexcusedFailures(view, polls, excused);
+  const results = flips.filter((f) => f.declared.length).map((f) => flipVerdict(evidence, f, bound));
+  results.push(...stableVerdicts(view, after, stable, flips, pollIntervalMs));
+  if (evidence.faults.some((f) => f.kind === "restart")) results.push(gracefulDrain(view));
+  return results;
+}
+
+/** The declared flips of one probe; each measured flip excuses its probe's failures from its fault to its recovery. */
+function judgeFlips(
+  evidence: Evidence,
+  probe: Probe,
+  readinessFlips: readonly ReadinessFlip[],
+  polls: Polls,
+  boundMs: number,
+  excused: Map<string, [number, number][]>,
+): FlipResult {
+  const findings = new Findings();
+  const observed: Record<string, unknown> = {};
+  const declared = readinessFlips.filter((f) => (f.probe ?? "readyz") === probe);
+  for (const flip of declared) {
+    const result = judgeFlip(evidence, flip, polls(flip.service, probe), boundMs, (detail) => findings.add({ detail }));
+    observed[`${flip.service} /${probe} ${flip.check ?? flip.answer ?? "503"} (${flip.fault})`] = result.observed;
+    const key = `${flip.service}/${probe}`;
+    if (result.excuse) excused.set(key, [...(excused.get(key) ?? []), result.excuse]);
+  }
+  return { probe, declared, findings, observed };
+}
+
+function flipVerdict(
+  evidence: Evidence,
+  { probe, declared, findings, observed }: FlipResult,
+  bound: FlipBound,
+): AssertionResult {
+  return verdict(
+    probe === "readyz" ? PROBE_ASSERTIONS.readinessFlip : PROBE_ASSERTIONS.livenessFlip,
+    "probes",
+    findings,
+    {
+      passed: `/${probe} flipped and recovered within ${bound.text}: ${JSON.stringify(observed)}`,
+      failed: `/${probe} did not flip as the faults imply within ${bound.text}`,
+    },
+    {
+      compared: declared.filter((f) => evidence.faults.some((x) => x.target === f.fault)).length,
+      minimum: declared.length,
+      what: "expected flips",
+      because: "the scenario's expected flips",
+    },
+    { boundMs: bound.ms, flips: declared },
+    observed,
+  );
+}
+
+/** Per probe, the polls of every service not answered 200 outside an excused flip or a tolerated fault. */
+function unexcusedFailures(view: RunView, polls: Polls, excused: ReadonlyMap<string, [number, number][]>) {
+  const { evidence, expectations } = view;
   // Tolerated faults: every probe of every service may fail while they hold and for their grace after.
   const tolerated = (expectations.probes?.tolerate ?? []).flatMap((target) =>
     evidence.faults
@@ -72,7 +135,6 @@ export function assertProbes(view: RunView): AssertionResult[] {
         heldUntil(f, evidence.window.endMs) + (FAULT_EFFECTS[f.kind]?.graceMs ?? 0),
       ]),
   );
-
   const stable = { healthz: new Findings(), readyz: new Findings() };
   for (const service of evidence.services) {
     for (const probe of ["healthz", "readyz"] as const) {
@@ -90,6 +152,18 @@ export function assertProbes(view: RunView): AssertionResult[] {
         });
     }
   }
+  return stable;
+}
+
+/** liveness-stable and baseline-healthy: every service's /healthz and /readyz answered 200 where not excused. */
+function stableVerdicts(
+  view: RunView,
+  after: readonly ProbeRecord[],
+  stable: { healthz: Findings; readyz: Findings },
+  flips: readonly FlipResult[],
+  pollIntervalMs: number,
+): AssertionResult[] {
+  const { evidence } = view;
   const pollCount = (probe: string) => after.filter((p) => p.probe === probe).length;
   // The poller runs from before load to quiesce: at least half its ticks over the load window, per service.
   const windowMs = evidence.window.endMs - evidence.window.startMs;
@@ -101,31 +175,8 @@ export function assertProbes(view: RunView): AssertionResult[] {
     because: `half the ${pollIntervalMs} ms ticks of a ${windowMs} ms window for ${evidence.services.length} services`,
   });
   const flipsSaid = (declared: readonly ReadinessFlip[]) => (declared.length ? " outside the expected flips" : "");
-  const [readyFlips, liveFlips] = flipResults as [(typeof flipResults)[0], (typeof flipResults)[0]];
-  const results: AssertionResult[] = [];
-  for (const { probe, declared, findings, observed } of flipResults) {
-    if (!declared.length) continue;
-    results.push(
-      verdict(
-        probe === "readyz" ? PROBE_ASSERTIONS.readinessFlip : PROBE_ASSERTIONS.livenessFlip,
-        "probes",
-        findings,
-        {
-          passed: `/${probe} flipped and recovered within ${boundText}: ${JSON.stringify(observed)}`,
-          failed: `/${probe} did not flip as the faults imply within ${boundText}`,
-        },
-        {
-          compared: declared.filter((f) => evidence.faults.some((x) => x.target === f.fault)).length,
-          minimum: declared.length,
-          what: "expected flips",
-          because: "the scenario's expected flips",
-        },
-        { boundMs, flips: declared },
-        observed,
-      ),
-    );
-  }
-  results.push(
+  const [readyFlips, liveFlips] = flips as [FlipResult, FlipResult];
+  return [
     verdict(
       PROBE_ASSERTIONS.livenessStable,
       "probes",
@@ -150,9 +201,7 @@ export function assertProbes(view: RunView): AssertionResult[] {
       { status: 200 },
       { polls: pollCount("readyz"), findings: stable.readyz.count },
     ),
-  );
-  if (evidence.faults.some((f) => f.kind === "restart")) results.push(gracefulDrain(view));
-  return results;
+  ];
 }
 
 /**

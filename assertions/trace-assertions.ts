@@ -22,6 +22,9 @@ export const TRACE_ASSERTIONS = {
   spanPipeline: "traces.span-pipeline",
 } as const;
 
+type TraceKey = keyof typeof TRACE_ASSERTIONS;
+type AddFinding = (key: TraceKey, detail: string) => void;
+
 function label(span: Span): string {
   return `${span.service} ${span.kind} span "${span.name}"`;
 }
@@ -33,94 +36,115 @@ function label(span: Span): string {
  * Requests sent unsampled must leave no trace at all.
  */
 export function assertTraces(view: RunView): AssertionResult[] {
-  const { evidence } = view;
   const kinds = new Set(view.expectations.traces?.requestIdSpanKinds ?? ["server"]);
-  const id = TRACE_ASSERTIONS;
-  const found = Object.fromEntries(Object.keys(id).map((k) => [k, new Findings()])) as Record<
-    keyof typeof id,
+  const found = Object.fromEntries(Object.keys(TRACE_ASSERTIONS).map((k) => [k, new Findings()])) as Record<
+    TraceKey,
     Findings
   >;
   const missing: Record<string, number> = {};
+  for (const r of view.requests) {
+    const at = { traceId: r.traceId, requestId: r.request.id };
+    judgeRequest(view, r, kinds, missing, (key, detail) => found[key].add({ ...at, detail }));
+  }
+  const results = traceVerdicts(view, found, missing);
+  results.push(spanPipeline(view));
+  const decided = view.requests.some((r) => r.request.parent !== undefined && r.request.parent !== "sampled");
+  if (decided || view.evidence.plan.samplingRatio < 1) results.push(samplingDecisions(view));
+  return results;
+}
+
+/** Every per-request trace check of one request; `missing` counts the sampled requests without a trace, by reason. */
+function judgeRequest(
+  view: RunView,
+  r: RequestView,
+  kinds: ReadonlySet<string>,
+  missing: Record<string, number>,
+  add: AddFinding,
+): void {
+  if (!r.sampled) {
+    if (r.trace)
+      add("complete", `${r.request.route} was sent unsampled but left ${r.trace.trace.spans.length} span(s)`);
+    return;
+  }
+  if (!r.trace) {
+    if (r.traceOptional) return;
+    missing[r.missing!] = (missing[r.missing!] ?? 0) + 1;
+    add("complete", `${r.request.route} has no trace: ${r.missing}`);
+    return;
+  }
+  checkStructure(view, r, add);
+  checkShape(r, (d) => add("hopGraph", d));
+  checkSpans(view, r, kinds, add);
+  checkOutcome(view, r, add);
+}
+
+/** The span count the shape implies, one root (the edge server span), no orphans. */
+function checkStructure(view: RunView, r: RequestView, add: AddFinding): void {
+  const trace = r.trace!;
+  const spans = trace.trace.spans;
+  if (r.expected) {
+    const { min, max } = spanCountRange(r.expected);
+    if (spans.length < min || spans.length > max)
+      add(
+        "complete",
+        `${r.request.route} (${r.request.status}${r.explanation ? `, failed at ${r.explanation.fault.target}` : ""}) has ${spans.length} spans, expected ${min === max ? min : `${min}..${max}`}`,
+      );
+  }
+  const root = trace.roots[0];
+  if (trace.roots.length !== 1) add("singleRoot", `${trace.roots.length} roots (${trace.roots.map(label).join(", ")})`);
+  else if (root && (root.service !== view.edge?.name || root.kind !== "server"))
+    add("singleRoot", `root is ${label(root)}, expected the ${view.edge?.name} server span`);
+  // A server span whose caller's spans died unexported with the caller's process has lost its parent, not a link.
+  const orphans = trace.orphans.filter((o) => {
+    const hop = r.placed.find((p) => p.span === o)?.hop;
+    return !(typeof hop === "number" && r.unexported.has(r.hops[hop]!.from));
+  });
+  if (orphans[0])
+    add(
+      "noOrphans",
+      `${orphans.length} orphan(s), e.g. ${label(orphans[0])} whose parent ${orphans[0].parentSpanId} is not in the trace`,
+    );
+}
+
+/** The edge span's status is the driver's, ERROR only on a failure's path. */
+function checkOutcome(view: RunView, r: RequestView, add: AddFinding): void {
+  const edgeSpan = r.placed.find((p) => p.hop === "edge")?.span;
+  if (r.request.status !== 0) {
+    const code = edgeSpan && view.reader.code(edgeSpan);
+    if (code !== String(r.request.status))
+      add(
+        "edgeStatus",
+        `the driver got ${r.request.status} but ${edgeSpan ? `the edge server span records ${code ?? "no status"}` : "the trace has no edge server span"}`,
+      );
+  }
+  const errors = r.trace!.trace.spans.filter((s) => s.status === "error");
+  if (r.success && errors.length)
+    add(
+      "noErrorOnSuccess",
+      `${r.request.route} answered ${r.request.status} but ${errors.map(label).join(", ")} has ERROR status`,
+    );
+  if (!r.success && r.explanation) checkErrorPath(r, (d) => add("errorPath", d));
+}
+
+/** The verdicts of the per-request assertions, each with the coverage its requests imply. */
+function traceVerdicts(
+  view: RunView,
+  found: Record<TraceKey, Findings>,
+  missing: Record<string, number>,
+): AssertionResult[] {
+  const { evidence } = view;
+  const id = TRACE_ASSERTIONS;
   // Sampled requests whose trace must exist (an overload's unanswered request may have reached no service).
   const sampled = view.requests.filter((r) => r.sampled && !(r.traceOptional && !r.trace));
   const traced = sampled.filter((r) => r.trace);
-  const shaped = traced.filter((r) => r.expected);
   const failedExplained = sampled.filter((r) => !r.success && r.explanation);
-  let edgeCompared = 0;
-
-  for (const r of view.requests) {
-    const at = { traceId: r.traceId, requestId: r.request.id };
-    const add = (key: keyof typeof id, detail: string) => found[key].add({ ...at, detail });
-    if (!r.sampled) {
-      if (r.trace)
-        add("complete", `${r.request.route} was sent unsampled but left ${r.trace.trace.spans.length} span(s)`);
-      continue;
-    }
-    if (!r.trace) {
-      if (r.traceOptional) continue;
-      missing[r.missing!] = (missing[r.missing!] ?? 0) + 1;
-      add("complete", `${r.request.route} has no trace: ${r.missing}`);
-      continue;
-    }
-    const spans = r.trace.trace.spans;
-    if (r.expected) {
-      const { min, max } = spanCountRange(r.expected);
-      if (spans.length < min || spans.length > max)
-        add(
-          "complete",
-          `${r.request.route} (${r.request.status}${r.explanation ? `, failed at ${r.explanation.fault.target}` : ""}) has ${spans.length} spans, expected ${min === max ? min : `${min}..${max}`}`,
-        );
-    }
-    const root = r.trace.roots[0];
-    if (r.trace.roots.length !== 1)
-      add("singleRoot", `${r.trace.roots.length} roots (${r.trace.roots.map(label).join(", ")})`);
-    else if (root && (root.service !== view.edge?.name || root.kind !== "server"))
-      add("singleRoot", `root is ${label(root)}, expected the ${view.edge?.name} server span`);
-    // A server span whose caller's spans died unexported with the caller's process has lost its parent, not a link.
-    const orphans = r.trace.orphans.filter((o) => {
-      const hop = r.placed.find((p) => p.span === o)?.hop;
-      return !(typeof hop === "number" && r.unexported.has(r.hops[hop]!.from));
-    });
-    if (orphans[0])
-      add(
-        "noOrphans",
-        `${orphans.length} orphan(s), e.g. ${label(orphans[0])} whose parent ${orphans[0].parentSpanId} is not in the trace`,
-      );
-    checkShape(r, (d) => add("hopGraph", d));
-    checkSpans(view, r, kinds, add);
-
-    const edgeSpan = r.placed.find((p) => p.hop === "edge")?.span;
-    if (r.request.status !== 0) {
-      edgeCompared++;
-      const code = edgeSpan && view.reader.code(edgeSpan);
-      if (code !== String(r.request.status))
-        add(
-          "edgeStatus",
-          `the driver got ${r.request.status} but ${edgeSpan ? `the edge server span records ${code ?? "no status"}` : "the trace has no edge server span"}`,
-        );
-    }
-    const errors = spans.filter((s) => s.status === "error");
-    if (r.success && errors.length)
-      add(
-        "noErrorOnSuccess",
-        `${r.request.route} answered ${r.request.status} but ${errors.map(label).join(", ")} has ERROR status`,
-      );
-    if (!r.success && r.explanation) checkErrorPath(r, (d) => add("errorPath", d));
-  }
-
-  const requestsCoverage: Coverage = {
-    compared: view.requests.length,
-    minimum: evidence.plan.requests,
-    what: "requests",
-    because: `the plan's ${evidence.plan.requests} requests`,
-  };
   const tracesCoverage = (compared: number, what = "traces"): Coverage => ({
     compared,
     minimum: sampled.length,
     what,
     because: `${sampled.length} sampled requests`,
   });
-  const claim = (key: keyof typeof id, text: string, coverage: Coverage): AssertionResult =>
+  const claim = (key: TraceKey, text: string, coverage: Coverage): AssertionResult =>
     verdict(
       id[key],
       "traces",
@@ -132,22 +156,11 @@ export function assertTraces(view: RunView): AssertionResult[] {
     );
   const failingFaults = evidence.faults.filter((f) => FAULT_EFFECTS[f.kind]?.fails === true).length;
   const results = [
-    verdict(
-      id.complete,
-      "traces",
-      found.complete,
-      {
-        passed: `every sampled request's trace holds the spans its route and outcome imply, and unsampled ones left none`,
-        failed: `${found.complete.count} of ${view.requests.length} requests lack their complete trace (${JSON.stringify(missing)})`,
-      },
-      requestsCoverage,
-      { sampled: sampled.length, traced: sampled.length },
-      { traced: traced.length, missing },
-    ),
+    completeVerdict(view, found.complete, missing, sampled.length, traced.length),
     claim("singleRoot", "every trace has exactly one root, the edge server span", tracesCoverage(traced.length)),
     claim("noOrphans", "no trace has an orphan span", tracesCoverage(traced.length)),
     claim("hopGraph", "every trace holds its route's hops up to where it failed, and none after", {
-      compared: shaped.length,
+      compared: traced.filter((r) => r.expected).length,
       minimum: sampled.filter((r) => r.expected).length,
       what: "traces",
       because: "sampled requests that succeeded or whose failure a fault explains",
@@ -160,7 +173,7 @@ export function assertTraces(view: RunView): AssertionResult[] {
     claim("semconv", "every span carries its semantic-convention attributes", tracesCoverage(traced.length)),
     claim("requestId", "every server span carries the request id the driver sent", tracesCoverage(traced.length)),
     claim("edgeStatus", "every edge server span records the status the driver got", {
-      compared: edgeCompared,
+      compared: traced.filter((r) => r.request.status !== 0).length,
       minimum: sampled.filter((r) => r.request.status !== 0).length,
       what: "requests",
       because: "sampled requests that got a response",
@@ -181,10 +194,34 @@ export function assertTraces(view: RunView): AssertionResult[] {
         because: `${failedExplained.length} failed requests a fault explains${failingFaults ? `, at least one per run with ${failingFaults} failing fault(s)` : ""}`,
       }),
     );
-  results.push(spanPipeline(view));
-  const decided = view.requests.some((r) => r.request.parent !== undefined && r.request.parent !== "sampled");
-  if (decided || evidence.plan.samplingRatio < 1) results.push(samplingDecisions(view));
   return results;
+}
+
+function completeVerdict(
+  view: RunView,
+  findings: Findings,
+  missing: Record<string, number>,
+  sampled: number,
+  traced: number,
+): AssertionResult {
+  const { plan } = view.evidence;
+  return verdict(
+    TRACE_ASSERTIONS.complete,
+    "traces",
+    findings,
+    {
+      passed: `every sampled request's trace holds the spans its route and outcome imply, and unsampled ones left none`,
+      failed: `${findings.count} of ${view.requests.length} requests lack their complete trace (${JSON.stringify(missing)})`,
+    },
+    {
+      compared: view.requests.length,
+      minimum: plan.requests,
+      what: "requests",
+      because: `the plan's ${plan.requests} requests`,
+    },
+    { sampled, traced: sampled },
+    { traced, missing },
+  );
 }
 
 /**
@@ -254,8 +291,7 @@ function samplingDecisions(view: RunView): AssertionResult {
  * and outcomes imply (the harness's count: at least every required one), and — where the service's SDK reports its
  * counts — ended == exported (nothing dropped in its queue) and exported == stored in the run's traces (nothing
  * lost between exporter and store, and no span put in a trace of its own by a lost context). A loss is named with
- * its size and its place. A service restarted during the run counts again from
- * zero: its SDK side is not compared.
+ * its size and its place. A service restarted during the run counts again from zero: its SDK side is not compared.
  */
 function spanPipeline(view: RunView): AssertionResult {
   const { evidence } = view;

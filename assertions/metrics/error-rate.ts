@@ -1,0 +1,169 @@
+import { binomialAcceptance } from "../binomial";
+import type { AssertionResult, FaultRecord, ServiceInfo } from "../evidence";
+import { delta, sum } from "../metric-query";
+import type { Endpoint, MetricView } from "../metric-view";
+import { Findings, verdict } from "../result";
+import type { RequestView, RunView } from "../run-view";
+import { faultLocation, heldUntil } from "../trace-shape";
+import { METRIC_ASSERTIONS } from "./ids";
+
+/** What the error faults add up to as they are judged. */
+interface RateTallies {
+  findings: Findings;
+  observed: Record<string, unknown>;
+  statements: string[];
+}
+
+/** An error fault that can be judged: the service it fails, the code it answers, the share it fails. */
+interface ErrorFault {
+  fault: FaultRecord;
+  service: ServiceInfo;
+  method: string | undefined;
+  code: string;
+  rate: number;
+}
+
+/** The failures of one error fault as each record counts them. */
+interface Recorded {
+  traces: number;
+  counter: number;
+  ownRecord: number | undefined;
+}
+
+function errorCodeOf(fault: FaultRecord): string | undefined {
+  const { grpcCode, httpStatus } = fault.params;
+  return grpcCode !== undefined ? String(grpcCode) : httpStatus !== undefined ? String(httpStatus) : undefined;
+}
+
+/**
+ * The error rate of a faulted method, counted from harness records: the driver's requests that reached the faulted
+ * hop during the fault, and those of them the fault failed. The rate is judged against the injected one with an
+ * exact binomial acceptance interval; the traces and the service's own counter must count exactly the same failures
+ * (and the service's record of faults it injected, when it keeps one, is a cross-check only).
+ */
+export function errorRate(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
+  const confidence = view.expectations.metrics?.confidence ?? 0.999;
+  const tallies: RateTallies = { findings: new Findings(), observed: {}, statements: [] };
+  let compared = 0;
+  const faults = view.evidence.faults.filter((f) => f.kind === "error");
+  for (const fault of faults) {
+    const judged = errorFault(view, fault);
+    if (!judged) tallies.findings.add({ detail: `${fault.target}: cannot judge (service, code or rate missing)` });
+    else compared += judgeErrorFault(metrics, judged, confidence, tallies);
+  }
+  return verdict(
+    METRIC_ASSERTIONS.errorRate,
+    "metrics",
+    tallies.findings,
+    {
+      passed: tallies.statements.join("; "),
+      failed: "error rate off its binomial bound, or failures counted differently",
+    },
+    { compared, minimum: faults.length, what: "calls in fault windows", because: `${faults.length} error fault(s)` },
+    { confidence, source: "driver (ground truth); traces and server counter must match it" },
+    tallies.observed,
+  );
+}
+
+/** The fault's service, code and rate; undefined when one is missing. */
+function errorFault(view: RunView, fault: FaultRecord): ErrorFault | undefined {
+  const rate = Number(fault.params.rate);
+  const code = errorCodeOf(fault);
+  const at = faultLocation(fault);
+  const service = "service" in at ? view.service(at.service) : undefined;
+  if (!service || code === undefined || !(rate > 0)) return undefined;
+  return { fault, service, method: "method" in at ? at.method : undefined, code, rate };
+}
+
+/** The driver's failures in the fault window against the binomial bound, then against traces and counters. */
+function judgeErrorFault(metrics: MetricView, judged: ErrorFault, confidence: number, tallies: RateTallies): number {
+  const { fault, rate } = judged;
+  const { findings } = tallies;
+  const calls = callsReachingFault(metrics.view, judged);
+  const errors = calls.filter((r) => r.explanation?.fault === fault);
+  const { low, high } = binomialAcceptance(calls.length, rate, confidence);
+  const share = calls.length ? errors.length / calls.length : 0;
+  const statement = `${fault.target}: the driver's ${errors.length} failures of ${calls.length} calls in the fault window (${(share * 100).toFixed(1)}%); injected ${(rate * 100).toFixed(1)}%, ${confidence * 100}% binomial acceptance [${low}, ${high}]`;
+  tallies.statements.push(statement);
+  if (calls.length === 0) findings.add({ detail: `${fault.target}: no request reached it during the fault` });
+  else if (errors.length < low || errors.length > high) findings.add({ detail: statement });
+  const recorded = recordedFailures(metrics, judged, errors);
+  tallies.observed[fault.target] = {
+    driver: { calls: calls.length, failures: errors.length, share, acceptance: [low, high] },
+    traces: recorded.traces,
+    counter: recorded.counter,
+    ...(recorded.ownRecord === undefined ? {} : { serviceOwnRecord: recorded.ownRecord }),
+  };
+  compareRecords(metrics, judged, errors.length, recorded, findings);
+  return calls.length;
+}
+
+/** The driver's requests in the fault window that reached the faulted hop (and did not fail before it). */
+function callsReachingFault(view: RunView, { fault, service, method }: ErrorFault): RequestView[] {
+  const endMs = heldUntil(fault, view.evidence.window.endMs);
+  const inWindow = (r: RequestView) => r.request.endMs >= fault.appliedAtMs && r.request.startMs <= endMs;
+  const reaches = (r: RequestView) => {
+    const index = r.hops.findIndex((h) => h.to === service.name && (!method || h.method === method));
+    if (index < 0) return false;
+    const failedAt = r.explanation?.hop;
+    return failedAt === undefined || failedAt === "edge" ? failedAt === undefined : failedAt >= index;
+  };
+  return view.requests.filter((r) => inWindow(r) && reaches(r));
+}
+
+/** The same failures, as the traces, the service's server counter and its own record of injected faults count them. */
+function recordedFailures(
+  metrics: MetricView,
+  { fault, service, method, code }: ErrorFault,
+  errors: RequestView[],
+): Recorded {
+  const { view } = metrics;
+  const traces = errors.filter((r) =>
+    r.placed.some(
+      (p) =>
+        p.span.kind === "server" &&
+        p.span.service === service.name &&
+        view.reader.code(p.span) === code &&
+        (method === undefined ||
+          view.reader.rpcOperation(p.span)?.endsWith(`/${method}`) ||
+          view.reader.httpRoute(p.span) === method),
+    ),
+  ).length;
+  const e: Endpoint = { service, protocol: service.protocol, side: "server" };
+  const counter = sum(
+    [...metrics.counterTally(e)]
+      .filter(([k]) => k.endsWith(`|${code}`) && (method === undefined || k.split("|")[0]!.endsWith(method)))
+      .map(([, v]) => v),
+  );
+  const contract = metrics.contract(service);
+  const ownRecord = contract.faultsInjected
+    ? delta(view.evidence.metrics.start, view.evidence.metrics.end, {
+        name: contract.faultsInjected.name,
+        where: { [contract.labels.instance]: service.instance, [contract.labels.faultKind]: fault.kind },
+      })
+    : undefined;
+  return { traces, counter, ownRecord };
+}
+
+/** Each record counts exactly the driver's failures. */
+function compareRecords(
+  metrics: MetricView,
+  { fault, service, code }: ErrorFault,
+  failures: number,
+  recorded: Recorded,
+  findings: Findings,
+): void {
+  if (recorded.traces !== failures)
+    findings.add({
+      detail: `${fault.target}: the driver saw ${failures} failures, ${recorded.traces} traces show ${service.name} answering ${code}`,
+    });
+  if (recorded.counter !== failures)
+    findings.add({
+      detail: `${fault.target}: the driver saw ${failures} failures, ${service.name}'s server counter rose by ${recorded.counter} on ${code}`,
+    });
+  if (recorded.ownRecord !== undefined && recorded.ownRecord !== failures)
+    findings.add({
+      detail: `${fault.target}: the driver saw ${failures} failures, ${service.name}'s own record of faults it injected (${metrics.contract(service).faultsInjected!.name}) says ${recorded.ownRecord}`,
+    });
+}

@@ -1,0 +1,161 @@
+import type { AssertionResult } from "../evidence";
+import { disagreements, nonZero, sum } from "../metric-query";
+import type { MetricView, Tally } from "../metric-view";
+import { Findings, verdict } from "../result";
+import type { RequestView, RunView } from "../run-view";
+import { serverChildren } from "../trace-index";
+import { failingServerSpan } from "../trace-shape";
+import { CALLER_GAVE_UP } from "./codes";
+import { METRIC_ASSERTIONS } from "./ids";
+import { rekey } from "./tally";
+
+type HopProtocol = "http" | "grpc";
+
+/** The callers of one service over one protocol, as the planned routes name them. */
+interface HopTarget {
+  to: string;
+  protocol: HopProtocol;
+  callers: string[];
+  /** "orders+cart -> payments (grpc)", as findings name the hop. */
+  label: string;
+}
+
+type HopObserved = Record<string, { server: Record<string, number>; client: Record<string, number> }>;
+
+/** For HTTP hops both sides key by "METHOD|code"; for gRPC by "pkg.Service/Method|code". */
+function hopKeyOf(protocol: string, key: string): string {
+  if (protocol === "grpc") return key;
+  const [operation = "", code = ""] = key.split("|");
+  return `${operation.split(" ")[0]}|${code}`;
+}
+
+/** Every hop's server side agrees with its callers' client side per operation and code, and carried calls. */
+export function hopAgreement(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
+  const findings = new Findings();
+  const observed: HopObserved = {};
+  const hops = view.plannedHops().filter((h) => h.protocol === "http" || h.protocol === "grpc");
+  const targets = [...new Set(hops.map((h) => `${h.to}|${h.protocol}`))];
+  let compared = 0;
+  for (const target of targets) {
+    const [to = "", protocolName = ""] = target.split("|");
+    const protocol = protocolName === "grpc" ? "grpc" : "http";
+    const callers = [...new Set(hops.filter((h) => h.to === to && h.protocol === protocol).map((h) => h.from))];
+    const label = `${callers.join("+")} -> ${to} (${protocol})`;
+    if (compareHop(metrics, { to, protocol, callers, label }, findings, observed)) compared++;
+  }
+  return verdict(
+    METRIC_ASSERTIONS.hopAgreement,
+    "metrics",
+    findings,
+    { passed: "client and server counters agree per operation and code on every hop", failed: "hop counters disagree" },
+    { compared, minimum: targets.length, what: "hop targets", because: "the hops of the planned routes" },
+    { agreement: "server delta == client delta per operation and code" },
+    observed,
+  );
+}
+
+/** One hop target's server tally against its callers' client tallies; false when there was nothing to compare. */
+function compareHop(metrics: MetricView, hop: HopTarget, findings: Findings, observed: HopObserved): boolean {
+  const { view } = metrics;
+  const { to, protocol, label } = hop;
+  const server = view.service(to);
+  if (!server) {
+    findings.add({ detail: `${label}: ${to} is not a service of the run` });
+    return false;
+  }
+  const serverTally = rekey(metrics.counterTally({ service: server, protocol, side: "server" }), (k) =>
+    hopKeyOf(protocol, k),
+  );
+  const served = new Set([...serverTally.keys()].map((k) => k.split("|")[0]));
+  const clientTally = callersTally(metrics, hop, served, findings);
+  const calls = sum(serverTally.values());
+  if (calls === 0 && sum(clientTally.values()) === 0) {
+    findings.add({ detail: `${label}: no call counted on either side, but the plan's routes take this hop` });
+    return false;
+  }
+  // Calls the server never saw (a link down, a dead server) or answered differently than its caller recorded (a
+  // frozen server finishing after the caller's deadline): the traces say which, and the server's tally is moved
+  // by them before the comparison, so only unexplained disagreement remains.
+  const moved = unseenByServer(metrics, to, protocol);
+  const adjusted = new Map(serverTally);
+  for (const [k, v] of moved.tally) adjusted.set(k, (adjusted.get(k) ?? 0) + v);
+  observed[label] = {
+    server: nonZero(serverTally),
+    client: nonZero(clientTally),
+    ...(moved.calls ? { movedByTraces: nonZero(moved.tally) } : {}),
+  };
+  // A failed request left no trace when it was not sampled: what its calls on this hop did is unknown, and the
+  // client may have counted that many calls its server never saw. A call whose spans on either side may have died
+  // with a killed process, under way as its counters were last read, may be in either side's count or not.
+  const onHop = (r: RequestView) => r.hops.filter((h) => h.to === to && h.protocol === protocol);
+  const untraced = view.requests.filter((r) => !r.sampled && !r.success && onHop(r).length).length;
+  const lost = sum(
+    view.requests.map((r) => onHop(r).filter((h) => r.unexported.has(h.from) || r.unexported.has(h.to)).length),
+  );
+  for (const d of disagreements(adjusted, clientTally))
+    if (d.a > d.b + lost || d.b - d.a > untraced + lost)
+      findings.add({
+        detail: `${label} ${d.key}: server counted ${serverTally.get(d.key) ?? 0}${moved.calls ? ` (${d.a} with the ${moved.calls} calls the traces show it did not answer as its caller saw)` : ""}, client counted ${d.b}`,
+      });
+  return true;
+}
+
+/** The callers' client counters summed, keyed as the server's: only the calls to this hop's server. */
+function callersTally(metrics: MetricView, hop: HopTarget, served: Set<string | undefined>, findings: Findings): Tally {
+  const { to, protocol } = hop;
+  const clientTally: Tally = new Map();
+  for (const name of hop.callers) {
+    const caller = metrics.view.service(name);
+    if (!caller) {
+      findings.add({ detail: `${hop.label}: caller ${name} is not a service of the run` });
+      continue;
+    }
+    const tally = rekey(metrics.counterTally({ service: caller, protocol, side: "client" }), (k) => {
+      const operation = k.split("|")[0] ?? "";
+      if (protocol === "grpc") return served.has(operation) ? k : undefined;
+      return operation.endsWith(` ${to}`) ? hopKeyOf(protocol, k) : undefined;
+    });
+    for (const [k, v] of tally) clientTally.set(k, (clientTally.get(k) ?? 0) + v);
+  }
+  return clientTally;
+}
+
+/**
+ * From the traces, the calls on a hop to `to` that its server did not count as its caller did: per hop key, +1 for
+ * the client's code, -1 for the server's (when the server answered at all).
+ */
+function unseenByServer(metrics: MetricView, to: string, protocol: HopProtocol): { tally: Tally; calls: number } {
+  return metrics.view.traceMemo(`unseen by ${to} (${protocol})`, () => computeUnseen(metrics.view, to, protocol));
+}
+
+function computeUnseen(view: RunView, to: string, protocol: HopProtocol): { tally: Tally; calls: number } {
+  const tally: Tally = new Map();
+  let calls = 0;
+  const add = (key: string, n: number) => tally.set(key, (tally.get(key) ?? 0) + n);
+  for (const r of view.requests) {
+    if (!r.trace) continue;
+    for (const p of r.placed) {
+      if (p.span.kind !== "client" || p.peer !== to || view.reader.protocol(p.span) !== protocol) continue;
+      const operation =
+        protocol === "grpc"
+          ? view.reader.rpcOperation(p.span)
+          : String(p.span.attributes[view.reader.keys(p.span).httpMethod]);
+      const clientCode = view.reader.code(p.span);
+      const server = serverChildren(r.trace, p.span)[0];
+      // No server span because it died unexported with its process: not a call the server never saw.
+      if (!server && r.unexported.has(to)) continue;
+      const serverCode = server ? view.reader.code(server) : undefined;
+      if (server && serverCode === clientCode) continue;
+      // A server may answer otherwise only when its caller gave up first or this hop's fault lost the answer;
+      // any other mismatch is a telemetry mistake, left for the comparison to find.
+      const failure = r.explanation;
+      const answerLost = failure !== undefined && failure.hop === p.hop && failingServerSpan(failure) === "optional";
+      if (server && !CALLER_GAVE_UP.has(clientCode ?? "") && !answerLost) continue;
+      calls++;
+      add(`${operation}|${clientCode}`, 1);
+      if (server) add(`${operation}|${serverCode}`, -1);
+    }
+  }
+  return { tally, calls };
+}

@@ -1,0 +1,85 @@
+import type { AssertionResult } from "../evidence";
+import { disagreements, nonZero, sum } from "../metric-query";
+import { endpointKey, tallySpans, type Endpoint, type MetricView } from "../metric-view";
+import { Findings, verdict } from "../result";
+import type { RunView } from "../run-view";
+import { isErrorCode } from "./codes";
+import { METRIC_ASSERTIONS } from "./ids";
+
+/**
+ * The calls at an endpoint whose spans the traces cannot hold: those the unsampled requests can have made, and those
+ * whose spans at the endpoint's service may have died unexported with it (a kill), by their routes' hops (an upper
+ * bound: a failed request made only the calls up to where it failed), all of them and those of failed requests.
+ */
+function untracedCalls(view: RunView, e: Endpoint): { any: number; failing: number } {
+  let any = 0;
+  let failing = 0;
+  for (const r of view.requests) {
+    if (r.sampled && !r.unexported.has(e.service.name)) continue;
+    const atEdge = e.side === "server" && e.protocol === "http" && e.service.name === view.edge?.name ? 1 : 0;
+    const calls =
+      atEdge +
+      r.hops.filter((h) => h.protocol === e.protocol && (e.side === "client" ? h.from : h.to) === e.service.name)
+        .length;
+    any += calls;
+    if (!r.success) failing += calls;
+  }
+  return { any, failing };
+}
+
+/**
+ * Spans and counters agree per endpoint, operation and code: the trace side of the three-way reconciliation. With
+ * calls the traces cannot hold at an endpoint (unsampled requests', spans that died with a killed process) the spans
+ * record a subset: spans <= counter per operation and code, and the counter holds no more than the spans plus those
+ * calls (an error code: of those that failed).
+ */
+export function spanCounterAgreement(metrics: MetricView): AssertionResult {
+  const { view } = metrics;
+  const findings = new Findings();
+  const spans = tallySpans(metrics).counts;
+  const endpoints = metrics.plannedEndpoints();
+  const observed: Record<string, unknown> = {};
+  let compared = 0;
+  const untraced = view.requests.filter((r) => !r.sampled || r.unexported.size).length;
+  for (const e of endpoints) {
+    const key = endpointKey(e);
+    const counted = metrics.counterTally(e);
+    const traced = spans.get(key) ?? new Map<string, number>();
+    observed[key] = { spans: nonZero(traced), counter: nonZero(counted) };
+    if (sum(traced.values()) === 0 && sum(counted.values()) === 0) {
+      findings.add({ detail: `${key}: neither a span nor a counted call, but the plan's routes cross it` });
+      continue;
+    }
+    compared++;
+    const name = metrics.counter(e).name;
+    const most = untracedCalls(view, e);
+    for (const d of disagreements(traced, counted))
+      if (most.any === 0 || d.a > d.b)
+        findings.add({ detail: `${key} ${d.key}: ${d.a} span(s) but ${name} rose by ${d.b}` });
+    if (most.any === 0) continue;
+    const [spanTotal, counterTotal] = [sum(traced.values()), sum(counted.values())];
+    if (counterTotal > spanTotal + most.any)
+      findings.add({
+        detail: `${key}: ${name} rose by ${counterTotal}, more than its ${spanTotal} span(s) + ${most.any} call(s) the traces cannot hold (unsampled, or spans lost with a killed process)`,
+      });
+    for (const [k, n] of counted) {
+      const code = k.split("|").at(-1) ?? "";
+      if (isErrorCode(e.protocol, code) && n > (traced.get(k) ?? 0) + most.failing)
+        findings.add({
+          detail: `${key} ${k}: ${name} rose by ${n}, more than its ${traced.get(k) ?? 0} span(s) + ${most.failing} call(s) of failed requests the traces cannot hold`,
+        });
+    }
+  }
+  return verdict(
+    METRIC_ASSERTIONS.spanCounterAgreement,
+    "metrics",
+    findings,
+    {
+      passed: `spans and counters agree per operation and code on every endpoint${untraced ? ` (${untraced} requests unsampled or with spans lost with a killed process: spans <= counters where they call)` : ""}`,
+      failed: "spans and counters disagree",
+    },
+    { compared, minimum: endpoints.length, what: "endpoints", because: "the endpoints the planned routes cross" },
+    { agreement: "spans by status-code attribute == counter delta by code label" },
+    observed,
+  );
+}
