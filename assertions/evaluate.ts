@@ -1,7 +1,7 @@
 import { assertCorrelation } from "./correlation-assertions";
 import type { AssertionFamily, AssertionResult, Evidence } from "./evidence";
 import type { Expectations } from "./expectations";
-import { measureFaultEffects, type MeasuredEffect } from "./fault-effects";
+import { measureFaultEffects, type MeasuredEffect } from "./faults";
 import { assertHygiene } from "./hygiene-assertions";
 import { assertMetrics } from "./metric-assertions";
 import { assertProbes } from "./probe-assertions";

@@ -222,7 +222,9 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-export type AssertionFamily = "traces" | "metrics" | "probes" | "runtime" | "hygiene" | "correlation";
+/** The assertion families, in report order. */
+export const ALL_FAMILIES = ["traces", "metrics", "probes", "runtime", "hygiene", "correlation"] as const;
+export type AssertionFamily = (typeof ALL_FAMILIES)[number];
 
 /**
  * One judged claim. `expected` and `observed` are what a human compares; `observed.compared` is how many items the

@@ -1,4 +1,6 @@
 import type { AssertionFamily } from "./evidence";
+
+export { ALL_FAMILIES } from "./evidence";
 import type { SpanKind } from "./trace-model";
 
 /** How one service calls another: "redis" (or another db system) names a backend that has no server spans. */
@@ -149,13 +151,3 @@ export const DEFAULT_FORBIDDEN_LABELS = [
 ];
 
 export const DEFAULT_EXCLUDED_ROUTES = ["/healthz", "/readyz", "/metrics"];
-
-/** The families in report order. */
-export const ALL_FAMILIES: readonly AssertionFamily[] = [
-  "traces",
-  "metrics",
-  "probes",
-  "runtime",
-  "hygiene",
-  "correlation",
-];

@@ -48,7 +48,18 @@ export type {
   TraceExpectations,
 } from "./expectations";
 export { evaluate, judgeRun, type Judgement } from "./evaluate";
-export { measureFaultEffects, type MeasuredEffect } from "./fault-effects";
+export { defineFault, FAULT_KINDS, FAULTS, faultDescriptor, faultEffect, measureFaultEffects } from "./faults";
+export type {
+  FaultDescriptor,
+  FaultKind,
+  FaultSite,
+  FaultSpec,
+  FaultSpecOf,
+  FaultTiming,
+  Measure,
+  MeasuredEffect,
+} from "./faults";
+export type { Mutant, MutationOperator, Rng } from "./mutation";
 export { RunView } from "./run-view";
 export { assertTraces, TRACE_ASSERTIONS } from "./trace-assertions";
 export { assertRuntime, RUNTIME_ASSERTIONS } from "./runtime-assertions";
@@ -58,15 +69,7 @@ export { assertProbes, PROBE_ASSERTIONS } from "./probe-assertions";
 export { assertCorrelation, CORRELATION_ASSERTIONS } from "./correlation-assertions";
 export { lintExposition, parseExposition } from "./promlint";
 export type { LintProblem, MetricFamily } from "./promlint";
-export {
-  expectedSpans,
-  explainFailure,
-  FAULT_EFFECTS,
-  faultLocation,
-  hopOfFault,
-  isSuccess,
-  spanCountRange,
-} from "./trace-shape";
+export { expectedSpans, explainFailure, faultLocation, hopOfFault, isSuccess, spanCountRange } from "./trace-shape";
 export type { ExpectedSpan, Explanation, FaultEffect, FaultLocation } from "./trace-shape";
 export { GRPC_CODE_NAMES, indexTrace, SpanReader } from "./trace-index";
 export {

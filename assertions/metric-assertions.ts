@@ -1,3 +1,4 @@
+import { faultEffect } from "./faults";
 import type { AssertionResult } from "./evidence";
 import { metricView } from "./metric-view";
 import { edgeStatusCounts } from "./metrics/edge-status-counts";
@@ -9,7 +10,6 @@ import { spanCounterAgreement } from "./metrics/span-counter-agreement";
 import { statusLabels } from "./metrics/status-labels";
 import { unexplainedFailures } from "./metrics/unexplained-failures";
 import type { RunView } from "./run-view";
-import { FAULT_EFFECTS } from "./trace-shape";
 
 export { METRIC_ASSERTIONS } from "./metrics/ids";
 
@@ -29,9 +29,7 @@ export function assertMetrics(view: RunView): AssertionResult[] {
     hopAgreement(metrics),
     spanCounterAgreement(metrics),
     histogramCount(metrics),
-    ...(surfaces.length || view.evidence.faults.some((f) => FAULT_EFFECTS[f.kind]?.fails)
-      ? [statusLabels(metrics)]
-      : []),
+    ...(surfaces.length || view.evidence.faults.some((f) => faultEffect(f.kind)?.fails) ? [statusLabels(metrics)] : []),
     ...(has("error") ? [errorRate(metrics)] : []),
     ...(has("latency") || has("link-latency") ? [latencyShift(metrics)] : []),
   ];

@@ -1,8 +1,10 @@
+import { faultSignature } from "./faults";
+import { faultEffect } from "./faults";
 import type { AssertionResult, Evidence, ProbeRecord } from "./evidence";
 import type { ReadinessFlip } from "./expectations";
 import { Findings, verdict, type Coverage } from "./result";
 import type { RunView } from "./run-view";
-import { FAULT_EFFECTS, heldUntil, hopOfFault } from "./trace-shape";
+import { heldUntil, hopOfFault } from "./trace-shape";
 
 /** Stable ids of the probes family. */
 export const PROBE_ASSERTIONS = {
@@ -74,7 +76,7 @@ export function assertProbes(view: RunView): AssertionResult[] {
   const stable = unexcusedFailures(view, polls, excused);
   const results = flips.filter((f) => f.declared.length).map((f) => flipVerdict(evidence, f, bound));
   results.push(...stableVerdicts(view, after, stable, flips, pollIntervalMs));
-  if (evidence.faults.some((f) => f.kind === "restart")) results.push(gracefulDrain(view));
+  if (evidence.faults.some((f) => faultSignature(f.kind).drains)) results.push(gracefulDrain(view));
   return results;
 }
 
@@ -132,7 +134,7 @@ function unexcusedFailures(view: RunView, polls: Polls, excused: ReadonlyMap<str
       .filter((f) => f.target === target)
       .map((f): [number, number] => [
         f.appliedAtMs,
-        heldUntil(f, evidence.window.endMs) + (FAULT_EFFECTS[f.kind]?.graceMs ?? 0),
+        heldUntil(f, evidence.window.endMs) + (faultEffect(f.kind)?.graceMs ?? 0),
       ]),
   );
   const stable = { healthz: new Findings(), readyz: new Findings() };
@@ -214,7 +216,7 @@ function gracefulDrain(view: RunView): AssertionResult {
   const findings = new Findings();
   const observed: Record<string, unknown> = {};
   let inFlightCount = 0;
-  const restarts = evidence.faults.filter((f) => f.kind === "restart");
+  const restarts = evidence.faults.filter((f) => faultSignature(f.kind).drains);
   for (const fault of restarts) {
     const service = fault.target;
     const polls = evidence.probes

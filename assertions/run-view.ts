@@ -1,3 +1,4 @@
+import { faultEffect } from "./faults";
 import { DEFAULT_CONTRACT, type TelemetryContract } from "./contract";
 import type { Evidence, RequestRecord, ServiceInfo } from "./evidence";
 import type { Expectations, Hop } from "./expectations";
@@ -6,7 +7,6 @@ import type { Span, Trace } from "./trace-model";
 import {
   expectedSpans,
   explainFailure,
-  FAULT_EFFECTS,
   isSuccess,
   unexportedServices,
   type ExpectedSpan,
@@ -199,7 +199,7 @@ export class RunView {
     const unexported = unexportedServices(request, hops, evidence.faults, this.edge?.name);
     const shape = success
       ? this.successShape(hops, edge)
-      : explanation && !FAULT_EFFECTS[explanation.fault.kind]?.shapeUnknown
+      : explanation && !faultEffect(explanation.fault.kind)?.shapeUnknown
         ? expectedSpans(hops, edge, explanation)
         : undefined;
     const view: RequestView = {
@@ -214,7 +214,7 @@ export class RunView {
           : shape,
       unexported,
       traceOptional:
-        request.status === 0 && explanation !== undefined && !!FAULT_EFFECTS[explanation.fault.kind]?.shapeUnknown,
+        request.status === 0 && explanation !== undefined && !!faultEffect(explanation.fault.kind)?.shapeUnknown,
       traceId,
       placed: [],
     };

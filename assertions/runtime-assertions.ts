@@ -1,3 +1,4 @@
+import { faultSignature, type FaultSignature } from "./faults";
 import type { RuntimeContract, TelemetryContract } from "./contract";
 import type { AssertionResult, FaultRecord, MetricSeries, ServiceInfo } from "./evidence";
 import { deltaAcrossLives, median, sum } from "./metric-query";
@@ -19,9 +20,6 @@ export const RUNTIME_ASSERTIONS = {
   restarts: "runtime.restarts",
   resourceFaults: "runtime.resource-faults",
 } as const;
-
-/** Fault kinds that end a service's process: its start time must change, and no other service's may. */
-const RESTARTING_KINDS = new Set(["kill", "restart"]);
 
 type Key = Exclude<keyof typeof RUNTIME_ASSERTIONS, "resourceFaults">;
 
@@ -78,7 +76,7 @@ export function assertRuntime(view: RunView): AssertionResult[] {
   for (const service of view.evidence.services) checkService(serviceCheck(view, metrics, service, tallies), limits);
   return [
     ...runtimeVerdicts(view, tallies, limits),
-    ...(view.evidence.faults.some((f) => RESOURCE_KINDS.has(f.kind)) ? [resourceFaults(view)] : []),
+    ...(view.evidence.faults.some((f) => faultSignature(f.kind).runtime) ? [resourceFaults(view)] : []),
   ];
 }
 
@@ -117,7 +115,9 @@ function checkRestarts({ view, metrics, service, names, tallies, add }: ServiceC
   const firstStart = startedAt(view.evidence.metrics.start);
   const lastStart = startedAt(view.evidence.metrics.end);
   const restarted = firstStart !== undefined && lastStart !== undefined && lastStart !== firstStart;
-  const restartedByFault = view.evidence.faults.some((f) => f.target === service.name && RESTARTING_KINDS.has(f.kind));
+  const restartedByFault = view.evidence.faults.some(
+    (f) => f.target === service.name && faultSignature(f.kind).newLife,
+  );
   if (firstStart !== undefined && lastStart !== undefined) tallies.judged.restarts++;
   tallies.observed.restarts[service.name] = {
     startTimeAtStart: firstStart,
@@ -274,7 +274,6 @@ function runtimeVerdicts(view: RunView, tallies: Tallies, limits: Limits): Asser
   ];
 }
 
-const RESOURCE_KINDS = new Set(["memory", "stall", "cpu"]);
 const MIB = 2 ** 20;
 
 type Points = [number, number][];
@@ -300,7 +299,7 @@ interface ResourceCheck {
 function resourceFaults(view: RunView): AssertionResult {
   const findings = new Findings();
   const observed: Record<string, unknown> = {};
-  const faults = view.evidence.faults.filter((f) => RESOURCE_KINDS.has(f.kind));
+  const faults = view.evidence.faults.filter((f) => faultSignature(f.kind).runtime);
   let compared = 0;
   for (const fault of faults) {
     const service = view.service(fault.target);
@@ -310,7 +309,7 @@ function resourceFaults(view: RunView): AssertionResult {
       continue;
     }
     const check = resourceCheck(view, fault, service, add, (o) => (observed[fault.id] = o));
-    const shows = fault.kind === "memory" ? memoryShows : fault.kind === "stall" ? stallShows : cpuShows;
+    const shows = SHOWS[faultSignature(fault.kind).runtime!];
     if (shows(check)) compared++;
   }
   return verdict(
@@ -476,3 +475,10 @@ function checkCpu({ view, metrics, service, names, tallies, add, range }: Servic
     add("cpu", `CPU rate peaked at ${peak.toFixed(2)} cores on a ${cores}-core machine`);
   if (values.length < 2) add("cpu", `${name} has ${values.length} range points, expected >= 2`);
 }
+
+/** How each runtime signature shows on the service's gauges while its fault holds. */
+const SHOWS: Record<NonNullable<FaultSignature["runtime"]>, (check: ResourceCheck) => boolean> = {
+  heap: memoryShows,
+  "event-loop": stallShows,
+  cpu: cpuShows,
+};

@@ -1,10 +1,12 @@
+import { faultSignature } from "./faults";
+import { faultEffect } from "./faults";
 import { binomialAcceptance } from "./binomial";
 import type { AssertionResult } from "./evidence";
 import { Findings, verdict, type Coverage } from "./result";
 import { describeExpected, type RequestView, type RunView } from "./run-view";
 import { hopKey, serverChildren } from "./trace-index";
 import type { Span } from "./trace-model";
-import { FAULT_EFFECTS, spanCountRange } from "./trace-shape";
+import { spanCountRange } from "./trace-shape";
 
 /** Stable ids of the trace family. */
 export const TRACE_ASSERTIONS = {
@@ -154,7 +156,7 @@ function traceVerdicts(
       { findings: 0 },
       { findings: found[key].count },
     );
-  const failingFaults = evidence.faults.filter((f) => FAULT_EFFECTS[f.kind]?.fails === true).length;
+  const failingFaults = evidence.faults.filter((f) => faultEffect(f.kind)?.fails === true).length;
   const results = [
     completeVerdict(view, found.complete, missing, sampled.length, traced.length),
     claim("singleRoot", "every trace has exactly one root, the edge server span", tracesCoverage(traced.length)),
@@ -307,9 +309,7 @@ function spanPipeline(view: RunView): AssertionResult {
   const stored = new Map<string, number>();
   for (const trace of Object.values(evidence.traces))
     for (const span of trace?.spans ?? []) stored.set(span.service, (stored.get(span.service) ?? 0) + 1);
-  const restarted = new Set(
-    evidence.faults.filter((f) => f.kind === "kill" || f.kind === "restart").map((f) => f.target),
-  );
+  const restarted = new Set(evidence.faults.filter((f) => faultSignature(f.kind).newLife).map((f) => f.target));
   let compared = 0;
   for (const service of evidence.services) {
     const name = service.name;

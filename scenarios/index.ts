@@ -1,12 +1,9 @@
 export { defineScenario, ScenarioError } from "./lib/scenario-model";
 export type {
-  ErrorFault,
   FaultKind,
   FaultSpec,
-  LatencyFault,
-  LinkDownFault,
-  LinkLatencyFault,
-  LoadPlan,
+  FaultSpecOf,
+  ScenarioLoad,
   RouteWeight,
   Scenario,
   ScenarioExpectations,
@@ -22,4 +19,4 @@ export {
   MESH_SERVICES,
   MESH_TOPOLOGY,
 } from "./lib/mesh";
-export type { MeshService } from "./lib/mesh";
+export type { MeshLink, MeshServiceName } from "./lib/mesh";

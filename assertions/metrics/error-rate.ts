@@ -1,3 +1,4 @@
+import { faultSignature } from "../faults";
 import { binomialAcceptance } from "../binomial";
 import type { AssertionResult, FaultRecord, ServiceInfo } from "../evidence";
 import { delta, sum } from "../metric-query";
@@ -46,7 +47,7 @@ export function errorRate(metrics: MetricView): AssertionResult {
   const confidence = view.expectations.metrics?.confidence ?? 0.999;
   const tallies: RateTallies = { findings: new Findings(), observed: {}, statements: [] };
   let compared = 0;
-  const faults = view.evidence.faults.filter((f) => f.kind === "error");
+  const faults = view.evidence.faults.filter((f) => faultSignature(f.kind).errorRate);
   for (const fault of faults) {
     const judged = errorFault(view, fault);
     if (!judged) tallies.findings.add({ detail: `${fault.target}: cannot judge (service, code or rate missing)` });

@@ -1,3 +1,4 @@
+import { faultSignature } from "../faults";
 import type { AssertionResult, FaultRecord, ServiceInfo } from "../evidence";
 import { sum } from "../metric-query";
 import { spanOperation, type Endpoint, type MetricView, type Protocol } from "../metric-view";
@@ -56,7 +57,7 @@ export function latencyShift(metrics: MetricView): AssertionResult {
   const statements: string[] = [];
   let compared = 0;
   let minimum = 0;
-  for (const fault of view.evidence.faults.filter((f) => f.kind === "latency" || f.kind === "link-latency")) {
+  for (const fault of view.evidence.faults.filter((f) => faultSignature(f.kind).latency)) {
     const slowed = slowedFault(view, fault);
     if (!slowed) {
       findings.add({ detail: `${fault.target}: cannot judge (service, delay or http/grpc hop missing)` });

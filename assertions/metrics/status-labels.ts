@@ -1,10 +1,10 @@
+import { faultEffect } from "../faults";
 import type { AssertionResult } from "../evidence";
 import type { ErrorLayer, ErrorSurface } from "../expectations";
 import { nonZero, sum } from "../metric-query";
 import { endpointKey, type Endpoint, type MetricView } from "../metric-view";
 import { Findings, verdict } from "../result";
 import type { RequestView, RunView } from "../run-view";
-import { FAULT_EFFECTS } from "../trace-shape";
 import { CALLER_GAVE_UP, isErrorCode } from "./codes";
 import { METRIC_ASSERTIONS } from "./ids";
 import { rekey } from "./tally";
@@ -29,7 +29,7 @@ export function statusLabels(metrics: MetricView): AssertionResult {
   let compared = 0;
   for (const surface of surfaces) compared += judgeSurface(metrics, surface, tallies);
   findUnmappedCodes(metrics, tallies.allowed, findings);
-  const failingFaults = view.evidence.faults.filter((f) => FAULT_EFFECTS[f.kind]?.fails === true);
+  const failingFaults = view.evidence.faults.filter((f) => faultEffect(f.kind)?.fails === true);
   return verdict(
     METRIC_ASSERTIONS.statusLabels,
     "metrics",

@@ -1,5 +1,7 @@
+import { faultDescriptor } from "../faults";
+import { faultEffect } from "../faults";
 import type { FaultRecord } from "../evidence";
-import { FAULT_EFFECTS, faultLocation } from "../trace-shape";
+import { faultLocation } from "../trace-shape";
 import { suspectKey } from "./context";
 import type { RcaResult, RcaWindow, Suspect } from "./model";
 import { round } from "./numbers";
@@ -58,7 +60,7 @@ export function faultRanking(
   windows: readonly RcaWindow[],
   windowEndMs: number,
 ): { windows: RcaWindow[]; ranking: Suspect[] } {
-  const endMs = (fault.revertedAtMs ?? windowEndMs) + (FAULT_EFFECTS[fault.kind]?.graceMs ?? 0);
+  const endMs = (fault.revertedAtMs ?? windowEndMs) + (faultEffect(fault.kind)?.graceMs ?? 0);
   const overlapping = windows.filter((w) => w.startMs < endMs && w.endMs > fault.appliedAtMs);
   const best = new Map<string, Suspect>();
   for (const w of overlapping)
@@ -89,7 +91,7 @@ export function scoreLocalization(runs: readonly ScoredRun[]): RcaScore {
       const { windows, ranking } = faultRanking(fault, run.result.windows, run.windowEndMs);
       for (const w of windows) explained.add(w);
       // An overload has no place to find: it explains its windows and is not scored.
-      if (fault.kind === "overload") continue;
+      if (faultDescriptor(fault.kind)?.site === "edge") continue;
       const index = ranking.findIndex((s) => s.service === expected);
       const rank = index < 0 ? null : index + 1;
       const k = kinds.get(fault.kind) ?? { faults: 0, hit1: 0, hit3: 0 };

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RequestRecord } from "../../assertions/evidence";
-import type { LoadCounts } from "../cli/progress";
+import type { OnLoadProgress } from "./progress";
 import { arrivalOffsetsMs, planRequests, type LoadPlan } from "./load-plan";
 import type { RouteCatalog } from "./routes";
 import type { InlineWorkerInput, InlineWorkerMessage } from "./inline-worker";
@@ -34,7 +34,7 @@ export async function runInlineLoad(
   plan: LoadPlan,
   target: LoadTarget,
   signal?: AbortSignal,
-  onProgress?: (counts: LoadCounts) => void,
+  onProgress?: OnLoadProgress,
 ): Promise<LoadResult> {
   // Routes are decided here from the seed (the catalog's builders are functions); the worker gets them as data.
   const input: InlineWorkerInput = {

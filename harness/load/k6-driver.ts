@@ -5,7 +5,7 @@ import { StringDecoder } from "node:string_decoder";
 import { runRootDir } from "../config/env";
 import { MeshproofError } from "../errors";
 import { resolveTool } from "../tools/tools";
-import type { LoadCounts } from "../cli/progress";
+import type { OnLoadProgress } from "./progress";
 import { ManagedProcess } from "../util/managed-process";
 import { percentileOf, type LoadResult, type LoadTarget } from "./inline-driver";
 import {
@@ -50,7 +50,7 @@ export interface K6LoadOptions extends K6SizingOptions {
   /** More `k6 run` arguments, e.g. an execution segment (what k6-operator gives each runner). Default none. */
   extraArgs?: readonly string[];
   /** Hears the counts while k6 runs (read from its JSON output as it grows, about twice a second). */
-  onProgress?: (counts: LoadCounts) => void;
+  onProgress?: OnLoadProgress;
 }
 
 /** What k6 adds to the request log: its verdict, its summary, its own accounting. */

@@ -5,16 +5,12 @@
  * target: `mb` MB held on the heap, the event loop blocked `blockMs` every `everyMs` (Node services only; the Go
  * service answers 400), `fraction` of one core burnt.
  */
-export type FaultSpec =
+export type AdminFault =
   | { kind: "error"; target: string; rate: number; status?: number; code?: string }
   | { kind: "latency"; target: string; ms: number; jitterMs?: number; rate?: number }
   | { kind: "memory"; mb: number }
   | { kind: "stall"; blockMs: number; everyMs: number }
   | { kind: "cpu"; fraction: number };
-
-/** The fault kinds that act on a whole service process rather than on its requests. */
-export const RESOURCE_FAULT_KINDS = ["memory", "stall", "cpu"] as const;
-export type ResourceFaultKind = (typeof RESOURCE_FAULT_KINDS)[number];
 
 /** What GET /admin/telemetry answers. */
 export interface TelemetryStats {
@@ -23,7 +19,7 @@ export interface TelemetryStats {
 }
 
 /** A fault the service applied, with the id it reverts by. */
-export type Fault = FaultSpec & { id: string };
+export type Fault = AdminFault & { id: string };
 
 /** Typed client of one service's admin API (127.0.0.1, bearer token). Non-2xx answers throw with the body. */
 export class AdminClient {
@@ -36,7 +32,7 @@ export class AdminClient {
     return (await this.call<{ faults: Fault[] }>("GET", "/admin/faults")).faults;
   }
 
-  addFault(spec: FaultSpec): Promise<Fault> {
+  addFault(spec: AdminFault): Promise<Fault> {
     return this.call("POST", "/admin/faults", spec);
   }
 

@@ -1,5 +1,5 @@
-export { AdminClient, RESOURCE_FAULT_KINDS } from "./admin-client";
-export type { Fault, FaultSpec, ResourceFaultKind, TelemetryStats } from "./admin-client";
+export { AdminClient } from "./admin-client";
+export type { AdminFault, Fault, TelemetryStats } from "./admin-client";
 export { ContainerLauncher, SERVICE_LABEL } from "./container-launcher";
 export type { MeshImages } from "./container-launcher";
 export type { LaunchedService, ServiceLauncher, ServiceLaunch } from "./launcher";

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BUILTIN_CONTRACTS, type TelemetryContract } from "../../assertions/contract";
+import { MESH_LINKS, MESH_SERVICES, type MeshLink, type MeshServiceName } from "../../scenarios/lib/mesh";
 import type { StartedStack } from "../backends/stack";
 import { ConfigError } from "../errors";
 import { resolveTool } from "../tools/tools";
@@ -12,8 +13,8 @@ import { AdminClient } from "./admin-client";
 import type { LaunchedService, ServiceLauncher, ServiceLaunch } from "./launcher";
 import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh";
 
-export const MESH_SERVICES = ["gateway", "orders", "inventory", "payments"] as const;
-export type MeshServiceName = (typeof MESH_SERVICES)[number];
+export { MESH_LINKS, MESH_SERVICES } from "../../scenarios/lib/mesh";
+export type { MeshLink, MeshServiceName } from "../../scenarios/lib/mesh";
 
 /** The sample mesh as the harness knows it: protocol, role, the operations each declares, its implementations. */
 export const SAMPLE_MESH: Record<
@@ -43,16 +44,6 @@ export const SAMPLE_MESH: Record<
 
 /** Implementations a service can run as: the Node kit, or Go (services/payments-go, built by setup). */
 export type Impl = "node" | "go";
-
-/** The network links of the sample mesh, each routed through a Toxiproxy proxy of the same name. */
-export const MESH_LINKS = [
-  "gateway-orders",
-  "gateway-inventory",
-  "orders-inventory",
-  "orders-payments",
-  "orders-redis",
-] as const;
-export type MeshLink = (typeof MESH_LINKS)[number];
 
 /**
  * The defects the services accept through MESHPROOF_DEFECTS (the values of the environment contract between the

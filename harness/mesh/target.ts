@@ -3,7 +3,7 @@ import type { Topology } from "../../assertions/expectations";
 import type { PrometheusClient } from "../backends/prometheus";
 import type { StartedStack } from "../backends/stack";
 import type { TraceStore } from "../backends/trace-store";
-import type { FaultPlan } from "../faults/faults";
+import { FAULTS, type FaultSpec } from "../../assertions/faults";
 import type { RouteCatalog } from "../load/routes";
 import { MESH_ROUTES } from "../load/routes";
 import { MESH_LINKS, MESH_SERVICES, startMesh, type MeshOptions } from "./mesh";
@@ -104,26 +104,28 @@ export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions,
   };
 }
 
-/** Fault kinds that act on a link, on a process, or through a service's admin API. */
-const PROCESS_KINDS = new Set(["kill", "freeze", "restart"]);
-
 /** Why a scenario cannot run on this mesh (its faults, its sampling ratio), or undefined when it can. */
 export function whyNotApplicable(
-  faults: readonly FaultPlan[],
+  faults: readonly FaultSpec[],
   capabilities: MeshCapabilities,
   sampling?: { wanted?: number; possible?: readonly number[] },
 ): string | undefined {
   if (sampling?.wanted !== undefined && sampling.possible && !sampling.possible.includes(sampling.wanted))
     return `the mesh samples at ${sampling.possible.join(", ")}, the scenario needs ${sampling.wanted}`;
   const missing = faults.flatMap((f) => {
-    // An overload is the load itself: any mesh takes it.
-    if (f.kind === "overload") return [];
-    if (f.kind.startsWith("link-"))
-      return capabilities.links.has(f.target) ? [] : [`${f.kind} on ${f.target} (no Toxiproxy link of that name)`];
     const service = f.target.split(".")[0]!;
-    if (PROCESS_KINDS.has(f.kind))
-      return capabilities.processFaults.has(service) ? [] : [`${f.kind} of ${service} (no process to signal)`];
-    return capabilities.serviceFaults.has(service) ? [] : [`${f.kind} on ${f.target} (no admin API for ${service})`];
+    switch (FAULTS[f.kind].site) {
+      case "edge": // an overload is the load itself: any mesh takes it
+        return [];
+      case "link":
+        return capabilities.links.has(f.target) ? [] : [`${f.kind} on ${f.target} (no Toxiproxy link of that name)`];
+      case "process":
+        return capabilities.processFaults.has(service) ? [] : [`${f.kind} of ${service} (no process to signal)`];
+      default:
+        return capabilities.serviceFaults.has(service)
+          ? []
+          : [`${f.kind} on ${f.target} (no admin API for ${service})`];
+    }
   });
   return missing.length ? `the mesh cannot take ${missing.join("; ")}` : undefined;
 }

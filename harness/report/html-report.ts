@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { SavedScenario } from "./evidence-file";
+import { ConfigError } from "../errors";
+import { readEvidenceFile, type SavedScenario } from "./evidence-file";
 import { buildReportModel } from "./report-data";
 import { renderReport, type ReportAssets } from "./report-html";
 import type { Verdict } from "./verdict";
@@ -49,4 +50,18 @@ export function reportLine(report: WrittenReport): string {
   const size =
     report.bytes >= 2 ** 20 ? `${(report.bytes / 2 ** 20).toFixed(2)} MiB` : `${Math.round(report.bytes / 1024)} KiB`;
   return `report: ${report.file} (${size}, ${report.ms} ms)`;
+}
+
+/** report.html written again from a run's verdict.json and evidence.json in `dir` (npm run report). */
+export function rewriteReport(dir: string): { verdict: Verdict; report: WrittenReport; readMs: number } {
+  const verdictFile = path.join(dir, "verdict.json");
+  if (!fs.existsSync(verdictFile))
+    throw new ConfigError(`${verdictFile} does not exist: run "npm run scenario -- --report-dir ${dir}" first`);
+  const started = performance.now();
+  const verdict = JSON.parse(fs.readFileSync(verdictFile, "utf8")) as Verdict;
+  if (verdict.version !== 2 || !Array.isArray(verdict.scenarios))
+    throw new ConfigError(`${verdictFile} is not a meshproof verdict (version 2 with a scenarios list)`);
+  const evidence = readEvidenceFile(path.join(dir, "evidence.json"));
+  const readMs = Math.round(performance.now() - started);
+  return { verdict, report: writeHtmlReport(dir, verdict, evidence.scenarios), readMs };
 }

@@ -9,7 +9,8 @@ import type {
   RequestRow,
   ScenarioView,
 } from "./report-data";
-import { FAMILIES, type Verdict } from "./verdict";
+import { ALL_FAMILIES } from "../../assertions/evidence";
+import type { Verdict } from "./verdict";
 
 /** What the page inlines: the chart library (from node_modules) and the client script, read when generating. */
 export interface ReportAssets {
@@ -71,7 +72,7 @@ export function reproduceCommand(v: Verdict): string {
 
 function summary(model: ReportModel, order: ScenarioView[]): string {
   const v = model.verdict;
-  const families = FAMILIES.filter((f) => v.scenarios.some((s) => s.assertions.some((a) => a.family === f)));
+  const families = ALL_FAMILIES.filter((f) => v.scenarios.some((s) => s.assertions.some((a) => a.family === f)));
   const familyTotals = families.map((f) => {
     const all = v.scenarios.flatMap((s) => s.assertions.filter((a) => a.family === f));
     return { passed: all.filter((a) => a.status === "passed").length, total: all.length };

@@ -1,5 +1,5 @@
 import type { AssertionResult, FaultRecord } from "../../assertions/evidence";
-import type { MeasuredEffect } from "../../assertions/fault-effects";
+import type { MeasuredEffect } from "../../assertions/faults";
 import type { RcaResult, RcaScore } from "../../assertions/rca";
 
 /**
@@ -104,12 +104,20 @@ export function exitCodeFor(verdict: Verdict): number {
   return verdict.scenarios.some((s) => s.status === "passed") ? 0 : 2;
 }
 
-export { ALL_FAMILIES as FAMILIES } from "../../assertions/expectations";
-
 /** A verdict's outcomes as "scenario status" and "scenario id status" lines, in order: what two runs compare. */
 export function outcomeLines(verdict: Verdict): string[] {
   return verdict.scenarios.flatMap((s) => [
     `${s.name} ${s.status}`,
     ...s.assertions.map((a) => `${s.name} ${a.id} ${a.status}`),
   ]);
+}
+
+/** Where two verdicts' outcomes differ: each line one of them has and the other has not, labelled by its side. */
+export function outcomeDifferences(a: Verdict, b: Verdict, labels: [string, string]): string[] {
+  const [x, y] = [outcomeLines(a), outcomeLines(b)];
+  const width = Math.max(...labels.map((l) => l.length)) + 6;
+  return [
+    ...x.filter((line) => !y.includes(line)).map((line) => `${`${labels[0]} only:`.padEnd(width)}${line}`),
+    ...y.filter((line) => !x.includes(line)).map((line) => `${`${labels[1]} only:`.padEnd(width)}${line}`),
+  ];
 }

@@ -2,16 +2,17 @@ import type { ErrorLayer, Topology } from "../../assertions/expectations";
 
 /** The services of the sample mesh (services/). */
 export const MESH_SERVICES = ["gateway", "orders", "inventory", "payments"] as const;
-export type MeshService = (typeof MESH_SERVICES)[number];
+export type MeshServiceName = (typeof MESH_SERVICES)[number];
 
 /** Network links routed through Toxiproxy, by the name network faults target. */
 export const MESH_LINKS = [
-  "orders-redis",
   "gateway-orders",
   "gateway-inventory",
   "orders-inventory",
   "orders-payments",
+  "orders-redis",
 ] as const;
+export type MeshLink = (typeof MESH_LINKS)[number];
 
 export const CHECKOUT = "POST /api/checkout";
 export const PRODUCT = "GET /api/products/:sku";
@@ -33,7 +34,7 @@ export const MESH_TOPOLOGY: Topology = {
 };
 
 /** Every assertion family: each scenario judges them all. */
-export const ALL_FAMILIES = ["traces", "metrics", "probes", "runtime", "hygiene", "correlation"] as const;
+export { ALL_FAMILIES } from "../../assertions/evidence";
 
 /**
  * The load of the fault scenarios: 20 req/s, 3:1 checkout:product, 1.5 s warm-up then 6.5 s in which the faults sit

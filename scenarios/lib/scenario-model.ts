@@ -1,4 +1,8 @@
 import type { Expectations } from "../../assertions/expectations";
+import type { FaultSpec } from "../../assertions/faults";
+
+export type { FaultKind, FaultSpec, FaultSpecOf } from "../../assertions/faults";
+export { FAULT_KINDS } from "../../assertions/faults";
 
 /** One route of the load mix and its share (weights are relative). */
 export interface RouteWeight {
@@ -8,7 +12,7 @@ export interface RouteWeight {
 }
 
 /** Open-model load: requests arrive at the planned rate whatever the responses do. */
-export interface LoadPlan {
+export interface ScenarioLoad {
   /** Which driver sends the requests: the inline one (a worker thread) or k6. Default "inline". */
   driver?: "inline" | "k6";
   /**
@@ -38,141 +42,6 @@ export interface LoadPlan {
   thresholds?: Record<string, string[]>;
 }
 
-interface FaultTiming {
-  /**
-   * Service faults: "<service>" or "<service>.<Method>" ("payments.Charge"); network faults: a link name
-   * ("orders-redis").
-   */
-  target: string;
-  /** Offset from load start (warm-up included), >= warmupMs. */
-  atMs: number;
-  /** How long the fault holds before it is reverted. */
-  durationMs: number;
-}
-
-/** Fails a share of calls with a gRPC code or an HTTP status (exactly one of the two). */
-export interface ErrorFault extends FaultTiming {
-  kind: "error";
-  params: { rate: number; grpcCode?: string; httpStatus?: number };
-}
-
-/** Adds latency to a service's calls. */
-export interface LatencyFault extends FaultTiming {
-  kind: "latency";
-  params: { ms: number; jitterMs?: number };
-}
-
-/** Takes a network link down (Toxiproxy): connections closed, new ones refused. */
-export interface LinkDownFault extends FaultTiming {
-  kind: "link-down";
-  params: Record<string, never>;
-}
-
-/** Adds latency on a network link (Toxiproxy). */
-export interface LinkLatencyFault extends FaultTiming {
-  kind: "link-latency";
-  params: { ms: number };
-}
-
-/** Stops all data on a link; connections close after timeoutMs (0: only when the fault ends) (Toxiproxy timeout). */
-export interface LinkTimeoutFault extends FaultTiming {
-  kind: "link-timeout";
-  params: { timeoutMs: number };
-}
-
-/** Resets connections on a link (TCP RST) after timeoutMs of data (Toxiproxy reset_peer). */
-export interface LinkResetFault extends FaultTiming {
-  kind: "link-reset";
-  params: { timeoutMs: number };
-}
-
-/** Limits a link's bandwidth to kbPerSec in both directions (Toxiproxy bandwidth). */
-export interface LinkBandwidthFault extends FaultTiming {
-  kind: "link-bandwidth";
-  params: { kbPerSec: number };
-}
-
-/** Kills a service (SIGKILL / docker kill) and starts it again after durationMs. Target: a service. */
-export interface KillFault extends FaultTiming {
-  kind: "kill";
-  params: Record<string, never>;
-}
-
-/** Freezes a service (SIGSTOP / docker pause) for durationMs. Target: a service. */
-export interface FreezeFault extends FaultTiming {
-  kind: "freeze";
-  params: Record<string, never>;
-}
-
-/** Restarts a service gracefully (SIGTERM: it drains, then starts again). Target: a service. */
-export interface RestartFault extends FaultTiming {
-  kind: "restart";
-  params: Record<string, never>;
-}
-
-/** Holds `mb` MB of the service's heap for durationMs (admin API). Target: a service. */
-export interface MemoryFault extends FaultTiming {
-  kind: "memory";
-  params: { mb: number };
-}
-
-/** Blocks the service's event loop for blockMs every everyMs (admin API; Node only). Target: a service. */
-export interface StallFault extends FaultTiming {
-  kind: "stall";
-  params: { blockMs: number; everyMs: number };
-}
-
-/** Burns `fraction` of a core in the service's process (admin API). Target: a service. */
-export interface CpuFault extends FaultTiming {
-  kind: "cpu";
-  params: { fraction: number };
-}
-
-/**
- * The load beyond the mesh's capacity (declared, not injected): failures in its window (and a grace after it) are
- * its, failing anywhere along the route. Target: the edge service.
- */
-export interface OverloadFault extends FaultTiming {
-  kind: "overload";
-  params: Record<string, never>;
-}
-
-export type FaultSpec =
-  | ErrorFault
-  | LatencyFault
-  | LinkDownFault
-  | LinkLatencyFault
-  | LinkTimeoutFault
-  | LinkResetFault
-  | LinkBandwidthFault
-  | KillFault
-  | FreezeFault
-  | RestartFault
-  | MemoryFault
-  | StallFault
-  | CpuFault
-  | OverloadFault;
-export type FaultKind = FaultSpec["kind"];
-
-/** Every fault kind (a Record, so that a kind added to FaultSpec and missing here does not compile). */
-const KINDS: Record<FaultKind, true> = {
-  error: true,
-  latency: true,
-  "link-down": true,
-  "link-latency": true,
-  "link-timeout": true,
-  "link-reset": true,
-  "link-bandwidth": true,
-  kill: true,
-  freeze: true,
-  restart: true,
-  memory: true,
-  stall: true,
-  cpu: true,
-  overload: true,
-};
-export const FAULT_KINDS = Object.keys(KINDS) as FaultKind[];
-
 /** What a scenario expects: the assertion families to judge and their parameters (topology, error mapping, bounds). */
 export type ScenarioExpectations = Expectations;
 
@@ -181,7 +50,7 @@ export interface Scenario {
   /** Equals the file's base name (scenarios/<name>.ts). */
   name: string;
   description: string;
-  load: LoadPlan;
+  load: ScenarioLoad;
   /** Empty for a fault-free scenario. */
   faults: FaultSpec[];
   expectations: ScenarioExpectations;

@@ -1,31 +1,14 @@
 import { z } from "zod";
+import { ALL_FAMILIES } from "../../assertions/evidence";
 import type { Expectations } from "../../assertions/expectations";
+import { FAULTS, type FaultSpec } from "../../assertions/faults";
 import { MESH_LINKS, MESH_SERVICES } from "./mesh";
 import type { Scenario } from "./scenario-model";
-
-const GRPC_CODES = [
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-] as const;
 
 const positive = () => z.number().positive();
 const nonNegative = () => z.number().nonnegative();
 const name = () => z.string().min(1);
-const families = z.enum(["traces", "metrics", "probes", "runtime", "hygiene", "correlation"]);
+const families = z.enum(ALL_FAMILIES);
 const spanKind = z.enum(["server", "client", "internal", "producer", "consumer"]);
 const hop = z.strictObject({
   from: name(),
@@ -104,57 +87,13 @@ const expectations = z.strictObject({
 });
 
 const timing = { target: name(), atMs: nonNegative(), durationMs: positive() };
-const noParams = z.strictObject({});
-const fault = z.discriminatedUnion("kind", [
-  z.strictObject({
-    kind: z.literal("error"),
-    ...timing,
-    params: z
-      .strictObject({
-        rate: z.number().gt(0).max(1),
-        grpcCode: z.enum(GRPC_CODES).optional(),
-        httpStatus: z.number().int().min(400).max(599).optional(),
-      })
-      .refine((p) => (p.grpcCode === undefined) !== (p.httpStatus === undefined), {
-        message: "must set exactly one of grpcCode and httpStatus",
-      }),
-  }),
-  z.strictObject({
-    kind: z.literal("latency"),
-    ...timing,
-    params: z.strictObject({ ms: positive(), jitterMs: nonNegative().optional() }),
-  }),
-  z.strictObject({ kind: z.literal("link-down"), ...timing, params: noParams }),
-  z.strictObject({ kind: z.literal("link-latency"), ...timing, params: z.strictObject({ ms: positive() }) }),
-  z.strictObject({ kind: z.literal("link-timeout"), ...timing, params: z.strictObject({ timeoutMs: nonNegative() }) }),
-  z.strictObject({ kind: z.literal("link-reset"), ...timing, params: z.strictObject({ timeoutMs: nonNegative() }) }),
-  z.strictObject({ kind: z.literal("link-bandwidth"), ...timing, params: z.strictObject({ kbPerSec: positive() }) }),
-  z.strictObject({ kind: z.literal("kill"), ...timing, params: noParams }),
-  z.strictObject({ kind: z.literal("freeze"), ...timing, params: noParams }),
-  z.strictObject({ kind: z.literal("restart"), ...timing, params: noParams }),
-  z.strictObject({
-    kind: z.literal("memory"),
-    ...timing,
-    params: z.strictObject({ mb: z.number().int().min(1).max(4096) }),
-  }),
-  z.strictObject({
-    kind: z.literal("stall"),
-    ...timing,
-    params: z
-      .strictObject({ blockMs: z.number().int().min(1).max(5000), everyMs: z.number().int().max(60_000) })
-      .refine((p) => p.everyMs > p.blockMs, { message: "everyMs must be greater than blockMs" }),
-  }),
-  z.strictObject({ kind: z.literal("overload"), ...timing, params: noParams }),
-  z.strictObject({
-    kind: z.literal("cpu"),
-    ...timing,
-    params: z.strictObject({ fraction: z.number().min(0.05).max(1) }),
-  }),
-]);
-
-/** Kinds whose target is a link, and kinds whose target is a whole service (no method). */
-const NETWORK_KINDS = new Set(["link-down", "link-latency", "link-timeout", "link-reset", "link-bandwidth"]);
-const SERVICE_KINDS = new Set(["kill", "freeze", "restart", "memory", "stall", "cpu", "overload"]);
+/** A fault: its timing and target, and the params its kind's descriptor declares. */
+const fault = z.discriminatedUnion(
+  "kind",
+  Object.values(FAULTS).map((d) =>
+    z.strictObject({ kind: z.literal(d.kind), ...timing, params: d.params }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+) as unknown as z.ZodType<FaultSpec>;
 
 /** The strict scenario schema: unknown keys anywhere are rejected; cross-field rules checked after shapes. */
 export const scenarioSchema = z
@@ -215,10 +154,11 @@ export const scenarioSchema = z
           ["faults", i, "durationMs"],
           `must end with the load (warmupMs + durationMs = ${loadEndMs}): atMs + durationMs = ${f.atMs + f.durationMs}`,
         );
-      if (NETWORK_KINDS.has(f.kind)) {
+      const site = FAULTS[f.kind].site;
+      if (site === "link") {
         if (!(MESH_LINKS as readonly string[]).includes(f.target))
           issue(["faults", i, "target"], `must be a mesh link (${MESH_LINKS.join(", ")})`);
-      } else if (SERVICE_KINDS.has(f.kind)) {
+      } else if (site !== "method") {
         if (!(MESH_SERVICES as readonly string[]).includes(f.target))
           issue(
             ["faults", i, "target"],

@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ZodError } from "zod";
-import type { FaultRegistry, FaultSpec } from "./faults";
+import type { FaultRegistry, AdminFault } from "./faults";
 import { ResourceFaultError } from "./resource-faults";
 
 /** The only address an admin listener binds: no fault endpoint on a public port, ever. */
@@ -58,7 +58,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       }
       try {
         // Answers once a resource fault's effect is in place (all its memory held, its burning thread running).
-        return send(res, 201, await options.faults.apply(spec as FaultSpec));
+        return send(res, 201, await options.faults.apply(spec as AdminFault));
       } catch (error) {
         if (error instanceof ZodError) {
           const message = error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

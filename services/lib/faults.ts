@@ -10,7 +10,7 @@ const grpcCodeName = z.enum(Object.values(GRPC_CODE_NAMES).filter((n) => n !== "
  * route/method of the service. Resource faults (memory, stall, cpu; effects in resource-faults.ts) act on the whole
  * process and take no target.
  */
-export const FaultSpecSchema = z.discriminatedUnion("kind", [
+export const AdminFaultSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("error"),
     target: z.string().min(1),
@@ -59,9 +59,9 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 
-export type FaultSpec = z.input<typeof FaultSpecSchema>;
-export type ParsedFaultSpec = z.output<typeof FaultSpecSchema>;
-export type Fault = ParsedFaultSpec & { id: string };
+export type AdminFault = z.input<typeof AdminFaultSchema>;
+export type ParsedAdminFault = z.output<typeof AdminFaultSchema>;
+export type Fault = ParsedAdminFault & { id: string };
 
 /** What the middleware/interceptor must do for one request. */
 export interface FaultDecision {
@@ -120,8 +120,8 @@ export class FaultRegistry {
    * service name); its memory may still be filling when add returns: apply() waits for it. Throws ZodError for
    * an invalid spec, ResourceFaultError for one this process cannot apply.
    */
-  add(spec: FaultSpec): Fault {
-    const parsed = FaultSpecSchema.parse(spec);
+  add(spec: AdminFault): Fault {
+    const parsed = AdminFaultSchema.parse(spec);
     const effect = isResourceSpec(parsed) ? this.startEffect(parsed) : undefined;
     const n = this.nextId++;
     const fault: Fault = { ...parsed, id: `f${n}` };
@@ -135,7 +135,7 @@ export class FaultRegistry {
   }
 
   /** add, then waits until a resource fault's effect is fully in place (what the admin API answers after). */
-  async apply(spec: FaultSpec): Promise<Fault> {
+  async apply(spec: AdminFault): Promise<Fault> {
     const fault = this.add(spec);
     const effect = this.faults.get(fault.id)?.effect;
     try {
@@ -198,6 +198,6 @@ export class FaultRegistry {
   }
 }
 
-function isResourceSpec(spec: ParsedFaultSpec): spec is Extract<ParsedFaultSpec, ResourceFaultSpec> {
+function isResourceSpec(spec: ParsedAdminFault): spec is Extract<ParsedAdminFault, ResourceFaultSpec> {
   return spec.kind === "memory" || spec.kind === "stall" || spec.kind === "cpu";
 }

@@ -24,8 +24,8 @@ export {
   ROUTE_STATUSES,
 } from "./error-map";
 export type { GrpcCodeName } from "./error-map";
-export { FaultRegistry, FaultSpecSchema, seededRandom } from "./faults";
-export type { Fault, FaultDecision, FaultRegistryOptions, FaultSpec } from "./faults";
+export { FaultRegistry, AdminFaultSchema, seededRandom } from "./faults";
+export type { Fault, FaultDecision, FaultRegistryOptions, AdminFault } from "./faults";
 export {
   clientInterceptor,
   GRPC_SERVICES,

@@ -3,7 +3,7 @@ import { Worker } from "node:worker_threads";
 
 /**
  * Resource faults: effects on the whole process rather than decisions per request. The admin API validates their
- * specs (FaultSpecSchema in faults.ts); this module only makes and undoes the effect.
+ * specs (AdminFaultSchema in faults.ts); this module only makes and undoes the effect.
  *
  * - memory: holds `mb` MB on the V8 heap (arrays of doubles, not Buffers: Buffer memory is off-heap and would move
  *   RSS but not heapUsed / nodejs_heap_size_used_bytes).

@@ -203,7 +203,7 @@ var faultKeys = map[string][]string{
 	"cpu":     {"kind", "fraction"},
 }
 
-// parseFault validates like FaultSpecSchema (a strict discriminated union on kind): unknown keys are rejected,
+// parseFault validates like AdminFaultSchema (a strict discriminated union on kind): unknown keys are rejected,
 // optional keys may be absent but not null, latency defaults are filled in (jitterMs 0, rate 1). A stall fault
 // is refused whatever its parameters: it blocks an event loop, and the Go runtime has none.
 func parseFault(body []byte) (*fault, error) {

@@ -11,13 +11,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { outcomeLines, type Verdict } from "../../harness/report/verdict";
+import { outcomeDifferences, outcomeLines, type Verdict } from "../../harness/report/verdict";
 
 const { values, positionals } = parseArgs({
   options: { seed: { type: "string", default: "7" } },
   allowPositionals: true,
 });
-const cli = path.join(__dirname, "..", "..", "harness", "scenario-cli.js");
+const cli = path.join(__dirname, "..", "..", "harness", "cli", "scenario.js");
 
 function run(runtime: "native" | "docker"): Verdict {
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshproof-compare-${runtime}-`));
@@ -40,10 +40,8 @@ function run(runtime: "native" | "docker"): Verdict {
 
 const native = run("native");
 const docker = run("docker");
-const [a, b] = [outcomeLines(native), outcomeLines(docker)];
 const differences = [
-  ...a.filter((line) => !b.includes(line)).map((line) => `native only:     ${line}`),
-  ...b.filter((line) => !a.includes(line)).map((line) => `containers only: ${line}`),
+  ...outcomeDifferences(native, docker, ["native", "containers"]),
   // The same seed sends the same requests, except at a share of capacity: each runtime's own measured capacity sets
   // the rate, and past it k6 drops what it cannot start.
   ...native.scenarios.flatMap((s, i) => {
@@ -57,6 +55,6 @@ const allPassed = [native, docker].every((v) => v.scenarios.every((s) => s.statu
 console.log(
   differences.length
     ? `${differences.length} difference(s):\n  ${differences.join("\n  ")}`
-    : `the same ${a.length} outcomes (${native.scenarios.length} scenarios and their assertion ids and statuses) on both runtimes`,
+    : `the same ${outcomeLines(native).length} outcomes (${native.scenarios.length} scenarios and their assertion ids and statuses) on both runtimes`,
 );
 process.exitCode = differences.length === 0 && allPassed ? 0 : 1;

@@ -11,7 +11,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
-import { AdminClient, type FaultSpec } from "../../harness/mesh";
+import { AdminClient, type AdminFault } from "../../harness/mesh";
 import { resolveTool } from "../../harness/tools/tools";
 import { ManagedProcess } from "../../harness/util/managed-process";
 import { freePort, LOOPBACK } from "../../harness/util/ports";
@@ -152,7 +152,7 @@ async function cpu(service: Service, fraction: number): Promise<string> {
 async function stall(service: Service, blockMs: number, everyMs: number): Promise<string> {
   await service.metrics();
   const started = performance.now();
-  const fault = await service.admin.addFault({ kind: "stall", blockMs, everyMs } as FaultSpec);
+  const fault = await service.admin.addFault({ kind: "stall", blockMs, everyMs } as AdminFault);
   const appliedMs = performance.now() - started;
   const end = performance.now() + 5_000;
   const scrapes: { lagMax: number; elu: number }[] = [];

@@ -17,7 +17,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 const runs = Number(values.runs);
-const cli = path.join(__dirname, "..", "..", "harness", "scenario-cli.js");
+const cli = path.join(__dirname, "..", "..", "harness", "cli", "scenario.js");
 const passes = new Map<string, number>();
 const walls: number[] = [];
 const flipMs: number[] = [];

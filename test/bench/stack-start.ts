@@ -78,7 +78,7 @@ async function measureStack(name: "native" | "docker", address: string): Promise
 
 /** Starts `npm run stack` as a child, SIGKILLs it, and times until its processes and containers are gone. */
 async function orphanRemoval(name: "native" | "docker"): Promise<number> {
-  const cli = path.resolve(__dirname, "..", "..", "harness", "stack-cli.js");
+  const cli = path.resolve(__dirname, "..", "..", "harness", "cli", "stack.js");
   const child = spawn(process.execPath, [cli, "--backend", name], { stdio: ["ignore", "pipe", "ignore"] });
   const line = await new Promise<string>((resolve, reject) => {
     let out = "";

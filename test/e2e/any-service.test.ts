@@ -134,7 +134,7 @@ describe("an external mesh judged through --config", () => {
   test("a mesh started by its own command: baseline and a network fault pass, a fault it does not offer is not applicable", async () => {
     const dir = tempDir("external");
     const configFile = path.join(dir, "meshproof.config.json");
-    const owner = spawnCli("harness/stack-cli.js", ["--backend", "native", "--mesh", configFile]);
+    const owner = spawnCli("harness/cli/stack.js", ["--backend", "native", "--mesh", configFile]);
     let ownerOutput = "";
     owner.stderr.on("data", (chunk) => (ownerOutput += chunk));
     try {
@@ -149,7 +149,7 @@ describe("an external mesh judged through --config", () => {
       expect(Object.values(config.services).every((s) => s.admin === undefined && s.pid === undefined)).toBe(true);
 
       const reportDir = tempDir("external-report");
-      const result = await runCli("harness/scenario-cli.js", [
+      const result = await runCli("harness/cli/scenario.js", [
         "--config",
         configFile,
         "baseline",
@@ -186,7 +186,7 @@ describe("the contract is data", () => {
     contract.runtimeMetrics.heapTotalBytes = "nodejs_heap_reserved_bytes";
     fs.writeFileSync(path.join(dir, "contract.json"), JSON.stringify(contract));
     const reportDir = tempDir("contract-report");
-    const result = await runCli("harness/scenario-cli.js", [
+    const result = await runCli("harness/cli/scenario.js", [
       "baseline",
       "--contract",
       `payments=${path.join(dir, "contract.json")}`,
@@ -207,7 +207,7 @@ describe("the contract is data", () => {
     const dir = tempDir("bad-contract");
     const file = path.join(dir, "bad.json");
     fs.writeFileSync(file, JSON.stringify({ ...BUILTIN_CONTRACTS.node, spanz: {} }));
-    const result = await runCli("harness/scenario-cli.js", ["baseline", "--contract", file]);
+    const result = await runCli("harness/cli/scenario.js", ["baseline", "--contract", file]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${file}: spanz is not a known key`);
   });

@@ -13,7 +13,7 @@ import { retryUntil } from "../../harness/util/retry";
 import { collect, firstLine, pidAlive, runCli, spawnCli } from "../support/cli";
 import { containerExists, requireDocker, runContainers } from "../support/docker";
 
-const STACK_CLI = "harness/stack-cli.js";
+const STACK_CLI = "harness/cli/stack.js";
 
 /** Every contract test runs against both backends: same StartedStack, same checks. */
 const BACKENDS = ["native", "docker"] as const;
@@ -353,7 +353,7 @@ describe("bad input exits 2 with a clear error", () => {
 
   test("a tool that must be built without Go on PATH names the fix", async () => {
     const emptyCache = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-cache-"));
-    const result = await runCli("harness/setup-cli.js", [], {
+    const result = await runCli("harness/cli/setup.js", [], {
       MESHPROOF_TOOL_CACHE: emptyCache,
       PATH: "/usr/bin:/bin",
     });
@@ -363,14 +363,14 @@ describe("bad input exits 2 with a clear error", () => {
   });
 
   test("setup --with an unknown extra exits 2 naming the valid ones", async () => {
-    const result = await runCli("harness/setup-cli.js", ["--check", "--with", "kubernetes"]);
+    const result = await runCli("harness/cli/setup.js", ["--check", "--with", "kubernetes"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("--with kubernetes: valid values: docker");
   });
 
   test("setup --with docker --check reports the packages, the engine and every image", async () => {
     await requireDocker();
-    const result = await runCli("harness/setup-cli.js", ["--check", "--with", "docker"]);
+    const result = await runCli("harness/cli/setup.js", ["--check", "--with", "docker"]);
     expect(result.stderr).toBe("");
     const lines = result.stdout.trim().split("\n").slice(TOOL_NAMES.length);
     // Exit 0 only when everything is current; the mesh images follow dist/, the lock and payments-go's source.
@@ -397,7 +397,7 @@ describe("bad input exits 2 with a clear error", () => {
   });
 
   test("setup --check reports one line per tool and exits 2 when one is missing", async () => {
-    const result = await runCli("harness/setup-cli.js", ["--check"], {
+    const result = await runCli("harness/cli/setup.js", ["--check"], {
       MESHPROOF_REDIS_BIN: "/nonexistent/redis-server",
     });
     expect(result.code).toBe(2);

@@ -9,7 +9,7 @@ import { freePort } from "../../harness/util/ports";
 import { runCli } from "../support/cli";
 import { containerExists, requireDockerMesh } from "../support/docker";
 
-const COMPOSE_CLI = "harness/compose-cli.js";
+const COMPOSE_CLI = "harness/cli/compose.js";
 const SCENARIOS = ["baseline", "payments-errors", "redis-outage"];
 
 /**
@@ -90,7 +90,7 @@ describe("the compose reference deployment", () => {
     const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-attach-"));
     started = performance.now();
     const judged = await runCli(
-      "harness/scenario-cli.js",
+      "harness/cli/scenario.js",
       [...SCENARIOS, "--attach", "compose", "--report-dir", reportDir],
       environment,
     );
@@ -126,7 +126,7 @@ describe("the compose reference deployment", () => {
 
   test("--attach compose with no deployment up exits 2 naming compose:up", async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-compose-none-"));
-    const result = await runCli("harness/scenario-cli.js", ["baseline", "--attach", "compose"], {
+    const result = await runCli("harness/cli/scenario.js", ["baseline", "--attach", "compose"], {
       MESHPROOF_RUN_ROOT: root,
     });
     expect(result.code).toBe(2);
@@ -135,10 +135,10 @@ describe("the compose reference deployment", () => {
   });
 
   test("--attach takes only compose, and not with --config or the sample mesh's options", async () => {
-    const other = await runCli("harness/scenario-cli.js", ["--attach", "kubernetes"]);
+    const other = await runCli("harness/cli/scenario.js", ["--attach", "kubernetes"]);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain(`--attach kubernetes: the only deployment to attach to is "compose"`);
-    const both = await runCli("harness/scenario-cli.js", ["--attach", "compose", "--config", "x.json"]);
+    const both = await runCli("harness/cli/scenario.js", ["--attach", "compose", "--config", "x.json"]);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("--attach compose and --config both name the mesh");
   });

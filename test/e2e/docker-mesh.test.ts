@@ -160,7 +160,7 @@ describe("no orphans: the mesh's containers go with the harness", () => {
   /** Runs baseline on a docker mesh; resolves once its four service containers run, with their ids and pids. */
   async function startRun(backend: string) {
     const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-orphans-"));
-    const child = spawnCli("harness/scenario-cli.js", [
+    const child = spawnCli("harness/cli/scenario.js", [
       "baseline",
       "--backend",
       backend,

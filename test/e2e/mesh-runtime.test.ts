@@ -5,7 +5,7 @@ import { outcomeLines as outcomes, type Verdict } from "../../harness/report/ver
 import { runCli } from "../support/cli";
 import { requireDockerMesh } from "../support/docker";
 
-const CLI = "harness/scenario-cli.js";
+const CLI = "harness/cli/scenario.js";
 /**
  * A fault of each way in: the baseline, a service fault through the admin API, a link down through Toxiproxy, and
  * the process faults, which a container takes through the engine (kill, pause) and a native process through

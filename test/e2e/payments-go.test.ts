@@ -12,7 +12,7 @@ import { ManagedProcess } from "../../harness/util/managed-process";
 import { freePort, LOOPBACK } from "../../harness/util/ports";
 import { retryUntil } from "../../harness/util/retry";
 import { burnBounds, burnWithin } from "../support/cpu-burn";
-import { FaultRegistry, type FaultSpec } from "../../services/lib/faults";
+import { FaultRegistry, type AdminFault } from "../../services/lib/faults";
 import { GRPC_SERVICES, serviceConstructor } from "../../services/lib/grpc-kit";
 
 /**
@@ -609,7 +609,7 @@ describe("payments-go, the Go payments service, on the native stack", () => {
   test("the same seed gives the same fault decisions as the Node FaultRegistry", async () => {
     const seed = 424242;
     const payments = await startPaymentsGo({ MESHPROOF_SEED: String(seed) });
-    const specs: FaultSpec[] = [
+    const specs: AdminFault[] = [
       { kind: "latency", target: "*", ms: 6, jitterMs: 5, rate: 0.5 },
       { kind: "error", target: `${SERVICE}/Charge`, rate: 0.25, code: "INTERNAL" },
       { kind: "error", target: "Charge", rate: 0.4 },

@@ -6,12 +6,18 @@ import { evaluate } from "../../assertions/evaluate";
 import type { Evidence } from "../../assertions/evidence";
 import type { SavedScenario } from "../../harness/report/evidence-file";
 import { writeHtmlReport } from "../../harness/report/html-report";
-import { localizeScenario, withRca } from "../../harness/report/localize-run";
+import { localize } from "../../assertions/rca";
+import { scoreRun } from "../../harness/run/score-run";
 import { scenarioStatus, type Verdict } from "../../harness/report/verdict";
 import { OPERATORS } from "../../harness/mutate/operators";
 import { resolveTool } from "../../harness/tools/tools";
 import { createRng } from "../../harness/util/rng";
 import { catalogFixture } from "../support/evidence-fixture";
+
+/** The verdict with its run's RCA score, as `npm run scenario` writes it. */
+function withScore(verdict: Verdict, saved: readonly SavedScenario[]): Verdict {
+  return { ...verdict, rca: scoreRun(verdict.scenarios, saved) };
+}
 
 /** Where the reports and their screenshots stay for a human to look at (reports/ is ignored by git). */
 const OUT = path.resolve(__dirname, "../../../reports/e2e-report-browser");
@@ -32,10 +38,10 @@ function judge(saved: readonly SavedScenario[], defects: string[] = []): Verdict
       phases: {},
       measurements: {},
       assertions,
-      rca: localizeScenario(s),
+      rca: localize(s.evidence, { topology: s.expectations.topology }),
     };
   });
-  return withRca(
+  return withScore(
     {
       version: 2,
       run: {

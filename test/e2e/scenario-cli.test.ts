@@ -7,7 +7,7 @@ import { loadCatalog } from "../../scenarios/lib/loader";
 import { collect, DIST, runCli } from "../support/cli";
 import { requireDocker } from "../support/docker";
 
-const CLI = "harness/scenario-cli.js";
+const CLI = "harness/cli/scenario.js";
 const CATALOG = loadCatalog().map((s) => s.name);
 /** The order the catalog runs in: scenarios that need a mesh of their own (another sampling ratio) last. */
 const RUN_ORDER = [
@@ -100,7 +100,7 @@ describe("npm run scenario", () => {
 
     // npm run mutate re-judges the saved evidence under mutations and publishes the kill rate.
     // One mutant per operator and scenario here (the load scenarios' evidence is large); the unit test runs two.
-    const mutate = await runCli("harness/mutate-cli.js", ["--report-dir", reportDir, "--per-operator", "1"]);
+    const mutate = await runCli("harness/cli/mutate.js", ["--report-dir", reportDir, "--per-operator", "1"]);
     expect({ code: mutate.code, stderr: mutate.stderr }).toEqual({ code: 0, stderr: "" });
     expect(mutate.stdout).toMatch(/^kill rate (9[5-9]|100)\.\d% of \d+ mutants over 17 scenarios/m);
     // The load scenario ran at its share of the capacity measured (or stored) for this machine.

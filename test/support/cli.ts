@@ -11,7 +11,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Starts a compiled CLI (e.g. "harness/stack-cli.js") with the Node running the tests. */
+/** Starts a compiled CLI (e.g. "harness/cli/stack.js") with the Node running the tests. */
 export function spawnCli(
   script: string,
   args: string[] = [],

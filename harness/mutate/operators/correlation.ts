@@ -1,5 +1,5 @@
 import type { MutationOperator } from "../../../assertions/mutation";
-import { hex, tracedRequests } from "./support";
+import { hex, tracedRequests } from "../../../assertions/mutation-support";
 
 // Correlation operators: log lines and exemplars that lose or misname their trace.
 

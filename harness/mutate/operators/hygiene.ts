@@ -1,6 +1,6 @@
 import type { MetricSample } from "../../../assertions/evidence";
 import type { MutationOperator } from "../../../assertions/mutation";
-import { counters, histograms, risenSeries, sameSeries, withSamples } from "./support";
+import { counters, histograms, risenSeries, sameSeries, withSamples } from "../../../assertions/mutation-support";
 
 // Hygiene operators: metric names, units, buckets and labels that break Prometheus conventions or the contract.
 

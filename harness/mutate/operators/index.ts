@@ -12,7 +12,6 @@ import {
   rootSamplingSkew,
   sdkDropsSpans,
   secondRoot,
-  spansLostBeforeKill,
   stripSemconvAttribute,
   swapRequestIds,
   unsampledLeavesSpans,
@@ -23,7 +22,6 @@ import {
   dropSeries,
   edgeCounterExtra,
   fastLatencyWindow,
-  hideInjectedErrors,
   histogramCount,
   moveCountsBetweenCodes,
   rewriteGrpcCode,
@@ -49,13 +47,7 @@ import {
   rssBelowHeap,
   targetDown,
 } from "./runtime";
-import {
-  failLivenessPoll,
-  flipReadinessPoll,
-  hideLivenessFlip,
-  hideReadinessFlip,
-  readyzNeverDraining,
-} from "./probes";
+import { failLivenessPoll, flipReadinessPoll, hideLivenessFlip, hideReadinessFlip } from "./probes";
 import { dropLogTraceId, exemplarToMissingTrace } from "./correlation";
 
 /**
@@ -65,7 +57,6 @@ import { dropLogTraceId, exemplarToMissingTrace } from "./correlation";
 export const OPERATORS: MutationOperator[] = [
   dropSpan,
   dropServiceSpans,
-  spansLostBeforeKill,
   reparentToMissing,
   flipSpanStatus,
   rewriteEdgeStatus,
@@ -93,7 +84,6 @@ export const OPERATORS: MutationOperator[] = [
   rawPathRoute,
   requestIdLabel,
   fastLatencyWindow,
-  hideInjectedErrors,
   secondRoot,
   extraHop,
   duplicateServerSpan,
@@ -108,7 +98,6 @@ export const OPERATORS: MutationOperator[] = [
   hideLivenessFlip,
   restartUnseen,
   resourceGaugeFlat,
-  readyzNeverDraining,
   rootSamplingSkew,
   unsampledLeavesSpans,
   sdkDropsSpans,

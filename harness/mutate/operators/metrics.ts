@@ -1,6 +1,8 @@
+import { faultLocation, faultSignature } from "../../../assertions/faults";
+import { faultEffect } from "../../../assertions/faults";
 import type { MetricSample, RequestRecord } from "../../../assertions/evidence";
 import type { MutationOperator } from "../../../assertions/mutation";
-import { FAULT_EFFECTS, isSuccess } from "../../../assertions/trace-shape";
+import { isSuccess } from "../../../assertions/trace-shape";
 import type { Span } from "../../../assertions/trace-model";
 import {
   counters,
@@ -12,7 +14,7 @@ import {
   tracedRequests,
   withSamples,
   withTrace,
-} from "./support";
+} from "../../../assertions/mutation-support";
 
 // Metric operators: RED counters and histograms that disagree with the spans, the requests or the fault journal.
 
@@ -145,7 +147,7 @@ export const unexplained5xx: MutationOperator = {
       e.faults.every(
         (f) =>
           r.endMs < f.appliedAtMs - 1_000 ||
-          r.startMs > (f.revertedAtMs ?? e.window.endMs) + (FAULT_EFFECTS[f.kind]?.graceMs ?? 0) + 1_000,
+          r.startMs > (f.revertedAtMs ?? e.window.endMs) + (faultEffect(f.kind)?.graceMs ?? 0) + 1_000,
       );
     const victim = rng.pick(e.requests.filter((r) => isSuccess(r.status) && faultFree(r)));
     if (!victim) return undefined;
@@ -165,7 +167,7 @@ export const shiftFaultWindow: MutationOperator = {
   apply(e) {
     // A fault that fails calls: the failures it explained are left without an explanation.
     const fault = e.faults.find(
-      (f) => FAULT_EFFECTS[f.kind]?.fails && e.requests.some((r) => !isSuccess(r.status)) && f.revertedAtMs,
+      (f) => faultEffect(f.kind)?.fails && e.requests.some((r) => !isSuccess(r.status)) && f.revertedAtMs,
     );
     if (!fault) return undefined;
     const shift = e.window.endMs - e.window.startMs + 5_000;
@@ -196,11 +198,11 @@ export const fastLatencyWindow: MutationOperator = {
   models: "an injected latency the spans do not show (a delay applied outside the span)",
   killedBy: "metrics.latency-shift",
   apply(e, rng) {
-    const fault = rng.pick(e.faults.filter((f) => f.kind === "latency" || f.kind === "link-latency"));
+    const fault = rng.pick(e.faults.filter((f) => faultSignature(f.kind).latency));
     if (!fault) return undefined;
     // A service's latency shows on its server spans, a link's on its caller's client spans.
-    const [service, kind] =
-      fault.kind === "latency" ? [fault.target.split(".")[0], "server"] : [fault.target.split("-")[0], "client"];
+    const at = faultLocation(fault);
+    const [service, kind] = "link" in at ? [at.link.from, "client"] : [at.service, "server"];
     const slowed = (s: Span) => s.service === service && s.kind === kind;
     const delayUs = Number(fault.params.ms) * 1000;
     const evidence = mapTraces(e, (spans) =>
@@ -209,33 +211,6 @@ export const fastLatencyWindow: MutationOperator = {
         : undefined,
     );
     return evidence && { evidence, change: `${fault.target} spans show a tenth of the injected delay` };
-  },
-};
-
-/** Keeps the server counter of an error fault's status code flat over the run. */
-export const hideInjectedErrors: MutationOperator = {
-  name: "hide-injected-errors",
-  family: "metrics",
-  models: "a server counter that labels injected failures as successes",
-  killedBy: "metrics.error-rate",
-  apply(e) {
-    const fault = e.faults.find((f) => f.kind === "error");
-    const service = fault && e.services.find((s) => s.name === fault.target.split(".")[0]);
-    if (!fault || !service) return undefined;
-    const c = service.contract;
-    const code = String(fault.params.grpcCode ?? fault.params.httpStatus);
-    const codeKey = service.protocol === "grpc" ? c.labels.grpcCode : c.labels.httpStatusCode;
-    const name = service.protocol === "grpc" ? c.grpcServerHandled.name : c.httpServerRequests.name;
-    const mine = (s: MetricSample) =>
-      s.name === name && s.labels[c.labels.instance] === service.instance && s.labels[codeKey] === code;
-    const victims = e.metrics.end.filter(mine);
-    if (!victims.some((v) => v.value > (e.metrics.start.find((s) => sameSeries(s, v))?.value ?? 0))) return undefined;
-    return {
-      evidence: withSamples(e, "end", (samples) =>
-        samples.map((s) => (mine(s) ? { ...s, value: e.metrics.start.find((x) => sameSeries(x, s))?.value ?? 0 } : s)),
-      ),
-      change: `${service.name} ${name}{${codeKey}="${code}"} did not rise`,
-    };
   },
 };
 

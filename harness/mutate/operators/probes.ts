@@ -1,7 +1,9 @@
+import { faultSignature } from "../../../assertions/faults";
+import { faultEffect } from "../../../assertions/faults";
 import type { Evidence } from "../../../assertions/evidence";
 import type { Expectations } from "../../../assertions/expectations";
 import type { MutationOperator } from "../../../assertions/mutation";
-import { FAULT_EFFECTS, heldUntil } from "../../../assertions/trace-shape";
+import { heldUntil } from "../../../assertions/trace-shape";
 
 // Probe operators: readiness and liveness answers that fail without cause or hide a real flip.
 
@@ -14,7 +16,7 @@ function judgedPolls(e: Evidence, expectations: Expectations | undefined) {
     [f.appliedAtMs, heldUntil(f, e.window.endMs) + afterMs] as const;
   const tolerated = e.faults
     .filter((f) => expectations?.probes?.tolerate?.includes(f.target))
-    .map((f) => windowOf(f, FAULT_EFFECTS[f.kind]?.graceMs ?? 0));
+    .map((f) => windowOf(f, faultEffect(f.kind)?.graceMs ?? 0));
   const flips = (expectations?.probes?.readinessFlips ?? []).flatMap((flip) =>
     e.faults
       .filter((f) => f.target === flip.fault)
@@ -90,33 +92,17 @@ export const hideLivenessFlip: MutationOperator = {
   models: "a liveness probe that does not report the process's own trouble (a blocked loop, a heap over its limit)",
   killedBy: "probes.liveness-flip",
   apply(e) {
-    const faulted = new Set(e.faults.filter((f) => f.kind === "stall" || f.kind === "memory").map((f) => f.target));
+    const faulted = new Set(
+      e.faults
+        .filter((f) => ["heap", "event-loop"].includes(faultSignature(f.kind).runtime ?? ""))
+        .map((f) => f.target),
+    );
     const down = e.probes.filter((p) => p.probe === "healthz" && p.status === 503 && faulted.has(p.service));
     if (!down.length) return undefined;
     const ok = { status: "ok", checks: {} };
     return {
       evidence: { ...e, probes: e.probes.map((p) => (down.includes(p) ? { ...p, status: 200, body: ok } : p)) },
       change: `${down.length} /healthz 503 answers of ${[...faulted].join(", ")} turned 200`,
-    };
-  },
-};
-
-/** Turns a restarted service's draining /readyz answers into refused connections. */
-export const readyzNeverDraining: MutationOperator = {
-  name: "readyz-never-draining",
-  family: "probes",
-  models: "a SIGTERM handler that closes the listener at once, without turning readiness off first",
-  killedBy: "probes.graceful-drain",
-  apply(e) {
-    const restarted = new Set(e.faults.filter((f) => f.kind === "restart").map((f) => f.target));
-    const draining = e.probes.filter(
-      (p) => restarted.has(p.service) && p.probe === "readyz" && p.status === 503 && p.body?.checks.draining,
-    );
-    if (!draining.length) return undefined;
-    const refused = { status: 0, body: undefined, outcome: "refused" as const, error: "fetch failed: ECONNREFUSED" };
-    return {
-      evidence: { ...e, probes: e.probes.map((p) => (draining.includes(p) ? { ...p, ...refused } : p)) },
-      change: `${draining.length} draining /readyz answers of ${[...restarted].join(", ")} turned refused`,
     };
   },
 };

@@ -1,7 +1,8 @@
+import { faultSignature } from "../../../assertions/faults";
 import type { Evidence, MetricSample } from "../../../assertions/evidence";
 import { seriesKey } from "../../../assertions/metric-query";
 import type { MutationOperator } from "../../../assertions/mutation";
-import { withSamples } from "./support";
+import { withSamples } from "../../../assertions/mutation-support";
 
 // Runtime operators: process gauges and counters that are missing, frozen, in the wrong unit or blind to a fault.
 
@@ -135,7 +136,7 @@ export const restartUnseen: MutationOperator = {
   models: "a process start time read once and cached (or a restart counted as the same process)",
   killedBy: "runtime.restarts",
   apply(e) {
-    const fault = e.faults.find((f) => f.kind === "kill" || f.kind === "restart");
+    const fault = e.faults.find((f) => faultSignature(f.kind).newLife);
     const service = fault && e.services.find((s) => s.name === fault.target);
     if (!service) return undefined;
     const name = service.contract.runtimeMetrics.startTimeSeconds;
@@ -157,12 +158,12 @@ export const resourceGaugeFlat: MutationOperator = {
   models: "a runtime gauge that does not follow the process (heap, lag or CPU read from a stale source)",
   killedBy: "runtime.resource-faults",
   apply(e, rng) {
-    const fault = rng.pick(e.faults.filter((f) => f.kind === "memory" || f.kind === "stall" || f.kind === "cpu"));
+    const fault = rng.pick(e.faults.filter((f) => faultSignature(f.kind).runtime));
     const service = fault && e.services.find((s) => s.name === fault.target);
     if (!fault || !service) return undefined;
     const r = service.contract.runtimeMetrics;
-    const name =
-      fault.kind === "memory" ? r.heapUsedBytes : fault.kind === "stall" ? r.eventLoopLagMaxSeconds : r.cpuSecondsTotal;
+    const runtime = faultSignature(fault.kind).runtime;
+    const name = { heap: r.heapUsedBytes, "event-loop": r.eventLoopLagMaxSeconds, cpu: r.cpuSecondsTotal }[runtime!];
     const from = fault.appliedAtMs / 1000 - 3;
     const range = e.metrics.range.map((series) => {
       if (series.name !== name || series.labels[service.contract.labels.instance] !== service.instance) return series;
@@ -170,7 +171,7 @@ export const resourceGaugeFlat: MutationOperator = {
       const before = series.values.filter(([t]) => t < from).at(-1) ?? series.values[0];
       if (!before) return series;
       const previous = series.values.filter(([t]) => t < from).at(-2) ?? before;
-      const step = fault.kind === "cpu" ? (before[1] - previous[1]) / Math.max(1e-9, before[0] - previous[0]) : 0;
+      const step = runtime === "cpu" ? (before[1] - previous[1]) / Math.max(1e-9, before[0] - previous[0]) : 0;
       return {
         ...series,
         values: series.values.map(([t, v]): [number, number] =>

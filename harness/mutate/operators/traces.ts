@@ -1,8 +1,10 @@
+import { faultSignature } from "../../../assertions/faults";
+import { faultEffect } from "../../../assertions/faults";
 import type { Evidence, RequestRecord } from "../../../assertions/evidence";
 import type { MutationOperator } from "../../../assertions/mutation";
-import { FAULT_EFFECTS, heldUntil, isSuccess } from "../../../assertions/trace-shape";
+import { heldUntil, isSuccess } from "../../../assertions/trace-shape";
 import type { Span, Trace } from "../../../assertions/trace-model";
-import { hex, mapTraces, spanKeys, tracedRequests, withTrace } from "./support";
+import { hex, mapTraces, spanKeys, tracedRequests, withTrace } from "../../../assertions/mutation-support";
 
 // Trace operators: spans lost, re-parented, mis-marked or invented, and request records that disagree with the traces.
 
@@ -17,8 +19,8 @@ function placedFailure(e: Evidence, r: RequestRecord): boolean {
     !isSuccess(r.status) &&
     !e.faults.some(
       (f) =>
-        FAULT_EFFECTS[f.kind]?.shapeUnknown &&
-        r.startMs <= heldUntil(f, e.window.endMs) + FAULT_EFFECTS[f.kind]!.graceMs &&
+        faultEffect(f.kind)?.shapeUnknown &&
+        r.startMs <= heldUntil(f, e.window.endMs) + faultEffect(f.kind)!.graceMs &&
         r.endMs >= f.appliedAtMs,
     )
   );
@@ -59,33 +61,6 @@ export const dropServiceSpans: MutationOperator = {
       spans.some((s) => s.service === service) ? spans.filter((s) => s.service !== service) : undefined,
     );
     return evidence && { evidence, change: `dropped every span of ${service}` };
-  },
-};
-
-/** Removes a killed service's spans from a successful trace that ended before the flush before the kill. */
-export const spansLostBeforeKill: MutationOperator = {
-  name: "spans-lost-before-kill",
-  family: "traces",
-  models: "a killed service's spans missing for a call that ended before the flush before the kill (lost, not killed)",
-  killedBy: "traces.complete",
-  apply(e, rng) {
-    const kill = e.faults.find((f) => f.kind === "kill");
-    if (!kill) return undefined;
-    const flushedAt = kill.spansLostFromMs ?? kill.appliedAtMs;
-    const r = rng.pick(
-      tracedRequests(
-        e,
-        (r) =>
-          isSuccess(r.status) &&
-          r.endMs < flushedAt &&
-          e.traces[r.traceId]!.spans.some((s) => s.service === kill.target),
-      ),
-    );
-    if (!r) return undefined;
-    return {
-      evidence: withTrace(e, r.traceId, (spans) => spans.filter((s) => s.service !== kill.target)),
-      change: `dropped the ${kill.target} spans of trace ${r.traceId}, which ended ${flushedAt - r.endMs} ms before the flush before the kill`,
-    };
   },
 };
 
@@ -363,7 +338,7 @@ export const sdkDropsSpans: MutationOperator = {
   killedBy: "traces.span-pipeline",
   apply(e, rng) {
     // A restarted service counts again from zero: its SDK side is not compared.
-    const restarted = new Set(e.faults.filter((f) => f.kind === "kill" || f.kind === "restart").map((f) => f.target));
+    const restarted = new Set(e.faults.filter((f) => faultSignature(f.kind).newLife).map((f) => f.target));
     const name = rng.pick(Object.keys(e.spanPipeline ?? {}).filter((s) => !restarted.has(s)));
     const counts = name ? e.spanPipeline![name]! : undefined;
     if (!name || !counts) return undefined;

@@ -1,4 +1,4 @@
-import { Progress, type ProgressStream } from "../../../harness/cli/progress";
+import { Progress, type ProgressStream } from "../../../harness/report/reporters/progress";
 
 function stream(isTTY: boolean): ProgressStream & { text: string } {
   const out = { text: "", isTTY, columns: 120, write: (s: string) => (out.text += s) };

@@ -2,14 +2,20 @@ import { evaluate } from "../../../assertions/evaluate";
 import { select } from "../../../assertions/metric-query";
 import type { SavedScenario } from "../../../harness/report/evidence-file";
 import { reportHtml } from "../../../harness/report/html-report";
-import { localizeScenario, withRca } from "../../../harness/report/localize-run";
+import { localize } from "../../../assertions/rca";
+import { scoreRun } from "../../../harness/run/score-run";
 import { buildReportModel } from "../../../harness/report/report-data";
 import { reproduceCommand } from "../../../harness/report/report-html";
 import { scenarioStatus, type Verdict } from "../../../harness/report/verdict";
 import { catalogFixture } from "../../support/evidence-fixture";
 
+/** The verdict with its run's RCA score, as `npm run scenario` writes it. */
+function withScore(verdict: Verdict, saved: readonly SavedScenario[]): Verdict {
+  return { ...verdict, rca: scoreRun(verdict.scenarios, saved) };
+}
+
 function verdictOf(saved: readonly SavedScenario[], run: Partial<Verdict["run"]> = {}): Verdict {
-  return withRca(
+  return withScore(
     {
       version: 2,
       run: {
@@ -32,7 +38,7 @@ function verdictOf(saved: readonly SavedScenario[], run: Partial<Verdict["run"]>
           phases: {},
           measurements: {},
           assertions,
-          rca: localizeScenario(s),
+          rca: localize(s.evidence, { topology: s.expectations.topology }),
         };
       }),
     },

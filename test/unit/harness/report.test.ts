@@ -1,5 +1,5 @@
-import { failureDetails, summaryTable } from "../../../harness/report/console";
-import { toJUnit } from "../../../harness/report/junit";
+import { failureDetails, summaryTable } from "../../../harness/report/reporters/list";
+import { toJUnit } from "../../../harness/report/reporters/junit";
 import { exitCodeFor, scenarioStatus, type ScenarioVerdict, type Verdict } from "../../../harness/report/verdict";
 import type { AssertionResult } from "../../../assertions/evidence";
 

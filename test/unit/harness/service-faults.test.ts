@@ -1,6 +1,6 @@
 import { ConfigError } from "../../../harness/errors";
-import { FaultJournal } from "../../../harness/faults/faults";
-import { ServiceFaultInjector } from "../../../harness/faults/service-faults";
+import type { FaultSpec } from "../../../assertions/faults";
+import { FaultJournal } from "../../../harness/faults/journal";
 import { AdminClient, type StartedMesh } from "../../../harness/mesh";
 import { startAdminServer } from "../../../services/lib";
 import { makeKit, shutdown } from "../kit/kit-fixtures";
@@ -19,18 +19,13 @@ async function meshOfOne() {
   kit.onShutdown(() => admin.close());
   const client = new AdminClient(`http://127.0.0.1:${admin.port}`, "x".repeat(32));
   const mesh = { services: { payments: { admin: client } } } as unknown as StartedMesh;
-  return { kit, client, journal: new FaultJournal([new ServiceFaultInjector(mesh)]) };
+  return { kit, client, journal: new FaultJournal(mesh) };
 }
 
-const plan = (kind: string, target: string, params: Record<string, unknown>) => ({
-  kind,
-  target,
-  atMs: 0,
-  durationMs: 1_000,
-  params,
-});
+const plan = (kind: string, target: string, params: Record<string, unknown>) =>
+  ({ kind, target, atMs: 0, durationMs: 1_000, params }) as FaultSpec;
 
-describe("ServiceFaultInjector", () => {
+describe("service faults through the admin API", () => {
   test("resource faults target a service, go through the admin API with their params, are journaled and reverted", async () => {
     const { kit, client, journal } = await meshOfOne();
     try {

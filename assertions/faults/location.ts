@@ -1,0 +1,39 @@
+import type { FaultRecord } from "../evidence";
+import type { Hop } from "../expectations";
+import { FAULTS } from "./registry";
+
+/**
+ * Until when a fault acted: until its revert began (a killed service's start issued; a revert that failed because
+ * the process was gone began, and the fault went with the process), else to the end of the window.
+ */
+export function heldUntil(fault: Pick<FaultRecord, "revertStartedAtMs" | "revertedAtMs">, windowEndMs: number): number {
+  return fault.revertStartedAtMs ?? fault.revertedAtMs ?? windowEndMs;
+}
+
+/** Where a fault hits: a service (and optionally one of its methods) or a network link between two parties. */
+export type FaultLocation = { service: string; method?: string } | { link: { from: string; to: string } };
+
+/**
+ * A fault's target as its kind's site names it: "orders-redis" (from-to) for a link, "payments.Charge" or "payments"
+ * for everything else. An unknown kind is read as a service fault.
+ */
+export function faultLocation(fault: Pick<FaultRecord, "kind" | "target">): FaultLocation {
+  if (FAULTS[fault.kind as keyof typeof FAULTS]?.site === "link") {
+    const dash = fault.target.indexOf("-");
+    return { link: { from: fault.target.slice(0, dash), to: fault.target.slice(dash + 1) } };
+  }
+  const dot = fault.target.indexOf(".");
+  return dot < 0
+    ? { service: fault.target }
+    : { service: fault.target.slice(0, dot), method: fault.target.slice(dot + 1) };
+}
+
+/** Index of the first hop of `hops` the fault hits; "edge" for a fault on the edge service itself; -1 when none. */
+export function hopOfFault(fault: Pick<FaultRecord, "kind" | "target">, hops: readonly Hop[], edge?: string) {
+  const at = faultLocation(fault);
+  if ("link" in at) return hops.findIndex((h) => h.from === at.link.from && h.to === at.link.to);
+  if (at.service === edge) return "edge" as const;
+  return hops.findIndex(
+    (h) => h.to === at.service && (at.method === undefined || h.method === undefined || h.method === at.method),
+  );
+}

@@ -1,0 +1,135 @@
+import fs from "node:fs";
+import type { TelemetryContract } from "../../assertions/contract";
+import type { Scenario } from "../../scenarios/lib/scenario-model";
+import { composeConfigPath, composeProject } from "../compose/compose";
+import { ConfigError } from "../errors";
+import { resolveContract } from "../mesh/external-mesh";
+import { checkDefects, MESH_SERVICES, SAMPLE_MESH, type Impl, type MeshServiceName } from "../mesh/mesh";
+import { MESH_RUNTIMES } from "../mesh/mesh-runtime";
+import type { SampleMeshOptions } from "../run/run-catalog";
+
+/** Splits "KEY=VALUE" (or "SERVICE:VAR=VALUE"), naming the flag and the expected shape when it does not fit. */
+function pair(flag: string, value: string, separator: string, shape: string): [string, string] {
+  const at = value.indexOf(separator);
+  if (at <= 0 || at === value.length - 1) throw new ConfigError(`${flag} ${value}: expected ${shape}`);
+  return [value.slice(0, at), value.slice(at + 1)];
+}
+
+function meshService(flag: string, name: string): MeshServiceName {
+  if (!(MESH_SERVICES as readonly string[]).includes(name))
+    throw new ConfigError(`${flag}: unknown service "${name}"; services: ${MESH_SERVICES.join(", ")}`);
+  return name as MeshServiceName;
+}
+
+/** The scenarios named (default all), in run order: those needing a mesh of their own (a sampling ratio) last. */
+export function selectScenarios(catalog: readonly Scenario[], names: readonly string[]): Scenario[] {
+  const known = catalog.map((s) => s.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `unknown scenario${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}; valid names: ${known.join(", ")}`,
+    );
+  // A switch of sampling ratio costs a mesh start: such scenarios run grouped, at the end.
+  return (names.length > 0 ? catalog.filter((s) => names.includes(s.name)) : catalog)
+    .map((s, i) => ({ s, i, key: s.mesh?.samplingRatio ?? -1 }))
+    .sort((a, b) => a.key - b.key || a.i - b.i)
+    .map(({ s }) => s);
+}
+
+/** --seed: an integer. */
+export function parseSeed(value: string): number {
+  const seed = Number(value);
+  if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${value}")`);
+  return seed;
+}
+
+/** The sample mesh's options from the flags that shape it, each checked against what the mesh has. */
+export function sampleMeshOptions(values: {
+  backend: string;
+  "mesh-runtime"?: string;
+  defects: string;
+  impl: string[];
+  contract: string[];
+  "service-env": string[];
+}): SampleMeshOptions {
+  const runtime = values["mesh-runtime"];
+  if (runtime !== undefined && !(MESH_RUNTIMES as readonly string[]).includes(runtime))
+    throw new ConfigError(`--mesh-runtime ${runtime}: valid values: ${MESH_RUNTIMES.join(", ")}`);
+  const defects = values.defects
+    .split(",")
+    .map((d) => d.trim())
+    .filter(Boolean);
+  checkDefects(defects);
+  const impl: Partial<Record<MeshServiceName, Impl>> = {};
+  for (const value of values.impl.flatMap((v) => v.split(","))) {
+    const [name, choice] = pair("--impl", value, "=", "SERVICE=IMPL (payments=go)");
+    const service = meshService("--impl", name);
+    if (!(SAMPLE_MESH[service].impls as readonly string[]).includes(choice))
+      throw new ConfigError(`--impl ${value}: ${service} implementations: ${SAMPLE_MESH[service].impls.join(", ")}`);
+    impl[service] = choice as Impl;
+  }
+  const contracts: Partial<Record<MeshServiceName, TelemetryContract>> = {};
+  for (const value of values.contract) {
+    const [name, file] = value.includes("=") ? pair("--contract", value, "=", "FILE or SERVICE=FILE") : ["", value];
+    const contract = resolveContract(file, process.cwd());
+    for (const service of name ? [meshService("--contract", name)] : MESH_SERVICES) contracts[service] = contract;
+  }
+  const serviceEnv: Partial<Record<MeshServiceName, Record<string, string>>> = {};
+  for (const value of values["service-env"]) {
+    const [name, assignment] = pair("--service-env", value, ":", "SERVICE:VAR=VALUE");
+    const [variable, setting] = pair("--service-env", assignment, "=", "SERVICE:VAR=VALUE");
+    const service = meshService("--service-env", name);
+    serviceEnv[service] = { ...serviceEnv[service], [variable]: setting };
+  }
+  return {
+    backend: values.backend,
+    ...(runtime ? { meshRuntime: runtime } : {}),
+    defects,
+    impl,
+    contracts,
+    serviceEnv,
+  };
+}
+
+/**
+ * The config file of the mesh to judge, if any: --config FILE, or the one `npm run compose:up` wrote (--attach
+ * compose). Flags that shape the sample mesh do not apply to one meshproof did not start.
+ */
+export function meshConfigFile(values: {
+  config?: string;
+  attach?: string;
+  defects: string;
+  impl: string[];
+  contract: string[];
+  "service-env": string[];
+  "mesh-runtime"?: string;
+}): string | undefined {
+  if (values.attach !== undefined && values.attach !== "compose")
+    throw new ConfigError(`--attach ${values.attach}: the only deployment to attach to is "compose"`);
+  if (values.attach && values.config)
+    throw new ConfigError("--attach compose and --config both name the mesh: give one");
+  const file = values.attach ? attachedConfig() : values.config;
+  const shaping = [
+    values.defects.trim(),
+    ...values.impl,
+    ...values["service-env"],
+    ...values.contract,
+    values["mesh-runtime"],
+  ];
+  if (file && shaping.some(Boolean))
+    throw new ConfigError(
+      `${values.attach ? "--attach compose" : "--config"} judges a mesh meshproof did not start: --defects, --impl, --contract, --service-env and --mesh-runtime do not apply (its config names its contracts)`,
+    );
+  return file;
+}
+
+/** The config `npm run compose:up` wrote for the project; a ConfigError naming the command when there is none. */
+function attachedConfig(): string {
+  const project = composeProject();
+  const file = composeConfigPath(project);
+  if (!fs.existsSync(file))
+    throw new ConfigError(
+      `--attach compose: no compose deployment of project "${project}" is up (no ${file}); run "npm run compose:up" first`,
+    );
+  return file;
+}

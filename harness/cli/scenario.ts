@@ -1,0 +1,103 @@
+import path from "node:path";
+import { loadCatalog } from "../../scenarios";
+import { DEFAULT_BACKEND } from "../backends";
+import { env } from "../config/env";
+import { ConfigError } from "../errors";
+import { capacityFile } from "../load/capacity";
+import { MESH_RUNTIMES } from "../mesh/mesh-runtime";
+import { DEFAULT_REPORTERS, REPORTERS, reportersFor } from "../report/reporters";
+import { exitCodeFor } from "../report/verdict";
+import { measureCapacityOnly, runCatalog } from "../run/run-catalog";
+import { abortOnSignals, parseCliArgs, runCli } from "./run-cli";
+import { meshConfigFile, parseSeed, sampleMeshOptions, selectScenarios } from "./scenario-options";
+
+const USAGE = `usage: npm run scenario -- [NAME ...] [options]
+  NAME             scenarios to run (default: the whole catalog)
+  --report-dir     where verdict.json, junit.xml, evidence.json and report.html go (default reports/latest)
+  --reporter       outputs, comma-separated: ${Object.keys(REPORTERS).join(", ")} (default: all of them)
+  --backend        backend for Jaeger, Prometheus, Redis, Toxiproxy: auto (default: docker when an engine answers
+                   and the images are built, else native), native, docker
+  --mesh-runtime   where the sample mesh runs: ${MESH_RUNTIMES.join(", ")} (default: the backend's; a docker backend
+                   runs the services as containers)
+  --seed           seed for load and fault decisions (default 1)
+  --scenarios      a folder of scenario files, .ts as written or compiled .js (default the built-in catalog)
+  --defects        comma-separated mesh defects to switch on (negative controls): NAME in every service,
+                   SERVICE:NAME in one
+  --impl           SERVICE=IMPL: run another implementation of a service (payments=go); repeatable
+  --contract       FILE, or SERVICE=FILE: judge every service (or one) by this telemetry contract (JSON; or the
+                   built-in "node" / "go"); repeatable
+  --service-env    SERVICE:VAR=VALUE: an environment variable for one service (OTEL_* ones reach its SDK); repeatable
+  --config         FILE: judge a mesh meshproof did not start, described by defineConfig() (.ts/.js) or JSON
+  --attach         compose: judge the running compose deployment (npm run compose:up wrote its config)
+  --measure-capacity  measure the mesh's capacity on this machine again and store it (npm run capacity); with no
+                   NAME, only that
+  --list           print the catalog and exit
+exit codes: 0 every judged scenario passed, 1 an assertion failed, 2 usage/config/setup error, a scenario aborted,
+or none could be judged (all not applicable), 3 none failed but one was inconclusive (a fault without its effect)`;
+
+runCli(async () => {
+  const { values, positionals } = parseCliArgs(
+    {
+      "report-dir": { type: "string", default: path.join("reports", "latest") },
+      reporter: { type: "string", default: DEFAULT_REPORTERS.join(",") },
+      backend: { type: "string", default: DEFAULT_BACKEND },
+      "mesh-runtime": { type: "string" },
+      seed: { type: "string", default: "1" },
+      scenarios: { type: "string" },
+      defects: { type: "string", default: env("MESHPROOF_DEFECTS") ?? "" },
+      impl: { type: "string", multiple: true, default: [] },
+      contract: { type: "string", multiple: true, default: [] },
+      "service-env": { type: "string", multiple: true, default: [] },
+      config: { type: "string" },
+      attach: { type: "string" },
+      list: { type: "boolean" },
+      "measure-capacity": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const catalog = loadCatalog(values.scenarios);
+  if (catalog.length === 0)
+    throw new ConfigError(
+      `no scenario in ${values.scenarios ? path.resolve(values.scenarios) : "the built-in catalog"}: expected files exporting defineScenario({...}) as default`,
+    );
+  if (values.list) {
+    for (const s of catalog) process.stdout.write(`${s.name.padEnd(20)} ${s.description}\n`);
+    return 0;
+  }
+  const scenarios = selectScenarios(catalog, positionals);
+  const seed = parseSeed(values.seed);
+  const sample = sampleMeshOptions(values);
+  const configFile = meshConfigFile(values);
+  const reportDir = path.resolve(values["report-dir"]);
+  const reporter = reportersFor(values.reporter.split(",").filter(Boolean), {
+    reportDir,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
+  const signal = abortOnSignals();
+  const options = {
+    scenarios,
+    seed,
+    ...(configFile ? { configFile, attached: values.attach !== undefined } : {}),
+    sample,
+    remeasureCapacity: values["measure-capacity"] ?? false,
+    reportDir,
+    reporter,
+    signal,
+    argv: process.argv.slice(2),
+  };
+  if (values["measure-capacity"] && positionals.length === 0) {
+    const capacity = await measureCapacityOnly(options);
+    process.stdout.write(`capacity ${capacity.ratePerSec} req/s (${capacity.key}), stored in ${capacityFile()}\n`);
+    return 0;
+  }
+  const verdict = await runCatalog(options);
+  for (const error of reporter.errors) process.stderr.write(`meshproof: ${error}\n`);
+  if (reporter.errors.length) return 2;
+  return signal.aborted ? 2 : exitCodeFor(verdict);
+});

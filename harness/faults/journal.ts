@@ -1,0 +1,80 @@
+import type { FaultRecord } from "../../assertions/evidence";
+import type { FaultSpec } from "../../assertions/faults";
+import type { StartedMesh } from "../mesh/started-mesh";
+import type { FaultInjector, Injection } from "./injector";
+import { injectorFor } from "./registry";
+
+/** An applied fault: its journal record as it stands now, and its revert (idempotent, never throws). */
+export interface ActiveFault {
+  readonly id: string;
+  readonly record: FaultRecord;
+  revert(): Promise<void>;
+}
+
+/**
+ * The fault journal: every fault applied and reverted, with times on the harness's clock; ground truth for the
+ * judge. A record is never changed in place: each change makes a new one. revertAll() runs every outstanding revert
+ * even when some fail.
+ */
+export class FaultJournal {
+  private readonly entries = new Map<string, FaultRecord>();
+  private readonly reverts = new Map<string, Promise<void>>();
+  private readonly active: ActiveFault[] = [];
+  private count = 0;
+
+  constructor(private readonly mesh: StartedMesh) {}
+
+  /** The records in the order the faults were applied. */
+  get records(): FaultRecord[] {
+    return [...this.entries.values()];
+  }
+
+  /** Throws ConfigError when the mesh cannot take the fault. */
+  validate(fault: FaultSpec): void {
+    (injectorFor(fault.kind) as FaultInjector<typeof fault.kind>).validate(fault, this.mesh);
+  }
+
+  async apply(fault: FaultSpec): Promise<ActiveFault> {
+    const id = `fault-${++this.count}`;
+    const injector = injectorFor(fault.kind) as FaultInjector<typeof fault.kind>;
+    const injection = await injector.apply(fault, this.mesh, id);
+    const { kind, target, params } = fault;
+    this.write({ id, kind, target, params, appliedAtMs: injection.appliedAtMs, ...injection.details });
+    const entries = this.entries;
+    const active: ActiveFault = {
+      id,
+      get record() {
+        return entries.get(id)!;
+      },
+      revert: () => this.revert(id, injection),
+    };
+    this.active.push(active);
+    return active;
+  }
+
+  /** Reverts every fault not yet reverted; a failing revert is recorded and does not stop the others. */
+  async revertAll(): Promise<void> {
+    await Promise.all(this.active.map((a) => a.revert()));
+  }
+
+  private revert(id: string, injection: Injection): Promise<void> {
+    let reverting = this.reverts.get(id);
+    if (!reverting) {
+      this.update(id, { revertStartedAtMs: Date.now() });
+      reverting = injection.revert().then(
+        (learnt) => this.update(id, { ...learnt, revertedAtMs: Date.now() }),
+        (error: unknown) => this.update(id, { revertError: error instanceof Error ? error.message : String(error) }),
+      );
+      this.reverts.set(id, reverting);
+    }
+    return reverting;
+  }
+
+  private update(id: string, change: Partial<FaultRecord>): void {
+    this.write({ ...this.entries.get(id)!, ...change });
+  }
+
+  private write(record: FaultRecord): void {
+    this.entries.set(record.id, Object.freeze(record));
+  }
+}

@@ -1,0 +1,123 @@
+import type { MetricSample } from "../../assertions/evidence";
+import { canonicalLabels } from "../../assertions/metric-query";
+import { parseExposition } from "../../assertions/promlint";
+import { ConfigError } from "../errors";
+import { OTEL_DEFAULT_EXPORT_INTERVAL_MS } from "../mesh/external-mesh";
+import type { MeshService, StartedMesh } from "../mesh/started-mesh";
+import { retryUntil } from "../util/retry";
+import type { FaultInjector } from "./injector";
+
+/** How long a restarted service may take to answer /readyz 200 again. */
+const READY_AFTER_START_MS = 30_000;
+
+/** The service a process fault names, and its control; ConfigError when the harness cannot signal it. */
+function controlled(fault: { kind: string; target: string }, mesh: StartedMesh): MeshService {
+  const service = mesh.services[fault.target];
+  if (!service)
+    throw new ConfigError(
+      `${fault.kind} fault target "${fault.target}" must be a service of the mesh (${Object.keys(mesh.services).join(", ")})`,
+    );
+  if (!service.control) throw new ConfigError(`${fault.target}'s process cannot be controlled by the harness`);
+  return service;
+}
+
+const validate = (fault: { kind: string; target: string }, mesh: StartedMesh) => void controlled(fault, mesh);
+
+/** "freeze": SIGSTOP (docker pause) now, SIGCONT at the end. */
+export const freeze: FaultInjector<"freeze"> = {
+  validate,
+  async apply(fault, mesh) {
+    const control = controlled(fault, mesh).control!;
+    const appliedAtMs = Date.now();
+    await control.freeze();
+    return { appliedAtMs, revert: () => control.thaw() };
+  },
+};
+
+/**
+ * "kill": SIGKILL now, started again (same ports and environment) at the end, reverted once ready. Its spans and logs
+ * are flushed first and its counters read from its /metrics: its first life's last values, which Prometheus may not
+ * have scraped. Spans it ends from the flush on die in its exporter's queue (without a flush, up to a batch delay).
+ */
+export const kill: FaultInjector<"kill"> = {
+  validate,
+  async apply(fault, mesh) {
+    const service = controlled(fault, mesh);
+    const flushStartedAtMs = Date.now();
+    const flushed = await flush(service);
+    const lastSamples = await lastCounters(service);
+    const appliedAtMs = Date.now();
+    await service.control!.kill();
+    const spansLostFromMs = flushed
+      ? flushStartedAtMs
+      : appliedAtMs - Math.max(mesh.exportIntervalMs, OTEL_DEFAULT_EXPORT_INTERVAL_MS);
+    return {
+      appliedAtMs,
+      details: { lastSamples, lastSamplesAtMs: appliedAtMs, spansLostFromMs },
+      revert: () => startAndWaitReady(service),
+    };
+  },
+};
+
+/**
+ * "restart": SIGTERM now (the drain is part of the fault), started again once it has exited. What it counts while
+ * draining no scrape sees: its admin API hands over the final values once drained (else the values before the signal
+ * are all there is).
+ */
+export const restart: FaultInjector<"restart"> = {
+  validate,
+  async apply(fault, mesh) {
+    const service = controlled(fault, mesh);
+    await flush(service);
+    const lastSamples = await lastCounters(service);
+    const appliedAtMs = Date.now();
+    const stopped = service.control!.stopGracefully();
+    const final = service.admin
+      ?.finalMetrics()
+      .then((text) => (text === undefined ? {} : { lastSamples: counterSamples(text), lastSamplesAtMs: Date.now() }));
+    return {
+      appliedAtMs,
+      details: { lastSamples, lastSamplesAtMs: appliedAtMs },
+      async revert() {
+        const [, learnt] = await Promise.all([stopped, final]);
+        await startAndWaitReady(service);
+        return learnt;
+      },
+    };
+  },
+};
+
+/** Asks the service to export its finished spans and log lines now; false where it has no admin API or failed. */
+async function flush(service: MeshService): Promise<boolean> {
+  if (!service.admin) return false;
+  return service.admin.flush().then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The service's counters now, read from its /metrics (text format). */
+async function lastCounters(service: MeshService): Promise<MetricSample[]> {
+  const response = await fetch(service.metricsUrl, {
+    headers: { accept: "text/plain;version=0.0.4" },
+    signal: AbortSignal.timeout(2_000),
+  });
+  return counterSamples(await response.text());
+}
+
+/** Counter, histogram and summary samples of a metrics page, labelled as the service exposes them. */
+function counterSamples(text: string): MetricSample[] {
+  return parseExposition(text)
+    .filter((f) => f.type === "counter" || f.type === "histogram" || f.type === "summary")
+    .flatMap((f) => f.samples)
+    .map((s) => ({ name: s.name, labels: canonicalLabels(s.labels), value: s.value }));
+}
+
+async function startAndWaitReady(service: MeshService): Promise<void> {
+  await service.control!.start();
+  await retryUntil(
+    async () => (await fetch(service.readyzUrl, { signal: AbortSignal.timeout(2_000) })).status,
+    (status) => status === 200,
+    { timeoutMs: READY_AFTER_START_MS, description: `${service.name} ready again after its restart`, maxDelayMs: 100 },
+  );
+}

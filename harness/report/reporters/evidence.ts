@@ -1,0 +1,32 @@
+import fs from "node:fs";
+import path from "node:path";
+import { writeEvidenceFile } from "../evidence-file";
+import type { ReporterFactory } from "../reporter";
+
+/**
+ * evidence.json (every judged scenario's evidence, what `npm run report` and `npm run mutate` read again), and the
+ * service logs of each scenario that did not pass, kept under logs/<scenario>/ (the run directory goes with the stack).
+ */
+export const evidenceReporter: ReporterFactory = ({ reportDir, stdout }) => {
+  const logsDir = path.join(reportDir, "logs");
+  const kept: string[] = [];
+  return {
+    onRunBegin() {
+      fs.rmSync(logsDir, { recursive: true, force: true }); // a previous run's kept logs
+    },
+    onScenarioEnd({ run }) {
+      const files = run.logFiles.filter((f) => fs.existsSync(f));
+      if (run.verdict.status === "passed" || files.length === 0) return;
+      const dir = path.join(logsDir, run.verdict.name);
+      fs.mkdirSync(dir, { recursive: true });
+      for (const file of files) fs.copyFileSync(file, path.join(dir, path.basename(file)));
+      kept.push(run.verdict.name);
+    },
+    onRunEnd({ verdict, saved }) {
+      const file = path.join(reportDir, "evidence.json");
+      writeEvidenceFile(file, { version: 1, runId: verdict.run.id, seed: verdict.run.seed, scenarios: [...saved] });
+      stdout.write(`evidence: ${file}\n`);
+      if (kept.length) stdout.write(`service logs of ${kept.join(", ")}: ${logsDir}\n`);
+    },
+  };
+};

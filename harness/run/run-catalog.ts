@@ -1,0 +1,237 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { judgeRun } from "../../assertions/evaluate";
+import type { RcaScore } from "../../assertions/rca";
+import type { TelemetryContract } from "../../assertions/contract";
+import type { Scenario } from "../../scenarios/lib/scenario-model";
+import { createBackend, type StartedStack } from "../backends";
+import { loadMeshConfig } from "../config/mesh-config";
+import { runRootDir } from "../config/env";
+import { atCapacity, capacityFor, type CapacityInUse } from "../load/capacity";
+import { externalMeshTarget } from "../mesh/external-mesh";
+import { MESH_SERVICES, type Impl, type MeshServiceName } from "../mesh/mesh";
+import { chooseMeshLauncher } from "../mesh/mesh-runtime";
+import { sampleMeshTarget, type MeshTarget } from "../mesh/target";
+import type { SavedScenario } from "../report/evidence-file";
+import type { ReporterMultiplexer } from "../report/multiplexer";
+import type { ScenarioVerdict, Verdict } from "../report/verdict";
+import { provisionTools } from "../tools/provision";
+import { RUN_TOOL_NAMES } from "../tools/tools";
+import { runScenario } from "./run-scenario";
+import { scoreRun } from "./score-run";
+import type { ScenarioRun } from "./scenario-run";
+
+/** How the sample mesh runs when meshproof starts it (no --config). */
+export interface SampleMeshOptions {
+  /** auto, native or docker. */
+  backend: string;
+  /** Where the services run: native or docker (default: the backend's). */
+  meshRuntime?: string;
+  defects: string[];
+  impl: Partial<Record<MeshServiceName, Impl>>;
+  contracts: Partial<Record<MeshServiceName, TelemetryContract>>;
+  serviceEnv: Partial<Record<MeshServiceName, Record<string, string>>>;
+}
+
+export interface CatalogOptions {
+  /** The scenarios in the order they run. */
+  scenarios: readonly Scenario[];
+  seed: number;
+  /** A mesh meshproof did not start, by its config file; else the sample mesh. */
+  configFile?: string;
+  /** The config is the running compose deployment's (--attach compose). */
+  attached?: boolean;
+  sample: SampleMeshOptions;
+  /** Measure the mesh's capacity again even when one is stored. */
+  remeasureCapacity?: boolean;
+  reportDir: string;
+  reporter: ReporterMultiplexer;
+  signal: AbortSignal;
+  /** The command line as given (the verdict records the command that reproduces the run). */
+  argv: readonly string[];
+}
+
+/** The mesh a run judges and what it took to get it; close() stops what was started for it. */
+interface OpenedTarget {
+  target: MeshTarget;
+  stack?: StartedStack;
+  meshRuntime?: string;
+  capacityKey: string;
+  close(): Promise<void>;
+}
+
+/** The catalog's run: every scenario on the mesh, reported as it goes; resolves with the run's verdict. */
+export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
+  const { reporter, signal, seed } = options;
+  const startedAt = new Date();
+  const t0 = performance.now();
+  fs.mkdirSync(options.reportDir, { recursive: true });
+  await reporter.onRunBegin({ scenarios: options.scenarios.map((s) => s.name), reportDir: options.reportDir });
+  const opened = await openTarget(options);
+  try {
+    const capacity = options.scenarios.some((s) => s.load.rateUnit === "capacity")
+      ? await capacityOf(opened, options)
+      : undefined;
+    const runs: ScenarioRun[] = [];
+    for (const [index, planned] of options.scenarios.entries()) {
+      if (signal.aborted) break;
+      reporter.onLog(`scenario ${planned.name}`);
+      const scaled = capacity ? atCapacity(planned, capacity.ratePerSec) : planned;
+      const run = await runScenario(scaled, {
+        target: opened.target,
+        seed,
+        signal,
+        reporter,
+        evaluate: judgeRun,
+        ...(planned.load.rateUnit === "capacity" && capacity ? { capacityPerSec: capacity.ratePerSec } : {}),
+      });
+      runs.push(run);
+      await reporter.onScenarioEnd({ run, index, total: options.scenarios.length });
+    }
+    const saved = savedScenarios(runs);
+    const time = { startedAt, durationMs: Math.round(performance.now() - t0) };
+    const verdict = runVerdict(options, opened, time, runs, {
+      capacity,
+      rca: scoreRun(
+        runs.map((r) => r.verdict),
+        saved,
+      ),
+    });
+    await reporter.onRunEnd({ verdict, saved, reportDir: options.reportDir });
+    return verdict;
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Measures (or reads the stored) capacity of the mesh and nothing else: `npm run capacity`. */
+export async function measureCapacityOnly(options: CatalogOptions): Promise<CapacityInUse> {
+  const opened = await openTarget(options);
+  try {
+    return await capacityOf(opened, { ...options, remeasureCapacity: true });
+  } finally {
+    await opened.close();
+  }
+}
+
+function capacityOf(opened: OpenedTarget, options: CatalogOptions): Promise<CapacityInUse> {
+  return capacityFor(opened.target, opened.capacityKey, {
+    remeasure: options.remeasureCapacity ?? false,
+    log: (line) => options.reporter.onLog(line),
+    signal: options.signal,
+  });
+}
+
+/** The mesh to judge: an external one from its config, or the sample mesh on a backend started for the run. */
+async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
+  const log = (line: string) => options.reporter.onLog(line);
+  if (options.configFile) {
+    // Nothing of an external mesh is written under it: its logs are the services' own files.
+    const config = loadMeshConfig(options.configFile);
+    const target = externalMeshTarget(config, options.configFile, path.join(runRootDir(), "external"));
+    log(`judging ${target.description}`);
+    return { target, capacityKey: `external ${path.resolve(options.configFile)}`, close: () => target.close() };
+  }
+  const { sample } = options;
+  let t = performance.now();
+  // Everything a scenario may need (the k6 driver, the Go payments) is provisioned up front: built once.
+  const tools = await provisionTools({ tools: RUN_TOOL_NAMES, log });
+  log(`setup ${Math.round(performance.now() - t)} ms`);
+  t = performance.now();
+  const stack = await createBackend(sample.backend).start({ tools });
+  log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
+  try {
+    const choice = await chooseMeshLauncher(sample.meshRuntime, stack, {
+      backendRequested: sample.backend,
+      impls: MESH_SERVICES.map((s) => sample.impl[s] ?? "node"),
+      tools,
+      log,
+    });
+    log(`mesh runtime: ${choice.runtime} (${choice.reason})`);
+    const { defects, impl, contracts, serviceEnv } = sample;
+    const target = sampleMeshTarget(stack, {
+      seed: options.seed,
+      defects,
+      impl,
+      contracts,
+      serviceEnv,
+      launcher: choice.launcher,
+    });
+    const close = async () => {
+      await target.close();
+      await stack.stop();
+    };
+    return { target, stack, meshRuntime: choice.runtime, capacityKey: target.description, close };
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}
+
+/** Each judged scenario as saved in evidence.json: its name, expectations and evidence. */
+function savedScenarios(runs: readonly ScenarioRun[]): SavedScenario[] {
+  return runs.flatMap((r) =>
+    r.evidence ? [{ name: r.verdict.name, expectations: r.expectations, evidence: r.evidence }] : [],
+  );
+}
+
+/** The one place the run's verdict is built. */
+function runVerdict(
+  options: CatalogOptions,
+  opened: OpenedTarget,
+  time: { startedAt: Date; durationMs: number },
+  runs: readonly ScenarioRun[],
+  extra: { capacity?: CapacityInUse; rca: RcaScore },
+): Verdict {
+  const { sample, seed } = options;
+  const scenarios: ScenarioVerdict[] = runs.map((r) => r.verdict);
+  return {
+    version: 2,
+    run: {
+      id: `${time.startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
+      startedAt: time.startedAt.toISOString(),
+      durationMs: time.durationMs,
+      backend: opened.stack?.backend ?? (options.attached ? "compose" : "external"),
+      tools: opened.stack?.tools ?? {},
+      seed,
+      mesh: {
+        description: opened.target.description,
+        impl: options.configFile ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, sample.impl[s] ?? "node"])),
+      },
+      defects: sample.defects,
+      ...(extra.capacity ? { capacity: extra.capacity } : {}),
+      command: reproduceCommand(
+        options.argv,
+        { backend: opened.stack?.backend, "mesh-runtime": opened.meshRuntime },
+        seed,
+      ),
+    },
+    scenarios,
+    rca: extra.rca,
+  };
+}
+
+/**
+ * The command that runs the same scenarios the same way: the arguments given, with the seed, the backend and the mesh
+ * runtime that ran pinned (choices made by default made explicit).
+ */
+function reproduceCommand(
+  argv: readonly string[],
+  chosen: Record<"backend" | "mesh-runtime", string | undefined>,
+  seed: number,
+): string {
+  const pinned = ["--seed", ...Object.keys(chosen).map((k) => `--${k}`)];
+  const given = argv.filter(
+    (a, i, all) =>
+      !pinned.includes(all[i - 1] ?? "") && !pinned.includes(a) && !pinned.some((p) => a.startsWith(`${p}=`)),
+  );
+  const args = [
+    ...given,
+    "--seed",
+    String(seed),
+    ...Object.entries(chosen).flatMap(([k, v]) => (v ? [`--${k}`, v] : [])),
+  ];
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
+  return `npm run scenario -- ${args.map(quote).join(" ")}`;
+}
