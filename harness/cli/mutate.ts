@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseCliArgs, runCli } from "./run-cli";
 import { ConfigError } from "../errors";
-import type { MutationReport } from "../mutate/engine";
+import { MUTATION_TARGET, mutationTable, percent } from "../mutate/table";
 import { mutateInWorkers } from "../mutate/pool";
 
 const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [--seed N] [--jobs N]
@@ -12,45 +12,6 @@ const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [-
   --seed          seed of the mutants' picks (default 1)
   --jobs          worker threads judging mutants (default: one per core, here ${os.availableParallelism()})
 exit codes: 0 kill rate >= 95%, 1 below, 2 usage error or no evidence`;
-
-const TARGET = 0.95;
-
-function percent(n: number, of: number): string {
-  return of ? `${((n / of) * 100).toFixed(1)}%` : "-";
-}
-
-function table(report: MutationReport): string {
-  const rows: string[][] = [["operator", "family", "mutants", "killed", "survived", "target id"]];
-  for (const [name, t] of Object.entries(report.byOperator))
-    rows.push([name, t.family, String(t.mutants), String(t.killed), String(t.survived), t.killedBy]);
-  rows.push(["", "", "", "", "", ""]);
-  for (const [family, t] of Object.entries(report.byFamily))
-    rows.push([
-      `family ${family}`,
-      "",
-      String(t.mutants),
-      String(t.killed),
-      String(t.survived),
-      percent(t.killed, t.mutants),
-    ]);
-  rows.push([
-    "total",
-    "",
-    String(report.total.mutants),
-    String(report.total.killed),
-    String(report.total.survived),
-    percent(report.total.killed, report.total.mutants),
-  ]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
 
 runCli(async () => {
   const { values } = parseCliArgs(
@@ -80,12 +41,12 @@ runCli(async () => {
   const { report, scenarios } = await mutateInWorkers(evidenceFile, { perOperator, seed, jobs });
   if (scenarios === 0) throw new ConfigError(`${evidenceFile} holds no scenario's evidence`);
   fs.writeFileSync(path.join(dir, "mutation.json"), `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${table(report)}\n\n`);
+  process.stdout.write(`${mutationTable(report)}\n\n`);
   for (const s of report.skipped) process.stdout.write(`skipped ${s.scenario}: ${s.reason}\n`);
   for (const s of report.survivors)
     process.stdout.write(`survivor ${s.scenario} ${s.operator}: ${s.change} — no assertion failed (a gap)\n`);
   process.stdout.write(
-    `\nkill rate ${percent(report.total.killed, report.total.mutants)} of ${report.total.mutants} mutants over ${scenarios} scenarios (target >= ${TARGET * 100}%) in ${report.wallMs} ms with ${jobs} worker(s), reading the evidence included; ${path.join(dir, "mutation.json")}\n`,
+    `\nkill rate ${percent(report.total.killed, report.total.mutants)} of ${report.total.mutants} mutants over ${scenarios} scenarios (target >= ${MUTATION_TARGET * 100}%) in ${report.wallMs} ms with ${jobs} worker(s), reading the evidence included; ${path.join(dir, "mutation.json")}\n`,
   );
-  return report.total.mutants > 0 && report.killRate >= TARGET ? 0 : 1;
+  return report.total.mutants > 0 && report.killRate >= MUTATION_TARGET ? 0 : 1;
 });
