@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ConfigError } from "../errors";
 import { readEvidenceFile, type SavedScenario } from "./evidence-file";
-import { buildReportModel } from "./report-data";
+import { buildReportModel } from "./report-model";
 import { renderReport, type ReportAssets } from "./report-html";
 import type { Verdict } from "./verdict";
 

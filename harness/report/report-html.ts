@@ -1,14 +1,10 @@
 import type { AssertionResult } from "../../assertions/evidence";
 import type { RcaScore, Suspect, SuspectRuntime } from "../../assertions/rca";
-import type {
-  FailedAssertionView,
-  ProbeLane,
-  RcaWindowView,
-  ReconTable,
-  ReportModel,
-  RequestRow,
-  ScenarioView,
-} from "./report-data";
+import type { ProbeLane } from "./probe-timeline";
+import type { ReconTable } from "./reconciliation-tables";
+import type { ReportModel } from "./report-model";
+import type { RequestRow } from "./report-traces";
+import type { FailedAssertionView, RcaWindowView, ScenarioView } from "./scenario-view";
 import { ALL_FAMILIES } from "../../assertions/evidence";
 import type { Verdict } from "./verdict";
 

@@ -4,7 +4,7 @@ import type { SavedScenario } from "../../../harness/report/evidence-file";
 import { reportHtml } from "../../../harness/report/html-report";
 import { localize } from "../../../assertions/rca";
 import { scoreRun } from "../../../harness/run/score-run";
-import { buildReportModel } from "../../../harness/report/report-data";
+import { buildReportModel } from "../../../harness/report/report-model";
 import { reproduceCommand } from "../../../harness/report/report-html";
 import { scenarioStatus, type Verdict } from "../../../harness/report/verdict";
 import { catalogFixture } from "../../support/evidence-fixture";
