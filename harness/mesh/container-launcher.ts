@@ -7,8 +7,8 @@ import { RUN_LABEL } from "../backends/docker-backend";
 import { logTail } from "../backends/component";
 import { dockerSocketPath, engineRequest, type EngineRequestOptions } from "../docker/engine";
 import { lifeline } from "../lifeline/lifeline";
-import type { Impl } from "./mesh";
 import type { LaunchedService, ServiceLauncher, ServiceLaunch } from "./launcher";
+import type { Impl } from "./sample-mesh";
 
 /** Label naming the mesh service a container runs (besides the run's meshproof.run label). */
 export const SERVICE_LABEL = "meshproof.service";

@@ -2,27 +2,13 @@ export { AdminClient } from "./admin-client";
 export type { AdminFault, Fault, TelemetryStats } from "./admin-client";
 export { ContainerLauncher, SERVICE_LABEL } from "./container-launcher";
 export type { MeshImages } from "./container-launcher";
-export type { LaunchedService, ServiceLauncher, ServiceLaunch } from "./launcher";
-export {
-  KNOWN_DEFECTS,
-  MESH_LINKS,
-  MESH_SERVICES,
-  NODE_FLAGS,
-  otelEnvironment,
-  processLauncher,
-  SAMPLE_MESH,
-  startMesh,
-} from "./mesh";
-export type {
-  Impl,
-  MeshLink,
-  MeshOptions,
-  MeshServiceName,
-  NativeMesh,
-  NativeService,
-  SampleMesh,
-  SampleService,
-  TelemetryMode,
-} from "./mesh";
+export type { LaunchedService, ServiceLauncher, ServiceLaunch, TelemetryMode } from "./launcher";
+export { startMesh } from "./mesh";
+export type { MeshOptions } from "./mesh-options";
+export { otelEnvironment } from "./mesh-plan";
+export { NODE_FLAGS, processLauncher } from "./process-launcher";
+export { KNOWN_DEFECTS, MESH_LINKS, MESH_SERVICES, SAMPLE_MESH } from "./sample-mesh";
+export type { Impl, MeshLink, MeshServiceName } from "./sample-mesh";
 export { serviceInfo } from "./started-mesh";
 export type { MeshService, ServiceControl, StartedMesh } from "./started-mesh";
+export type { NativeMesh, NativeService, SampleMesh, SampleService } from "./started-sample-mesh";

@@ -1,5 +1,14 @@
-import type { Impl, MeshServiceName, TelemetryMode } from "./mesh";
+import type { Impl, MeshServiceName } from "./sample-mesh";
 import type { ServiceControl } from "./started-mesh";
+
+/** How the services are launched. */
+export type TelemetryMode =
+  /** --require telemetry.js, tracing on (the default). */
+  | "full"
+  /** --require telemetry.js with OTEL_SDK_DISABLED=true (modules patched, no spans). */
+  | "sdk-disabled"
+  /** No preload at all (the overhead baseline). */
+  | "none";
 
 /**
  * One service as startMesh planned it: everything but where it runs. The same plan (ports, environment,

@@ -6,7 +6,8 @@ import { ConfigError, ToolMissingError } from "../errors";
 import type { ToolStatus } from "../tools/tools";
 import { ContainerLauncher, type MeshImages } from "./container-launcher";
 import type { ServiceLauncher } from "./launcher";
-import { processLauncher, type Impl } from "./mesh";
+import { processLauncher } from "./process-launcher";
+import type { Impl } from "./sample-mesh";
 
 /** Where `npm run scenario` runs the sample mesh (`--mesh-runtime`); by default where the backend runs. */
 export const MESH_RUNTIMES = ["native", "docker"] as const;

@@ -6,7 +6,9 @@ import type { TraceStore } from "../backends/trace-store";
 import { FAULTS, type FaultSpec } from "../../assertions/faults";
 import type { RouteCatalog } from "../load/routes";
 import { MESH_ROUTES } from "../load/routes";
-import { MESH_LINKS, MESH_SERVICES, startMesh, type MeshOptions } from "./mesh";
+import { startMesh } from "./mesh";
+import type { MeshOptions } from "./mesh-options";
+import { MESH_LINKS, MESH_SERVICES } from "./sample-mesh";
 import type { StartedMesh } from "./started-mesh";
 
 /** What a mesh lets the harness do: a scenario that needs more is "not applicable", never passed. */
