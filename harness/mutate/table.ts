@@ -41,4 +41,3 @@ export function mutationTable(report: MutationReport): string {
     )
     .join("\n");
 }
-
