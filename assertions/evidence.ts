@@ -125,8 +125,15 @@ export interface RequestRecord {
 export interface FaultRecord {
   id: string;
   kind: string;
-  /** What the fault hit, e.g. "payments/Charge" or "orders->redis". */
+  /** What the fault hit, as the scenario names it: "payments.Charge", "payments", a link "orders-redis". */
   target: string;
+  /**
+   * How it was injected: the service's admin API, an L7 proxy in front of the callee, Toxiproxy, a signal, a cgroup,
+   * the Docker engine, or nothing (an overload is the load itself). Absent in journals written before it was recorded.
+   */
+  via?: "admin" | "l7" | "toxiproxy" | "signal" | "cgroup" | "docker" | "load";
+  /** The link it acted on, by its ends (a link fault, or a request fault injected in front of the callee). */
+  link?: { name: string; from: string; to: string };
   params: Record<string, unknown>;
   /** When the harness began applying it: the fault may act from then on (memory is held while it is applied). */
   appliedAtMs: number;

@@ -3,8 +3,9 @@ import type { AssertionFamily } from "./evidence";
 export { ALL_FAMILIES } from "./evidence";
 import type { SpanKind } from "./trace-model";
 
-/** How one service calls another: "redis" (or another db system) names a backend that has no server spans. */
-export type HopProtocol = "http" | "grpc" | "redis";
+/** How one service calls another: a datastore protocol ("redis", "sql", any "db") names a callee with no server spans. */
+export const HOP_PROTOCOLS = ["http", "grpc", "redis", "sql", "db"] as const;
+export type HopProtocol = (typeof HOP_PROTOCOLS)[number];
 
 /**
  * One edge of the call graph: `from` calls `to` over `protocol`. A route's hops are listed in call order: when a

@@ -134,7 +134,7 @@ function unexcusedFailures(view: RunView, polls: Polls, excused: ReadonlyMap<str
       .filter((f) => f.target === target)
       .map((f): [number, number] => [
         f.appliedAtMs,
-        heldUntil(f, evidence.window.endMs) + (faultEffect(f.kind)?.graceMs ?? 0),
+        heldUntil(f, evidence.window.endMs) + (faultEffect(f)?.graceMs ?? 0),
       ]),
   );
   const stable = { healthz: new Findings(), readyz: new Findings() };

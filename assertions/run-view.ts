@@ -199,7 +199,7 @@ export class RunView {
     const unexported = unexportedServices(request, hops, evidence.faults, this.edge?.name);
     const shape = success
       ? this.successShape(hops, edge)
-      : explanation && !faultEffect(explanation.fault.kind)?.shapeUnknown
+      : explanation && !faultEffect(explanation.fault)?.shapeUnknown
         ? expectedSpans(hops, edge, explanation)
         : undefined;
     const view: RequestView = {
@@ -214,7 +214,7 @@ export class RunView {
           : shape,
       unexported,
       traceOptional:
-        request.status === 0 && explanation !== undefined && !!faultEffect(explanation.fault.kind)?.shapeUnknown,
+        request.status === 0 && explanation !== undefined && !!faultEffect(explanation.fault)?.shapeUnknown,
       traceId,
       placed: [],
     };

@@ -156,7 +156,7 @@ function traceVerdicts(
       { findings: 0 },
       { findings: found[key].count },
     );
-  const failingFaults = evidence.faults.filter((f) => faultEffect(f.kind)?.fails === true).length;
+  const failingFaults = evidence.faults.filter((f) => faultEffect(f)?.fails === true).length;
   const results = [
     completeVerdict(view, found.complete, missing, sampled.length, traced.length),
     claim("singleRoot", "every trace has exactly one root, the edge server span", tracesCoverage(traced.length)),

@@ -59,7 +59,7 @@ export function explainFailure(
   let best: Explanation | undefined;
   const order = (hop: number | "edge") => (hop === "edge" ? -1 : hop);
   for (const fault of faults) {
-    const effect = faultEffect(fault.kind);
+    const effect = faultEffect(fault);
     if (!effect?.fails) continue;
     const endMs = (fault.revertedAtMs ?? windowEndMs) + effect.graceMs;
     if (request.endMs < fault.appliedAtMs || request.startMs > endMs) continue;
@@ -109,7 +109,7 @@ export function expectedSpans(hops: readonly Hop[], edge: string, explanation?: 
     const failing = i === failedAt;
     const error = failing || onFailurePath.has(i);
     const db = hop.protocol !== "http" && hop.protocol !== "grpc";
-    const effect = failing ? faultEffect(explanation!.fault.kind) : undefined;
+    const effect = failing ? faultEffect(explanation!.fault) : undefined;
     const serverSpan = failing ? failingServerSpan(explanation!) : undefined;
     // A db client that fails fast on a closed connection may never start its span.
     const clientRequired = !(failing && db && effect?.serverSpan === "absent");
@@ -133,7 +133,7 @@ export function expectedSpans(hops: readonly Hop[], edge: string, explanation?: 
  * was applied may have reached its server before the fault hit (its answer lost): optional, not absent.
  */
 export function failingServerSpan(explanation: Explanation): FaultEffect["serverSpan"] | undefined {
-  const declared = faultEffect(explanation.fault.kind)?.serverSpan;
+  const declared = faultEffect(explanation.fault)?.serverSpan;
   return declared === "absent" && explanation.inFlight ? "optional" : declared;
 }
 

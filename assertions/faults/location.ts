@@ -17,7 +17,8 @@ export type FaultLocation = { service: string; method?: string } | { link: { fro
  * A fault's target as its kind's site names it: "orders-redis" (from-to) for a link, "payments.Charge" or "payments"
  * for everything else. An unknown kind is read as a service fault.
  */
-export function faultLocation(fault: Pick<FaultRecord, "kind" | "target">): FaultLocation {
+export function faultLocation(fault: Pick<FaultRecord, "kind" | "target" | "link">): FaultLocation {
+  if (fault.link) return { link: { from: fault.link.from, to: fault.link.to } };
   if (FAULTS[fault.kind as keyof typeof FAULTS]?.site === "link") {
     const dash = fault.target.indexOf("-");
     return { link: { from: fault.target.slice(0, dash), to: fault.target.slice(dash + 1) } };
@@ -29,7 +30,7 @@ export function faultLocation(fault: Pick<FaultRecord, "kind" | "target">): Faul
 }
 
 /** Index of the first hop of `hops` the fault hits; "edge" for a fault on the edge service itself; -1 when none. */
-export function hopOfFault(fault: Pick<FaultRecord, "kind" | "target">, hops: readonly Hop[], edge?: string) {
+export function hopOfFault(fault: Pick<FaultRecord, "kind" | "target" | "link">, hops: readonly Hop[], edge?: string) {
   const at = faultLocation(fault);
   if ("link" in at) return hops.findIndex((h) => h.from === at.link.from && h.to === at.link.to);
   if (at.service === edge) return "edge" as const;

@@ -29,7 +29,7 @@ export function statusLabels(metrics: MetricView): AssertionResult {
   let compared = 0;
   for (const surface of surfaces) compared += judgeSurface(metrics, surface, tallies);
   findUnmappedCodes(metrics, tallies.allowed, findings);
-  const failingFaults = view.evidence.faults.filter((f) => faultEffect(f.kind)?.fails === true);
+  const failingFaults = view.evidence.faults.filter((f) => faultEffect(f)?.fails === true);
   return verdict(
     METRIC_ASSERTIONS.statusLabels,
     "metrics",

@@ -26,6 +26,11 @@ export class ToxiproxyClient {
     return this.call("POST", "/proxies", { name, listen: `${LOOPBACK}:0`, upstream, enabled: true });
   }
 
+  /** Every proxy, by name. */
+  async proxies(): Promise<ProxyInfo[]> {
+    return Object.values(await this.call<Record<string, ProxyInfo>>("GET", "/proxies"));
+  }
+
   /** Deletes a proxy; deleting one that is already gone is not an error. */
   async deleteProxy(name: string): Promise<void> {
     await this.call("DELETE", `/proxies/${name}`, undefined, [404]);

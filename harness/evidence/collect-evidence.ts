@@ -22,7 +22,7 @@ export function expectedTraces(
     if (r.parent === "none") return { traceId: r.responseTraceId ?? r.traceId, minSpans: r.responseSampled ? 1 : 0 };
     const hops = topology[r.route] ?? [];
     const explanation = isSuccess(r.status) ? undefined : explainFailure(r, hops, faults, windowEndMs, edge);
-    const shapeUnknown = explanation && faultEffect(explanation.fault.kind)?.shapeUnknown;
+    const shapeUnknown = explanation && faultEffect(explanation.fault)?.shapeUnknown;
     // An overload's unanswered request may have reached no service: its trace may be absent.
     if (shapeUnknown && r.status === 0) return { traceId: r.traceId, minSpans: 0 };
     if (!isSuccess(r.status) && (!explanation || shapeUnknown)) return { traceId: r.traceId, minSpans: 1 };

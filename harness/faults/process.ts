@@ -5,7 +5,7 @@ import { ConfigError } from "../errors";
 import { OTEL_DEFAULT_EXPORT_INTERVAL_MS } from "../mesh/external-mesh";
 import type { MeshService, StartedMesh } from "../mesh/started-mesh";
 import { retryUntil } from "../util/retry";
-import type { FaultInjector } from "./injector";
+import { needs, type FaultInjector } from "./injector";
 
 /** How long a restarted service may take to answer /readyz 200 again. */
 const READY_AFTER_START_MS = 30_000;
@@ -25,6 +25,8 @@ const validate = (fault: { kind: string; target: string }, mesh: StartedMesh) =>
 
 /** "freeze": SIGSTOP (docker pause) now, SIGCONT at the end. */
 export const freeze: FaultInjector<"freeze"> = {
+  via: "signal",
+  whyNot: needs("signal", "process the harness may signal (launch it with meshproof, or give its pid)"),
   validate,
   async apply(fault, mesh) {
     const control = controlled(fault, mesh).control!;
@@ -40,6 +42,8 @@ export const freeze: FaultInjector<"freeze"> = {
  * have scraped. Spans it ends from the flush on die in its exporter's queue (without a flush, up to a batch delay).
  */
 export const kill: FaultInjector<"kill"> = {
+  via: "signal",
+  whyNot: needs("restart", "way to be started again (launch it with meshproof, or run it in a container)"),
   validate,
   async apply(fault, mesh) {
     const service = controlled(fault, mesh);
@@ -65,6 +69,8 @@ export const kill: FaultInjector<"kill"> = {
  * are all there is).
  */
 export const restart: FaultInjector<"restart"> = {
+  via: "signal",
+  whyNot: needs("restart", "way to be started again (launch it with meshproof, or run it in a container)"),
   validate,
   async apply(fault, mesh) {
     const service = controlled(fault, mesh);
@@ -98,6 +104,7 @@ async function flush(service: MeshService): Promise<boolean> {
 
 /** The service's counters now, read from its /metrics (text format). */
 async function lastCounters(service: MeshService): Promise<MetricSample[]> {
+  if (!service.metricsUrl) return [];
   const response = await fetch(service.metricsUrl, {
     headers: { accept: "text/plain;version=0.0.4" },
     signal: AbortSignal.timeout(2_000),
@@ -115,8 +122,10 @@ function counterSamples(text: string): MetricSample[] {
 
 async function startAndWaitReady(service: MeshService): Promise<void> {
   await service.control!.start();
+  const url = service.readyUrl ?? service.readyzUrl;
+  if (url === undefined) return;
   await retryUntil(
-    async () => (await fetch(service.readyzUrl, { signal: AbortSignal.timeout(2_000) })).status,
+    async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) })).status,
     (status) => status === 200,
     { timeoutMs: READY_AFTER_START_MS, description: `${service.name} ready again after its restart`, maxDelayMs: 100 },
   );

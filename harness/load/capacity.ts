@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { LOAD_ROUTES } from "../../scenarios/lib/mesh";
+import { loadRoutes } from "../../scenarios/lib/template";
 import { env, toolCacheDir } from "../config/env";
 import { ConfigError } from "../errors";
 import { percentileOf, type LoadTarget } from "./inline-driver";
@@ -27,7 +27,7 @@ export interface CapacityStep {
 
 /** The mesh's measured capacity on this machine, stored in the cache (capacityFile()). */
 export interface Capacity {
-  /** The highest arrival rate (requests/s of LOAD_ROUTES, the load scenarios' mix) the mesh sustained. */
+  /** The highest arrival rate (requests/s of the mesh's load mix, the load scenarios' mix) the mesh sustained. */
   ratePerSec: number;
   measuredAt: string;
   /** What it was measured on: another machine or mesh is another capacity. */
@@ -96,7 +96,7 @@ export interface MeasureOptions {
  * three times. About ten steps of stepMs: a minute here.
  */
 export async function measureCapacity(
-  target: LoadTarget,
+  target: LoadTarget & { mix: readonly { route: string; weight: number }[] },
   key: { key: string; machine: Capacity["machine"] },
   options: MeasureOptions,
 ): Promise<Capacity> {
@@ -106,7 +106,7 @@ export async function measureCapacity(
     const plan: LoadPlan = {
       ratePerSec,
       durationMs: stepMs,
-      routes: LOAD_ROUTES,
+      routes: target.mix,
       seed: steps.length + 1,
       timeoutMs: 5_000,
     };
@@ -202,7 +202,8 @@ export async function capacityFor(
   );
   const { mesh: started } = await target.acquire("capacity", {}, options.signal);
   try {
-    const capacity = await measureCapacity({ baseUrl: started.edgeUrl, routes: target.routes }, key, options);
+    const mix = loadRoutes(target.topology);
+    const capacity = await measureCapacity({ baseUrl: started.edgeUrl, routes: target.routes, mix }, key, options);
     storeCapacity(capacity);
     options.log(`capacity ${capacity.ratePerSec} req/s, stored in ${capacityFile()}`);
     return { ratePerSec: capacity.ratePerSec, measuredAt: capacity.measuredAt, key: key.key };

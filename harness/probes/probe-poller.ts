@@ -1,9 +1,10 @@
 import type { ProbeBody, ProbeRecord } from "../../assertions/evidence";
 
+/** A service's probes; one it does not have is not polled. */
 export interface ProbeTarget {
   service: string;
-  healthzUrl: string;
-  readyzUrl: string;
+  healthzUrl?: string;
+  readyzUrl?: string;
 }
 
 export interface ProbePollerOptions {
@@ -49,9 +50,10 @@ export class ProbePoller {
     for (const target of this.targets) {
       for (const probe of ["healthz", "readyz"] as const) {
         const key = `${target.service}/${probe}`;
-        if (this.busy.has(key)) continue;
+        const url = probe === "healthz" ? target.healthzUrl : target.readyzUrl;
+        if (url === undefined || this.busy.has(key)) continue;
         this.busy.add(key);
-        const poll = this.poll(target.service, probe, probe === "healthz" ? target.healthzUrl : target.readyzUrl)
+        const poll = this.poll(target.service, probe, url)
           .then((record) => void this.records.push(record))
           .finally(() => {
             this.busy.delete(key);

@@ -49,7 +49,9 @@ export async function quiesceAndCollect(
     snapshot(prometheus, mesh.scrapeJob),
     rangeSeries(prometheus, mesh.scrapeJob, rangeSeriesNames(services), window.startMs / 1000 - 5, Date.now() / 1000),
     prometheus.metadata(),
-    fetchExpositions(Object.fromEntries(Object.values(mesh.services).map((s) => [s.name, s.metricsUrl]))),
+    fetchExpositions(
+      Object.fromEntries(Object.values(mesh.services).flatMap((s) => (s.metricsUrl ? [[s.name, s.metricsUrl]] : []))),
+    ),
     collectExemplars(prometheus, mesh.scrapeJob, window.startMs, Date.now()),
   ]);
   const evidence = buildEvidence({

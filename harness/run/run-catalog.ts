@@ -5,11 +5,13 @@ import { judgeRun } from "../../assertions/evaluate";
 import type { RcaScore } from "../../assertions/rca";
 import type { TelemetryContract } from "../../assertions/contract";
 import type { Scenario } from "../../scenarios/lib/scenario-model";
+import type { Unbound } from "../../scenarios/lib/template";
+import { scenarioVerdict } from "./judge";
 import { createBackend, type StartedStack } from "../backends";
 import { loadMeshConfig } from "../config/mesh-config";
 import { runRootDir } from "../config/env";
 import { atCapacity, capacityFor, type CapacityInUse } from "../load/capacity";
-import { externalMeshTarget } from "../mesh/external-mesh";
+import { externalMeshTarget, launchesServices } from "../mesh/external-mesh";
 import { MESH_SERVICES, type Impl, type MeshServiceName } from "../mesh/mesh";
 import { chooseMeshLauncher } from "../mesh/mesh-runtime";
 import { sampleMeshTarget, type MeshTarget } from "../mesh/target";
@@ -37,6 +39,8 @@ export interface SampleMeshOptions {
 export interface CatalogOptions {
   /** The scenarios in the order they run. */
   scenarios: readonly Scenario[];
+  /** Templates that do not bind to the mesh: reported as not applicable, with why. */
+  unbound?: readonly Unbound[];
   seed: number;
   /** A mesh meshproof did not start, by its config file; else the sample mesh. */
   configFile?: string;
@@ -89,6 +93,7 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
       runs.push(run);
       await reporter.onScenarioEnd({ run, index, total: options.scenarios.length });
     }
+    for (const u of options.unbound ?? []) runs.push(unboundRun(u));
     const saved = savedScenarios(runs);
     const time = { startedAt, durationMs: Math.round(performance.now() - t0) };
     const verdict = runVerdict(options, opened, time, runs, {
@@ -126,12 +131,12 @@ function capacityOf(opened: OpenedTarget, options: CatalogOptions): Promise<Capa
 /** The mesh to judge: an external one from its config, or the sample mesh on a backend started for the run. */
 async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
   const log = (line: string) => options.reporter.onLog(line);
-  if (options.configFile) {
-    // Nothing of an external mesh is written under it: its logs are the services' own files.
-    const config = loadMeshConfig(options.configFile);
-    const target = externalMeshTarget(config, options.configFile, path.join(runRootDir(), "external"));
+  const config = options.configFile ? loadMeshConfig(options.configFile) : undefined;
+  if (config && !launchesServices(config)) {
+    // Nothing of a mesh the user started is written under it: its logs are the services' own files.
+    const target = externalMeshTarget(config, options.configFile!, { runDir: path.join(runRootDir(), "external") });
     log(`judging ${target.description}`);
-    return { target, capacityKey: `external ${path.resolve(options.configFile)}`, close: () => target.close() };
+    return { target, capacityKey: `external mesh "${config.name}"`, close: () => target.close() };
   }
   const { sample } = options;
   let t = performance.now();
@@ -141,6 +146,15 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
   t = performance.now();
   const stack = await createBackend(sample.backend).start({ tools });
   log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
+  if (config) {
+    const target = externalMeshTarget(config, options.configFile!, { runDir: stack.runDir, stack });
+    log(`judging ${target.description}`);
+    const close = async () => {
+      await target.close();
+      await stack.stop();
+    };
+    return { target, stack, capacityKey: `external mesh "${config.name}"`, close };
+  }
   try {
     const choice = await chooseMeshLauncher(sample.meshRuntime, stack, {
       backendRequested: sample.backend,
@@ -167,6 +181,16 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
     await stack.stop();
     throw error;
   }
+}
+
+/** A template the mesh does not fit, as a not-applicable scenario named after it. */
+function unboundRun(u: Unbound): ScenarioRun {
+  const verdict = scenarioVerdict(
+    u.template,
+    { status: "not-applicable", reason: `the template does not bind to this mesh: ${u.reason}` },
+    { durationMs: 0, phases: {}, measurements: {} },
+  );
+  return { verdict, expectations: { families: [], topology: {} }, logFiles: [] };
 }
 
 /** Each judged scenario as saved in evidence.json: its name, expectations and evidence. */

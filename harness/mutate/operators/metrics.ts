@@ -147,7 +147,7 @@ export const unexplained5xx: MutationOperator = {
       e.faults.every(
         (f) =>
           r.endMs < f.appliedAtMs - 1_000 ||
-          r.startMs > (f.revertedAtMs ?? e.window.endMs) + (faultEffect(f.kind)?.graceMs ?? 0) + 1_000,
+          r.startMs > (f.revertedAtMs ?? e.window.endMs) + (faultEffect(f)?.graceMs ?? 0) + 1_000,
       );
     const victim = rng.pick(e.requests.filter((r) => isSuccess(r.status) && faultFree(r)));
     if (!victim) return undefined;
@@ -167,7 +167,7 @@ export const shiftFaultWindow: MutationOperator = {
   apply(e) {
     // A fault that fails calls: the failures it explained are left without an explanation.
     const fault = e.faults.find(
-      (f) => faultEffect(f.kind)?.fails && e.requests.some((r) => !isSuccess(r.status)) && f.revertedAtMs,
+      (f) => faultEffect(f)?.fails && e.requests.some((r) => !isSuccess(r.status)) && f.revertedAtMs,
     );
     if (!fault) return undefined;
     const shift = e.window.endMs - e.window.startMs + 5_000;

@@ -19,8 +19,8 @@ function placedFailure(e: Evidence, r: RequestRecord): boolean {
     !isSuccess(r.status) &&
     !e.faults.some(
       (f) =>
-        faultEffect(f.kind)?.shapeUnknown &&
-        r.startMs <= heldUntil(f, e.window.endMs) + faultEffect(f.kind)!.graceMs &&
+        faultEffect(f)?.shapeUnknown &&
+        r.startMs <= heldUntil(f, e.window.endMs) + faultEffect(f)!.graceMs &&
         r.endMs >= f.appliedAtMs,
     )
   );

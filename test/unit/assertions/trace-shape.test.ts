@@ -1,6 +1,6 @@
 import type { FaultRecord, RequestRecord } from "../../../assertions/evidence";
 import { expectedSpans, explainFailure, spanCountRange } from "../../../assertions/trace-shape";
-import { MESH_TOPOLOGY } from "../../../scenarios/lib/mesh";
+import { MESH_TOPOLOGY } from "../../../scenarios/lib/sample-topology";
 
 const checkout = MESH_TOPOLOGY["POST /api/checkout"]!;
 const request = (startMs: number, status: number, route = "POST /api/checkout"): RequestRecord => ({

@@ -2,7 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { atCapacity, capacityFile, capacityKey, storeCapacity, storedCapacity } from "../../../harness/load/capacity";
-import load from "../../../scenarios/load";
+import { loadCatalog } from "../../../scenarios/lib/loader";
+
+const load = loadCatalog().find((s) => s.name === "load")!;
 
 describe("load at a share of the measured capacity", () => {
   test("every rate is the share times the capacity; other scenarios are left as they are", () => {

@@ -4,7 +4,8 @@ import path from "node:path";
 import { loadCatalog, loadScenario, selectScenarios, validateScenario } from "../../../scenarios/lib/loader";
 import { FAULT_KINDS, ScenarioError } from "../../../scenarios/lib/scenario-model";
 import type { Scenario } from "../../../scenarios/lib/scenario-model";
-import redisOutage from "../../../scenarios/redis-outage";
+
+const redisOutage = loadCatalog().find((s) => s.name === "redis-outage")!;
 
 const FILE = path.join("/repo", "dist", "scenarios", "redis-outage.js");
 

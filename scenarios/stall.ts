@@ -1,0 +1,32 @@
+import { ALL_FAMILIES } from "../assertions/evidence";
+import type { FaultSpecOf } from "../assertions/faults";
+import { readinessFlipsFor } from "./lib/derive";
+import { busiestLeaf, defineTemplate, faultScenarioLoad, hopsByRoute } from "./lib/template";
+
+export default defineTemplate({
+  template: "stall",
+  summary: "a leaf service stalled for 600 ms of every second (its event loop blocked, or its process frozen)",
+  bind(mesh) {
+    const service = busiestLeaf(mesh);
+    if (!service) return { template: "stall", reason: "the mesh has no leaf service reached over HTTP or gRPC" };
+    const fault: FaultSpecOf<"stall"> = {
+      kind: "stall",
+      target: service,
+      atMs: 2_000,
+      durationMs: 3_000,
+      params: { blockMs: 600, everyMs: 1_000 },
+    };
+    const flips = readinessFlipsFor(mesh, fault);
+    return {
+      name: "event-loop-stall",
+      description: `${service}'s event loop is blocked 600 ms of every second for 3 s: its max-lag gauge shows the blocks, utilisation rises, and its liveness fails after each block; callers only slow down.`,
+      load: faultScenarioLoad(mesh),
+      faults: [fault],
+      expectations: {
+        families: [...ALL_FAMILIES],
+        topology: hopsByRoute(mesh),
+        ...(flips?.length ? { probes: { readinessFlips: flips } } : {}),
+      },
+    };
+  },
+});
