@@ -1,27 +1,9 @@
 import { DEFAULT_CONTRACT, type SpanContract, type TelemetryContract } from "./contract";
 import type { SpanClass } from "./expectations";
+import { GRPC_CODE_NAMES } from "./grpc-codes";
 import type { Span, Trace } from "./trace-model";
 
-/** gRPC status code names by number: the label values counters carry for the codes spans carry. */
-export const GRPC_CODE_NAMES = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-] as const;
+export { GRPC_CODE_NAMES };
 
 /** The status an HTTP client span or counter records when no response came (the driver records 0 too). */
 export const NO_RESPONSE = "0";

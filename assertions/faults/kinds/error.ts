@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GRPC_CODE_NAMES } from "../../trace-index";
+import { GRPC_CODE_NAMES } from "../../grpc-codes";
 import type { MetricSample } from "../../evidence";
 import type { MutationOperator } from "../../mutation";
 import { sameSeries, withSamples } from "../../mutation-support";
