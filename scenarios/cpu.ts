@@ -1,17 +1,25 @@
 import { ALL_FAMILIES } from "../assertions/evidence";
+import type { FaultSpec } from "../assertions/faults";
 import { defineTemplate, faultScenarioLoad, hopsByRoute, lastLeafCall } from "./lib/template";
 
 export default defineTemplate({
   template: "cpu",
-  summary: "half a core burnt in a leaf service",
+  summary: "CPU on a leaf service: half a core burnt inside it (admin API), else capped at a tenth of a core (cgroup)",
   bind(mesh) {
     const service = lastLeafCall(mesh)?.service;
     if (!service) return { template: "cpu", reason: "the mesh has no leaf service reached over HTTP or gRPC" };
+    const timing = { target: service, atMs: 2_000, durationMs: 3_000 };
+    const burn = mesh.means.admin.includes(service) || !mesh.means.cgroup.includes(service);
+    const fault: FaultSpec = burn
+      ? { kind: "cpu", ...timing, params: { fraction: 0.5 } }
+      : { kind: "cpu-throttle", ...timing, params: { fraction: 0.1 } };
     return {
-      name: "cpu-burn",
-      description: `${service} burns half a core for 3 s: its process CPU counter rises by it (and /proc agrees), nothing fails, probes stay healthy.`,
+      name: burn ? "cpu-burn" : "cpu-throttle",
+      description: burn
+        ? `${service} burns half a core for 3 s: its process CPU counter rises by it (and /proc agrees), nothing fails, probes stay healthy.`
+        : `${service} is capped at a tenth of a core for 3 s: its process CPU counter stays under the cap (and /proc agrees), it answers late, nothing fails.`,
       load: faultScenarioLoad(mesh),
-      faults: [{ kind: "cpu", target: service, atMs: 2_000, durationMs: 3_000, params: { fraction: 0.5 } }],
+      faults: [fault],
       expectations: { families: [...ALL_FAMILIES], topology: hopsByRoute(mesh) },
     };
   },

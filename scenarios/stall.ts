@@ -16,10 +16,13 @@ export default defineTemplate({
       durationMs: 3_000,
       params: { blockMs: 600, everyMs: 1_000 },
     };
-    const flips = readinessFlipsFor(mesh, fault);
+    const inside = mesh.means.admin.includes(service) && mesh.services[service]?.runtime === "node";
+    const flips = inside ? readinessFlipsFor(mesh, fault) : undefined;
     return {
-      name: "event-loop-stall",
-      description: `${service}'s event loop is blocked 600 ms of every second for 3 s: its max-lag gauge shows the blocks, utilisation rises, and its liveness fails after each block; callers only slow down.`,
+      name: inside ? "event-loop-stall" : "process-stall",
+      description: inside
+        ? `${service}'s event loop is blocked 600 ms of every second for 3 s: its max-lag gauge shows the blocks, utilisation rises, and its liveness fails after each block; callers only slow down.`
+        : `${service}'s process is frozen 600 ms of every second for 3 s (a cgroup freezer): its callers only slow down, every trace and counter still agrees.`,
       load: faultScenarioLoad(mesh),
       faults: [fault],
       expectations: {

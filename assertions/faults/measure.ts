@@ -249,6 +249,27 @@ export function cpuBurnt(view: RunView, fault: FaultRecord, wanted: number): Mea
 }
 
 /**
+ * A CPU cap: the process's CPU rate (/proc, every 200 ms) stays within the cap while it holds, allowing one sample
+ * interval's tick rounding (0.05 cores) and the scheduler's period overrun (10%).
+ */
+export function cpuCapped(view: RunView, fault: FaultRecord, fraction: number): Measure {
+  const w = processWindows(view.evidence, fault);
+  const declared = `${fault.target} capped at ${fraction} of a core`;
+  const bound = fraction * 1.1 + 0.05;
+  const tolerance = `its CPU rate <= ${round(bound, 2)} cores while capped`;
+  if (!w.any) return unmeasurable(declared, tolerance);
+  const during = cores(w.during.filter((p) => p.atMs >= fault.appliedAtMs + 200));
+  return {
+    declared,
+    tolerance,
+    measured: { coresDuring: during === null ? null : round(during, 3), coresBefore: round(cores(w.before) ?? 0, 3) },
+    observed: during !== null && during <= bound,
+    firstEffectMs: null,
+    detail: during === null ? "too few CPU samples while capped" : `CPU ${round(during, 3)} cores while capped`,
+  };
+}
+
+/**
  * A stall: the target answers late while its loop is blocked. The probe poller asks every 100 ms, so one poll
  * starts within 100 ms of each block's start and waits out the rest: the slowest poll while it held takes >= 70% of
  * blockMs (the /proc CPU of a busy-wait is shared with the mesh on two cores, a poor witness).
@@ -258,21 +279,26 @@ export function stall(view: RunView, fault: FaultRecord, blockMs: number, everyM
   const polls = view.evidence.probes.filter(
     (p) => p.service === fault.target && p.atMs >= fault.appliedAtMs && p.atMs <= end,
   );
-  const slowest = polls.length ? Math.max(...polls.map((p) => p.latencyMs)) : null;
-  const late = polls.filter((p) => p.latencyMs >= blockMs * 0.7);
+  // A service without probes: the requests crossing it are the witnesses.
+  const witnesses = polls.length
+    ? polls.map((p) => ({ atMs: p.atMs, ms: p.latencyMs }))
+    : crossing(view, fault, true).map((r) => ({ atMs: r.request.endMs, ms: latencyOf(r) }));
+  const what = polls.length ? "probe answer" : "crossing request";
+  const slowest = witnesses.length ? Math.max(...witnesses.map((w) => w.ms)) : null;
+  const late = witnesses.filter((w) => w.ms >= blockMs * 0.7);
   return {
-    declared: `${fault.target}'s event loop blocked ${blockMs} ms every ${everyMs} ms`,
-    tolerance: `its slowest probe answer while it held >= ${round(blockMs * 0.7)} ms (70% of a block)`,
-    measured: { polls: polls.length, slowestMs: slowest === null ? null : round(slowest), latePolls: late.length },
+    declared: `${fault.target} stalled ${blockMs} ms every ${everyMs} ms`,
+    tolerance: `its slowest ${what} while it held >= ${round(blockMs * 0.7)} ms (70% of a block)`,
+    measured: { witnesses: witnesses.length, slowestMs: slowest === null ? null : round(slowest), late: late.length },
     observed: slowest !== null && slowest >= blockMs * 0.7,
     firstEffectMs: firstAfter(
       fault,
-      late.map((p) => p.atMs),
+      late.map((w) => w.atMs),
     ),
     detail:
       slowest === null
-        ? "no probe poll while it held"
-        : `slowest probe answer ${round(slowest)} ms, ${late.length} polls >= ${round(blockMs * 0.7)} ms`,
+        ? `no ${what} while it held`
+        : `slowest ${what} ${round(slowest)} ms, ${late.length} >= ${round(blockMs * 0.7)} ms`,
   };
 }
 

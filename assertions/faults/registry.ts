@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { FaultDescriptor, FaultEffect, FaultSignature } from "./descriptor";
 import { cpuFault } from "./kinds/cpu";
+import { cpuThrottleFault } from "./kinds/cpu-throttle";
 import { errorFault } from "./kinds/error";
 import { freezeFault } from "./kinds/freeze";
 import { killFault } from "./kinds/kill";
@@ -31,6 +32,7 @@ export const FAULTS = {
   stall: stallFault,
   overload: overloadFault,
   cpu: cpuFault,
+  "cpu-throttle": cpuThrottleFault,
 } as const;
 
 export type FaultKind = keyof typeof FAULTS;

@@ -15,7 +15,8 @@ import { ConfigError } from "../errors";
  *
  * Placeholders in a launched service's command, env, URLs and link addresses: `{{port:NAME}}` a free port chosen
  * once per run, `{{link:NAME}}` the host:port its callers must call for link NAME (its proxy), `{{link:NAME.port}}`,
- * `{{otlp:http}}` and `{{otlp:grpc}}` the OTLP endpoints of the Jaeger meshproof started, `{{samplingRatio}}`.
+ * `{{otlp:http}}` and `{{otlp:grpc}}` the OTLP endpoints of the Jaeger meshproof started, `{{samplingRatio}}`,
+ * `{{tool:NAME}}` a binary meshproof provisions ("redis", "hotrod"), `{{node}}` this Node, `{{run}}` the run's folder.
  */
 export interface MeshConfig {
   /** A name for the report; the mesh's capacity is stored under it. */
@@ -148,7 +149,7 @@ const SCHEMA = z
           runtime: name.optional(),
           launch: z
             .strictObject({
-              command: z.array(name).min(1),
+              command: z.array(z.string()).min(1),
               cwd: name.optional(),
               env: z.record(name, z.string()).optional(),
               readyUrl: loopbackUrl.optional(),

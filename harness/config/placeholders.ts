@@ -10,6 +10,8 @@ export interface PlaceholderValues {
   samplingRatio: number;
   /** The path of a provisioned tool's binary ("hotrod"). */
   tool(name: string): string;
+  /** This launch's run directory (logs/ is in it). */
+  run: string;
 }
 
 const PATTERN = /\{\{\s*([a-zA-Z]+)(?::([^}\s]+))?\s*\}\}/g;
@@ -39,11 +41,15 @@ export function fillPlaceholders(text: string, values: PlaceholderValues, where:
         throw new ConfigError(`${where}: ${whole}: the OTLP endpoints are {{otlp:http}} and {{otlp:grpc}}`);
       case "samplingRatio":
         return String(values.samplingRatio);
+      case "node":
+        return process.execPath;
+      case "run":
+        return values.run;
       case "tool":
         return values.tool(need());
       default:
         throw new ConfigError(
-          `${where}: unknown placeholder ${whole}; known: {{port:NAME}}, {{link:NAME}}, {{link:NAME.port}}, {{otlp:http}}, {{otlp:grpc}}, {{samplingRatio}}, {{tool:NAME}}`,
+          `${where}: unknown placeholder ${whole}; known: {{port:NAME}}, {{link:NAME}}, {{link:NAME.port}}, {{otlp:http}}, {{otlp:grpc}}, {{samplingRatio}}, {{tool:NAME}}, {{node}}, {{run}}`,
         );
     }
   });

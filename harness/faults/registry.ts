@@ -1,6 +1,7 @@
 import type { FaultKind, FaultSpecOf } from "../../assertions/faults";
 import type { MeshTopology } from "../../scenarios/lib/topology";
 import { serviceCpu, serviceError, serviceLatency, serviceMemory, serviceStall } from "./admin";
+import { cgroupCpuThrottle, cgroupStall } from "./cgroup-faults";
 import type { FaultInjector } from "./injector";
 import { l7Error, l7Latency } from "./l7";
 import { linkBandwidth, linkDown, linkLatency, linkReset, linkTimeout } from "./network";
@@ -23,8 +24,9 @@ export const INJECTORS: { readonly [K in FaultKind]: readonly FaultInjector<K>[]
   freeze: [freeze],
   restart: [restart],
   memory: [serviceMemory],
-  stall: [serviceStall],
+  stall: [serviceStall, cgroupStall],
   cpu: [serviceCpu],
+  "cpu-throttle": [cgroupCpuThrottle],
   overload: [overload],
 };
 

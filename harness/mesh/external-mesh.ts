@@ -14,7 +14,7 @@ import { AdminClient } from "./admin-client";
 import { launchConfigMesh } from "./launched-mesh";
 import { reusableMesh } from "./reusable-mesh";
 import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh";
-import type { MeshTarget } from "./target";
+import { cgroupsUsable, type MeshTarget } from "./target";
 
 /** OpenTelemetry's default batch span processor delay: how long spans may wait when nobody can flush them. */
 export const OTEL_DEFAULT_EXPORT_INTERVAL_MS = 5_000;
@@ -92,7 +92,7 @@ export function configMeans(config: MeshConfig): FaultMeans {
     admin,
     signal: launched,
     restart: launched,
-    cgroup: [],
+    cgroup: cgroupsUsable() ? launched : [],
     links,
     // A request fault from outside needs a proxy that speaks the callee's protocol.
     l7: links.filter((l) => ["http", "grpc"].includes(config.links![l]!.protocol)),

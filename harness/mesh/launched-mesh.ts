@@ -83,6 +83,7 @@ async function placeholderValues(config: MeshConfig, options: LaunchOptions) {
     tool: (name) => tools.get(name)!,
     otlp: { http: options.stack.jaeger.otlpHttpUrl, grpc: `http://${options.stack.jaeger.otlpGrpcEndpoint}` },
     samplingRatio: options.samplingRatio,
+    run: options.runDir,
     links,
   };
   return values;

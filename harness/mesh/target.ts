@@ -11,6 +11,8 @@ import { startMesh } from "./mesh";
 import type { MeshOptions } from "./mesh-options";
 import { sampleTopology } from "../../scenarios/lib/sample-topology";
 import { reusableMesh } from "./reusable-mesh";
+import { cgroupSupport } from "../faults/cgroup";
+import { MESH_SERVICES } from "../../scenarios/lib/sample-topology";
 import type { StartedMesh } from "./started-mesh";
 
 /** What a scenario asks of the mesh it runs on (a mesh started with other options is not reused). */
@@ -71,7 +73,10 @@ export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions,
   );
   return {
     description: `sample mesh (${kind}${impls.length ? `, ${impls.join(", ")}` : ""})`,
-    topology: sampleTopology(options.impl),
+    topology: sampleTopology(options.impl, {
+      // A native process can be moved into a cgroup; a container's is the engine's.
+      cgroup: options.launcher?.kind === "containers" || !cgroupsUsable() ? [] : MESH_SERVICES,
+    }),
     routes: MESH_ROUTES,
     prometheus: stack.prometheus,
     traces: stack.traces,
@@ -95,4 +100,10 @@ export function whyNotApplicable(
     return "whyNot" in found ? [found.whyNot] : [];
   });
   return missing.length ? `the mesh cannot take ${missing.join("; ")}` : undefined;
+}
+
+/** Whether this machine lets the harness throttle and freeze processes through cgroups. */
+export function cgroupsUsable(): boolean {
+  const support = cgroupSupport();
+  return support.cpu.ok && support.freeze.ok;
 }
