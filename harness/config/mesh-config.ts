@@ -91,6 +91,11 @@ export interface LinkConfig {
   address: string;
   /** The proxy's name in the mesh's own Toxiproxy (a mesh you started; its callers already call the proxy). */
   proxy?: string;
+  /**
+   * Where meshproof's proxy for the link listens, for a mesh you start (point the caller there; `npm run mesh:plan`
+   * prints each). Default: a port derived from the config's and the link's names.
+   */
+  listen?: string;
   /** The caller's deadline or timeout on calls over the link, where it has one. */
   timeoutMs?: number;
 }
@@ -180,6 +185,7 @@ const SCHEMA = z
           protocol: z.enum(HOP_PROTOCOLS),
           address: loopbackAddress,
           proxy: name.optional(),
+          listen: loopbackAddress.optional(),
           timeoutMs: z.number().positive().optional(),
         }),
       )

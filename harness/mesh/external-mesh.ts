@@ -12,6 +12,7 @@ import { ConfigError } from "../errors";
 import type { RouteCatalog } from "../load/routes";
 import { AdminClient } from "./admin-client";
 import { launchConfigMesh } from "./launched-mesh";
+import { plannedLinks, plannedListen } from "./link-plan";
 import { reusableMesh } from "./reusable-mesh";
 import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh";
 import { cgroupsUsable, type MeshTarget } from "./target";
@@ -65,7 +66,12 @@ export function externalMeshTarget(
     if (!options.stack) throw new Error("a launched mesh needs backends: start a stack first");
     return launchedTarget(config, configFile, options.stack);
   }
-  return attachedTarget(config, configFile, options.runDir);
+  return attachedTarget(config, configFile, options);
+}
+
+/** Whether the harness must start backends of its own for the config: to launch it, or to proxy its links. */
+export function needsOwnStack(config: MeshConfig): boolean {
+  return launchesServices(config) || plannedLinks(config).length > 0;
 }
 
 /**
@@ -82,7 +88,7 @@ export function configMeans(config: MeshConfig): FaultMeans {
       signal: judged.flatMap(([name, s]) => (s.pid ? [name] : [])),
       restart: [],
       cgroup: [],
-      links: config.toxiproxy ? Object.entries(config.links ?? {}).flatMap(([n, l]) => (l.proxy ? [n] : [])) : [],
+      links: Object.entries(config.links ?? {}).flatMap(([n, l]) => (!l.proxy || config.toxiproxy ? [n] : [])),
       l7: [],
       samplingRatios: [config.samplingRatio ?? 1],
     };
@@ -127,18 +133,37 @@ function usesSamplingPlaceholder(config: MeshConfig): boolean {
   return JSON.stringify(config.services).includes("{{samplingRatio}}");
 }
 
-function attachedTarget(config: MeshConfig, configFile: string, runDir: string): MeshTarget {
+function attachedTarget(
+  config: MeshConfig,
+  configFile: string,
+  options: { runDir: string; stack?: StartedStack },
+): MeshTarget {
   const baseDir = path.dirname(path.resolve(configFile));
+  const planned = plannedLinks(config);
+  if (planned.length && Object.values(config.links ?? {}).some((l) => l.proxy))
+    throw new ConfigError(
+      `${configFile}: links with a proxy of the mesh's own and links without one would need two Toxiproxies: give every link its proxy, or none`,
+    );
+  if (planned.length && !options.stack) throw new Error("proxying a mesh's links needs backends: start a stack first");
   const services: Record<string, MeshService> = {};
   for (const [name, s] of judgedServices(config)) services[name] = attachedService(name, s, config, baseDir);
   const edge = Object.values(services).find((s) => s.role === "edge")!;
   const proxied = Object.entries(config.links ?? {}).filter(([, l]) => l.proxy);
-  const toxiproxy = config.toxiproxy ? new ToxiproxyClient(config.toxiproxy.url) : undefined;
+  const toxiproxy = planned.length
+    ? options.stack!.toxiproxy.client
+    : config.toxiproxy
+      ? new ToxiproxyClient(config.toxiproxy.url)
+      : undefined;
+  let proxies: Promise<unknown> | undefined;
   const mesh: StartedMesh = {
     kind: `external (${path.basename(configFile)})`,
     services,
     edgeUrl: config.services[edge.name]!.url!.replace(/\/$/, ""),
-    links: Object.fromEntries(proxied.map(([name, l]) => [name, l.proxy!])),
+    links: Object.fromEntries([
+      ...proxied.map(([name, l]) => [name, l.proxy!]),
+      ...planned.map(([name]) => [name, name]),
+    ]),
+    linkEnds: Object.fromEntries(Object.entries(config.links ?? {}).map(([n, l]) => [n, { from: l.from, to: l.to }])),
     ...(toxiproxy ? { toxiproxy } : {}),
     scrapeJob: config.prometheus!.job,
     exportIntervalMs: Object.values(services).every((s) => s.admin)
@@ -158,12 +183,20 @@ function attachedTarget(config: MeshConfig, configFile: string, runDir: string):
     routes: configRoutes(config),
     prometheus: new PrometheusClient(config.prometheus!.url),
     traces: new JaegerTraceStore(config.traces!.jaegerQueryUrl),
-    runDir,
+    runDir: options.runDir,
     samplingRatio: config.samplingRatio ?? 1,
     // Its own traffic may move its counters between scenarios: never treated as settled.
-    acquire: async () => ({ mesh, reused: false }),
+    acquire: async () => {
+      proxies ??= Promise.all(
+        planned.map(([name, l]) => toxiproxy!.createProxy(name, l.address, plannedListen(config, name, l))),
+      );
+      await proxies;
+      return { mesh, reused: false };
+    },
     release: async () => {},
-    close: async () => {},
+    close: async () => {
+      if (proxies) await Promise.all(planned.map(([name]) => toxiproxy!.deleteProxy(name)));
+    },
   };
 }
 

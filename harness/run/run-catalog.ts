@@ -11,7 +11,7 @@ import { createBackend, type StartedStack } from "../backends";
 import { loadMeshConfig } from "../config/mesh-config";
 import { runRootDir } from "../config/env";
 import { atCapacity, capacityFor, type CapacityInUse } from "../load/capacity";
-import { externalMeshTarget, launchesServices } from "../mesh/external-mesh";
+import { externalMeshTarget, needsOwnStack } from "../mesh/external-mesh";
 import { MESH_SERVICES, type Impl, type MeshServiceName } from "../mesh/mesh";
 import { chooseMeshLauncher } from "../mesh/mesh-runtime";
 import { sampleMeshTarget, type MeshTarget } from "../mesh/target";
@@ -132,7 +132,7 @@ function capacityOf(opened: OpenedTarget, options: CatalogOptions): Promise<Capa
 async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
   const log = (line: string) => options.reporter.onLog(line);
   const config = options.configFile ? loadMeshConfig(options.configFile) : undefined;
-  if (config && !launchesServices(config)) {
+  if (config && !needsOwnStack(config)) {
     // Nothing of a mesh the user started is written under it: its logs are the services' own files.
     const target = externalMeshTarget(config, options.configFile!, { runDir: path.join(runRootDir(), "external") });
     log(`judging ${target.description}`);
