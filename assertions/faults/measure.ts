@@ -306,18 +306,18 @@ export function stall(view: RunView, fault: FaultRecord, blockMs: number, everyM
  * The load beyond capacity: the requests started in its window failed, or their p99 at the driver is past the bound
  * capacity is measured against (250 ms). A machine faster than its measured capacity is not overloaded.
  */
-export function overload(view: RunView, fault: FaultRecord): Measure {
+export function overload(view: RunView, fault: FaultRecord, boundMs = OVERLOAD_P99_MS): Measure {
   const end = heldUntil(fault, view.evidence.window.endMs);
   const inside = view.requests.filter((r) => r.request.startMs >= fault.appliedAtMs && r.request.startMs <= end);
   const failed = inside.filter((r) => !r.success);
   const latencies = inside.map(latencyOf).sort((a, b) => a - b);
   const p99 = latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]! : null;
-  const slowFrom = OVERLOAD_P99_MS;
+  const slowFrom = boundMs;
   return {
     declared: "the load exceeds the mesh's capacity",
-    tolerance: `requests started in it fail, or their p99 at the driver exceeds ${OVERLOAD_P99_MS} ms`,
+    tolerance: `requests started in it fail, or their p99 at the driver exceeds ${boundMs} ms`,
     measured: { requests: inside.length, failed: failed.length, p99Ms: p99 === null ? null : round(p99) },
-    observed: inside.length > 0 && (failed.length > 0 || (p99 ?? 0) > OVERLOAD_P99_MS),
+    observed: inside.length > 0 && (failed.length > 0 || (p99 ?? 0) > boundMs),
     firstEffectMs: firstAfter(
       fault,
       inside.filter((r) => !r.success || latencyOf(r) > slowFrom).map((r) => r.request.endMs),

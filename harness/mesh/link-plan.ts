@@ -23,7 +23,8 @@ export function plannedLinks(config: MeshConfig): [string, LinkConfig][] {
 /** What to point each caller at, one line per link, for `npm run mesh:plan`. */
 export function meshPlan(config: MeshConfig): string {
   const links = plannedLinks(config);
-  if (!links.length) return `${config.name}: no link for meshproof to proxy (each declares its own proxy, or none is declared)\n`;
+  if (!links.length)
+    return `${config.name}: no link for meshproof to proxy (each declares its own proxy, or none is declared)\n`;
   const lines = links.map(([name, l]) => {
     const listen = plannedListen(config, name, l);
     return `  ${name.padEnd(24)} point ${l.from}'s address of ${l.to} at ${listen}  (meshproof forwards to ${l.address})`;

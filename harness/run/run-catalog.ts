@@ -74,14 +74,29 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
   await reporter.onRunBegin({ scenarios: options.scenarios.map((s) => s.name), reportDir: options.reportDir });
   const opened = await openTarget(options);
   try {
-    const capacity = options.scenarios.some((s) => s.load.rateUnit === "capacity")
-      ? await capacityOf(opened, options)
+    const measured = options.scenarios.some((s) => s.load.rateUnit === "capacity")
+      ? await capacityOf(opened, options).catch((error: Error) => {
+          // A mesh whose capacity cannot be measured still runs every scenario that does not need it.
+          if (signal.aborted) throw error;
+          reporter.onLog(`capacity not measured: ${error.message}`);
+          return error;
+        })
       : undefined;
+    const capacity = measured instanceof Error ? undefined : measured;
     const runs: ScenarioRun[] = [];
     for (const [index, planned] of options.scenarios.entries()) {
       if (signal.aborted) break;
       reporter.onLog(`scenario ${planned.name}`);
-      const scaled = capacity ? atCapacity(planned, capacity.ratePerSec) : planned;
+      if (planned.load.rateUnit === "capacity" && measured instanceof Error) {
+        const run = abortedRun(
+          planned.name,
+          `its load is a share of the mesh's capacity, which could not be measured: ${measured.message}`,
+        );
+        runs.push(run);
+        await reporter.onScenarioEnd({ run, index, total: options.scenarios.length });
+        continue;
+      }
+      const scaled = capacity ? atCapacity(planned, capacity.ratePerSec, capacity.p99BoundMs) : planned;
       const run = await runScenario(scaled, {
         target: opened.target,
         seed,
@@ -185,11 +200,16 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
 
 /** A template the mesh does not fit, as a not-applicable scenario named after it. */
 function unboundRun(u: Unbound): ScenarioRun {
-  const verdict = scenarioVerdict(
-    u.template,
-    { status: "not-applicable", reason: `the template does not bind to this mesh: ${u.reason}` },
-    { durationMs: 0, phases: {}, measurements: {} },
-  );
+  return unrun(u.template, "not-applicable", `the template does not bind to this mesh: ${u.reason}`);
+}
+
+/** A scenario that could not run at all, as an aborted one. */
+function abortedRun(name: string, reason: string): ScenarioRun {
+  return unrun(name, "aborted", reason);
+}
+
+function unrun(name: string, status: "aborted" | "not-applicable", reason: string): ScenarioRun {
+  const verdict = scenarioVerdict(name, { status, reason }, { durationMs: 0, phases: {}, measurements: {} });
   return { verdict, expectations: { families: [], topology: {} }, logFiles: [] };
 }
 

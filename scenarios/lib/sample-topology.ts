@@ -29,8 +29,6 @@ export const MESH_TOPOLOGY: Topology = {
   "GET /api/products/:sku": [{ from: "gateway", to: "inventory", protocol: "grpc", method: "GetProduct" }],
 };
 
-
-
 /** The sample mesh's Node services' liveness: heap under 256 MiB, event-loop delay p99 under 500 ms. */
 const NODE_LIVENESS: ProbeModel["liveness"] = {
   heap: { check: "heap", limitBytes: 256 * 2 ** 20 },
