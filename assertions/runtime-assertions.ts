@@ -398,15 +398,25 @@ function memoryShows({ fault, names, points, applied, reverted, add, observe }: 
 function stallShows({ fault, names, points, applied, reverted, add, observe }: ResourceCheck): boolean {
   const blockS = Number(fault.params.blockMs) / 1000;
   const blocked = Number(fault.params.blockMs) / Number(fault.params.everyMs);
-  if (!names.eventLoopLagMaxSeconds || !names.eventLoopUtilization) {
+  // A process frozen from outside (a cgroup) shows its blocks as lag; a frozen loop is idle, not busy. A runtime
+  // without an event loop has no gauge of it to judge.
+  const frozen = fault.via === "cgroup";
+  if (frozen && !names.eventLoopLagMaxSeconds) return false;
+  if (!names.eventLoopLagMaxSeconds || (!frozen && !names.eventLoopUtilization)) {
     add("the contract names no event-loop max lag and utilisation gauges to judge a stall by");
     return false;
   }
   const lagMax = Math.max(...pointsWithin(points(names.eventLoopLagMaxSeconds), applied, reverted + 2));
+  if (frozen) {
+    observe({ target: fault.target, lagMaxSeconds: lagMax });
+    if (!(lagMax >= blockS * 0.9))
+      add(`${names.eventLoopLagMaxSeconds} peaked at ${lagMax} s while it held, the freezes were ${blockS} s`);
+    return true;
+  }
   // The baseline is the median of the 3 s before, not one point: a service whose gauge covers the time since its
   // last read (the kit's did, before it sampled on a timer) reads ~1 for a scrape right after another reader's.
-  const eluBefore = median(pointsBefore(points(names.eventLoopUtilization), applied));
-  const eluDuring = Math.max(...pointsWithin(points(names.eventLoopUtilization), applied + 1, reverted + 1));
+  const eluBefore = median(pointsBefore(points(names.eventLoopUtilization!), applied));
+  const eluDuring = Math.max(...pointsWithin(points(names.eventLoopUtilization!), applied + 1, reverted + 1));
   observe({ target: fault.target, lagMaxSeconds: lagMax, utilisationBefore: eluBefore, utilisationDuring: eluDuring });
   if (!(lagMax >= blockS * 0.9))
     add(`${names.eventLoopLagMaxSeconds} peaked at ${lagMax} s while it held, the blocks were ${blockS} s`);

@@ -17,7 +17,8 @@ export default defineTemplate({
       params: { blockMs: 600, everyMs: 1_000 },
     };
     const inside = mesh.means.admin.includes(service) && mesh.services[service]?.runtime === "node";
-    const flips = inside ? readinessFlipsFor(mesh, fault) : undefined;
+    // A frozen process's event loop lags too: its liveness check sees the blocks whichever way they are made.
+    const flips = readinessFlipsFor(mesh, fault);
     return {
       name: inside ? "event-loop-stall" : "process-stall",
       description: inside

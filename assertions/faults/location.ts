@@ -38,3 +38,23 @@ export function hopOfFault(fault: Pick<FaultRecord, "kind" | "target" | "link">,
     (h) => h.to === at.service && (at.method === undefined || h.method === undefined || h.method === at.method),
   );
 }
+
+/**
+ * Where a request fault (an error or a latency on a service's method) acts: the service and method it names, and
+ * for one injected in front of the callee (an L7 proxy, `via: "l7"`) the caller whose calls it answers: the link's
+ * caller, or the one caller of that method among the route's hops. Undefined for other kinds.
+ */
+export function requestFaultSite(
+  fault: Pick<FaultRecord, "target" | "via" | "link">,
+  hops: readonly Hop[],
+): { service: string; method?: string; caller?: string } {
+  const dot = fault.target.indexOf(".");
+  const service = dot < 0 ? fault.target : fault.target.slice(0, dot);
+  const method = dot < 0 ? undefined : fault.target.slice(dot + 1);
+  if (fault.via !== "l7") return { service, ...(method ? { method } : {}) };
+  const callers = [
+    ...new Set(hops.filter((h) => h.to === service && (!method || !h.method || h.method === method)).map((h) => h.from)),
+  ];
+  const caller = fault.link?.from ?? (callers.length === 1 ? callers[0] : undefined);
+  return { service, ...(method ? { method } : {}), ...(caller ? { caller } : {}) };
+}

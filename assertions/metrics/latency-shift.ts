@@ -5,6 +5,7 @@ import { spanOperation, type Endpoint, type MetricView, type Protocol } from "..
 import { Findings, verdict } from "../result";
 import type { PlacedSpan, RequestView, RunView } from "../run-view";
 import type { Span } from "../trace-model";
+import { requestFaultSite } from "../faults";
 import { faultLocation, heldUntil } from "../trace-shape";
 import { METRIC_ASSERTIONS } from "./ids";
 
@@ -93,7 +94,12 @@ export function latencyShift(metrics: MetricView): AssertionResult {
 /** The fault's delay and where it is timed; undefined without a service, a delay, or an http/grpc hop for a link. */
 function slowedFault(view: RunView, fault: FaultRecord): SlowedFault | undefined {
   const delayMs = Number(fault.params.ms) - Number(fault.params.jitterMs ?? 0);
-  const at = faultLocation(fault);
+  // A latency injected in front of the callee (an L7 proxy) is spent before the callee sees the call: like a link's.
+  const site = requestFaultSite(fault, view.plannedHops());
+  const at =
+    fault.via === "l7" && site.caller
+      ? { link: { from: site.caller, to: site.service }, method: site.method }
+      : faultLocation(fault);
   const onLink = "link" in at;
   const service = view.service(onLink ? at.link.from : at.service);
   const hop = onLink ? view.plannedHops().find((h) => h.from === at.link.from && h.to === at.link.to) : undefined;
@@ -105,7 +111,7 @@ function slowedFault(view: RunView, fault: FaultRecord): SlowedFault | undefined
     slowMs: delayMs * 0.98,
     service,
     callee: onLink ? at.link.to : undefined,
-    method: onLink ? undefined : "method" in at ? at.method : undefined,
+    method: "method" in at ? at.method : undefined,
     endMs: heldUntil(fault, view.evidence.window.endMs),
     endpoint: {
       service,
@@ -118,12 +124,15 @@ function slowedFault(view: RunView, fault: FaultRecord): SlowedFault | undefined
 /** The faulted method's server spans, or for a link the caller's client spans to the callee. */
 function timedCalls(view: RunView, { service, callee, method }: SlowedFault): TimedCall[] {
   const onLink = callee !== undefined;
+  // A gRPC call names its method; an HTTP one is the hop's only route here.
+  const ofMethod = (span: Span) =>
+    method === undefined ||
+    view.reader.protocol(span) !== "grpc" ||
+    view.reader.rpcOperation(span)?.endsWith(`/${method}`) === true;
   const ofFault = (p: PlacedSpan) =>
     onLink
-      ? p.span.kind === "client" && p.span.service === service.name && p.peer === callee
-      : p.span.kind === "server" &&
-        p.span.service === service.name &&
-        (method === undefined || view.reader.rpcOperation(p.span)?.endsWith(`/${method}`));
+      ? p.span.kind === "client" && p.span.service === service.name && p.peer === callee && ofMethod(p.span)
+      : p.span.kind === "server" && p.span.service === service.name && ofMethod(p.span);
   return view.requests.flatMap((r) =>
     r.placed.filter(ofFault).map((p) => ({
       request: r,

@@ -21,7 +21,7 @@ const liveness = {
 /** One of the kit's Node services as its owner starts it: the compiled service with the telemetry preload. */
 function nodeService(name: string, grpc: boolean, env: Record<string, string> = {}): ServiceConfig["launch"] {
   return {
-    command: ["{{node}}", "--max-semi-space-size=1", "--expose-gc", "--require", "dist/services/lib/telemetry.js", `dist/services/${name}/main.js`],
+    command: ["{{node}}", "--max-semi-space-size=1", "--expose-gc", "--require", "./dist/services/lib/telemetry.js", `./dist/services/${name}/main.js`],
     cwd: ROOT,
     env: {
       NODE_ENV: "production",

@@ -1,6 +1,7 @@
 import type { MetricSample } from "../../assertions/evidence";
 import { canonicalLabels } from "../../assertions/metric-query";
 import { parseExposition } from "../../assertions/promlint";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigError } from "../errors";
 import { OTEL_DEFAULT_EXPORT_INTERVAL_MS } from "../mesh/external-mesh";
 import type { MeshService, StartedMesh } from "../mesh/started-mesh";
@@ -79,8 +80,10 @@ export const restart: FaultInjector<"restart"> = {
     const appliedAtMs = Date.now();
     const stopped = service.control!.stopGracefully();
     const final = service.admin
-      ?.finalMetrics()
-      .then((text) => (text === undefined ? {} : { lastSamples: counterSamples(text), lastSamplesAtMs: Date.now() }));
+      ? service.admin
+          .finalMetrics()
+          .then((text) => (text === undefined ? {} : { lastSamples: counterSamples(text), lastSamplesAtMs: Date.now() }))
+      : lastReadBefore(service, stopped);
     return {
       appliedAtMs,
       details: { lastSamples, lastSamplesAtMs: appliedAtMs },
@@ -92,6 +95,23 @@ export const restart: FaultInjector<"restart"> = {
     };
   },
 };
+
+/**
+ * From outside, the counters a draining service ends with: its /metrics read every 50 ms until it stops answering
+ * or the process is gone, and the last read kept (what it counts after that, no scrape can see either).
+ */
+async function lastReadBefore(service: MeshService, stopped: Promise<void>) {
+  let gone = false;
+  void stopped.finally(() => (gone = true));
+  let last: { lastSamples?: MetricSample[]; lastSamplesAtMs?: number } = {};
+  while (!gone && service.metricsUrl) {
+    const samples = await lastCounters(service).catch(() => undefined);
+    if (!samples) break;
+    last = { lastSamples: samples, lastSamplesAtMs: Date.now() };
+    await sleep(50);
+  }
+  return last;
+}
 
 /** Asks the service to export its finished spans and log lines now; false where it has no admin API or failed. */
 async function flush(service: MeshService): Promise<boolean> {

@@ -10,6 +10,5 @@ export const cpuThrottleFault = defineFault({
   site: "service",
   // Starved of CPU, it answers late; below every deadline nothing fails.
   effect: { fails: false, graceMs: 0, serverSpan: "present" },
-  signature: { runtime: "cpu" },
   measure: (view, fault, p) => cpuCapped(view, fault, p.fraction),
 });

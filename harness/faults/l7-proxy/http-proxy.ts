@@ -21,7 +21,9 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "upgrade"];
  */
 export async function startHttpProxy(spec: ListenerSpec): Promise<ProxyListener> {
   const state = new ProxyState(spec);
-  const agent = new http.Agent({ keepAlive: true });
+  // A socket timeout makes the agent honour the upstream's `Keep-Alive: timeout=N` hint and drop an idle socket
+  // before the upstream closes it: a request sent on a socket the upstream is closing would come back a 502.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 60_000 });
   const server = http.createServer((req, res) => void handle(req, res));
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
