@@ -2,7 +2,7 @@ import { faultSignature } from "./faults";
 import { faultEffect } from "./faults";
 import { binomialAcceptance } from "./binomial";
 import type { AssertionResult } from "./evidence";
-import { Findings, verdict, type Coverage } from "./result";
+import { Findings, notPromised, verdict, type Coverage } from "./result";
 import { describeExpected, type RequestView, type RunView } from "./run-view";
 import { hopKey, serverChildren } from "./trace-index";
 import type { Span } from "./trace-model";
@@ -173,7 +173,13 @@ function traceVerdicts(
       tracesCoverage(traced.length),
     ),
     claim("semconv", "every span carries its semantic-convention attributes", tracesCoverage(traced.length)),
-    claim("requestId", "every server span carries the request id the driver sent", tracesCoverage(traced.length)),
+    requestIdPromised(view)
+      ? claim("requestId", "every server span carries the request id the driver sent", tracesCoverage(traced.length))
+      : notPromised(
+          id.requestId,
+          "traces",
+          "no service's contract names a request-id span attribute (contract spans.requestId)",
+        ),
     claim("edgeStatus", "every edge server span records the status the driver got", {
       compared: traced.filter((r) => r.request.status !== 0).length,
       minimum: sampled.filter((r) => r.request.status !== 0).length,
@@ -197,6 +203,11 @@ function traceVerdicts(
       }),
     );
   return results;
+}
+
+/** Whether some service's contract promises a request-id span attribute (none does: traces.request-id not promised). */
+function requestIdPromised(view: RunView): boolean {
+  return view.evidence.services.some((s) => view.contract(s).spans.requestId !== undefined);
 }
 
 function completeVerdict(
@@ -414,9 +425,10 @@ function checkSpans(
       if (lacking.length)
         add("semconv", `${label(span)} (${spanClass}) lacks ${lacking.map((k) => k.join("|")).join(", ")}`);
     } else add("semconv", `${label(span)} has no http, rpc or db attributes`);
+    if (!reader.promisesRequestId(span)) continue;
     const requestId = reader.requestId(span);
     if (requestId !== undefined ? requestId !== r.request.id : kinds.has(span.kind)) {
-      const key = reader.keys(span).requestId;
+      const key = reader.keys(span).requestId!;
       add(
         "requestId",
         `${label(span)} has ${key} ${requestId === undefined ? "none" : `"${requestId}"`}, the driver sent "${r.request.id}"`,

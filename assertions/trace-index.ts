@@ -145,8 +145,15 @@ export class SpanReader {
     return method === undefined || route === undefined ? undefined : `${String(method)} ${String(route)}`;
   }
 
+  /** The request id a span carries; undefined when it carries none or its contract names no such attribute. */
   requestId(span: Span): string | undefined {
-    const value = span.attributes[this.keys(span).requestId];
+    const key = this.keys(span).requestId;
+    const value = key === undefined ? undefined : span.attributes[key];
     return value === undefined ? undefined : String(value);
+  }
+
+  /** Whether the contract of a span's service promises a request-id attribute. */
+  promisesRequestId(span: Span): boolean {
+    return this.keys(span).requestId !== undefined;
   }
 }

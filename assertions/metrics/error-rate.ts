@@ -2,7 +2,7 @@ import { faultSignature } from "../faults";
 import { binomialAcceptance } from "../binomial";
 import type { AssertionResult, FaultRecord, ServiceInfo } from "../evidence";
 import { delta, sum } from "../metric-query";
-import type { Endpoint, MetricView } from "../metric-view";
+import { hasMetrics, type Endpoint, type MetricView } from "../metric-view";
 import { Findings, verdict } from "../result";
 import type { RequestView, RunView } from "../run-view";
 import { requestFaultSite } from "../faults";
@@ -27,10 +27,10 @@ interface ErrorFault {
   caller?: ServiceInfo;
 }
 
-/** The failures of one error fault as each record counts them. */
+/** The failures of one error fault as each record counts them; `counter` is why not, when it cannot be read. */
 interface Recorded {
   traces: number;
-  counter: number;
+  counter: number | { notPromised: string };
   ownRecord: number | undefined;
 }
 
@@ -43,7 +43,8 @@ function errorCodeOf(fault: FaultRecord): string | undefined {
  * The error rate of a faulted method, counted from harness records: the driver's requests that reached the faulted
  * hop during the fault, and those of them the fault failed. The rate is judged against the injected one with an
  * exact binomial acceptance interval; the traces and the service's own counter must count exactly the same failures
- * (and the service's record of faults it injected, when it keeps one, is a cross-check only).
+ * (and the service's record of faults it injected, when it keeps one, is a cross-check only). A service without a
+ * server counter to read (no /metrics) is judged on the driver and the traces; its counter is not promised.
  */
 export function errorRate(metrics: MetricView): AssertionResult {
   const { view } = metrics;
@@ -94,6 +95,8 @@ function judgeErrorFault(metrics: MetricView, judged: ErrorFault, confidence: nu
   if (calls.length === 0) findings.add({ detail: `${fault.target}: no request reached it during the fault` });
   else if (errors.length < low || errors.length > high) findings.add({ detail: statement });
   const recorded = recordedFailures(metrics, judged, errors);
+  if (typeof recorded.counter !== "number")
+    tallies.statements.push(`${fault.target}: server counter not promised (${recorded.counter.notPromised})`);
   tallies.observed[fault.target] = {
     driver: { calls: calls.length, failures: errors.length, share, acceptance: [low, high] },
     traces: recorded.traces,
@@ -141,18 +144,28 @@ function recordedFailures(
     ),
   ).length;
   const e: Endpoint = { service: caller ?? service, protocol: service.protocol, side };
-  const counter = sum(
-    [...metrics.counterTally(e)]
-      .filter(([k]) => k.endsWith(`|${code}`) && (method === undefined || k.split("|")[0]!.endsWith(method)))
-      .map(([, v]) => v),
-  );
+  const why = metrics.unjudgeable(e, ["counter"]);
+  const operation = method === undefined ? undefined : metrics.operation(e, method);
+  // A client counter names its peer, not the callee's route: an HTTP caller's failures are those to the service.
+  const ofFault = (op: string) =>
+    caller && service.protocol === "http"
+      ? metrics.peerOf(e, op) === service.name
+      : operation === undefined || op.endsWith(operation);
+  const counter = why
+    ? { notPromised: why }
+    : sum(
+        [...metrics.counterTally(e)]
+          .filter(([k]) => k.endsWith(`|${metrics.code(e, code)}`) && ofFault(k.split("|")[0]!))
+          .map(([, v]) => v),
+      );
   const contract = metrics.contract(service);
-  const ownRecord = !caller && contract.faultsInjected
-    ? delta(view.evidence.metrics.start, view.evidence.metrics.end, {
-        name: contract.faultsInjected.name,
-        where: { [contract.labels.instance]: service.instance, [contract.labels.faultKind]: fault.kind },
-      })
-    : undefined;
+  const ownRecord =
+    !caller && contract.faultsInjected && hasMetrics(service)
+      ? delta(view.evidence.metrics.start, view.evidence.metrics.end, {
+          name: contract.faultsInjected.name,
+          where: { [contract.labels.instance]: service.instance, [contract.labels.faultKind!]: fault.kind },
+        })
+      : undefined;
   return { traces, counter, ownRecord };
 }
 
@@ -168,7 +181,7 @@ function compareRecords(
     findings.add({
       detail: `${fault.target}: the driver saw ${failures} failures, ${recorded.traces} traces show ${caller ? `${caller.name} getting` : `${service.name} answering`} ${code}`,
     });
-  if (recorded.counter !== failures)
+  if (typeof recorded.counter === "number" && recorded.counter !== failures)
     findings.add({
       detail: `${fault.target}: the driver saw ${failures} failures, ${caller ? `${caller.name}'s client` : `${service.name}'s server`} counter rose by ${recorded.counter} on ${code}`,
     });

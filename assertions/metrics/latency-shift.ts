@@ -47,7 +47,9 @@ interface TimedCall {
  * `slowShareInside` of the calls started inside are slow, at most `slowShareOutside` of those outside (from the spans,
  * with the driver's request durations as ground truth); and the duration histogram counts as many slow calls as the
  * spans show. Latency on a link is judged at the caller (its CLIENT spans and client histogram), and the callee's
- * SERVER spans of those calls must stay fast: the time was spent on the wire, and telemetry must say where.
+ * SERVER spans of those calls must stay fast: the time was spent on the wire, and telemetry must say where. Where the
+ * histogram cannot be read (no /metrics, none in the contract) the windows are judged and the histogram is not
+ * promised.
  */
 export function latencyShift(metrics: MetricView): AssertionResult {
   const { view } = metrics;
@@ -70,7 +72,16 @@ export function latencyShift(metrics: MetricView): AssertionResult {
     const window = judgeWindow(slowed, calls, shares, findings);
     statements.push(window.statement);
     const histogram = judgeHistogram(metrics, slowed, calls, findings);
-    if (histogram)
+    if (typeof histogram === "string") statements.push(`${fault.target}: histogram not promised (${histogram})`);
+    if (typeof histogram === "string")
+      observed[fault.target] = {
+        slowMs: slowed.slowMs,
+        inside: window.inside,
+        outside: window.outside,
+        driverSlow: window.driverSlow,
+        histogram: `not promised: ${histogram}`,
+      };
+    else if (histogram)
       observed[fault.target] = {
         slowMs: slowed.slowMs,
         inside: window.inside,
@@ -185,16 +196,20 @@ function judgeWindow(slowed: SlowedFault, calls: TimedCall[], shares: SlowShares
 
 /**
  * The histogram counts the slow calls the spans show: observations above the largest bucket <= the delay. Undefined
- * when the histogram has no such bucket.
+ * when the histogram has no such bucket; why not, when there is no histogram to read.
  */
 function judgeHistogram(metrics: MetricView, slowed: SlowedFault, calls: TimedCall[], findings: Findings) {
   const { view } = metrics;
   const { fault, delayMs, callee, method, endpoint: e } = slowed;
   const onLink = callee !== undefined;
+  const why = metrics.unjudgeable(e, onLink && e.protocol === "http" ? ["histogram", "peers"] : ["histogram"]);
+  if (why) return why;
+  const name = metrics.histogram(e)!.name;
   const operations = new Set(onLink ? calls.map((c) => spanOperation(view, c.placed)) : []);
+  const faulted = method === undefined ? undefined : metrics.operation(e, method);
   const mine = (k: string) => {
     const operation = k.split("|")[0] ?? "";
-    return onLink ? operations.has(operation) : method === undefined || operation.endsWith(method);
+    return onLink ? operations.has(operation) : faulted === undefined || operation.endsWith(faulted);
   };
   const buckets = metrics.histogramTally(e, "_bucket");
   const bounds = [...new Set([...buckets.keys()].map((k) => Number(k.split("|")[2])))].filter(
@@ -202,7 +217,7 @@ function judgeHistogram(metrics: MetricView, slowed: SlowedFault, calls: TimedCa
   );
   const le = bounds.length ? Math.max(...bounds) : undefined;
   if (le === undefined) {
-    findings.add({ detail: `${fault.target}: ${metrics.histogram(e).name} has no bucket at or below ${delayMs} ms` });
+    findings.add({ detail: `${fault.target}: ${name} has no bucket at or below ${delayMs} ms` });
     return undefined;
   }
   const total = sum([...metrics.histogramTally(e, "_count")].filter(([k]) => mine(k)).map(([, v]) => v));
@@ -212,7 +227,7 @@ function judgeHistogram(metrics: MetricView, slowed: SlowedFault, calls: TimedCa
   const near = calls.filter((c) => Math.abs(c.ms / 1000 - le) <= Math.max(0.002, le * 0.02)).length;
   if (Math.abs(histogramSlow - spanSlow) > near)
     findings.add({
-      detail: `${fault.target}: ${metrics.histogram(e).name} counts ${histogramSlow} calls above ${le} s, the spans show ${spanSlow} (${near} near the bound)`,
+      detail: `${fault.target}: ${name} counts ${histogramSlow} calls above ${le} s, the spans show ${spanSlow} (${near} near the bound)`,
     });
   return { le, above: histogramSlow, spansAbove: spanSlow };
 }

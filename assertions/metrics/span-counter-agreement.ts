@@ -1,7 +1,7 @@
 import type { AssertionResult } from "../evidence";
 import { disagreements, nonZero, sum } from "../metric-query";
-import { endpointKey, tallySpans, type Endpoint, type MetricView } from "../metric-view";
-import { Findings, verdict } from "../result";
+import { endpointKey, leftOutReason, tallySpans, type Endpoint, type MetricView } from "../metric-view";
+import { Findings, notPromised, verdict } from "../result";
 import type { RunView } from "../run-view";
 import { isErrorCode } from "./codes";
 import { METRIC_ASSERTIONS } from "./ids";
@@ -31,14 +31,22 @@ function untracedCalls(view: RunView, e: Endpoint): { any: number; failing: numb
  * Spans and counters agree per endpoint, operation and code: the trace side of the three-way reconciliation. With
  * calls the traces cannot hold at an endpoint (unsampled requests', spans that died with a killed process) the spans
  * record a subset: spans <= counter per operation and code, and the counter holds no more than the spans plus those
- * calls (an error code: of those that failed).
+ * calls (an error code: of those that failed). Endpoints without a counter to compare (no /metrics, none in the
+ * contract, peers named by address) are left out; with none left, not promised.
  */
 export function spanCounterAgreement(metrics: MetricView): AssertionResult {
   const { view } = metrics;
   const findings = new Findings();
   const spans = tallySpans(metrics).counts;
-  const endpoints = metrics.plannedEndpoints();
-  const observed: Record<string, unknown> = {};
+  const { endpoints, leftOut } = metrics.judgeable(["counter", "peers"]);
+  if (endpoints.length === 0 && Object.keys(leftOut).length)
+    return notPromised(
+      METRIC_ASSERTIONS.spanCounterAgreement,
+      "metrics",
+      leftOutReason("no endpoint the planned routes cross has a counter to compare with its spans", leftOut),
+      { leftOut },
+    );
+  const observed: Record<string, unknown> = Object.keys(leftOut).length ? { leftOut } : {};
   let compared = 0;
   const untraced = view.requests.filter((r) => !r.sampled || r.unexported.size).length;
   for (const e of endpoints) {
@@ -51,7 +59,7 @@ export function spanCounterAgreement(metrics: MetricView): AssertionResult {
       continue;
     }
     compared++;
-    const name = metrics.counter(e).name;
+    const name = metrics.counter(e)!.name;
     const most = untracedCalls(view, e);
     for (const d of disagreements(traced, counted))
       if (most.any === 0 || d.a > d.b)

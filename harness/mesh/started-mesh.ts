@@ -80,7 +80,10 @@ export interface StartedMesh extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** ServiceInfo for the judge, from a mesh service. */
+/**
+ * ServiceInfo for the judge, from a mesh service: with what the harness reads of it (its probes, its structured
+ * log), so the judge tells a service that has none from one whose records are missing.
+ */
 export function serviceInfo(s: MeshService): ServiceInfo {
   return {
     name: s.name,
@@ -90,5 +93,7 @@ export function serviceInfo(s: MeshService): ServiceInfo {
     contract: s.contract,
     impl: s.impl,
     ...(s.operations ? { operations: s.operations } : {}),
+    probes: [...(s.healthzUrl ? ["healthz" as const] : []), ...(s.readyzUrl ? ["readyz" as const] : [])],
+    structuredLog: s.jsonLogFile !== undefined,
   };
 }

@@ -241,7 +241,9 @@ export const clientCounterExtra: MutationOperator = {
   killedBy: "metrics.hop-agreement",
   apply(e, rng) {
     const series = rng.pick(
-      risenSeries(e, (s) => [s.contract.grpcClientHandled.name, s.contract.httpClientRequests.name]),
+      risenSeries(e, (s) =>
+        [s.contract.grpcClientHandled?.name, s.contract.httpClientRequests?.name].filter((n) => n !== undefined),
+      ),
     );
     if (!series) return undefined;
     return {

@@ -165,11 +165,12 @@ export const swapRequestIds: MutationOperator = {
     const a = rng.pick(traced);
     const b = rng.pick(traced.filter((r) => r !== a));
     const relabel = (spans: Span[], id: string) =>
-      spans.map((s) =>
-        s.attributes[spanKeys(e, s).requestId] !== undefined
-          ? { ...s, attributes: { ...s.attributes, [spanKeys(e, s).requestId]: id } }
-          : s,
-      );
+      spans.map((s) => {
+        const key = spanKeys(e, s).requestId;
+        return key !== undefined && s.attributes[key] !== undefined
+          ? { ...s, attributes: { ...s.attributes, [key]: id } }
+          : s;
+      });
     return {
       evidence: withTrace(
         withTrace(e, a.traceId, (s) => relabel(s, b.id)),
