@@ -159,6 +159,11 @@ export interface FaultRecord {
   lastSamples?: MetricSample[];
   lastSamplesAtMs?: number;
   /**
+   * Counters read from outside while the target drained (no admin API to hand them over): it may have counted calls
+   * from `lastSamplesAtMs` until it stopped answering (this time) that no read saw.
+   */
+  uncountedUntilMs?: number;
+  /**
    * A kill: spans the target ended from this time on may have died with it, still in its exporter's queue (SIGKILL
    * leaves no flush): when the harness's flush before the kill began, or one export interval before the kill where
    * it could not flush.

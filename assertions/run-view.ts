@@ -8,6 +8,7 @@ import {
   expectedSpans,
   explainFailure,
   isSuccess,
+  uncountedServices,
   unexportedServices,
   type ExpectedSpan,
   type Explanation,
@@ -37,6 +38,8 @@ export interface RequestView {
   expected?: ExpectedSpan[];
   /** Services whose spans of this request may have died unexported with their killed process (unexportedServices). */
   unexported: ReadonlySet<string>;
+  /** Services whose counters may miss this request's calls: read from outside before they stopped (uncountedServices). */
+  uncounted: ReadonlySet<string>;
   /**
    * Whether the trace may be missing altogether: a request the driver got no answer for under a fault that fails
    * calls anywhere (an overload: it may never have left the edge's accept queue, so nothing ever saw it).
@@ -213,6 +216,7 @@ export class RunView {
           ? shape.map((s) => (unexported.has(s.service) ? { ...s, required: false } : s))
           : shape,
       unexported,
+      uncounted: uncountedServices(request, hops, evidence.faults),
       traceOptional:
         request.status === 0 && explanation !== undefined && !!faultEffect(explanation.fault)?.shapeUnknown,
       traceId,

@@ -33,6 +33,24 @@ export function unexportedServices(
   return lost;
 }
 
+/**
+ * The services of a request's route whose counters may not hold its calls: their counters were read from outside
+ * before the process stopped (`lastSamplesAtMs`), and the request was under way between that read and the stop.
+ */
+export function uncountedServices(
+  request: Pick<RequestRecord, "startMs" | "endMs">,
+  hops: readonly Hop[],
+  faults: readonly FaultRecord[],
+): Set<string> {
+  const uncounted = new Set<string>();
+  for (const f of faults) {
+    if (f.uncountedUntilMs === undefined || f.lastSamplesAtMs === undefined) continue;
+    if (request.endMs < f.lastSamplesAtMs || request.startMs > f.uncountedUntilMs) continue;
+    if (hops.some((h) => h.from === f.target || h.to === f.target)) uncounted.add(f.target);
+  }
+  return uncounted;
+}
+
 /** The fault a failed request is put down to, and the hop of its route where it failed ("edge": at the edge). */
 export interface Explanation {
   fault: FaultRecord;

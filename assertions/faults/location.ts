@@ -53,7 +53,9 @@ export function requestFaultSite(
   const method = dot < 0 ? undefined : fault.target.slice(dot + 1);
   if (fault.via !== "l7") return { service, ...(method ? { method } : {}) };
   const callers = [
-    ...new Set(hops.filter((h) => h.to === service && (!method || !h.method || h.method === method)).map((h) => h.from)),
+    ...new Set(
+      hops.filter((h) => h.to === service && (!method || !h.method || h.method === method)).map((h) => h.from),
+    ),
   ];
   const caller = fault.link?.from ?? (callers.length === 1 ? callers[0] : undefined);
   return { service, ...(method ? { method } : {}), ...(caller ? { caller } : {}) };

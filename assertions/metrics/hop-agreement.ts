@@ -138,11 +138,17 @@ function compareHop(metrics: MetricView, hop: HopTarget, findings: Findings, obs
   };
   // A failed request left no trace when it was not sampled: what its calls on this hop did is unknown, and the
   // client may have counted that many calls its server never saw. A call whose spans on either side may have died
-  // with a killed process, under way as its counters were last read, may be in either side's count or not.
+  // with a killed process, or under way between an outside read of its counters and its stop, may be in either side's
+  // count or not.
   const onHop = (r: RequestView) => r.hops.filter((h) => h.to === to && h.protocol === protocol);
   const untraced = view.requests.filter((r) => !r.sampled && !r.success && onHop(r).length).length;
   const lost = sum(
-    view.requests.map((r) => onHop(r).filter((h) => r.unexported.has(h.from) || r.unexported.has(h.to)).length),
+    view.requests.map(
+      (r) =>
+        onHop(r).filter(
+          (h) => r.unexported.has(h.from) || r.unexported.has(h.to) || r.uncounted.has(h.from) || r.uncounted.has(h.to),
+        ).length,
+    ),
   );
   for (const d of disagreements(adjusted, clientTally))
     if (d.a > d.b + lost || d.b - d.a > untraced + lost)

@@ -1,4 +1,4 @@
-import type { MetricSample } from "../../assertions/evidence";
+import type { FaultRecord, MetricSample } from "../../assertions/evidence";
 import { canonicalLabels } from "../../assertions/metric-query";
 import { parseExposition } from "../../assertions/promlint";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -82,7 +82,9 @@ export const restart: FaultInjector<"restart"> = {
     const final = service.admin
       ? service.admin
           .finalMetrics()
-          .then((text) => (text === undefined ? {} : { lastSamples: counterSamples(text), lastSamplesAtMs: Date.now() }))
+          .then((text) =>
+            text === undefined ? {} : { lastSamples: counterSamples(text), lastSamplesAtMs: Date.now() },
+          )
       : lastReadBefore(service, stopped);
     return {
       appliedAtMs,
@@ -100,17 +102,17 @@ export const restart: FaultInjector<"restart"> = {
  * From outside, the counters a draining service ends with: its /metrics read every 50 ms until it stops answering
  * or the process is gone, and the last read kept (what it counts after that, no scrape can see either).
  */
-async function lastReadBefore(service: MeshService, stopped: Promise<void>) {
+async function lastReadBefore(service: MeshService, stopped: Promise<void>): Promise<Partial<FaultRecord>> {
   let gone = false;
   void stopped.finally(() => (gone = true));
-  let last: { lastSamples?: MetricSample[]; lastSamplesAtMs?: number } = {};
+  let last: Partial<FaultRecord> = {};
   while (!gone && service.metricsUrl) {
     const samples = await lastCounters(service).catch(() => undefined);
     if (!samples) break;
     last = { lastSamples: samples, lastSamplesAtMs: Date.now() };
     await sleep(50);
   }
-  return last;
+  return last.lastSamples ? { ...last, uncountedUntilMs: Date.now() } : last;
 }
 
 /** Asks the service to export its finished spans and log lines now; false where it has no admin API or failed. */
