@@ -100,19 +100,24 @@ export const restart: FaultInjector<"restart"> = {
 
 /**
  * From outside, the counters a draining service ends with: its /metrics read every 50 ms until it stops answering
- * or the process is gone, and the last read kept (what it counts after that, no scrape can see either).
+ * or the process is gone, the last read kept, and when the process exited (what it counted in between, no read saw).
  */
 async function lastReadBefore(service: MeshService, stopped: Promise<void>): Promise<Partial<FaultRecord>> {
-  let gone = false;
-  void stopped.finally(() => (gone = true));
+  let stoppedAtMs: number | undefined;
+  const exited = stopped.then(
+    () => void (stoppedAtMs = Date.now()),
+    () => void (stoppedAtMs = Date.now()),
+  );
   let last: Partial<FaultRecord> = {};
-  while (!gone && service.metricsUrl) {
+  while (stoppedAtMs === undefined && service.metricsUrl) {
     const samples = await lastCounters(service).catch(() => undefined);
     if (!samples) break;
     last = { lastSamples: samples, lastSamplesAtMs: Date.now() };
     await sleep(50);
   }
-  return last.lastSamples ? { ...last, uncountedUntilMs: Date.now() } : last;
+  await exited;
+  // Its metrics listener may close before the rest: it serves, uncounted by any read, until the process exits.
+  return last.lastSamples ? { ...last, uncountedUntilMs: stoppedAtMs } : last;
 }
 
 /** Asks the service to export its finished spans and log lines now; false where it has no admin API or failed. */
