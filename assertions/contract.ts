@@ -61,10 +61,11 @@ export interface MetricContract {
   /** The label keys every series of it carries; a series lacking one is left out of every tally (hygiene names it). */
   labelKeys: string[];
   /**
-   * HTTP status label form: "code" (`201`, the default) or "class" (`2xx`..`5xx`): with "class", the driver's and the
-   * spans' codes are compared as classes.
+   * What the status label holds: "code" (`201`, `UNAVAILABLE`; the default), "class" (HTTP `2xx`..`5xx`), or
+   * "error" (`true`/`false`: whether the server's span marked the call an error, i.e. a 5xx or a server-error gRPC
+   * code). The driver's and the spans' codes are compared in the same form.
    */
-  status?: "code" | "class";
+  status?: "code" | "class" | "error";
 }
 
 /** Label keys by meaning, so no assertion hard-codes them. */
@@ -140,7 +141,7 @@ const metric = z.strictObject({
   name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, "must be a Prometheus metric name"),
   type: z.enum(["counter", "histogram", "gauge", "summary"]),
   labelKeys: z.array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a Prometheus label name")),
-  status: z.enum(["code", "class"]).optional(),
+  status: z.enum(["code", "class", "error"]).optional(),
 });
 
 /** The strict schema of a contract file: unknown keys anywhere are rejected. */

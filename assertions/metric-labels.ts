@@ -89,16 +89,42 @@ export function grpcCodeName(value: string, spelling: GrpcCodeSpelling = "UPPER_
   return BY_FOLDED.get(value.replace(/_/g, "").toLowerCase()) ?? value;
 }
 
+/** How an endpoint's series label the outcome: the code, its HTTP class, or only whether the call failed. */
+export type StatusForm = "code" | "class" | "error";
+
 /**
- * An endpoint's status form: "class" when one of its HTTP metrics labels classes. Every code compared at it (series',
- * spans', the driver's, a table's) is put in this form, so a class-labelled counter and a code-labelled one compare.
+ * An endpoint's status form: the coarsest its counter and histogram label ("error" over "class" over "code"). Every
+ * code compared at it (series', spans', the driver's, a table's) is put in this form, so a class-labelled counter and
+ * a code-labelled one compare.
  */
-export function statusForm(protocol: Protocol, metrics: readonly (MetricContract | undefined)[]): "code" | "class" {
+export function statusForm(protocol: Protocol, metrics: readonly (MetricContract | undefined)[]): StatusForm {
+  if (metrics.some((m) => m?.status === "error")) return "error";
   return protocol === "http" && metrics.some((m) => m?.status === "class") ? "class" : "code";
 }
 
-/** A code in a status form ("201" -> "2xx" for "class"). */
-export function inForm(code: string, form: "code" | "class"): string {
+/** The coarsest of several forms (both sides of a hop compared in it). */
+export function coarsestForm(forms: readonly StatusForm[]): StatusForm {
+  return forms.includes("error") ? "error" : forms.includes("class") ? "class" : "code";
+}
+
+/**
+ * gRPC codes a server's span marks as an error (OpenTelemetry's RPC conventions; the rest are the caller's doing).
+ */
+const GRPC_SERVER_ERRORS = new Set(["UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS"]);
+
+/**
+ * Whether a call failed as its server's span status says: a 5xx or no response (HTTP), a server-error code (gRPC);
+ * "true"/"false" (the "error" form) as they are.
+ */
+export function failedOnServer(protocol: Protocol, code: string): boolean {
+  if (code === "true" || code === "false") return code === "true";
+  if (protocol === "grpc") return GRPC_SERVER_ERRORS.has(code);
+  return code === "0" || code === "5xx" || Number(code) >= 500;
+}
+
+/** A code in a status form ("201" -> "2xx" for "class"; "503" -> "true" for "error"). */
+export function inForm(code: string, form: StatusForm, protocol: Protocol): string {
+  if (form === "error") return String(failedOnServer(protocol, code));
   return form === "class" ? statusClass(code) : code;
 }
 

@@ -10,6 +10,7 @@ import {
   roleOf,
   seriesCode,
   statusForm,
+  type StatusForm,
   type MetricRole,
   type Protocol,
   type Side,
@@ -119,14 +120,14 @@ export class MetricView {
     return codeKeyOf(this.contract(e), e.protocol);
   }
 
-  /** The endpoint's status form: "class" when its counter or histogram labels status classes. */
-  form(e: Endpoint): "code" | "class" {
+  /** The endpoint's status form: the coarsest its counter and histogram label (statusForm). */
+  form(e: Endpoint): StatusForm {
     return statusForm(e.protocol, [this.counter(e), this.histogram(e)]);
   }
 
   /** A code the driver, a span or a table gives, as the endpoint's series are compared ("201" -> "2xx"). */
   code(e: Endpoint, code: string): string {
-    return inForm(code, this.form(e));
+    return inForm(code, this.form(e), e.protocol);
   }
 
   /** The code a series of the endpoint records, in the endpoint's form (gRPC in UPPER_SNAKE). */
@@ -321,7 +322,8 @@ export function spanOperation(view: RunView, p: PlacedSpan): string | undefined 
 export function spanCode(view: RunView, e: Pick<Endpoint, "service" | "protocol" | "side">, span: PlacedSpan["span"]) {
   const c = view.contract(e.service);
   const role = (kind: "counter" | "histogram") => c[roleOf(e.protocol, e.side, kind).key];
-  return inForm(view.reader.code(span) ?? NO_RESPONSE, statusForm(e.protocol, [role("counter"), role("histogram")]));
+  const form = statusForm(e.protocol, [role("counter"), role("histogram")]);
+  return inForm(view.reader.code(span) ?? NO_RESPONSE, form, e.protocol);
 }
 
 function computeSpanTally(view: RunView): SpanTally {

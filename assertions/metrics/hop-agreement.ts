@@ -1,5 +1,5 @@
 import type { AssertionResult } from "../evidence";
-import { statusClass } from "../metric-labels";
+import { coarsestForm, inForm, type StatusForm } from "../metric-labels";
 import { disagreements, nonZero, sum } from "../metric-query";
 import { endpointKey, leftOutReason, type Endpoint, type MetricView, type Tally } from "../metric-view";
 import { Findings, notPromised, verdict } from "../result";
@@ -26,14 +26,15 @@ interface HopTarget {
 type HopObserved = Record<string, unknown>;
 
 /**
- * For HTTP hops both sides key by "METHOD|code" ("|code" when a side's series carry no method; codes as classes when
- * a side labels classes); for gRPC by "pkg.Service/Method|code".
+ * For HTTP hops both sides key by "METHOD|code" ("|code" when a side's series carry no method); for gRPC by
+ * "pkg.Service/Method|code"; codes in the coarsest status form of the two sides (classes, or failed or not).
  */
-function hopKeyOf(protocol: string, withMethod: boolean, classes: boolean): (key: string) => string {
-  if (protocol === "grpc") return (key) => key;
+function hopKeyOf(protocol: HopProtocol, withMethod: boolean, form: StatusForm): (key: string) => string {
   return (key) => {
-    const [operation = "", code = ""] = key.split("|");
-    return `${withMethod ? operation.split(" ")[0] : ""}|${classes ? statusClass(code) : code}`;
+    const split = key.lastIndexOf("|");
+    const [operation, code] = [key.slice(0, split), key.slice(split + 1)];
+    const what = protocol === "grpc" ? operation : withMethod ? operation.split(" ")[0] : "";
+    return `${what}|${inForm(code, form, protocol)}`;
   };
 }
 
@@ -61,7 +62,7 @@ export function hopAgreement(metrics: MetricView): AssertionResult {
       continue;
     }
     const withMethod = sides?.every((e) => metrics.contract(e).labels.httpMethod !== undefined) ?? true;
-    const keyOf = hopKeyOf(protocol, withMethod, sides?.some((e) => metrics.form(e) === "class") ?? false);
+    const keyOf = hopKeyOf(protocol, withMethod, coarsestForm(sides?.map((e) => metrics.form(e)) ?? []));
     if (compareHop(metrics, { to, protocol, callers, label, keyOf }, findings, observed)) compared++;
   }
   const judged = targets.length - Object.keys(leftOut).length;

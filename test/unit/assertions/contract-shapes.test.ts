@@ -2,7 +2,7 @@ import { BUILTIN_CONTRACTS, parseContract } from "../../../assertions/contract";
 import { evaluate } from "../../../assertions/evaluate";
 import type { AssertionResult, Evidence } from "../../../assertions/evidence";
 import { requiredSeries } from "../../../assertions/hygiene-assertions";
-import { grpcCodeName, statusClass } from "../../../assertions/metric-labels";
+import { failedOnServer, grpcCodeName, statusClass } from "../../../assertions/metric-labels";
 import { select } from "../../../assertions/metric-query";
 import { lintExposition } from "../../../assertions/promlint";
 import { resolveContract } from "../../../harness/mesh/external-mesh";
@@ -147,6 +147,54 @@ describe('status classes (MetricContract.status "class")', () => {
 
   test("statusClass leaves no-response and classes as they are", () => {
     expect(["200", "201", "404", "502", "0", "5xx"].map(statusClass)).toEqual(["2xx", "2xx", "4xx", "5xx", "0", "5xx"]);
+  });
+});
+
+describe('failed or not (MetricContract.status "error", HotROD\'s `error` label)', () => {
+  function errorForm(name: string) {
+    const { evidence, expectations } = scenarioFixture(name);
+    withContract(evidence, (c) => {
+      for (const m of [c.httpServerRequests, c.httpServerDuration, c.httpClientRequests!, c.httpClientDuration!])
+        m.status = "error";
+    });
+    relabel(
+      evidence,
+      mapLabel("status_code", HTTP, (code) => String(failedOnServer("http", code))),
+    );
+    return { evidence, expectations };
+  }
+
+  test.each(["baseline", ...FAULTED])("%s: true/false samples pass as the codes did", (name) => {
+    const { evidence, expectations } = errorForm(name);
+    const original = scenarioFixture(name);
+    const results = evaluate(evidence, expectations);
+    expect(statuses(results)).toEqual(statuses(evaluate(original.evidence, original.expectations)));
+    expect(JSON.stringify(find(results, "metrics.edge-status-counts").observed)).toContain("|false");
+  });
+
+  test("one call moved from false to true fails metrics.edge-status-counts", () => {
+    const { evidence, expectations } = errorForm("baseline");
+    const gateway = evidence.services.find((s) => s.name === "gateway")!;
+    const ok = select(evidence.metrics.end, {
+      name: "http_server_requests_total",
+      where: { instance: gateway.instance, route: "/api/checkout", status_code: "false" },
+    })[0]!;
+    ok.value -= 1;
+    evidence.metrics.end.push({ ...ok, labels: { ...ok.labels, status_code: "true" }, value: 1 });
+    const edge = find(evaluate(evidence, { ...expectations, families: ["metrics"] }), "metrics.edge-status-counts");
+    expect(edge.status).toBe("failed");
+    expect(edge.message).toContain("POST /api/checkout true: driver saw 0");
+  });
+
+  test("a server fails a call on 5xx, no response and server-error gRPC codes only", () => {
+    expect(
+      ["200", "404", "499", "500", "503", "0", "5xx", "true", "false"].map((c) => failedOnServer("http", c)),
+    ).toEqual([false, false, false, true, true, true, true, true, false]);
+    expect(
+      ["OK", "NOT_FOUND", "CANCELLED", "UNKNOWN", "UNAVAILABLE", "DEADLINE_EXCEEDED"].map((c) =>
+        failedOnServer("grpc", c),
+      ),
+    ).toEqual([false, false, false, true, true, true]);
   });
 });
 
