@@ -117,7 +117,11 @@ export interface SpanContract {
   rpcService?: string;
   rpcMethod: string;
   grpcStatusCode: string;
-  dbSystem: string[];
+  /**
+   * Keys naming a datastore client span's system; absent when the mesh's datastore spans carry none (they are then
+   * placed by the name they report under, and their attributes are not promised).
+   */
+  dbSystem?: string[];
 }
 
 export interface ProbeContract {
@@ -195,7 +199,7 @@ export const CONTRACT_SCHEMA = z.strictObject({
     rpcService: name.optional(),
     rpcMethod: name,
     grpcStatusCode: name,
-    dbSystem: z.array(name).min(1),
+    dbSystem: z.array(name).min(1).optional(),
   }),
   requestIdHeader: name.optional(),
   probes: z.strictObject({ healthz: name, readyz: name, statusKey: name, okValue: name, checksKey: name }).optional(),

@@ -1,7 +1,7 @@
 import { faultEffect } from "./faults";
 import { DEFAULT_CONTRACT, type TelemetryContract } from "./contract";
 import type { Evidence, RequestRecord, ServiceInfo } from "./evidence";
-import type { Expectations, Hop } from "./expectations";
+import { clientService, type Expectations, type Hop } from "./expectations";
 import { indexTrace, serverChildren, SpanReader, type IndexedTrace } from "./trace-index";
 import type { Span, Trace } from "./trace-model";
 import {
@@ -134,7 +134,13 @@ export class RunView {
   ) {
     this.byName = new Map(evidence.services.map((s) => [s.name, s]));
     this.edge = evidence.services.find((s) => s.role === "edge");
-    this.reader = new SpanReader((name) => this.byName.get(name)?.contract);
+    // Spans reported under a name of their own are read through their process's contract.
+    const reporters = new Map(
+      Object.values(expectations.topology)
+        .flat()
+        .flatMap((h) => (h.reportedBy ? [[h.reportedBy, h.from] as const] : [])),
+    );
+    this.reader = new SpanReader((name) => this.byName.get(reporters.get(name) ?? name)?.contract);
   }
 
   /** Computes `fn` once per run for `key`: families share derived data (tallies, metric views) this way. */
@@ -255,12 +261,14 @@ export class RunView {
       const protocol = reader.protocol(span);
       const server = serverChildren(index, span)[0];
       const method = reader.rpcMethodName(span);
+      // A client reporting under a name of its own (an in-process datastore client) is placed by that name, even
+      // when its attributes do not say what it speaks.
       const candidates = hops
         .map((hop, i) => ({ hop, i }))
         .filter(
           ({ hop }) =>
-            hop.from === span.service &&
-            hop.protocol === protocol &&
+            clientService(hop) === span.service &&
+            (hop.protocol === protocol || (protocol === undefined && hop.reportedBy === span.service)) &&
             (server === undefined || hop.to === server.service) &&
             (method === undefined || hop.method === undefined || hop.method === method),
         );

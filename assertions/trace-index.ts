@@ -70,7 +70,7 @@ export class SpanReader {
     const k = this.keys(span);
     const a = span.attributes;
     if (a[k.rpcSystem] !== undefined) return "grpc";
-    const db = k.dbSystem.map((key) => a[key]).find((v) => v !== undefined);
+    const db = (k.dbSystem ?? []).map((key) => a[key]).find((v) => v !== undefined);
     if (db !== undefined) return String(db);
     if (a[k.httpMethod] !== undefined) return "http";
     return undefined;
@@ -98,7 +98,7 @@ export class SpanReader {
       case "grpc.client":
         return [[k.rpcSystem], ...(k.rpcService ? [[k.rpcService]] : []), [k.rpcMethod], [k.grpcStatusCode]];
       case "db.client":
-        return [k.dbSystem];
+        return [k.dbSystem ?? []];
     }
   }
 

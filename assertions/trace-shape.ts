@@ -1,5 +1,5 @@
 import type { FaultRecord, RequestRecord } from "./evidence";
-import type { Hop } from "./expectations";
+import { clientService, hopCount, type Hop, type HopCount } from "./expectations";
 import type { FaultEffect } from "./faults/descriptor";
 import { hopOfFault } from "./faults/location";
 import { faultEffect } from "./faults/registry";
@@ -98,6 +98,8 @@ export interface ExpectedSpan {
   peer?: string;
   required: boolean;
   error: boolean;
+  /** How many such spans: the hop's calls per request (one when absent). */
+  count?: HopCount;
 }
 
 /**
@@ -129,9 +131,21 @@ export function expectedSpans(hops: readonly Hop[], edge: string, explanation?: 
     const db = hop.protocol !== "http" && hop.protocol !== "grpc";
     const effect = failing ? faultEffect(explanation!.fault) : undefined;
     const serverSpan = failing ? failingServerSpan(explanation!) : undefined;
+    // A fan-out that failed stopped at one of its calls: at least that one was made.
+    const declared = hopCount(hop);
+    const count = failing || onFailurePath.has(i) ? { min: 1, max: declared.max } : declared;
+    const counted = hop.count || count.min !== count.max ? { count } : {};
     // A db client that fails fast on a closed connection may never start its span.
     const clientRequired = !(failing && db && effect?.serverSpan === "absent");
-    spans.push({ service: hop.from, kind: "client", hop: i, peer: hop.to, required: clientRequired, error });
+    spans.push({
+      service: clientService(hop),
+      kind: "client",
+      hop: i,
+      peer: hop.to,
+      required: clientRequired,
+      error,
+      ...counted,
+    });
     if (db) continue;
     if (failing && serverSpan === "absent") continue;
     spans.push({
@@ -141,6 +155,7 @@ export function expectedSpans(hops: readonly Hop[], edge: string, explanation?: 
       required: !failing || serverSpan === "present",
       // Only a server that answered the error itself marks its span; a frozen or draining one finishes late, OK.
       error: failing ? serverSpan === "present" : error,
+      ...counted,
     });
   }
   return spans;
@@ -157,5 +172,9 @@ export function failingServerSpan(explanation: Explanation): FaultEffect["server
 
 /** The least and most spans a trace of this shape holds. */
 export function spanCountRange(spans: readonly ExpectedSpan[]): { min: number; max: number } {
-  return { min: spans.filter((s) => s.required).length, max: spans.length };
+  const count = (s: ExpectedSpan) => s.count ?? { min: 1, max: 1 };
+  return {
+    min: spans.reduce((n, s) => n + (s.required ? count(s).min : 0), 0),
+    max: spans.reduce((n, s) => n + count(s).max, 0),
+  };
 }

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { HOP_PROTOCOLS, type Hop } from "../../assertions/expectations";
+import { hopSchema } from "../../scenarios/lib/schema";
 import { loadModule } from "../../scenarios/lib/module-loader";
 import type { ErrorTable, ProbeModel } from "../../scenarios/lib/topology";
 import { ConfigError } from "../errors";
@@ -122,7 +123,6 @@ const loopbackAddress = z
   .string()
   .regex(/^(127\.0\.0\.1|localhost):(\d+|\{\{[^}]+\}\})$/, "must be a loopback address (127.0.0.1:PORT)");
 const name = z.string().min(1);
-const hop = z.strictObject({ from: name, to: name, protocol: z.enum(HOP_PROTOCOLS), method: name.optional() });
 const statusTable = z.record(z.string(), z.number().int().min(100).max(599));
 const probeModel = z.strictObject({
   readiness: z.array(z.strictObject({ check: name, on: name, liveness: z.boolean().optional() })).optional(),
@@ -199,7 +199,7 @@ const SCHEMA = z
             path: z.string().startsWith("/"),
             body: z.unknown().optional(),
           }),
-          hops: z.array(hop).min(1),
+          hops: z.array(hopSchema).min(1),
           weight: z.number().positive().optional(),
         }),
       )
@@ -224,7 +224,9 @@ const SCHEMA = z
         if (!services.includes(l[end])) issue(["links", link, end], `must be a service (${services.join(", ")})`);
     for (const [route, r] of Object.entries(c.routes))
       r.hops.forEach((h, i) => {
-        for (const end of ["from", "to"] as const)
+        // A datastore reached in-process (its spans reported under a name of their own) is no service of the mesh.
+        const inProcess = h.reportedBy !== undefined && h.protocol !== "http" && h.protocol !== "grpc";
+        for (const end of inProcess ? (["from"] as const) : (["from", "to"] as const))
           if (!services.includes(h[end]))
             issue(["routes", route, "hops", i, end], `must be a service (${services.join(", ")})`);
       });

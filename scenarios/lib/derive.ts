@@ -1,6 +1,6 @@
 import type { ErrorLayer, ErrorSurface, Hop, ReadinessFlip } from "../../assertions/expectations";
 import { faultEffect, type FaultSpec } from "../../assertions/faults";
-import { edgeOf, type MeshTopology } from "./topology";
+import { edgeOf, toDatastore, type MeshTopology } from "./topology";
 
 /** What fails at a hop: the codes the caller sees (gRPC code names, HTTP statuses, or a datastore failure). */
 export interface HopFailure {
@@ -24,7 +24,7 @@ export function errorLayers(mesh: MeshTopology, failure: HopFailure): ErrorLayer
   let at: Hop = hops[failure.hop]!;
   let codes = [...(typeof failure.codes === "string" ? [failure.codes] : failure.codes)];
   const shape = (list: string[]) => (list.length === 1 && typeof failure.codes === "string" ? list[0]! : list);
-  const datastore = mesh.services[at.to]?.role === "datastore";
+  const datastore = toDatastore(mesh, at);
   if (failure.answered && !datastore) layers.push(serverLayer(at, codes, shape));
   for (;;) {
     if (!datastore || at !== hops[failure.hop]) layers.push(...clientLayer(at, codes, shape));
@@ -68,7 +68,7 @@ function answerOf(
   mesh: MeshTopology,
 ): string | undefined {
   if (!table) return undefined;
-  if (mesh.services[hop.to]?.role === "datastore") return table.datastore?.toString();
+  if (toDatastore(mesh, hop)) return table.datastore?.toString();
   if (hop.protocol === "grpc") return (table.grpc?.[code] ?? table.grpc?.default)?.toString();
   const status = Number(code);
   if (status === 0) return table.noAnswer?.toString();

@@ -11,17 +11,24 @@ const nonNegative = () => z.number().nonnegative();
 const name = () => z.string().min(1);
 const families = z.enum(ALL_FAMILIES);
 const spanKind = z.enum(["server", "client", "internal", "producer", "consumer"]);
-const hop = z.strictObject({
+/** A hop of a route (assertions' Hop), as scenario files and mesh configs declare it. */
+export const hopSchema = z.strictObject({
   from: name(),
   to: name(),
   protocol: z.enum(HOP_PROTOCOLS),
   method: name().optional(),
+  count: z
+    .strictObject({ min: z.number().int().positive(), max: z.number().int().positive() })
+    .refine((c) => c.min <= c.max, "min must be at most max")
+    .optional(),
+  reportedBy: name().optional(),
+  retried: z.boolean().optional(),
 });
 const share = () => z.number().min(0).max(1);
 
 const expectations = z.strictObject({
   families: z.array(families).min(1),
-  topology: z.record(z.string().regex(/^[A-Z]+ \/\S*$/, 'a route is "METHOD /path"'), z.array(hop).min(1)),
+  topology: z.record(z.string().regex(/^[A-Z]+ \/\S*$/, 'a route is "METHOD /path"'), z.array(hopSchema).min(1)),
   traces: z.strictObject({ requestIdSpanKinds: z.array(spanKind).optional() }).optional(),
   runtime: z
     .strictObject({

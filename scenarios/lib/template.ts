@@ -1,5 +1,5 @@
 import type { Scenario } from "./scenario-model";
-import { allHops, edgeOf, isLeaf, linkOf, routesByLength, type MeshTopology } from "./topology";
+import { allHops, edgeOf, isLeaf, linkOf, routesByLength, toDatastore, type MeshTopology } from "./topology";
 
 /** Why a template does not bind to a mesh, and what would make it bind. */
 export interface Unbound {
@@ -46,7 +46,7 @@ export function leafCalls(mesh: MeshTopology, protocol?: "grpc" | "http"): LeafC
   return routesByLength(mesh).flatMap(([route, r]) =>
     r.hops
       .filter((h) => (h.protocol === "grpc" || h.protocol === "http") && (!protocol || h.protocol === protocol))
-      .filter((h) => mesh.services[h.to]?.role !== "datastore" && isLeaf(mesh, h.to))
+      .filter((h) => !toDatastore(mesh, h) && isLeaf(mesh, h.to))
       .map((h) => {
         const link = linkOf(mesh, h);
         return { service: h.to, ...(h.method ? { method: h.method } : {}), route, ...(link ? { link } : {}) };
@@ -81,7 +81,7 @@ export function serviceLinks(mesh: MeshTopology): string[] {
   return routesByLength(mesh).flatMap(([, r]) =>
     r.hops.flatMap((h) => {
       const link = linkOf(mesh, h);
-      if (!link || seen.has(link) || mesh.services[h.to]?.role === "datastore") return [];
+      if (!link || seen.has(link) || toDatastore(mesh, h)) return [];
       seen.add(link);
       return [link];
     }),

@@ -91,9 +91,14 @@ export function callersOf(mesh: MeshTopology, service: string): string[] {
   return unique(allHops(mesh).flatMap((h) => (h.to === service ? [h.from] : [])));
 }
 
+/** Whether a hop reaches a datastore: one of the mesh's, or one reached in-process (no service of the mesh). */
+export function toDatastore(mesh: MeshTopology, hop: Pick<Hop, "to">): boolean {
+  return (mesh.services[hop.to]?.role ?? "datastore") === "datastore";
+}
+
 /** Whether a service calls nothing but datastores: a leaf of the call graph. */
 export function isLeaf(mesh: MeshTopology, service: string): boolean {
-  return allHops(mesh).every((h) => h.from !== service || mesh.services[h.to]?.role === "datastore");
+  return allHops(mesh).every((h) => h.from !== service || toDatastore(mesh, h));
 }
 
 /** The link a hop crosses, by its ends. */
