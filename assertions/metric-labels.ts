@@ -110,7 +110,14 @@ export function coarsestForm(forms: readonly StatusForm[]): StatusForm {
 /**
  * gRPC codes a server's span marks as an error (OpenTelemetry's RPC conventions; the rest are the caller's doing).
  */
-const GRPC_SERVER_ERRORS = new Set(["UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS"]);
+const GRPC_SERVER_ERRORS = new Set([
+  "UNKNOWN",
+  "DEADLINE_EXCEEDED",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+]);
 
 /**
  * Whether a call failed as its server's span status says: a 5xx or no response (HTTP), a server-error code (gRPC);

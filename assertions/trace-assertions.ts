@@ -120,7 +120,9 @@ function checkOutcome(view: RunView, r: RequestView, add: AddFinding): void {
       );
   }
   // A failed attempt the caller retried is an ERROR span of a request that succeeded.
-  const retried = new Set(r.placed.filter((p) => typeof p.hop === "number" && r.hops[p.hop]?.retried).map((p) => p.span));
+  const retried = new Set(
+    r.placed.filter((p) => typeof p.hop === "number" && r.hops[p.hop]?.retried).map((p) => p.span),
+  );
   const errors = r.trace!.trace.spans.filter((s) => s.status === "error" && !retried.has(s));
   if (r.success && errors.length)
     add(
@@ -395,7 +397,9 @@ function checkShape(r: RequestView, add: (detail: string) => void): void {
     else if (count < min && s.required)
       add(`${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}, at least ${min} expected`);
     if (count > max)
-      add(`${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}${max > 1 ? `, at most ${max} expected` : ""}`);
+      add(
+        `${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}${max > 1 ? `, at most ${max} expected` : ""}`,
+      );
   }
   for (const p of r.placed)
     if (p.hop !== undefined && !expected.has(`${p.hop}|${p.span.kind}`)) {
@@ -431,8 +435,7 @@ function checkSpans(
         .filter((anyOf) => !anyOf.some((k) => span.attributes[k] !== undefined));
       if (lacking.length)
         add("semconv", `${label(span)} (${spanClass}) lacks ${lacking.map((k) => k.join("|")).join(", ")}`);
-    } else if (!unpromisedDatastoreSpan(view, r, p))
-      add("semconv", `${label(span)} has no http, rpc or db attributes`);
+    } else if (!unpromisedDatastoreSpan(view, r, p)) add("semconv", `${label(span)} has no http, rpc or db attributes`);
     if (!reader.promisesRequestId(span)) continue;
     const requestId = reader.requestId(span);
     if (requestId !== undefined ? requestId !== r.request.id : kinds.has(span.kind)) {

@@ -38,6 +38,8 @@ export interface Capacity {
   p99BoundMs: number;
   stepMs: number;
   steps: CapacityStep[];
+  /** Only checked to be at least this (MeasureOptions.atLeast): not stored, and not the mesh's capacity. */
+  floor?: true;
 }
 
 /** This machine and mesh, as capacity is keyed: cores, CPU model, memory, and how the mesh runs. */
@@ -92,6 +94,11 @@ export interface MeasureOptions {
   startPerSec?: number;
   /** Give up above this. Default 5000. */
   maxPerSec?: number;
+  /**
+   * Only whether the mesh sustains this rate: when it does, it is returned as a floor (`floor: true`) after the
+   * warm-up and one step (about 10 s); when not, the capacity is measured in full.
+   */
+  atLeast?: number;
 }
 
 /**
@@ -130,6 +137,16 @@ export async function measureCapacity(
   };
   // A rate fails for good only when it fails twice: one hiccup of a shared machine is not the mesh's limit.
   const sustains = async (rate: number) => (await attempt(rate)).sustained || (await attempt(rate)).sustained;
+  const measured = (ratePerSec: number) => ({
+    ratePerSec,
+    measuredAt: new Date().toISOString(),
+    ...key,
+    p99BoundMs: profile.boundMs,
+    stepMs,
+    steps,
+  });
+  if (options.atLeast !== undefined && (await attempt(options.atLeast)).sustained)
+    return { ...measured(options.atLeast), floor: true };
   let good = 0;
   let bad = options.maxPerSec ?? 5_000;
   // Down from the start rate while it is too much (a slow mesh), then up by half until one is too much.
@@ -152,14 +169,7 @@ export async function measureCapacity(
     throw new Error(
       `the mesh sustained no rate down to 1 req/s: ${steps.map((s) => `${s.ratePerSec}: ${s.why}`).join("; ")}`,
     );
-  return {
-    ratePerSec: good,
-    measuredAt: new Date().toISOString(),
-    ...key,
-    p99BoundMs: profile.boundMs,
-    stepMs,
-    steps,
-  };
+  return measured(good);
 }
 
 /** The mesh's own latency and failures at a low rate: what a sustained rate may not exceed. */
@@ -229,16 +239,19 @@ export interface CapacityInUse {
   key: string;
   /** The p99 a sustained rate stays under on this mesh (its own latency profile). */
   p99BoundMs: number;
+  /** Only known to be at least ratePerSec (`atLeast`): enough for what it was asked for, not the capacity. */
+  floor?: true;
 }
 
 /**
  * The capacity of the target's mesh on this machine: the stored one, or measured now on a mesh of the target (which
- * is then replaced: its counters and traces hold the calibration's load) and stored. `remeasure` measures anyway.
+ * is then replaced: its counters and traces hold the calibration's load) and stored. `remeasure` measures anyway;
+ * `atLeast` first checks only whether the mesh sustains that rate (a floor, not stored) and measures in full if not.
  */
 export async function capacityFor(
   target: MeshTarget,
   mesh: string,
-  options: { remeasure?: boolean; log: (line: string) => void; signal?: AbortSignal },
+  options: { remeasure?: boolean; atLeast?: number; log: (line: string) => void; signal?: AbortSignal },
 ): Promise<CapacityInUse> {
   const key = capacityKey(mesh);
   const stored = options.remeasure ? undefined : storedCapacity(key.key);
@@ -254,19 +267,25 @@ export async function capacityFor(
     };
   }
   options.log(
-    `capacity of ${key.key}: ${options.remeasure ? "measuring" : "not measured yet, measuring"} (about a minute)`,
+    options.atLeast !== undefined
+      ? `capacity of ${key.key}: not measured yet, checking that it sustains ${options.atLeast} req/s (about 10 s)`
+      : `capacity of ${key.key}: ${options.remeasure ? "measuring" : "not measured yet, measuring"} (about a minute)`,
   );
   const { mesh: started } = await target.acquire("capacity", {}, options.signal);
   try {
     const mix = loadRoutes(target.topology);
     const capacity = await measureCapacity({ baseUrl: started.edgeUrl, routes: target.routes, mix }, key, options);
-    storeCapacity(capacity);
-    options.log(`capacity ${capacity.ratePerSec} req/s, stored in ${capacityFile()}`);
+    if (capacity.floor) options.log(`capacity at least ${capacity.ratePerSec} req/s (not measured further)`);
+    else {
+      storeCapacity(capacity);
+      options.log(`capacity ${capacity.ratePerSec} req/s, stored in ${capacityFile()}`);
+    }
     return {
       ratePerSec: capacity.ratePerSec,
       measuredAt: capacity.measuredAt,
       key: key.key,
       p99BoundMs: capacity.p99BoundMs,
+      ...(capacity.floor ? { floor: true as const } : {}),
     };
   } finally {
     await target.release(started, true);
@@ -284,6 +303,8 @@ export function atCapacity<S extends { load: ScaledLoad; faults?: readonly Fault
   capacity: number,
   p99BoundMs?: number,
 ): S {
+  if (scenario.load.maxShareOfCapacity !== undefined)
+    return slowedTo(scenario, scenario.load.maxShareOfCapacity * capacity);
   if (scenario.load.rateUnit !== "capacity") return scenario;
   const rate = (share: number) => Math.max(1, Math.round(share * capacity));
   const load = scenario.load;
@@ -318,10 +339,31 @@ export function atCapacity<S extends { load: ScaledLoad; faults?: readonly Fault
   };
 }
 
+/**
+ * A scenario in requests/s at no more than `most` req/s: unchanged when its rate is within it, else at `most` (to a
+ * tenth) with its timeline slowed by the same factor: warm-up, duration, and each fault's start and length.
+ */
+function slowedTo<S extends { load: ScaledLoad; faults?: readonly FaultSpec[] }>(scenario: S, most: number): S {
+  const { load } = scenario;
+  if (load.stages || load.ratePerSec <= most) return scenario;
+  const ratePerSec = Math.max(0.1, Math.floor(most * 10) / 10);
+  const factor = load.ratePerSec / ratePerSec;
+  const slow = (ms: number) => Math.round(ms * factor);
+  return {
+    ...scenario,
+    load: { ...load, ratePerSec, warmupMs: slow(load.warmupMs ?? 0), durationMs: slow(load.durationMs) },
+    ...(scenario.faults
+      ? { faults: scenario.faults.map((f) => ({ ...f, atMs: slow(f.atMs), durationMs: slow(f.durationMs) })) }
+      : {}),
+  };
+}
+
 interface ScaledLoad {
   rateUnit?: "req/s" | "capacity";
   ratePerSec: number;
   durationMs: number;
   minRequests?: number;
+  maxShareOfCapacity?: number;
+  warmupMs?: number;
   stages?: readonly { durationMs: number; targetRatePerSec: number }[];
 }

@@ -74,8 +74,8 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
   await reporter.onRunBegin({ scenarios: options.scenarios.map((s) => s.name), reportDir: options.reportDir });
   const opened = await openTarget(options);
   try {
-    const measured = options.scenarios.some((s) => s.load.rateUnit === "capacity")
-      ? await capacityOf(opened, options).catch((error: Error) => {
+    const measured = options.scenarios.some(needsCapacity)
+      ? await capacityOf(opened, options, capacityFloor(options.scenarios)).catch((error: Error) => {
           // A mesh whose capacity cannot be measured still runs every scenario that does not need it.
           if (signal.aborted) throw error;
           reporter.onLog(`capacity not measured: ${error.message}`);
@@ -112,7 +112,8 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
     const saved = savedScenarios(runs);
     const time = { startedAt, durationMs: Math.round(performance.now() - t0) };
     const verdict = runVerdict(options, opened, time, runs, {
-      capacity,
+      // A floor is what the run checked, not the mesh's capacity.
+      capacity: capacity?.floor ? undefined : capacity,
       rca: scoreRun(
         runs.map((r) => r.verdict),
         saved,
@@ -125,6 +126,11 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
   }
 }
 
+/** Whether a scenario's load depends on the mesh's capacity: shares of it, or bounded by one. */
+function needsCapacity(s: Scenario): boolean {
+  return s.load.rateUnit === "capacity" || s.load.maxShareOfCapacity !== undefined;
+}
+
 /** Measures (or reads the stored) capacity of the mesh and nothing else: `npm run capacity`. */
 export async function measureCapacityOnly(options: CatalogOptions): Promise<CapacityInUse> {
   const opened = await openTarget(options);
@@ -135,9 +141,21 @@ export async function measureCapacityOnly(options: CatalogOptions): Promise<Capa
   }
 }
 
-function capacityOf(opened: OpenedTarget, options: CatalogOptions): Promise<CapacityInUse> {
+/**
+ * The least capacity that leaves every scenario as written, when none needs more than that (no load in capacity
+ * shares): then a mesh that sustains it needs no full measurement.
+ */
+function capacityFloor(scenarios: readonly Scenario[]): number | undefined {
+  if (scenarios.some((s) => s.load.rateUnit === "capacity")) return undefined;
+  return Math.max(
+    ...scenarios.map((s) => (s.load.maxShareOfCapacity ? s.load.ratePerSec / s.load.maxShareOfCapacity : 0)),
+  );
+}
+
+function capacityOf(opened: OpenedTarget, options: CatalogOptions, atLeast?: number): Promise<CapacityInUse> {
   return capacityFor(opened.target, opened.capacityKey, {
     remeasure: options.remeasureCapacity ?? false,
+    ...(atLeast !== undefined && !options.remeasureCapacity ? { atLeast } : {}),
     log: (line) => options.reporter.onLog(line),
     signal: options.signal,
   });

@@ -136,6 +136,7 @@ export function scenarioSchemaFor(names: MeshNames) {
         thresholds: z.record(name(), z.array(name()).min(1)).optional(),
         timeoutMs: positive().optional(),
         minRequests: z.number().int().positive().optional(),
+        maxShareOfCapacity: z.number().gt(0).max(1).optional(),
       }),
       faults: z.array(fault),
       expectations,
@@ -154,6 +155,8 @@ export function scenarioSchemaFor(names: MeshNames) {
           ["load", "minRequests"],
           'stretches the last stage of a load in capacity shares: set load.rateUnit "capacity" and stages',
         );
+      if (s.load.maxShareOfCapacity !== undefined && s.load.rateUnit === "capacity")
+        issue(["load", "maxShareOfCapacity"], "bounds a rate in requests/s: a capacity share is bounded already");
       if (s.load.thresholds && s.load.driver !== "k6")
         issue(["load", "thresholds"], 'are k6 thresholds: set load.driver to "k6"');
       if (

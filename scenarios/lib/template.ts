@@ -107,10 +107,11 @@ export function loadRoutes(mesh: MeshTopology): { route: string; weight: number 
 
 /**
  * The load of the fault scenarios: 20 req/s, 1.5 s warm-up then 6.5 s in which the faults sit (from +2 s). Small
- * enough for two cores, large enough for a binomial bound on a 20% error rate.
+ * enough for two cores, large enough for a binomial bound on a 20% error rate; on a mesh whose capacity is under
+ * twice that, slowed to half its capacity (the same requests, over longer).
  */
 export function faultScenarioLoad(mesh: MeshTopology) {
-  return { ratePerSec: 20, durationMs: 6_500, warmupMs: 1_500, routes: loadRoutes(mesh) };
+  return { ratePerSec: 20, durationMs: 6_500, warmupMs: 1_500, routes: loadRoutes(mesh), maxShareOfCapacity: 0.5 };
 }
 
 /** The routes as the expectations' topology: each route's hops in call order. */

@@ -23,6 +23,20 @@ describe("load at a share of the measured capacity", () => {
     expect(atCapacity(load, 1_000).load.durationMs).toBe(25_000);
   });
 
+  test("a fault scenario on a mesh under twice its rate is slowed to half the capacity, every time with it", () => {
+    const errors = loadCatalog().find((s) => s.faults.length > 0)!;
+    expect(errors.load.maxShareOfCapacity).toBe(0.5);
+    expect(atCapacity(errors, 40)).toBe(errors);
+    const slow = atCapacity(errors, 3.3);
+    // 20 req/s over 1.65 req/s (half of 3.3, to a tenth: 1.6) is 12.5 times slower.
+    expect(slow.load).toMatchObject({ ratePerSec: 1.6, warmupMs: 18_750, durationMs: 81_250 });
+    expect(slow.faults.map((f) => [f.atMs, f.durationMs])).toEqual(
+      errors.faults.map((f) => [f.atMs * 12.5, f.durationMs * 12.5]),
+    );
+    const requests = (s: typeof errors) => (s.load.ratePerSec * (s.load.warmupMs + s.load.durationMs)) / 1000;
+    expect(requests(slow)).toBe(requests(errors));
+  });
+
   test("a capacity is stored per machine and mesh; MESHPROOF_CAPACITY pins one", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-capacity-"));
     const saved = { cache: process.env.MESHPROOF_TOOL_CACHE, pinned: process.env.MESHPROOF_CAPACITY };
