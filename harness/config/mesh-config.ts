@@ -78,7 +78,10 @@ export interface LaunchConfig {
   /** Working directory, relative to the config file. Default: the config's folder. */
   cwd?: string;
   env?: Record<string, string>;
-  /** Ready when this URL answers 2xx. Default: its readyzUrl, else its url, else its metricsUrl. */
+  /**
+   * Ready when this URL answers 2xx, or for tcp://127.0.0.1:PORT when the port accepts a connection. Default: its
+   * readyzUrl, else its url, else its metricsUrl.
+   */
   readyUrl?: string;
   /** How long it may take to answer ready. Default 30000. */
   readyTimeoutMs?: number;
@@ -119,6 +122,9 @@ const loopbackUrl = z
     /^https?:\/\/(127\.0\.0\.1|localhost|\{\{[^}]+\}\})(:(\d+|\{\{[^}]+\}\}))?(\/.*)?$/,
     "must be a loopback URL (http://127.0.0.1:PORT/...)",
   );
+const loopbackTcp = z
+  .string()
+  .regex(/^tcp:\/\/(127\.0\.0\.1|localhost):(\d+|\{\{[^}]+\}\})$/, "must be a loopback tcp://127.0.0.1:PORT");
 const loopbackAddress = z
   .string()
   .regex(/^(127\.0\.0\.1|localhost):(\d+|\{\{[^}]+\}\})$/, "must be a loopback address (127.0.0.1:PORT)");
@@ -157,7 +163,7 @@ const SCHEMA = z
               command: z.array(z.string()).min(1),
               cwd: name.optional(),
               env: z.record(name, z.string()).optional(),
-              readyUrl: loopbackUrl.optional(),
+              readyUrl: z.union([loopbackUrl, loopbackTcp]).optional(),
               readyTimeoutMs: z.number().positive().optional(),
             })
             .optional(),

@@ -4,6 +4,7 @@ import { parseExposition } from "../../assertions/promlint";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigError } from "../errors";
 import { OTEL_DEFAULT_EXPORT_INTERVAL_MS } from "../mesh/external-mesh";
+import { answersReady } from "../mesh/readiness";
 import type { MeshService, StartedMesh } from "../mesh/started-mesh";
 import { retryUntil } from "../util/retry";
 import { needs, type FaultInjector } from "./injector";
@@ -151,9 +152,9 @@ async function startAndWaitReady(service: MeshService): Promise<void> {
   await service.control!.start();
   const url = service.readyUrl ?? service.readyzUrl;
   if (url === undefined) return;
-  await retryUntil(
-    async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) })).status,
-    (status) => status === 200,
-    { timeoutMs: READY_AFTER_START_MS, description: `${service.name} ready again after its restart`, maxDelayMs: 100 },
-  );
+  await retryUntil(() => answersReady(url), Boolean, {
+    timeoutMs: READY_AFTER_START_MS,
+    description: `${service.name} ready again after its restart`,
+    maxDelayMs: 100,
+  });
 }

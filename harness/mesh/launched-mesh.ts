@@ -10,6 +10,7 @@ import { resolveTool, TOOL_NAMES, type ToolName } from "../tools/tools";
 import { ManagedProcess } from "../util/managed-process";
 import { freePort } from "../util/ports";
 import { retryUntil } from "../util/retry";
+import { answersReady } from "./readiness";
 import { AdminClient } from "./admin-client";
 import { judgedServices, metricsUrlOf, resolveContract } from "./external-mesh";
 import { ProcessService } from "./process-launcher";
@@ -178,12 +179,12 @@ async function waitUntilReady(
         await retryUntil(
           async () => {
             if (!service.running) throw new ConfigError(`${name} ${service.exitDescription} before it was ready`);
-            return (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status ?? 0;
+            return answersReady(url);
           },
-          (status) => status >= 200 && status < 300,
+          Boolean,
           {
             timeoutMs: s.launch?.readyTimeoutMs ?? 30_000,
-            description: `${name} answering 2xx at ${url}`,
+            description: `${name} ready at ${url}`,
             ...(options.signal ? { signal: options.signal } : {}),
           },
         );
