@@ -1,5 +1,5 @@
 import { ALL_FAMILIES } from "../assertions/evidence";
-import { defineTemplate, evenRoutes, hopsByRoute } from "./lib/template";
+import { defineTemplate, evenRoutes, HALF_CAPACITY, hopsByRoute } from "./lib/template";
 
 export default defineTemplate({
   template: "baseline",
@@ -7,7 +7,13 @@ export default defineTemplate({
   bind: (mesh) => ({
     name: "baseline",
     description: "No faults: every request traced end to end, runtime metrics sane, metric hygiene, probes healthy.",
-    load: { ratePerSec: 20, durationMs: 4_000, warmupMs: 1_000, routes: evenRoutes(mesh) },
+    load: {
+      ratePerSec: 20,
+      durationMs: 4_000,
+      warmupMs: 1_000,
+      routes: evenRoutes(mesh),
+      maxShareOfCapacity: HALF_CAPACITY,
+    },
     faults: [],
     expectations: { families: [...ALL_FAMILIES], topology: hopsByRoute(mesh) },
   }),

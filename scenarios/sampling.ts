@@ -1,5 +1,5 @@
 import { ALL_FAMILIES } from "../assertions/evidence";
-import { defineTemplate, evenRoutes, hopsByRoute } from "./lib/template";
+import { defineTemplate, evenRoutes, HALF_CAPACITY, hopsByRoute } from "./lib/template";
 
 export default defineTemplate({
   template: "sampling",
@@ -15,6 +15,7 @@ export default defineTemplate({
       warmupMs: 1_000,
       traceparent: { sampled: 1, unsampled: 1, none: 2 },
       routes: evenRoutes(mesh),
+      maxShareOfCapacity: HALF_CAPACITY,
     },
     faults: [],
     expectations: { families: [...ALL_FAMILIES], topology: hopsByRoute(mesh) },

@@ -106,12 +106,23 @@ export function loadRoutes(mesh: MeshTopology): { route: string; weight: number 
 }
 
 /**
+ * The most of a mesh's capacity a scenario at a fixed rate takes: on a mesh whose capacity is under twice its rate,
+ * it is slowed to half the capacity (the same requests over longer), so a slow mesh is judged, not overloaded.
+ */
+export const HALF_CAPACITY = 0.5;
+
+/**
  * The load of the fault scenarios: 20 req/s, 1.5 s warm-up then 6.5 s in which the faults sit (from +2 s). Small
- * enough for two cores, large enough for a binomial bound on a 20% error rate; on a mesh whose capacity is under
- * twice that, slowed to half its capacity (the same requests, over longer).
+ * enough for two cores, large enough for a binomial bound on a 20% error rate.
  */
 export function faultScenarioLoad(mesh: MeshTopology) {
-  return { ratePerSec: 20, durationMs: 6_500, warmupMs: 1_500, routes: loadRoutes(mesh), maxShareOfCapacity: 0.5 };
+  return {
+    ratePerSec: 20,
+    durationMs: 6_500,
+    warmupMs: 1_500,
+    routes: loadRoutes(mesh),
+    maxShareOfCapacity: HALF_CAPACITY,
+  };
 }
 
 /** The routes as the expectations' topology: each route's hops in call order. */
