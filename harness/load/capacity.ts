@@ -102,9 +102,10 @@ export interface MeasureOptions {
 }
 
 /**
- * Finds the highest arrival rate the mesh sustains (every request 2xx, none dropped, p99 <= CAPACITY_P99_BOUND_MS)
- * with the k6 driver the load scenarios use, after a warm-up step at half the start rate: rates grow by half until one
- * is not sustained twice in a row, then the gap is halved three times. About a dozen steps of stepMs: a minute here.
+ * Finds the highest arrival rate the mesh sustains (no more failures than at 1 req/s, none dropped, p99 within twice
+ * its p99 at 1 req/s and CAPACITY_P99_BOUND_MS) with the k6 driver the load scenarios use, after a warm-up step at
+ * half the start rate: down by half from the start rate while it is too much, then up by half until one is not
+ * sustained twice in a row, then the gap is halved three times. About a dozen steps of stepMs: a minute here.
  */
 export async function measureCapacity(
   target: LoadTarget & { mix: readonly { route: string; weight: number }[] },
@@ -114,15 +115,24 @@ export async function measureCapacity(
   const stepMs = options.stepMs ?? 5_000;
   const start = options.startPerSec ?? 50;
   const steps: CapacityStep[] = [];
+  let timeoutMs = 30_000;
   const run = (ratePerSec: number, seed: number) =>
-    runK6Load({ ratePerSec, durationMs: stepMs, routes: target.mix, seed, timeoutMs: 30_000 }, target, options.signal);
-  // A cold mesh (connections, JIT, a container's first requests) answers its first seconds slowly: warm it first, at a
-  // rate low enough for a slow mesh, and take its latency and failures there as its own profile.
-  const warm = await run(Math.max(1, Math.min(start / 2, 5)), 0);
-  const profile = latencyProfile(warm.requests);
+    runK6Load({ ratePerSec, durationMs: stepMs, routes: target.mix, seed, timeoutMs }, target, options.signal);
+  // The mesh's own latency and failures, at 1 req/s (no queue even on a slow mesh); then, since a cold mesh
+  // (connections, JIT, a container's first requests) answers its first seconds slowly, a warm-up at a higher rate.
+  const profile = latencyProfile((await run(1, 0)).requests);
   options.log(
-    `  capacity: the mesh's profile at ${Math.max(1, Math.min(start / 2, 5))} req/s: p99 ${profile.p99Ms} ms, ${profile.failed}/${profile.requests} failed; sustained means p99 <= ${profile.boundMs} ms and failures within their 99.9% bound`,
+    `  capacity: the mesh's profile at 1 req/s: p99 ${profile.p99Ms} ms, ${profile.failed}/${profile.requests} failed; sustained means p99 <= ${profile.boundMs} ms and failures within their 99.9% bound`,
   );
+  // A request waiting 4 times the bound marks its rate as not sustained already: no step waits longer for one.
+  timeoutMs = Math.max(2_000, 4 * profile.boundMs);
+  const warmRate = Math.max(1, Math.min(start / 2, 5));
+  const warm = await run(warmRate, 0);
+  // A mesh that does not sustain even the warm-up is slow: it is measured upward from 1 req/s, never overloaded
+  // further (a mesh that keeps working for callers that gave up would still be draining at the next step).
+  const slow = judgeStep(warmRate, stepMs, warm.requests, warm.k6.droppedIterations, profile);
+  if (!slow.sustained)
+    options.log(`  capacity: ${warmRate} req/s not sustained (${slow.why}): a slow mesh, measured upward from 1 req/s`);
   const attempt = async (ratePerSec: number): Promise<CapacityStep> => {
     const { requests, k6 } = await run(ratePerSec, steps.length + 1);
     options.signal?.throwIfAborted();
@@ -145,12 +155,12 @@ export async function measureCapacity(
     stepMs,
     steps,
   });
-  if (options.atLeast !== undefined && (await attempt(options.atLeast)).sustained)
+  if (options.atLeast !== undefined && slow.sustained && (await attempt(options.atLeast)).sustained)
     return { ...measured(options.atLeast), floor: true };
   let good = 0;
-  let bad = options.maxPerSec ?? 5_000;
-  // Down from the start rate while it is too much (a slow mesh), then up by half until one is too much.
-  for (let rate = start; good === 0 && rate >= 1; rate = Math.floor(rate / 2))
+  let bad = slow.sustained ? (options.maxPerSec ?? 5_000) : warmRate;
+  // Down from the start rate while it is too much (from 1 on a slow mesh), then up by half until one is too much.
+  for (let rate = slow.sustained ? start : 1; good === 0 && rate >= 1; rate = Math.floor(rate / 2))
     if (await sustains(rate)) good = rate;
     else bad = rate;
   for (let rate = Math.max(good + 1, Math.round(good * 1.5)); good > 0 && rate < bad; rate = Math.round(rate * 1.5)) {
@@ -295,7 +305,7 @@ export async function capacityFor(
 /**
  * A scenario whose rates are fractions of capacity (`load.rateUnit: "capacity"`), in requests/s: every rate times
  * the capacity, rounded; and, with `load.minRequests`, its last stage held longer until the plan holds that many (a
- * smaller machine sends as many requests, for longer). An overload it declares is held to the mesh's own p99 bound.
+ * smaller machine sends as many requests, for longer; at most 4 times as long). An overload it declares is held to the mesh's own p99 bound.
  * Other scenarios unchanged.
  */
 export function atCapacity<S extends { load: ScaledLoad; faults?: readonly FaultSpec[] }>(
@@ -321,7 +331,11 @@ export function atCapacity<S extends { load: ScaledLoad; faults?: readonly Fault
       from = s.targetRatePerSec;
     }
     if (planned < load.minRequests && last.targetRatePerSec > 0) {
-      const moreMs = Math.ceil(((load.minRequests - planned) / last.targetRatePerSec) * 1000);
+      // Never more than 4 times as long: a slow mesh gets fewer requests, not an hour of them.
+      const moreMs = Math.min(
+        Math.ceil(((load.minRequests - planned) / last.targetRatePerSec) * 1000),
+        3 * last.durationMs,
+      );
       stages = [...stages.slice(0, -1), { ...last, durationMs: last.durationMs + moreMs }];
       durationMs += moreMs;
     }

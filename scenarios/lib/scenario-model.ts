@@ -33,7 +33,7 @@ export interface ScenarioLoad {
   routes: readonly RouteWeight[];
   /**
    * With rates in capacity shares: the least number of requests the plan must hold; the last stage is held longer
-   * on a machine where the rates alone give fewer.
+   * (at most 4 times as long) on a machine where the rates alone give fewer.
    */
   minRequests?: number;
   /**
