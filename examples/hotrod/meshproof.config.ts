@@ -20,6 +20,8 @@ function hotrod(service: string, calls: Record<string, string> = {}) {
       `--${service}-service-port={{port:${service}}}`,
       ...Object.entries(calls).map(([callee, link]) => `--${callee}-service-port={{link:${link}.port}}`),
     ],
+    // The OTel Go SDK reads its sampler from the environment (HotROD sets none in code).
+    env: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "{{samplingRatio}}" },
     // Neither customer, driver nor route has an HTTP endpoint answering 2xx without work: ready once it accepts.
     readyUrl:
       service === "frontend" ? "http://127.0.0.1:{{port:frontend}}/config" : `tcp://127.0.0.1:{{port:${service}}}`,

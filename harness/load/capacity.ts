@@ -305,7 +305,7 @@ export async function capacityFor(
 /**
  * A scenario whose rates are fractions of capacity (`load.rateUnit: "capacity"`), in requests/s: every rate times
  * the capacity, rounded; and, with `load.minRequests`, its last stage held longer until the plan holds that many (a
- * smaller machine sends as many requests, for longer; at most 4 times as long). An overload it declares is held to the mesh's own p99 bound.
+ * smaller machine sends as many requests, for longer; at most twice as long). An overload it declares is held to the mesh's own p99 bound.
  * Other scenarios unchanged.
  */
 export function atCapacity<S extends { load: ScaledLoad; faults?: readonly FaultSpec[] }>(
@@ -331,11 +331,8 @@ export function atCapacity<S extends { load: ScaledLoad; faults?: readonly Fault
       from = s.targetRatePerSec;
     }
     if (planned < load.minRequests && last.targetRatePerSec > 0) {
-      // Never more than 4 times as long: a slow mesh gets fewer requests, not an hour of them.
-      const moreMs = Math.min(
-        Math.ceil(((load.minRequests - planned) / last.targetRatePerSec) * 1000),
-        3 * last.durationMs,
-      );
+      // Never more than twice as long: a slow mesh gets fewer requests, not an hour of them.
+      const moreMs = Math.min(Math.ceil(((load.minRequests - planned) / last.targetRatePerSec) * 1000), last.durationMs);
       stages = [...stages.slice(0, -1), { ...last, durationMs: last.durationMs + moreMs }];
       durationMs += moreMs;
     }
@@ -353,15 +350,19 @@ export function atCapacity<S extends { load: ScaledLoad; faults?: readonly Fault
   };
 }
 
+/** How much longer a scenario may run on a slow mesh: past that, it is judged on fewer requests. */
+const MOST_SLOWED = 4;
+
 /**
  * A scenario in requests/s at no more than `most` req/s: unchanged when its rate is within it, else at `most` (to a
- * tenth) with its timeline slowed by the same factor: warm-up, duration, and each fault's start and length.
+ * tenth) with its timeline slowed by the same factor (at most MOST_SLOWED): warm-up, duration, and each fault's start
+ * and length.
  */
 function slowedTo<S extends { load: ScaledLoad; faults?: readonly FaultSpec[] }>(scenario: S, most: number): S {
   const { load } = scenario;
   if (load.stages || load.ratePerSec <= most) return scenario;
   const ratePerSec = Math.max(0.1, Math.floor(most * 10) / 10);
-  const factor = load.ratePerSec / ratePerSec;
+  const factor = Math.min(MOST_SLOWED, load.ratePerSec / ratePerSec);
   const slow = (ms: number) => Math.round(ms * factor);
   return {
     ...scenario,

@@ -33,13 +33,13 @@ export interface ScenarioLoad {
   routes: readonly RouteWeight[];
   /**
    * With rates in capacity shares: the least number of requests the plan must hold; the last stage is held longer
-   * (at most 4 times as long) on a machine where the rates alone give fewer.
+   * (at most twice as long) on a machine where the rates alone give fewer.
    */
   minRequests?: number;
   /**
    * With rates in requests/s: the most of the mesh's measured capacity the load may take (0.5 is half). On a mesh
    * slower than that, the rate is lowered to it and the whole timeline (warm-up, duration, every fault's start and
-   * length) slowed by the same factor, so the plan holds as many requests and the faults as many of them.
+   * length) slowed by the same factor, so the plan holds as many requests; at most 4 times slower (then fewer).
    */
   maxShareOfCapacity?: number;
   /** How long the driver waits for each response before recording it as unanswered (status 0). Default 10000. */
