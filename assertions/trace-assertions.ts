@@ -462,7 +462,8 @@ function checkErrorPath(r: RequestView, add: (detail: string) => void): void {
   if (!r.expected) return;
   for (const p of r.placed) {
     const expected = r.expected.find((s) => s.hop === p.hop && s.kind === p.span.kind);
-    if (!expected) continue;
+    // A failed attempt the caller retried is an ERROR on no path of the failure.
+    if (!expected || (typeof p.hop === "number" && r.hops[p.hop]?.retried)) continue;
     const isError = p.span.status === "error";
     if (isError !== expected.error)
       add(

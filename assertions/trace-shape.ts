@@ -29,6 +29,8 @@ export function unexportedServices(
     if (f.spansLostFromMs === undefined) continue;
     if (request.endMs < f.spansLostFromMs || request.startMs > f.appliedAtMs) continue;
     if (f.target === edge || hops.some((h) => h.from === f.target || h.to === f.target)) lost.add(f.target);
+    // Spans the process reported under names of its own (an in-process datastore client's) died with it too.
+    for (const h of hops) if (h.from === f.target && h.reportedBy) lost.add(h.reportedBy);
   }
   return lost;
 }
@@ -105,7 +107,7 @@ export interface ExpectedSpan {
 /**
  * The spans a request's trace holds, from its route's hops and its outcome: every hop for a success; for a failure
  * at hop k, the hops before k (ERROR on the ones the failure passed through on its way back), hop k's client span
- * and — per the fault kind — its server span, and nothing after k.
+ * and — per the fault kind — its server span, and after k only what hop k's callee may have called (optional).
  */
 export function expectedSpans(hops: readonly Hop[], edge: string, explanation?: Explanation): ExpectedSpan[] {
   const failedAt = explanation?.hop;
@@ -157,6 +159,27 @@ export function expectedSpans(hops: readonly Hop[], edge: string, explanation?: 
       error: failing ? serverSpan === "present" : error,
       ...counted,
     });
+  }
+  if (failedAt !== undefined && failingServerSpan(explanation!) !== "absent") spans.push(...calleeWork(hops, failedAt));
+  return spans;
+}
+
+/**
+ * The spans of the calls a failing hop's callee may have made after its call arrived (a frozen server resumes, a
+ * reset connection's request was already read): the hops after it that its callee, or their callees, make. Optional.
+ */
+function calleeWork(hops: readonly Hop[], failedAt: number): ExpectedSpan[] {
+  const callees = new Set([hops[failedAt]!.to]);
+  const spans: ExpectedSpan[] = [];
+  for (let i = failedAt + 1; i < hops.length; i++) {
+    const hop = hops[i]!;
+    if (!callees.has(hop.from)) continue;
+    const count = { min: 0, max: hopCount(hop).max };
+    const optional = { hop: i, required: false, error: false, count };
+    spans.push({ service: clientService(hop), kind: "client", peer: hop.to, ...optional });
+    if (hop.protocol !== "http" && hop.protocol !== "grpc") continue;
+    callees.add(hop.to);
+    spans.push({ service: hop.to, kind: "server", ...optional });
   }
   return spans;
 }

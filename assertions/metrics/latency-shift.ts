@@ -165,12 +165,15 @@ function judgeWindow(slowed: SlowedFault, calls: TimedCall[], shares: SlowShares
   const bandMs = callee !== undefined ? delayMs : 0;
   const within = calls.filter((c) => c.startMs >= fault.appliedAtMs && c.startMs <= endMs - bandMs);
   const beyond = calls.filter((c) => c.startMs < fault.appliedAtMs - bandMs || c.startMs > endMs);
-  const slowWithin = within.filter((c) => c.ms >= slowMs).length;
-  const slowBeyond = beyond.filter((c) => c.ms >= slowMs).length;
+  // A call takes its own time plus the delay: slow is the fastest call outside the window plus the delay (a call
+  // that takes 300 ms by itself is not slowed by 300 ms at 300 ms).
+  const slowAt = fastest(beyond.map((c) => c.ms)) + slowMs;
+  const slowWithin = within.filter((c) => c.ms >= slowAt).length;
+  const slowBeyond = beyond.filter((c) => c.ms >= slowAt).length;
   const driverSlow = within.filter((c) => c.request.request.endMs - c.request.request.startMs >= slowMs).length;
   const shareIn = within.length ? slowWithin / within.length : 0;
   const shareOut = beyond.length ? slowBeyond / beyond.length : 0;
-  const statement = `${fault.target} +${delayMs} ms: ${slowWithin}/${within.length} ${callee !== undefined ? "client " : ""}calls started inside the window slow (${(shareIn * 100).toFixed(1)}%, need >= ${inside * 100}%), ${slowBeyond}/${beyond.length} outside (${(shareOut * 100).toFixed(1)}%, need <= ${outside * 100}%); the driver saw ${driverSlow} of those requests take >= ${slowMs} ms`;
+  const statement = `${fault.target} +${delayMs} ms: ${slowWithin}/${within.length} ${callee !== undefined ? "client " : ""}calls started inside the window slow (>= ${round(slowAt)} ms; ${(shareIn * 100).toFixed(1)}%, need >= ${inside * 100}%), ${slowBeyond}/${beyond.length} outside (${(shareOut * 100).toFixed(1)}%, need <= ${outside * 100}%); the driver saw ${driverSlow} of those requests take >= ${slowMs} ms`;
   if (within.length === 0) findings.add({ detail: `${fault.target}: no call started inside the fault window` });
   else if (shareIn < inside) findings.add({ detail: statement });
   if (shareOut > outside) findings.add({ detail: statement });
@@ -180,7 +183,8 @@ function judgeWindow(slowed: SlowedFault, calls: TimedCall[], shares: SlowShares
     });
   if (callee !== undefined) {
     const servers = within.flatMap((c) => (c.server ? [c.server] : []));
-    const slowServers = servers.filter((sp) => sp.durationUs / 1000 >= slowMs).length;
+    const serverSlowAt = fastest(beyond.flatMap((c) => (c.server ? [c.server.durationUs / 1000] : []))) + slowMs;
+    const slowServers = servers.filter((sp) => sp.durationUs / 1000 >= serverSlowAt).length;
     if (servers.length < within.length * inside || slowServers > servers.length * outside)
       findings.add({
         detail: `${fault.target}: ${slowServers} of the ${servers.length} ${callee} server spans of the slowed calls are slow too (${within.length} calls): the link's latency is put on the server`,
@@ -192,6 +196,15 @@ function judgeWindow(slowed: SlowedFault, calls: TimedCall[], shares: SlowShares
     outside: { calls: beyond.length, slow: slowBeyond },
     driverSlow,
   };
+}
+
+/** The shortest of some durations (ms); 0 when there are none. */
+function fastest(durations: readonly number[]): number {
+  return durations.length ? Math.min(...durations) : 0;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }
 
 /**

@@ -332,7 +332,10 @@ export function atCapacity<S extends { load: ScaledLoad; faults?: readonly Fault
     }
     if (planned < load.minRequests && last.targetRatePerSec > 0) {
       // Never more than twice as long: a slow mesh gets fewer requests, not an hour of them.
-      const moreMs = Math.min(Math.ceil(((load.minRequests - planned) / last.targetRatePerSec) * 1000), last.durationMs);
+      const moreMs = Math.min(
+        Math.ceil(((load.minRequests - planned) / last.targetRatePerSec) * 1000),
+        last.durationMs,
+      );
       stages = [...stages.slice(0, -1), { ...last, durationMs: last.durationMs + moreMs }];
       durationMs += moreMs;
     }

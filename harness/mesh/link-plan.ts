@@ -22,6 +22,8 @@ export function plannedLinks(config: MeshConfig): [string, LinkConfig][] {
 
 /** What to point each caller at, one line per link, for `npm run mesh:plan`. */
 export function meshPlan(config: MeshConfig): string {
+  if (Object.values(config.services).every((s) => s.launch))
+    return `${config.name}: meshproof launches every service and points each caller at its link's proxy itself ({{link:NAME}} in the commands): nothing to start; run npm run scenario -- --config FILE\n`;
   const links = plannedLinks(config);
   if (!links.length)
     return `${config.name}: no link for meshproof to proxy (each declares its own proxy, or none is declared)\n`;

@@ -1,5 +1,6 @@
 import type { ErrorLayer, ErrorSurface, Hop, ReadinessFlip } from "../../assertions/expectations";
 import { faultEffect, type FaultSpec } from "../../assertions/faults";
+import { NO_RESPONSE } from "../../assertions/trace-index";
 import { edgeOf, toDatastore, type MeshTopology } from "./topology";
 
 /** What fails at a hop: the codes the caller sees (gRPC code names, HTTP statuses, or a datastore failure). */
@@ -86,18 +87,19 @@ export function errorSurfacesFor(
   options: { answered?: boolean; codes?: string | readonly string[] } = {},
 ): ErrorSurface[] | undefined {
   const effect = faultEffect(fault);
-  const codes = options.codes ?? effect?.grpcCodes;
-  if (!effect?.fails || !codes) return undefined;
+  if (!effect?.fails || !(options.codes ?? effect.grpcCodes)) return undefined;
+  // A fault from outside leaves an HTTP caller no answer at all; a gRPC caller the codes its kind declares.
+  const codesAt = (hop: Hop) => options.codes ?? (hop.protocol === "http" ? NO_RESPONSE : effect.grpcCodes!);
   const routes = Object.entries(mesh.routes).flatMap(([route, r]) => {
     const hop = r.hops.findIndex((h) =>
       "link" in failing
         ? mesh.links[failing.link]?.from === h.from && mesh.links[failing.link]?.to === h.to
         : h.to === failing.service && (failing.method === undefined || h.method === failing.method),
     );
-    return hop < 0 ? [] : [{ route, hop }];
+    return hop < 0 ? [] : [{ route, hop, codes: codesAt(r.hops[hop]!) }];
   });
   const answered = options.answered ?? effect.serverSpan === "present";
-  const surfaces = routes.map(({ route, hop }) => ({
+  const surfaces = routes.map(({ route, hop, codes }) => ({
     route,
     layers: errorLayers(mesh, { route, hop, codes, answered }),
   }));
@@ -178,9 +180,11 @@ export function overloadSurface(mesh: MeshTopology, fault: string): ErrorSurface
     layers.push({ service, metric: "grpcServer", code: [...grpc, "CANCELLED"] });
   const answers = new Map<string, string[]>();
   for (const caller of unique(hops.map((h) => h.from)).reverse()) {
+    // Calls to a datastore reached in-process (no service of the mesh) are not what an overload of the mesh times out.
+    const calls = hops.filter((h) => h.from === caller && mesh.services[h.to] !== undefined);
+    if (!calls.length) continue;
     const table = mesh.services[caller]?.errors;
     if (!table) return undefined;
-    const calls = hops.filter((h) => h.from === caller);
     const grpcCalls = calls.filter((h) => h.protocol === "grpc");
     const methods = unique(grpcCalls.map((h) => h.method));
     if (grpcCalls.length)
