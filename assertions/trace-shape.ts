@@ -99,7 +99,8 @@ export interface ExpectedSpan {
   /** Peer of a client span (the hop's `to`). */
   peer?: string;
   required: boolean;
-  error: boolean;
+  /** Whether it is ERROR; undefined when either is true to the call (a server that finished after its caller left). */
+  error: boolean | undefined;
   /** How many such spans: the hop's calls per request (one when absent). */
   count?: HopCount;
 }
@@ -155,8 +156,9 @@ export function expectedSpans(hops: readonly Hop[], edge: string, explanation?: 
       kind: "server",
       hop: i,
       required: !failing || serverSpan === "present",
-      // Only a server that answered the error itself marks its span; a frozen or draining one finishes late, OK.
-      error: failing ? serverSpan === "present" : error,
+      // A server that answered the error itself marks its span; one frozen, draining or cut off may finish its call
+      // after the caller left, OK or with the deadline it then sees.
+      error: failing ? (serverSpan === "present" ? true : undefined) : error,
       ...counted,
     });
   }

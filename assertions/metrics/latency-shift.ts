@@ -132,8 +132,11 @@ function slowedFault(view: RunView, fault: FaultRecord): SlowedFault | undefined
   };
 }
 
-/** The faulted method's server spans, or for a link the caller's client spans to the callee. */
-function timedCalls(view: RunView, { service, callee, method }: SlowedFault): TimedCall[] {
+/**
+ * The faulted method's server spans, or for a link the caller's client spans to the callee; not of requests another
+ * fault failed (their calls were cut, not slowed).
+ */
+function timedCalls(view: RunView, { fault, service, callee, method }: SlowedFault): TimedCall[] {
   const onLink = callee !== undefined;
   // A gRPC call names its method; an HTTP one is the hop's only route here.
   const ofMethod = (span: Span) =>
@@ -144,8 +147,9 @@ function timedCalls(view: RunView, { service, callee, method }: SlowedFault): Ti
     onLink
       ? p.span.kind === "client" && p.span.service === service.name && p.peer === callee && ofMethod(p.span)
       : p.span.kind === "server" && p.span.service === service.name && ofMethod(p.span);
+  const failedElsewhere = (r: RequestView) => r.explanation !== undefined && r.explanation.fault !== fault;
   return view.requests.flatMap((r) =>
-    r.placed.filter(ofFault).map((p) => ({
+    (failedElsewhere(r) ? [] : r.placed.filter(ofFault)).map((p) => ({
       request: r,
       placed: p,
       span: p.span,

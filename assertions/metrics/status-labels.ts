@@ -99,9 +99,10 @@ function judgeLayer(
     findings.add({ detail: `layer service ${layer.service} is not a service of the run` });
     return false;
   }
+  const where = `${endpointKey(e)}${layer.peer ? ` to ${layer.peer}` : ""}${layer.method ? ` ${layer.method}` : ""}${layer.route ? ` ${layer.route}` : ""}`;
   const why = metrics.unjudgeable(e, layer.peer === undefined ? ["counter"] : ["counter", "peers"]);
   if (why) {
-    tallies.leftOut[`${surface.fault} at ${endpointKey(e)}`] = why;
+    tallies.leftOut[`${surface.fault} at ${where}`] = why;
     return false;
   }
   // In the counter's form: a class-labelled counter is judged on the code's class.
@@ -119,7 +120,6 @@ function judgeLayer(
     return matches(operation) ? code : undefined;
   });
   const got = sum(codes.map((code) => byCode.get(code) ?? 0));
-  const where = `${endpointKey(e)}${layer.peer ? ` to ${layer.peer}` : ""}${layer.method ? ` ${layer.method}` : ""}${layer.route ? ` ${layer.route}` : ""}`;
   observed[`${where} ${codes.join("|")}`] = got;
   if (surface.exact !== false && got !== failed.length)
     findings.add({

@@ -270,10 +270,15 @@ export const errorOffPath: MutationOperator = {
   killedBy: "traces.error-path",
   apply(e, rng) {
     const r = rng.pick(tracedRequests(e, (r) => placedFailure(e, r)));
+    const spans = r ? e.traces[r.traceId]!.spans : [];
+    // The server of the failed call itself may end ERROR or not when it finishes after its caller left: not a victim.
+    const ofFailedCall = (s: (typeof spans)[number]) =>
+      s.kind === "server" &&
+      spans.some((c) => c.spanId === s.parentSpanId && c.kind === "client" && c.status === "error");
     const victim =
       r &&
       rng.pick(
-        e.traces[r.traceId]!.spans.filter((s) => (s.kind === "server" || s.kind === "client") && s.status !== "error"),
+        spans.filter((s) => (s.kind === "server" || s.kind === "client") && s.status !== "error" && !ofFailedCall(s)),
       );
     if (!r || !victim) return undefined;
     return {
