@@ -4,7 +4,7 @@ import type { LinkConfig, ServiceConfig } from "../mesh-config";
 import type { ActiveTarget } from "./answers";
 import type { Notes } from "./draft";
 import type { HopSeen } from "./routes";
-import { isLoopback, spanProtocol } from "./span-facts";
+import { attr, isLoopback, spanProtocol } from "./span-facts";
 
 /** What the services of a draft are built from. */
 export interface ServiceFacts {
@@ -69,21 +69,49 @@ function processService(name: string, facts: ServiceFacts, notes: Notes): Servic
     );
   const runtime = runtimeOf(facts.languages.get(name));
   if (runtime) notes.guess([...path, "runtime"], `its tracer's telemetry.sdk.language is ${facts.languages.get(name)}`);
-  const operations = (facts.operations[name] ?? []).filter((o) => o.spanKind === "server").map((o) => o.name);
+  const operations = declaredOperations(facts.serverSpans.get(name) ?? [], protocol);
+  if (operations)
+    notes.guess(
+      [...path, "operations"],
+      protocol === "grpc"
+        ? "the rpc.service and rpc.method of its sampled server spans"
+        : "the http.route of its sampled server spans: a route label outside them fails hygiene.route-labels",
+    );
+  const names = (facts.operations[name] ?? []).filter((o) => o.spanKind === "server").map((o) => o.name);
   notes.fillIn(path, "healthzUrl, readyzUrl: its liveness and readiness probes, if it has them");
   notes.fillIn(path, "pid or container: for process faults (freeze, kill) on a mesh you started");
   if (facts.hops.some((h) => h.hop.from === name))
     notes.fillIn(path, "errors: the status it answers when a call it makes fails (grpc, http5xx, noAnswer, datastore)");
-  if (operations.length)
-    notes.fillIn(path, `operations: its route templates or gRPC methods (its server spans: ${operations.join(", ")})`);
+  if (!operations && names.length)
+    notes.fillIn(path, `operations: its route templates or gRPC methods (its server spans: ${names.join(", ")})`);
   return {
     ...(edge ? { role: "edge" as const } : {}),
     protocol,
     ...(edge ? { url: facts.edge.url } : {}),
     ...(metricsUrl ? { metricsUrl } : {}),
     contract: facts.contracts[name]!,
+    ...(operations ? { operations } : {}),
     ...(runtime ? { runtime } : {}),
   };
+}
+
+/**
+ * The operations a service declares, when every server span names a template: "METHOD /route" from http.route (a
+ * raw path could hold ids), "pkg.Service/Method" for gRPC. Undefined when one does not.
+ */
+function declaredOperations(spans: readonly Span[], protocol: HopProtocol): string[] | undefined {
+  const operations = spans.map((s) => {
+    if (protocol === "grpc") {
+      const method = attr(s, "rpc.method");
+      const service = attr(s, "rpc.service");
+      return method?.includes("/") || !service ? method : `${service}/${method}`;
+    }
+    const method = attr(s, "http.request.method", "http.method");
+    const route = attr(s, "http.route");
+    return method && route ? `${method} ${route}` : undefined;
+  });
+  if (!operations.length || operations.some((o) => o === undefined)) return undefined;
+  return [...new Set(operations as string[])].sort();
 }
 
 function serverProtocol(spans: readonly Span[]): HopProtocol {
