@@ -1,6 +1,7 @@
 import type { FaultRecord, RequestRecord } from "./evidence";
 import { clientService, hopCount, type Hop, type HopCount } from "./expectations";
 import type { FaultEffect } from "./faults/descriptor";
+import { graceMsOf } from "./faults/grace";
 import { hopOfFault } from "./faults/location";
 import { faultEffect } from "./faults/registry";
 
@@ -81,10 +82,11 @@ export function explainFailure(
   for (const fault of faults) {
     const effect = faultEffect(fault);
     if (!effect?.fails) continue;
-    const endMs = (fault.revertedAtMs ?? windowEndMs) + effect.graceMs;
-    if (request.endMs < fault.appliedAtMs || request.startMs > endMs) continue;
     const hop = hopOfFault(fault, hops, edge);
     if (hop === -1) continue;
+    const endMs =
+      (fault.revertedAtMs ?? windowEndMs) + graceMsOf(fault, hop === "edge" ? undefined : hops[hop], windowEndMs);
+    if (request.endMs < fault.appliedAtMs || request.startMs > endMs) continue;
     if (!best || order(hop) < order(best.hop)) best = { fault, hop, inFlight: request.startMs < fault.appliedAtMs };
   }
   return best;

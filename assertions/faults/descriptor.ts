@@ -22,6 +22,11 @@ export interface FaultEffect {
   shapeUnknown?: boolean;
   /** The codes a gRPC caller sees when it fails a call (an injected error: the code its params name). */
   grpcCodes?: readonly string[];
+  /**
+   * Its callers' connections fail while it holds: a gRPC caller then reconnects on gRPC's backoff schedule, and may
+   * fail calls fast until its next attempt after the revert (the grace grows with how long it held: grace.ts).
+   */
+  reconnects?: boolean;
 }
 
 /** What the judge expects to see of a fault in telemetry, beside what it does to a trace. */

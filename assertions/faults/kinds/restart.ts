@@ -30,7 +30,7 @@ export const restartFault = defineFault({
   params: z.strictObject({}),
   site: "process",
   // Calls in flight finish; new ones are refused until it is back.
-  effect: { fails: true, graceMs: 2_000, serverSpan: "optional", grpcCodes: ["UNAVAILABLE"] },
+  effect: { fails: true, graceMs: 2_000, serverSpan: "optional", grpcCodes: ["UNAVAILABLE"], reconnects: true },
   signature: { newLife: true, drains: true },
   operators: [readyzNeverDraining],
   measure: (view, fault) => replaced(view, fault, `${fault.target} restarted gracefully`),

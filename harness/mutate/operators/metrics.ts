@@ -1,5 +1,4 @@
-import { faultLocation, faultSignature } from "../../../assertions/faults";
-import { faultEffect } from "../../../assertions/faults";
+import { faultEffect, faultLocation, faultSignature, graceMsOf } from "../../../assertions/faults";
 import type { MetricSample, RequestRecord } from "../../../assertions/evidence";
 import type { MutationOperator } from "../../../assertions/mutation";
 import { isSuccess } from "../../../assertions/trace-shape";
@@ -147,7 +146,7 @@ export const unexplained5xx: MutationOperator = {
       e.faults.every(
         (f) =>
           r.endMs < f.appliedAtMs - 1_000 ||
-          r.startMs > (f.revertedAtMs ?? e.window.endMs) + (faultEffect(f)?.graceMs ?? 0) + 1_000,
+          r.startMs > (f.revertedAtMs ?? e.window.endMs) + graceMsOf(f, undefined, e.window.endMs) + 1_000,
       );
     const victim = rng.pick(e.requests.filter((r) => isSuccess(r.status) && faultFree(r)));
     if (!victim) return undefined;
