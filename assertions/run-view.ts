@@ -10,6 +10,7 @@ import {
   isSuccess,
   uncountedServices,
   unexportedServices,
+  withoutUnexported,
   type ExpectedSpan,
   type Explanation,
 } from "./trace-shape";
@@ -217,10 +218,7 @@ export class RunView {
       success,
       sampled,
       explanation,
-      expected:
-        unexported.size && shape
-          ? shape.map((s) => (unexported.has(s.service) ? { ...s, required: false } : s))
-          : shape,
+      expected: shape && withoutUnexported(shape, unexported),
       unexported,
       uncounted: uncountedServices(request, hops, evidence.faults),
       traceOptional:

@@ -36,6 +36,11 @@ export function unexportedServices(
   return lost;
 }
 
+/** A request's expected spans with those of the services whose spans may have died unexported made optional. */
+export function withoutUnexported(shape: ExpectedSpan[], unexported: ReadonlySet<string>): ExpectedSpan[] {
+  return unexported.size ? shape.map((s) => (unexported.has(s.service) ? { ...s, required: false } : s)) : shape;
+}
+
 /**
  * The services of a request's route whose counters may not hold its calls: their counters were read from outside
  * before the process stopped (`lastSamplesAtMs`), and the request was under way between that read and the stop.
