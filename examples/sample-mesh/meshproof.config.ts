@@ -21,7 +21,14 @@ const liveness = {
 /** One of the kit's Node services as its owner starts it: the compiled service with the telemetry preload. */
 function nodeService(name: string, grpc: boolean, env: Record<string, string> = {}): ServiceConfig["launch"] {
   return {
-    command: ["{{node}}", "--max-semi-space-size=1", "--expose-gc", "--require", "./dist/services/lib/telemetry.js", `./dist/services/${name}/main.js`],
+    command: [
+      "{{node}}",
+      "--max-semi-space-size=1",
+      "--expose-gc",
+      "--require",
+      "./dist/services/lib/telemetry.js",
+      `./dist/services/${name}/main.js`,
+    ],
     cwd: ROOT,
     env: {
       NODE_ENV: "production",
@@ -153,7 +160,11 @@ export default defineConfig({
   },
   routes: {
     "POST /api/checkout": {
-      request: { method: "POST", path: "/api/checkout", body: { items: [{ sku: "sku-1", qty: 1 }], card: "4242424242424242" } },
+      request: {
+        method: "POST",
+        path: "/api/checkout",
+        body: { items: [{ sku: "sku-1", qty: 1 }], card: "4242424242424242" },
+      },
       hops: [
         { from: "gateway", to: "orders", protocol: "http", method: "POST /orders" },
         { from: "orders", to: "inventory", protocol: "grpc", method: "Reserve" },
