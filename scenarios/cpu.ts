@@ -1,6 +1,5 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpec } from "../assertions/faults";
-import { defineTemplate, faultScenarioLoad, hopsByRoute, lastLeafCall } from "./lib/template";
+import { defineTemplate, faultScenarioLoad, lastLeafCall, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "cpu",
@@ -20,7 +19,7 @@ export default defineTemplate({
         : `${service} is capped at a tenth of a core for 3 s: its process CPU counter stays under the cap (and /proc agrees), it answers late, nothing fails.`,
       load: faultScenarioLoad(mesh),
       faults: [fault],
-      expectations: { families: [...ALL_FAMILIES], topology: hopsByRoute(mesh) },
+      expectations: meshExpectations(mesh),
     };
   },
 });

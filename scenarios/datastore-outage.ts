@@ -1,7 +1,6 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpecOf } from "../assertions/faults";
 import { errorSurfacesFor, readinessFlipsFor } from "./lib/derive";
-import { datastoreLinks, defineTemplate, faultScenarioLoad, hopsByRoute } from "./lib/template";
+import { datastoreLinks, defineTemplate, faultScenarioLoad, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "datastore-outage",
@@ -29,12 +28,7 @@ export default defineTemplate({
       description: `The ${caller} -> ${datastore} link is down for 3 s: ${caller} turns unready naming ${datastore}, requests through it fail, all recover.`,
       load: faultScenarioLoad(mesh),
       faults: [fault],
-      expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(surfaces ? { metrics: { errorSurfaces: surfaces } } : {}),
-        ...(flips?.length ? { probes: { readinessFlips: flips } } : {}),
-      },
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
     };
   },
 });

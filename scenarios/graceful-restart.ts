@@ -1,7 +1,6 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpecOf } from "../assertions/faults";
 import { errorSurfacesFor, readinessFlipsFor } from "./lib/derive";
-import { busiestLeaf, defineTemplate, faultScenarioLoad, hopsByRoute, leafCalls } from "./lib/template";
+import { busiestLeaf, defineTemplate, faultScenarioLoad, leafCalls, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "graceful-restart",
@@ -30,12 +29,7 @@ export default defineTemplate({
         { kind: "latency", target, atMs: 2_000, durationMs: 900, params: { ms: 500 } },
         restart,
       ],
-      expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(surfaces ? { metrics: { errorSurfaces: surfaces } } : {}),
-        ...(flips?.length ? { probes: { readinessFlips: flips } } : {}),
-      },
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
     };
   },
 });

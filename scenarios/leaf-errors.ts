@@ -1,7 +1,6 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpecOf } from "../assertions/faults";
 import { errorSurfacesFor } from "./lib/derive";
-import { defineTemplate, faultScenarioLoad, hopsByRoute, lastLeafCall } from "./lib/template";
+import { defineTemplate, faultScenarioLoad, lastLeafCall, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "leaf-errors",
@@ -27,11 +26,7 @@ export default defineTemplate({
       description: `20% of ${target} calls fail ${grpc ? "UNAVAILABLE" : "503"} for 4 s: counters, traces and the edge agree on every failure.`,
       load: faultScenarioLoad(mesh),
       faults: [fault],
-      expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(surfaces ? { metrics: { errorSurfaces: surfaces } } : {}),
-      },
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces }),
     };
   },
 });

@@ -1,5 +1,4 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
-import { defineTemplate, faultScenarioLoad, hopsByRoute, leafCalls } from "./lib/template";
+import { defineTemplate, faultScenarioLoad, leafCalls, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "leaf-latency",
@@ -13,7 +12,7 @@ export default defineTemplate({
       description: `+300 ms on ${target} for 3 s: the ${call.method ?? call.service} duration histogram moves above 300 ms in that window only.`,
       load: faultScenarioLoad(mesh),
       faults: [{ kind: "latency", target, atMs: 2_000, durationMs: 3_000, params: { ms: 300 } }],
-      expectations: { families: [...ALL_FAMILIES], topology: hopsByRoute(mesh) },
+      expectations: meshExpectations(mesh),
     };
   },
 });

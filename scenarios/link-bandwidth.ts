@@ -1,5 +1,4 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
-import { defineTemplate, edgeOf, faultScenarioLoad, hopsByRoute, serviceLinks } from "./lib/template";
+import { defineTemplate, edgeOf, faultScenarioLoad, serviceLinks, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "link-bandwidth",
@@ -14,7 +13,7 @@ export default defineTemplate({
       description: `The ${from} -> ${to} link limited to 2 KB/s each way for 3 s: requests slow down at the driver, nothing fails, every trace and counter still agrees.`,
       load: faultScenarioLoad(mesh),
       faults: [{ kind: "link-bandwidth", target: link, atMs: 2_000, durationMs: 3_000, params: { kbPerSec: 2 } }],
-      expectations: { families: [...ALL_FAMILIES], topology: hopsByRoute(mesh) },
+      expectations: meshExpectations(mesh),
     };
   },
 });

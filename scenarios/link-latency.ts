@@ -1,5 +1,4 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
-import { defineTemplate, edgeOf, faultScenarioLoad, hopsByRoute, serviceLinks } from "./lib/template";
+import { defineTemplate, edgeOf, faultScenarioLoad, serviceLinks, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "link-latency",
@@ -15,7 +14,7 @@ export default defineTemplate({
       description: `+200 ms on the ${from} -> ${to} link for 3 s: ${from}'s client spans and client histogram move, ${to}'s server spans do not.`,
       load: faultScenarioLoad(mesh),
       faults: [{ kind: "link-latency", target: link, atMs: 2_000, durationMs: 3_000, params: { ms: 200 } }],
-      expectations: { families: [...ALL_FAMILIES], topology: hopsByRoute(mesh) },
+      expectations: meshExpectations(mesh),
     };
   },
 });

@@ -1,7 +1,6 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpecOf } from "../assertions/faults";
 import { errorSurfacesFor, readinessFlipsFor } from "./lib/derive";
-import { defineTemplate, faultScenarioLoad, hopsByRoute, lastLeafCall } from "./lib/template";
+import { defineTemplate, faultScenarioLoad, lastLeafCall, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "link-reset",
@@ -25,12 +24,7 @@ export default defineTemplate({
       description: `Connections on the ${from} -> ${to} link reset for 3 s: calls fail at ${from}, some after reaching ${to} (the answer is reset), ${from} turns unready naming ${to}.`,
       load: faultScenarioLoad(mesh),
       faults: [fault],
-      expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(surfaces ? { metrics: { errorSurfaces: surfaces } } : {}),
-        ...(flips?.length ? { probes: { readinessFlips: flips } } : {}),
-      },
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
     };
   },
 });

@@ -1,7 +1,6 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpecOf } from "../assertions/faults";
 import { errorSurfacesFor, readinessFlipsFor } from "./lib/derive";
-import { defineTemplate, edgeOf, faultScenarioLoad, hopsByRoute, leafCalls } from "./lib/template";
+import { defineTemplate, edgeOf, faultScenarioLoad, leafCalls, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "link-timeout",
@@ -28,12 +27,7 @@ export default defineTemplate({
       description: `No data on the ${from} -> ${to} link for 3 s: calls hit their deadline or fail on the broken connection after it, ${from} turns unready naming ${to}, all recover.`,
       load: faultScenarioLoad(mesh),
       faults: [fault],
-      expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(surfaces ? { metrics: { errorSurfaces: surfaces } } : {}),
-        ...(flips?.length ? { probes: { readinessFlips: flips } } : {}),
-      },
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
     };
   },
 });

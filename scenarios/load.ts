@@ -1,5 +1,4 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
-import { defineTemplate, hopsByRoute, loadRoutes } from "./lib/template";
+import { defineTemplate, loadRoutes, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "load",
@@ -23,6 +22,6 @@ export default defineTemplate({
       thresholds: { http_req_failed: ["rate<0.001"], http_req_duration: ["p(99)<1000"] },
     },
     faults: [],
-    expectations: { families: [...ALL_FAMILIES], topology: hopsByRoute(mesh) },
+    expectations: meshExpectations(mesh),
   }),
 });

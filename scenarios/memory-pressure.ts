@@ -1,7 +1,6 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpecOf } from "../assertions/faults";
 import { readinessFlipsFor } from "./lib/derive";
-import { busiestLeaf, defineTemplate, faultScenarioLoad, hopsByRoute, leafCalls } from "./lib/template";
+import { busiestLeaf, defineTemplate, faultScenarioLoad, leafCalls, meshExpectations } from "./lib/template";
 
 const MIB = 2 ** 20;
 
@@ -35,11 +34,7 @@ export default defineTemplate({
       description: `${leaf} holds ${faults[0]!.params.mb} MB and ${caller} ${faults[1]!.params.mb} MB (over its heap limit) for 3 s: both heap gauges rise by what is held and fall after; ${caller}'s /healthz fails naming its heap check and its dependents turn unready; ${leaf} stays healthy.`,
       load: faultScenarioLoad(mesh),
       faults,
-      expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(flips.length ? { probes: { readinessFlips: flips } } : {}),
-      },
+      expectations: meshExpectations(mesh, { readinessFlips: flips }),
     };
   },
 });

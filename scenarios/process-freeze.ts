@@ -1,7 +1,6 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpecOf } from "../assertions/faults";
 import { errorSurfacesFor, readinessFlipsFor } from "./lib/derive";
-import { defineTemplate, faultScenarioLoad, hopsByRoute, lastLeafCall } from "./lib/template";
+import { defineTemplate, faultScenarioLoad, lastLeafCall, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "process-freeze",
@@ -26,12 +25,7 @@ export default defineTemplate({
       description: `${service} is frozen (SIGSTOP) for ${fault.durationMs / 1000} s: calls to it outwait their deadline, its probes time out, its dependents turn unready naming it; all recover after SIGCONT.`,
       load: faultScenarioLoad(mesh),
       faults: [fault],
-      expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(surfaces ? { metrics: { errorSurfaces: surfaces } } : {}),
-        ...(flips?.length ? { probes: { readinessFlips: flips } } : {}),
-      },
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
     };
   },
 });

@@ -1,7 +1,6 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpecOf } from "../assertions/faults";
 import { errorSurfacesFor, readinessFlipsFor } from "./lib/derive";
-import { defineTemplate, faultScenarioLoad, hopsByRoute, lastLeafCall } from "./lib/template";
+import { defineTemplate, faultScenarioLoad, lastLeafCall, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "process-kill",
@@ -17,12 +16,7 @@ export default defineTemplate({
       description: `${service} is killed (SIGKILL) and started again 2.5 s later: its callers' calls fail, its probes are refused and its dependents turn unready naming it; its counters restart from zero and reconcile across both lives.`,
       load: faultScenarioLoad(mesh),
       faults: [fault],
-      expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(surfaces ? { metrics: { errorSurfaces: surfaces } } : {}),
-        ...(flips?.length ? { probes: { readinessFlips: flips } } : {}),
-      },
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
     };
   },
 });

@@ -1,5 +1,4 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
-import { defineTemplate, evenRoutes, HALF_CAPACITY, hopsByRoute } from "./lib/template";
+import { defineTemplate, evenRoutes, HALF_CAPACITY, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "sampling",
@@ -18,6 +17,6 @@ export default defineTemplate({
       maxShareOfCapacity: HALF_CAPACITY,
     },
     faults: [],
-    expectations: { families: [...ALL_FAMILIES], topology: hopsByRoute(mesh) },
+    expectations: meshExpectations(mesh),
   }),
 });

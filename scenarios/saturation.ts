@@ -1,6 +1,5 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import { overloadSurface } from "./lib/derive";
-import { defineTemplate, edgeOf, hopsByRoute, loadRoutes } from "./lib/template";
+import { defineTemplate, edgeOf, loadRoutes, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "saturation",
@@ -29,9 +28,7 @@ export default defineTemplate({
       },
       faults: [{ kind: "overload", target: edge, atMs: 2_000, durationMs: 7_000, params: {} }],
       expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(surface ? { metrics: { errorSurfaces: [surface] } } : {}),
+        ...meshExpectations(mesh, { errorSurfaces: surface && [surface] }),
         probes: { tolerate: [edge] },
       },
     };

@@ -1,7 +1,6 @@
-import { ALL_FAMILIES } from "../assertions/evidence";
 import type { FaultSpecOf } from "../assertions/faults";
 import { readinessFlipsFor } from "./lib/derive";
-import { busiestLeaf, defineTemplate, faultScenarioLoad, hopsByRoute } from "./lib/template";
+import { busiestLeaf, defineTemplate, faultScenarioLoad, meshExpectations } from "./lib/template";
 
 export default defineTemplate({
   template: "stall",
@@ -26,11 +25,7 @@ export default defineTemplate({
         : `${service}'s process is frozen 600 ms of every second for 3 s (a cgroup freezer): its callers only slow down, every trace and counter still agrees.`,
       load: faultScenarioLoad(mesh),
       faults: [fault],
-      expectations: {
-        families: [...ALL_FAMILIES],
-        topology: hopsByRoute(mesh),
-        ...(flips?.length ? { probes: { readinessFlips: flips } } : {}),
-      },
+      expectations: meshExpectations(mesh, { readinessFlips: flips }),
     };
   },
 });

@@ -182,16 +182,18 @@ export async function measureCapacity(
   return measured(good);
 }
 
+/** Requests' p99 duration (0.1 ms) and how many were not answered 2xx. */
+function p99AndFailures(requests: readonly RequestRecord[]) {
+  const durations = requests.map((r) => r.endMs - r.startMs);
+  return {
+    p99Ms: Math.round(percentileOf(durations, 0.99) * 10) / 10,
+    failed: requests.filter((r) => r.status < 200 || r.status >= 300).length,
+  };
+}
+
 /** The mesh's own latency and failures at a low rate: what a sustained rate may not exceed. */
 function latencyProfile(requests: readonly RequestRecord[]) {
-  const p99Ms =
-    Math.round(
-      percentileOf(
-        requests.map((r) => r.endMs - r.startMs),
-        0.99,
-      ) * 10,
-    ) / 10;
-  const failed = requests.filter((r) => r.status < 200 || r.status >= 300).length;
+  const { p99Ms, failed } = p99AndFailures(requests);
   return {
     p99Ms,
     failed,
@@ -210,14 +212,7 @@ function judgeStep(
   dropped: number,
   profile: ReturnType<typeof latencyProfile>,
 ): CapacityStep {
-  const p99Ms =
-    Math.round(
-      percentileOf(
-        requests.map((r) => r.endMs - r.startMs),
-        0.99,
-      ) * 10,
-    ) / 10;
-  const failed = requests.filter((r) => r.status < 200 || r.status >= 300).length;
+  const { p99Ms, failed } = p99AndFailures(requests);
   const allowed = binomialAcceptance(requests.length, profile.failureShare, 0.999).high;
   const planned = Math.round((ratePerSec * stepMs) / 1000);
   const why =
@@ -305,8 +300,9 @@ export async function capacityFor(
 /**
  * A scenario whose rates are fractions of capacity (`load.rateUnit: "capacity"`), in requests/s: every rate times
  * the capacity, rounded; and, with `load.minRequests`, its last stage held longer until the plan holds that many (a
- * smaller machine sends as many requests, for longer; at most twice as long). An overload it declares is held to the mesh's own p99 bound.
- * Other scenarios unchanged.
+ * smaller machine sends as many requests, for longer; the stage at most twice as long). An overload it declares is
+ * held to the mesh's own p99 bound. A scenario with `maxShareOfCapacity` is slowed to that share instead; others are
+ * unchanged.
  */
 export function atCapacity<S extends { load: ScaledLoad; faults?: readonly FaultSpec[] }>(
   scenario: S,

@@ -146,7 +146,7 @@ function attachedTarget(
     );
   if (planned.length && !options.stack) throw new Error("proxying a mesh's links needs backends: start a stack first");
   const services: Record<string, MeshService> = {};
-  for (const [name, s] of judgedServices(config)) services[name] = attachedService(name, s, config, baseDir);
+  for (const [name, s] of judgedServices(config)) services[name] = configuredService(name, s, config, baseDir);
   const edge = Object.values(services).find((s) => s.role === "edge")!;
   const proxied = Object.entries(config.links ?? {}).filter(([, l]) => l.proxy);
   const toxiproxy = planned.length
@@ -200,9 +200,19 @@ function attachedTarget(
   };
 }
 
-/** One service of a mesh the user started, as the run loop reads it. */
-function attachedService(name: string, s: ServiceConfig, config: MeshConfig, baseDir: string): MeshService {
-  const metricsUrl = metricsUrlOf(name, config);
+/**
+ * One service of a config as the run loop reads it. `fill` resolves the placeholders of a launched mesh's URLs and
+ * files (`where` names the key in errors); a mesh the user started has none.
+ */
+export function configuredService(
+  name: string,
+  s: ServiceConfig,
+  config: MeshConfig,
+  baseDir: string,
+  fill: (value: string, where: string) => string = (value) => value,
+): MeshService {
+  const metrics = metricsUrlOf(name, config);
+  const metricsUrl = metrics && fill(metrics, `services.${name}.metricsUrl`);
   return {
     name,
     protocol: s.protocol as MeshService["protocol"],
@@ -210,12 +220,12 @@ function attachedService(name: string, s: ServiceConfig, config: MeshConfig, bas
     impl: "external",
     instance: metricsUrl ? new URL(metricsUrl).host : "",
     ...(metricsUrl ? { metricsUrl } : {}),
-    ...(s.healthzUrl ? { healthzUrl: s.healthzUrl } : {}),
-    ...(s.readyzUrl ? { readyzUrl: s.readyzUrl } : {}),
+    ...(s.healthzUrl ? { healthzUrl: fill(s.healthzUrl, `services.${name}.healthzUrl`) } : {}),
+    ...(s.readyzUrl ? { readyzUrl: fill(s.readyzUrl, `services.${name}.readyzUrl`) } : {}),
     contract: resolveContract(s.contract ?? "otel", baseDir),
     ...(s.operations ? { operations: s.operations } : {}),
-    ...(s.admin ? { admin: new AdminClient(s.admin.url, s.admin.token) } : {}),
-    ...(s.logFile ? { jsonLogFile: path.resolve(baseDir, s.logFile) } : {}),
+    ...(s.admin ? { admin: new AdminClient(fill(s.admin.url, `services.${name}.admin.url`), s.admin.token) } : {}),
+    ...(s.logFile ? { jsonLogFile: path.resolve(baseDir, fill(s.logFile, `services.${name}.logFile`)) } : {}),
     ...(s.pid ? { pid: s.pid, control: pidControl(name, s.pid) } : {}),
   };
 }

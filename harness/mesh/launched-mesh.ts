@@ -11,8 +11,7 @@ import { ManagedProcess } from "../util/managed-process";
 import { freePort } from "../util/ports";
 import { retryUntil } from "../util/retry";
 import { answersReady } from "./readiness";
-import { AdminClient } from "./admin-client";
-import { judgedServices, metricsUrlOf, resolveContract } from "./external-mesh";
+import { configuredService, judgedServices } from "./external-mesh";
 import { ProcessService } from "./process-launcher";
 import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh";
 
@@ -208,23 +207,10 @@ function startedMesh(
   const services: Record<string, MeshService> = {};
   for (const [name, s] of judgedServices(config)) {
     const handle = launched.get(name);
-    const metrics = metricsUrlOf(name, config);
-    const metricsUrl = metrics && fill(metrics, `services.${name}.metricsUrl`);
     const ready = readyUrlOf(s);
     const service: MeshService = {
-      name,
-      protocol: s.protocol as MeshService["protocol"],
-      role: s.role === "edge" ? "edge" : "internal",
-      impl: "external",
-      instance: metricsUrl ? new URL(metricsUrl).host : "",
-      ...(metricsUrl ? { metricsUrl } : {}),
-      ...(s.healthzUrl ? { healthzUrl: fill(s.healthzUrl, `services.${name}.healthzUrl`) } : {}),
-      ...(s.readyzUrl ? { readyzUrl: fill(s.readyzUrl, `services.${name}.readyzUrl`) } : {}),
+      ...configuredService(name, s, config, options.baseDir, fill),
       ...(ready ? { readyUrl: fill(ready, `services.${name}`) } : {}),
-      contract: resolveContract(s.contract ?? "otel", options.baseDir),
-      ...(s.operations ? { operations: s.operations } : {}),
-      ...(s.admin ? { admin: new AdminClient(fill(s.admin.url, `services.${name}.admin.url`), s.admin.token) } : {}),
-      ...(s.logFile ? { jsonLogFile: fill(s.logFile, `services.${name}.logFile`) } : {}),
       ...(handle ? { control: handle, logFile: path.join(logDir, `${name}.log`) } : {}),
     };
     // The pid follows the process across a kill and its start.

@@ -1,3 +1,5 @@
+import { ALL_FAMILIES } from "../../assertions/evidence";
+import type { ErrorSurface, ReadinessFlip } from "../../assertions/expectations";
 import type { Scenario } from "./scenario-model";
 import { allHops, edgeOf, isLeaf, linkOf, routesByLength, toDatastore, type MeshTopology } from "./topology";
 
@@ -122,6 +124,22 @@ export function faultScenarioLoad(mesh: MeshTopology) {
     warmupMs: 1_500,
     routes: loadRoutes(mesh),
     maxShareOfCapacity: HALF_CAPACITY,
+  };
+}
+
+/**
+ * A scenario's expectations over the mesh: every family, its routes' hops, and what its faults must show in metrics
+ * (error surfaces) and probes (readiness flips) where a template derived them.
+ */
+export function meshExpectations(
+  mesh: MeshTopology,
+  shown: { errorSurfaces?: ErrorSurface[] | undefined; readinessFlips?: ReadinessFlip[] | undefined } = {},
+) {
+  return {
+    families: [...ALL_FAMILIES],
+    topology: hopsByRoute(mesh),
+    ...(shown.errorSurfaces ? { metrics: { errorSurfaces: shown.errorSurfaces } } : {}),
+    ...(shown.readinessFlips?.length ? { probes: { readinessFlips: shown.readinessFlips } } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GRPC_CODE_NAMES } from "../../../assertions/grpc-codes";
 import { LOOPBACK } from "../../util/ports";
 import { compileMatch } from "./call-match";
 
@@ -9,25 +10,7 @@ export const LOOPBACK_ADDRESS = /^127\.0\.0\.1:\d{1,5}$/;
 export type Protocol = "http" | "grpc";
 
 /** gRPC status codes by number, as their canonical names. */
-export const GRPC_CODES = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-] as const;
+export const GRPC_CODES = GRPC_CODE_NAMES;
 
 /** A canonical gRPC code name other than OK (what an injected error may answer). */
 export type GrpcErrorCode = Exclude<(typeof GRPC_CODES)[number], "OK">;
