@@ -3,6 +3,7 @@ import type { AssertionFamily, AssertionResult, Evidence } from "./evidence";
 import type { Expectations } from "./expectations";
 import { measureFaultEffects, type MeasuredEffect } from "./faults";
 import { assertHygiene } from "./hygiene-assertions";
+import { HYGIENE_ASSERTIONS } from "./hygiene/ids";
 import { assertMetrics } from "./metric-assertions";
 import { assertProbes } from "./probe-assertions";
 import { assertRuntime } from "./runtime-assertions";
@@ -40,5 +41,9 @@ export function judgeRun(evidence: Evidence, expectations: Expectations): Judgem
 }
 
 function assertionsOf(view: RunView): AssertionResult[] {
-  return view.expectations.families.flatMap((family) => FAMILIES[family](view));
+  const results = view.expectations.families.flatMap((family) => FAMILIES[family](view));
+  // A contract mismatch is told once, before any family's verdicts: those families left the lacking series out.
+  const first = results.findIndex((r) => r.id === HYGIENE_ASSERTIONS.contractLabels);
+  if (first > 0) results.unshift(...results.splice(first, 1));
+  return results;
 }

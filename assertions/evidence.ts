@@ -77,7 +77,7 @@ export interface ServiceInfo {
   /** The edge service receives the driver's requests. */
   role: "edge" | "internal";
   protocol: "http" | "grpc";
-  /** The Prometheus `instance` label of its /metrics target (host:port). */
+  /** The Prometheus `instance` label of its /metrics target (host:port); "" when it exposes no /metrics. */
   instance: string;
   /** The contract this service is judged by (its runtime's built-in one, or --contract). */
   contract: TelemetryContract;
@@ -88,6 +88,16 @@ export interface ServiceInfo {
    * ("meshproof.payments.v1.Payments/Charge"). A `route` label value must be one of these (or "unmatched").
    */
   operations?: string[];
+  /**
+   * The probes the harness polls for it (evidence.probes holds records of these only). Absent in evidence recorded
+   * before it was told: both, as every sample-kit service has.
+   */
+  probes?: ("healthz" | "readyz")[];
+  /**
+   * Whether the harness reads its structured log (evidence.logs): the mesh declared a log file for it. Absent in
+   * evidence recorded before it was told: true, as every sample-kit service has one.
+   */
+  structuredLog?: boolean;
 }
 
 export interface RequestRecord {
@@ -125,8 +135,15 @@ export interface RequestRecord {
 export interface FaultRecord {
   id: string;
   kind: string;
-  /** What the fault hit, e.g. "payments/Charge" or "orders->redis". */
+  /** What the fault hit, as the scenario names it: "payments.Charge", "payments", a link "orders-redis". */
   target: string;
+  /**
+   * How it was injected: the service's admin API, an L7 proxy in front of the callee, Toxiproxy, a signal, a cgroup,
+   * the Docker engine, or nothing (an overload is the load itself). Absent in journals written before it was recorded.
+   */
+  via?: "admin" | "l7" | "toxiproxy" | "signal" | "cgroup" | "docker" | "load";
+  /** The link it acted on, by its ends (a link fault, or a request fault injected in front of the callee). */
+  link?: { name: string; from: string; to: string };
   params: Record<string, unknown>;
   /** When the harness began applying it: the fault may act from then on (memory is held while it is applied). */
   appliedAtMs: number;
@@ -141,6 +158,11 @@ export interface FaultRecord {
    */
   lastSamples?: MetricSample[];
   lastSamplesAtMs?: number;
+  /**
+   * Counters read from outside while the target drained (no admin API to hand them over): it may have counted calls
+   * from `lastSamplesAtMs` until it stopped answering (this time) that no read saw.
+   */
+  uncountedUntilMs?: number;
   /**
    * A kill: spans the target ended from this time on may have died with it, still in its exporter's queue (SIGKILL
    * leaves no flush): when the harness's flush before the kill began, or one export interval before the kill where
@@ -227,13 +249,20 @@ export const ALL_FAMILIES = ["traces", "metrics", "probes", "runtime", "hygiene"
 export type AssertionFamily = (typeof ALL_FAMILIES)[number];
 
 /**
+ * How a claim ended: judged and held, judged and broken, or not promised — the mesh's contract or config does not
+ * promise what the claim needs (no /metrics, no probe, no log, no exemplar label), so it was neither passed nor failed.
+ */
+export type AssertionStatus = "passed" | "failed" | "not-promised";
+
+/**
  * One judged claim. `expected` and `observed` are what a human compares; `observed.compared` is how many items the
- * assertion compared (never a pass over zero); `evidence` a small sample (trace and request ids).
+ * assertion compared (never a pass over zero: 0 only for "not-promised"); `evidence` a small sample (trace and
+ * request ids).
  */
 export interface AssertionResult {
   id: string;
   family: AssertionFamily;
-  status: "passed" | "failed";
+  status: AssertionStatus;
   message: string;
   expected: Record<string, unknown>;
   observed: Record<string, unknown> & { compared: number };

@@ -3,8 +3,9 @@ import type { AssertionFamily } from "./evidence";
 export { ALL_FAMILIES } from "./evidence";
 import type { SpanKind } from "./trace-model";
 
-/** How one service calls another: "redis" (or another db system) names a backend that has no server spans. */
-export type HopProtocol = "http" | "grpc" | "redis";
+/** How one service calls another: a datastore protocol ("redis", "sql", any "db") names a callee with no server spans. */
+export const HOP_PROTOCOLS = ["http", "grpc", "redis", "sql", "db"] as const;
+export type HopProtocol = (typeof HOP_PROTOCOLS)[number];
 
 /**
  * One edge of the call graph: `from` calls `to` over `protocol`. A route's hops are listed in call order: when a
@@ -16,6 +17,34 @@ export interface Hop {
   protocol: HopProtocol;
   /** The operation called: a gRPC method ("Charge") or an HTTP "METHOD /route" ("POST /orders"). */
   method?: string;
+  /** Calls per request over the hop, a fan-out or a call retried (HotROD's 10 route calls); one when absent. */
+  count?: HopCount;
+  /**
+   * The service name the hop's client spans carry when it is not the caller's: an in-process datastore client with
+   * a tracer of its own (HotROD's customer reports its SQL calls as service "mysql").
+   */
+  reportedBy?: string;
+  /**
+   * The caller retries failed calls over the hop: an ERROR span on it is a failed attempt, not a contradiction of a
+   * request that succeeded.
+   */
+  retried?: boolean;
+}
+
+/** How many calls a request makes over a hop: at least `min`, at most `max`. */
+export interface HopCount {
+  min: number;
+  max: number;
+}
+
+/** The calls a request makes over a hop, one when the hop declares no count. */
+export function hopCount(hop: Pick<Hop, "count">): HopCount {
+  return hop.count ?? { min: 1, max: 1 };
+}
+
+/** The service whose spans stand for the hop's calling side. */
+export function clientService(hop: Pick<Hop, "from" | "reportedBy">): string {
+  return hop.reportedBy ?? hop.from;
 }
 
 /** The expected hop graph per route, keyed by the driver's route name ("POST /api/checkout"). */

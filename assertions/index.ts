@@ -8,15 +8,21 @@ export {
 } from "./contract";
 export type {
   ContractLabels,
+  GrpcCodeSpelling,
+  KitContract,
+  LogContract,
   MetricContract,
   ProbeContract,
   RuntimeContract,
   SpanContract,
   TelemetryContract,
 } from "./contract";
+export { grpcCodeName, statusClass } from "./metric-labels";
+export { notPromised } from "./result";
 export type {
   AssertionFamily,
   AssertionResult,
+  AssertionStatus,
   Evidence,
   Exemplar,
   FaultRecord,

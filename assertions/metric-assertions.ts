@@ -29,7 +29,7 @@ export function assertMetrics(view: RunView): AssertionResult[] {
     hopAgreement(metrics),
     spanCounterAgreement(metrics),
     histogramCount(metrics),
-    ...(surfaces.length || view.evidence.faults.some((f) => faultEffect(f.kind)?.fails) ? [statusLabels(metrics)] : []),
+    ...(surfaces.length || view.evidence.faults.some((f) => faultEffect(f)?.fails) ? [statusLabels(metrics)] : []),
     ...(has("error") ? [errorRate(metrics)] : []),
     ...(has("latency") || has("link-latency") ? [latencyShift(metrics)] : []),
   ];

@@ -70,13 +70,17 @@ export function risenSeries(e: Evidence, names: (s: Evidence["services"][number]
 /** The names of a service's four RED counters (HTTP and gRPC, server and client). */
 export const counters = (s: Evidence["services"][number]) => {
   const c = s.contract;
-  return [c.httpServerRequests.name, c.httpClientRequests.name, c.grpcServerHandled.name, c.grpcClientHandled.name];
+  return [c.httpServerRequests, c.httpClientRequests, c.grpcServerHandled, c.grpcClientHandled].flatMap((m) =>
+    m ? [m.name] : [],
+  );
 };
 
 /** The names of a service's four duration histograms (HTTP and gRPC, server and client). */
 export const histograms = (s: Evidence["services"][number]) => {
   const c = s.contract;
-  return [c.httpServerDuration, c.httpClientDuration, c.grpcServerHandling, c.grpcClientHandling].map((m) => m.name);
+  return [c.httpServerDuration, c.httpClientDuration, c.grpcServerHandling, c.grpcClientHandling].flatMap((m) =>
+    m ? [m.name] : [],
+  );
 };
 
 /** The span attribute keys of the service that emitted a span. */

@@ -1,8 +1,8 @@
 import { faultSignature } from "./faults";
 import { faultEffect } from "./faults";
-import type { AssertionResult, Evidence, ProbeRecord } from "./evidence";
+import type { AssertionResult, Evidence, ProbeRecord, ServiceInfo } from "./evidence";
 import type { ReadinessFlip } from "./expectations";
-import { Findings, verdict, type Coverage } from "./result";
+import { Findings, notPromised, verdict, type Coverage } from "./result";
 import type { RunView } from "./run-view";
 import { heldUntil, hopOfFault } from "./trace-shape";
 
@@ -16,6 +16,11 @@ export const PROBE_ASSERTIONS = {
 } as const;
 
 type Probe = ProbeRecord["probe"];
+
+/** Whether the harness polls a service's probe (evidence recorded before it was told: both, as the sample kit's). */
+export function polled(service: ServiceInfo, probe: Probe): boolean {
+  return (service.probes ?? ["healthz", "readyz"]).includes(probe);
+}
 
 /** A poll in words, its time relative to load start. */
 function describePoll(poll: ProbeRecord, startMs: number): string {
@@ -56,7 +61,8 @@ interface FlipResult {
  * outage — and /readyz answers 200, except where a fault must flip a probe: there it stops answering 200 the
  * declared way (a 503 naming the failed check, or no answer from a frozen or dead process) within the bound (check
  * timeout + poll interval + slack) and answers 200 again within the same bound after the revert. The measured flip
- * latencies are in `observed`.
+ * latencies are in `observed`. A service without a probe (nothing polled for it) is left out of that probe's claims;
+ * with no service left, the claim is not promised.
  */
 export function assertProbes(view: RunView): AssertionResult[] {
   const { evidence, expectations } = view;
@@ -134,12 +140,13 @@ function unexcusedFailures(view: RunView, polls: Polls, excused: ReadonlyMap<str
       .filter((f) => f.target === target)
       .map((f): [number, number] => [
         f.appliedAtMs,
-        heldUntil(f, evidence.window.endMs) + (faultEffect(f.kind)?.graceMs ?? 0),
+        heldUntil(f, evidence.window.endMs) + (faultEffect(f)?.graceMs ?? 0),
       ]),
   );
   const stable = { healthz: new Findings(), readyz: new Findings() };
   for (const service of evidence.services) {
     for (const probe of ["healthz", "readyz"] as const) {
+      if (!polled(service, probe)) continue;
       const list = polls(service.name, probe);
       const findings = stable[probe];
       if (!list.length) findings.add({ detail: `no /${probe} poll of ${service.name} after load start` });
@@ -166,43 +173,53 @@ function stableVerdicts(
   pollIntervalMs: number,
 ): AssertionResult[] {
   const { evidence } = view;
-  const pollCount = (probe: string) => after.filter((p) => p.probe === probe).length;
+  const probed = (probe: Probe) => evidence.services.filter((s) => polled(s, probe));
+  const pollCount = (probe: Probe) => {
+    const unpolled = new Set(evidence.services.filter((s) => !polled(s, probe)).map((s) => s.name));
+    return after.filter((p) => p.probe === probe && !unpolled.has(p.service)).length;
+  };
   // The poller runs from before load to quiesce: at least half its ticks over the load window, per service.
   const windowMs = evidence.window.endMs - evidence.window.startMs;
-  const minimumPolls = Math.max(1, Math.floor(windowMs / pollIntervalMs / 2)) * evidence.services.length;
-  const coverage = (probe: string): Coverage => ({
+  const ticks = Math.max(1, Math.floor(windowMs / pollIntervalMs / 2));
+  const coverage = (probe: Probe): Coverage => ({
     compared: pollCount(probe),
-    minimum: minimumPolls,
+    minimum: ticks * probed(probe).length,
     what: `/${probe} polls`,
-    because: `half the ${pollIntervalMs} ms ticks of a ${windowMs} ms window for ${evidence.services.length} services`,
+    because: `half the ${pollIntervalMs} ms ticks of a ${windowMs} ms window for ${probed(probe).length} services`,
   });
   const flipsSaid = (declared: readonly ReadinessFlip[]) => (declared.length ? " outside the expected flips" : "");
   const [readyFlips, liveFlips] = flips as [FlipResult, FlipResult];
+  const unpromised = (probe: Probe, id: string) =>
+    evidence.services.length > 0 && probed(probe).length === 0
+      ? notPromised(id, "probes", `no service has a /${probe} probe (services.<name>.${probe}Url)`)
+      : undefined;
   return [
-    verdict(
-      PROBE_ASSERTIONS.livenessStable,
-      "probes",
-      stable.healthz,
-      {
-        passed: `/healthz of every service answered 200 in all ${pollCount("healthz")} polls${flipsSaid(liveFlips.declared)}`,
-        failed: "/healthz was not 200 where no fault explains it",
-      },
-      coverage("healthz"),
-      { status: 200 },
-      { polls: pollCount("healthz"), findings: stable.healthz.count },
-    ),
-    verdict(
-      PROBE_ASSERTIONS.baselineHealthy,
-      "probes",
-      stable.readyz,
-      {
-        passed: `/readyz of every service answered 200 in all ${pollCount("readyz")} polls${flipsSaid(readyFlips.declared)}`,
-        failed: "/readyz was not 200 where no fault explains it",
-      },
-      coverage("readyz"),
-      { status: 200 },
-      { polls: pollCount("readyz"), findings: stable.readyz.count },
-    ),
+    unpromised("healthz", PROBE_ASSERTIONS.livenessStable) ??
+      verdict(
+        PROBE_ASSERTIONS.livenessStable,
+        "probes",
+        stable.healthz,
+        {
+          passed: `/healthz of every service answered 200 in all ${pollCount("healthz")} polls${flipsSaid(liveFlips.declared)}`,
+          failed: "/healthz was not 200 where no fault explains it",
+        },
+        coverage("healthz"),
+        { status: 200 },
+        { polls: pollCount("healthz"), findings: stable.healthz.count },
+      ),
+    unpromised("readyz", PROBE_ASSERTIONS.baselineHealthy) ??
+      verdict(
+        PROBE_ASSERTIONS.baselineHealthy,
+        "probes",
+        stable.readyz,
+        {
+          passed: `/readyz of every service answered 200 in all ${pollCount("readyz")} polls${flipsSaid(readyFlips.declared)}`,
+          failed: "/readyz was not 200 where no fault explains it",
+        },
+        coverage("readyz"),
+        { status: 200 },
+        { polls: pollCount("readyz"), findings: stable.readyz.count },
+      ),
   ];
 }
 
@@ -226,8 +243,11 @@ function gracefulDrain(view: RunView): AssertionResult {
     const draining = polls.find(
       (p) => p.probe === "readyz" && p.status === 503 && (gone === undefined || p.atMs < gone.atMs),
     );
-    if (!gone) findings.add({ detail: `${service} never stopped answering its probes after SIGTERM` });
-    if (!draining)
+    // Without a readiness probe, the drain's signal is not promised: only the calls in flight are judged.
+    const info = view.service(service);
+    const ready = info === undefined || polled(info, "readyz");
+    if (!gone && ready) findings.add({ detail: `${service} never stopped answering its probes after SIGTERM` });
+    if (!draining && ready)
       findings.add({
         detail: `${service} /readyz never answered 503 before its listener closed (${gone ? `first unanswered poll +${gone.atMs - fault.appliedAtMs} ms after SIGTERM: ${describePoll(gone, evidence.window.startMs)}` : "no unanswered poll"})`,
       });
@@ -248,6 +268,7 @@ function gracefulDrain(view: RunView): AssertionResult {
         requestId: cut[0]!.request.id,
       });
     observed[service] = {
+      ...(ready ? {} : { readiness: "not promised: no /readyz probe (services.<name>.readyzUrl)" }),
       drainingAfterMs: draining ? draining.atMs - fault.appliedAtMs : null,
       listenerClosedAfterMs: gone ? gone.atMs - fault.appliedAtMs : null,
       inFlight: inFlight.length,

@@ -78,6 +78,26 @@ export function verdict(
   };
 }
 
+/**
+ * A claim the mesh does not promise, so it was neither passed nor failed: `reason` names what is missing and where it
+ * would be declared ("no service declares a readable structured log (services.<name>.logFile)"). Compares nothing.
+ */
+export function notPromised(
+  id: string,
+  family: AssertionFamily,
+  reason: string,
+  observed: Record<string, unknown> = {},
+): AssertionResult {
+  return {
+    id,
+    family,
+    status: "not-promised",
+    message: `not promised: ${reason}`,
+    expected: { promised: false },
+    observed: { ...observed, compared: 0 },
+  };
+}
+
 function describe(finding: Finding): string {
   const where = [finding.traceId && `trace ${finding.traceId}`, finding.requestId && `request ${finding.requestId}`];
   const located = where.filter(Boolean).join(", ");

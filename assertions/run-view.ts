@@ -1,14 +1,16 @@
 import { faultEffect } from "./faults";
 import { DEFAULT_CONTRACT, type TelemetryContract } from "./contract";
 import type { Evidence, RequestRecord, ServiceInfo } from "./evidence";
-import type { Expectations, Hop } from "./expectations";
+import { clientService, type Expectations, type Hop } from "./expectations";
 import { indexTrace, serverChildren, SpanReader, type IndexedTrace } from "./trace-index";
 import type { Span, Trace } from "./trace-model";
 import {
   expectedSpans,
   explainFailure,
   isSuccess,
+  uncountedServices,
   unexportedServices,
+  withoutUnexported,
   type ExpectedSpan,
   type Explanation,
 } from "./trace-shape";
@@ -37,6 +39,8 @@ export interface RequestView {
   expected?: ExpectedSpan[];
   /** Services whose spans of this request may have died unexported with their killed process (unexportedServices). */
   unexported: ReadonlySet<string>;
+  /** Services whose counters may miss this request's calls: read from outside before they stopped (uncountedServices). */
+  uncounted: ReadonlySet<string>;
   /**
    * Whether the trace may be missing altogether: a request the driver got no answer for under a fault that fails
    * calls anywhere (an overload: it may never have left the edge's accept queue, so nothing ever saw it).
@@ -131,7 +135,13 @@ export class RunView {
   ) {
     this.byName = new Map(evidence.services.map((s) => [s.name, s]));
     this.edge = evidence.services.find((s) => s.role === "edge");
-    this.reader = new SpanReader((name) => this.byName.get(name)?.contract);
+    // Spans reported under a name of their own are read through their process's contract.
+    const reporters = new Map(
+      Object.values(expectations.topology)
+        .flat()
+        .flatMap((h) => (h.reportedBy ? [[h.reportedBy, h.from] as const] : [])),
+    );
+    this.reader = new SpanReader((name) => this.byName.get(reporters.get(name) ?? name)?.contract);
   }
 
   /** Computes `fn` once per run for `key`: families share derived data (tallies, metric views) this way. */
@@ -199,7 +209,7 @@ export class RunView {
     const unexported = unexportedServices(request, hops, evidence.faults, this.edge?.name);
     const shape = success
       ? this.successShape(hops, edge)
-      : explanation && !faultEffect(explanation.fault.kind)?.shapeUnknown
+      : explanation && !faultEffect(explanation.fault)?.shapeUnknown
         ? expectedSpans(hops, edge, explanation)
         : undefined;
     const view: RequestView = {
@@ -208,13 +218,11 @@ export class RunView {
       success,
       sampled,
       explanation,
-      expected:
-        unexported.size && shape
-          ? shape.map((s) => (unexported.has(s.service) ? { ...s, required: false } : s))
-          : shape,
+      expected: shape && withoutUnexported(shape, unexported),
       unexported,
+      uncounted: uncountedServices(request, hops, evidence.faults),
       traceOptional:
-        request.status === 0 && explanation !== undefined && !!faultEffect(explanation.fault.kind)?.shapeUnknown,
+        request.status === 0 && explanation !== undefined && !!faultEffect(explanation.fault)?.shapeUnknown,
       traceId,
       placed: [],
     };
@@ -251,12 +259,14 @@ export class RunView {
       const protocol = reader.protocol(span);
       const server = serverChildren(index, span)[0];
       const method = reader.rpcMethodName(span);
+      // A client reporting under a name of its own (an in-process datastore client) is placed by that name, even
+      // when its attributes do not say what it speaks.
       const candidates = hops
         .map((hop, i) => ({ hop, i }))
         .filter(
           ({ hop }) =>
-            hop.from === span.service &&
-            hop.protocol === protocol &&
+            clientService(hop) === span.service &&
+            (hop.protocol === protocol || (protocol === undefined && hop.reportedBy === span.service)) &&
             (server === undefined || hop.to === server.service) &&
             (method === undefined || hop.method === undefined || hop.method === method),
         );

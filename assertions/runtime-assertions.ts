@@ -1,25 +1,15 @@
-import { faultSignature, type FaultSignature } from "./faults";
+import { faultSignature } from "./faults";
 import type { RuntimeContract, TelemetryContract } from "./contract";
-import type { AssertionResult, FaultRecord, MetricSeries, ServiceInfo } from "./evidence";
-import { deltaAcrossLives, median, sum } from "./metric-query";
+import type { AssertionResult, MetricSeries, ServiceInfo } from "./evidence";
+import { deltaAcrossLives, sum } from "./metric-query";
 import type { MetricView } from "./metric-view";
-import { metricView } from "./metric-view";
-import { Findings, verdict } from "./result";
+import { metricView, noMetricsReason } from "./metric-view";
+import { Findings, notPromised, verdict } from "./result";
 import type { RunView } from "./run-view";
-import { heldUntil } from "./trace-shape";
+import { RUNTIME_ASSERTIONS } from "./runtime/ids";
+import { resourceFaults } from "./runtime/resource-faults";
 
-/** Stable ids of the runtime family. */
-export const RUNTIME_ASSERTIONS = {
-  up: "runtime.up",
-  heap: "runtime.heap",
-  gc: "runtime.gc",
-  eventLoop: "runtime.event-loop",
-  goroutines: "runtime.goroutines",
-  rss: "runtime.rss",
-  cpu: "runtime.cpu",
-  restarts: "runtime.restarts",
-  resourceFaults: "runtime.resource-faults",
-} as const;
+export { RUNTIME_ASSERTIONS } from "./runtime/ids";
 
 type Key = Exclude<keyof typeof RUNTIME_ASSERTIONS, "resourceFaults">;
 
@@ -40,13 +30,12 @@ interface Limits {
   memoryBytes: number;
 }
 
-/** One service under judgement: its contract's runtime metric names and the readers every check uses. */
-interface ServiceCheck {
+/** One service under judgement of its target's health: the readers every check uses. */
+interface TargetCheck {
   view: RunView;
   metrics: MetricView;
   service: ServiceInfo;
   contract: TelemetryContract;
-  names: RuntimeContract;
   tallies: Tallies;
   add: (key: Key, detail: string) => void;
   /** The gauge's value at the end of the run. */
@@ -56,12 +45,23 @@ interface ServiceCheck {
   range: (name: string) => MetricSeries | undefined;
 }
 
+/** One service under judgement of its runtime gauges: its contract's runtime metric names too. */
+interface ServiceCheck extends TargetCheck {
+  names: RuntimeContract;
+}
+
+/** The services whose runtime is judged: those with /metrics, whose contract names runtime metrics. */
+function runtimeServices(view: RunView, metrics: MetricView): ServiceInfo[] {
+  return metrics.withMetrics.filter((s) => view.contract(s).runtimeMetrics !== undefined);
+}
+
 /**
  * Family "runtime": every service's target is up and its runtime gauges are present, within physical bounds and
  * moving — each service judged by its runtime's contract: heap used within (0, heap total] and moving; GC count
  * rising during load; Node: event-loop lag and utilisation in bounds and not constant; Go: goroutines in bounds and
  * not constant; RSS >= heap used and below the machine's memory; CPU seconds rising, monotonic, never faster than
- * the machine's cores.
+ * the machine's cores. A service without /metrics is left out of all of it, one whose contract names no runtime
+ * metrics of all but `up`; a claim with no service left is not promised.
  */
 export function assertRuntime(view: RunView): AssertionResult[] {
   const metrics = metricView(view);
@@ -73,14 +73,19 @@ export function assertRuntime(view: RunView): AssertionResult[] {
     observed: Object.fromEntries(keys.map((k) => [k, {}])) as Record<Key, Record<string, unknown>>,
     judged: Object.fromEntries(keys.map((k) => [k, 0])) as Record<Key, number>,
   };
-  for (const service of view.evidence.services) checkService(serviceCheck(view, metrics, service, tallies), limits);
+  for (const service of metrics.withMetrics) {
+    const check = targetCheck(view, metrics, service, tallies);
+    const names = check.contract.runtimeMetrics;
+    if (names) checkService({ ...check, names }, limits);
+    else checkUp(check);
+  }
   return [
     ...runtimeVerdicts(view, tallies, limits),
     ...(view.evidence.faults.some((f) => faultSignature(f.kind).runtime) ? [resourceFaults(view)] : []),
   ];
 }
 
-function serviceCheck(view: RunView, metrics: MetricView, service: ServiceInfo, tallies: Tallies): ServiceCheck {
+function targetCheck(view: RunView, metrics: MetricView, service: ServiceInfo, tallies: Tallies): TargetCheck {
   const contract = view.contract(service);
   const add = (key: Key, detail: string) => tallies.found[key].add({ detail: `${service.name}: ${detail}` });
   const value = (name: string) => metrics.latest(service, name)[0]?.value;
@@ -91,7 +96,7 @@ function serviceCheck(view: RunView, metrics: MetricView, service: ServiceInfo, 
   };
   const range = (name: string) =>
     view.evidence.metrics.range.find((s) => s.name === name && s.labels[contract.labels.instance] === service.instance);
-  return { view, metrics, service, contract, names: contract.runtimeMetrics, tallies, add, value, need, range };
+  return { view, metrics, service, contract, tallies, add, value, need, range };
 }
 
 /** Every runtime check of one service, in the order their findings are told. */
@@ -135,7 +140,7 @@ function checkRestarts({ view, metrics, service, names, tallies, add }: ServiceC
   return restarted;
 }
 
-function checkUp({ service, contract, tallies, add, value }: ServiceCheck): void {
+function checkUp({ service, contract, tallies, add, value }: TargetCheck): void {
   const up = value(contract.up);
   if (up !== undefined) tallies.judged.up++;
   tallies.observed.up[service.name] = up ?? null;
@@ -219,31 +224,36 @@ function checkRss(c: ServiceCheck, used: number | undefined, memoryBytes: number
 function runtimeVerdicts(view: RunView, tallies: Tallies, limits: Limits): AssertionResult[] {
   const { found, observed, judged } = tallies;
   const { maxEventLoopLagSeconds, cpuCores, memoryBytes } = limits;
-  const services = view.evidence.services;
-  const node = services.filter((s) => view.contract(s).runtime === "node").length;
-  const go = services.length - node;
+  const metrics = metricView(view);
+  const targets = metrics.withMetrics.length;
+  const runtime = runtimeServices(view, metrics);
+  const node = runtime.filter((s) => view.contract(s).runtime === "node").length;
+  const go = runtime.filter((s) => view.contract(s).runtime === "go").length;
+  const why = unpromisedRuntime(view, metrics);
   const judge = (key: Key, claim: string, count: number, expected: Record<string, unknown>) =>
-    verdict(
-      RUNTIME_ASSERTIONS[key],
-      "runtime",
-      found[key],
-      { passed: `all ${count} services ${claim}`, failed: `${found[key].count} runtime finding(s)` },
-      {
-        compared: judged[key],
-        minimum: count,
-        what: "services",
-        because: `${count} services of that runtime in the run`,
-      },
-      expected,
-      observed[key],
-    );
+    count === 0 && view.evidence.services.length > 0
+      ? notPromised(RUNTIME_ASSERTIONS[key], "runtime", key === "up" ? why.up : why.runtime)
+      : verdict(
+          RUNTIME_ASSERTIONS[key],
+          "runtime",
+          found[key],
+          { passed: `all ${count} services ${claim}`, failed: `${found[key].count} runtime finding(s)` },
+          {
+            compared: judged[key],
+            minimum: count,
+            what: "services",
+            because: `${count} services of that runtime in the run`,
+          },
+          expected,
+          observed[key],
+        );
   return [
-    judge("up", "are up", services.length, { up: 1 }),
-    judge("heap", "have heap used within (0, total] and moving", services.length, {
+    judge("up", "are up", targets, { up: 1 }),
+    judge("heap", "have heap used within (0, total] and moving", runtime.length, {
       usedBytes: "(0, total]",
       moves: true,
     }),
-    judge("gc", "counted garbage collections during load", services.length, { gcCountRises: true }),
+    judge("gc", "counted garbage collections during load", runtime.length, { gcCountRises: true }),
     ...(node
       ? [
           judge("eventLoop", "have event-loop lag and utilisation in bounds and moving", node, {
@@ -261,183 +271,35 @@ function runtimeVerdicts(view: RunView, tallies: Tallies, limits: Limits): Asser
           }),
         ]
       : []),
-    judge("rss", "have RSS between heap used and the machine's memory", services.length, {
+    judge("rss", "have RSS between heap used and the machine's memory", runtime.length, {
       rssBytes: `[heap used, ${memoryBytes}]`,
     }),
-    judge("cpu", "used CPU during load, monotonic and within the cores", services.length, {
+    judge("cpu", "used CPU during load, monotonic and within the cores", runtime.length, {
       secondsRise: true,
       peakCores: `<= ${cpuCores}`,
     }),
-    judge("restarts", "restarted exactly when a fault restarted them", services.length, {
+    judge("restarts", "restarted exactly when a fault restarted them", runtime.length, {
       startTimeChanges: "only for services a kill or restart hit",
     }),
   ];
 }
 
-const MIB = 2 ** 20;
-
-type Points = [number, number][];
-
-/** One resource fault on its target: the target's range points and the fault's times, in epoch seconds. */
-interface ResourceCheck {
-  fault: FaultRecord;
-  names: RuntimeContract;
-  points: (name: string | undefined) => Points;
-  applied: number;
-  reverted: number;
-  add: (detail: string) => void;
-  observe: (observed: Record<string, unknown>) => void;
-}
-
-/**
- * A resource fault shows on the runtime gauges of its target, on the journal's clock: memory held raises the heap
- * gauge by >= 80% of it within two scrapes (+1 s for the range step) and it falls back by half of it after the
- * revert; a stall of blockMs every everyMs shows an event-loop max lag >= 90% of blockMs and a utilisation up by half
- * the blocked share; a CPU burn raises the process CPU rate by >= 60% of the burned fraction (the mesh shares two
- * cores). The gauges are telemetry under test; the fault journal (declared and measured effect) is the truth.
- */
-function resourceFaults(view: RunView): AssertionResult {
-  const findings = new Findings();
-  const observed: Record<string, unknown> = {};
-  const faults = view.evidence.faults.filter((f) => faultSignature(f.kind).runtime);
-  let compared = 0;
-  for (const fault of faults) {
-    const service = view.service(fault.target);
-    const add = (detail: string) => findings.add({ detail: `${fault.kind} on ${fault.target}: ${detail}` });
-    if (!service) {
-      add("not a service of the run");
-      continue;
-    }
-    const check = resourceCheck(view, fault, service, add, (o) => (observed[fault.id] = o));
-    const shows = SHOWS[faultSignature(fault.kind).runtime!];
-    if (shows(check)) compared++;
-  }
-  return verdict(
-    RUNTIME_ASSERTIONS.resourceFaults,
-    "runtime",
-    findings,
-    {
-      passed: `the runtime gauges of all ${faults.length} resource faults' targets moved as declared: ${JSON.stringify(observed)}`,
-      failed: "a resource fault did not show on its target's runtime gauges",
-    },
-    {
-      compared,
-      minimum: faults.length,
-      what: "resource faults",
-      because: "the journal's memory, stall and cpu faults",
-    },
-    {
-      memory: "heap +80% within 3 s, back by 50% within 3 s of the revert",
-      stall: "max lag >= 90% of the block",
-      cpu: "+60% of the fraction",
-    },
-    observed,
+/** Why no service's target, or no service's runtime gauges, can be judged: what is missing and where it is declared. */
+function unpromisedRuntime(view: RunView, metrics: MetricView): { up: string; runtime: string } {
+  const without = metrics.withoutMetrics;
+  const noRuntime = metrics.withMetrics.filter((s) => view.contract(s).runtimeMetrics === undefined);
+  const byContract = [...new Set(noRuntime.map((s) => view.contract(s).name))].map(
+    (name) =>
+      `contract "${name}" of ${noRuntime
+        .filter((s) => view.contract(s).name === name)
+        .map((s) => s.name)
+        .join(", ")} names no runtime metrics (contract runtimeMetrics)`,
   );
-}
-
-function resourceCheck(
-  view: RunView,
-  fault: FaultRecord,
-  service: ServiceInfo,
-  add: (detail: string) => void,
-  observe: (observed: Record<string, unknown>) => void,
-): ResourceCheck {
-  const names = view.contract(service).runtimeMetrics;
-  const instance = view.contract(service).labels.instance;
-  const points = (name: string | undefined) =>
-    (name &&
-      view.evidence.metrics.range.find((s) => s.name === name && s.labels[instance] === service.instance)?.values) ||
-    [];
-  const applied = fault.appliedAtMs / 1000;
-  const reverted = heldUntil(fault, view.evidence.window.endMs) / 1000;
-  return { fault, names, points, applied, reverted, add, observe };
-}
-
-function pointsWithin(values: Points, from: number, to: number): number[] {
-  return values.filter(([t]) => t >= from && t <= to).map(([, v]) => v);
-}
-
-/** The values of the 3 s before the fault. */
-function pointsBefore(values: Points, applied: number): number[] {
-  return pointsWithin(values, applied - 3, applied - 0.001);
-}
-
-/** Memory held: the heap rose by >= 80% of it and fell by half of it after the revert; false when not judged. */
-function memoryShows({ fault, names, points, applied, reverted, add, observe }: ResourceCheck): boolean {
-  const mb = Number(fault.params.mb);
-  const heap = points(names.heapUsedBytes);
-  // Heap used swings with garbage between collections: the live heap is the lowest point around the fault (the
-  // revert collects at once). Risen: >= 80% of it above that within 3 s; fallen: half of it off the peak within
-  // 3 s of the revert.
-  const after = pointsWithin(heap, reverted + 0.001, reverted + 3);
-  const base = Math.min(...pointsBefore(heap, applied), ...after);
-  const peak = Math.max(...pointsWithin(heap, applied, reverted));
-  const risen = heap.find(([t, v]) => t >= applied && t <= applied + 3 && v - base >= mb * 0.8 * MIB);
-  const fell = heap.find(([t, v]) => t > reverted && t <= reverted + 3 && peak - v >= mb * 0.5 * MIB);
-  observe({
-    target: fault.target,
-    heapLiveMiB: Number.isFinite(base) ? Math.round(base / MIB) : null,
-    heapPeakMiB: Number.isFinite(peak) ? Math.round(peak / MIB) : null,
-    risenAfterS: risen ? Math.round((risen[0] - applied) * 10) / 10 : null,
-    fellAfterRevertS: fell ? Math.round((fell[0] - reverted) * 10) / 10 : null,
-  });
-  if (!Number.isFinite(base) || !Number.isFinite(peak)) {
-    add(`no ${names.heapUsedBytes} points around it (3 s before, while held, 3 s after)`);
-    return false;
-  }
-  if (!risen)
-    add(
-      `${names.heapUsedBytes} did not rise by ${Math.round(mb * 0.8)} MiB within 3 s of the fault (peak +${Math.round((peak - base) / MIB)} MiB over the live heap)`,
-    );
-  if (!fell)
-    add(`${names.heapUsedBytes} did not fall by ${Math.round(mb * 0.5)} MiB from its peak within 3 s of the revert`);
-  return true;
-}
-
-/** A stall: the event-loop max lag reached 90% of the block, and utilisation rose by half the blocked share. */
-function stallShows({ fault, names, points, applied, reverted, add, observe }: ResourceCheck): boolean {
-  const blockS = Number(fault.params.blockMs) / 1000;
-  const blocked = Number(fault.params.blockMs) / Number(fault.params.everyMs);
-  if (!names.eventLoopLagMaxSeconds || !names.eventLoopUtilization) {
-    add("the contract names no event-loop max lag and utilisation gauges to judge a stall by");
-    return false;
-  }
-  const lagMax = Math.max(...pointsWithin(points(names.eventLoopLagMaxSeconds), applied, reverted + 2));
-  // The baseline is the median of the 3 s before, not one point: a service whose gauge covers the time since its
-  // last read (the kit's did, before it sampled on a timer) reads ~1 for a scrape right after another reader's.
-  const eluBefore = median(pointsBefore(points(names.eventLoopUtilization), applied));
-  const eluDuring = Math.max(...pointsWithin(points(names.eventLoopUtilization), applied + 1, reverted + 1));
-  observe({ target: fault.target, lagMaxSeconds: lagMax, utilisationBefore: eluBefore, utilisationDuring: eluDuring });
-  if (!(lagMax >= blockS * 0.9))
-    add(`${names.eventLoopLagMaxSeconds} peaked at ${lagMax} s while it held, the blocks were ${blockS} s`);
-  if (eluBefore === null) add(`no ${names.eventLoopUtilization} points in the 3 s before it`);
-  else if (!(eluDuring >= eluBefore + blocked * 0.5))
-    add(
-      `${names.eventLoopUtilization} ${eluBefore} before (median), at most ${eluDuring} while ${Math.round(blocked * 100)}% of the loop was blocked`,
-    );
-  return true;
-}
-
-/** A CPU burn: the process CPU rate rose by >= 60% of the burned fraction. */
-function cpuShows({ fault, names, points, applied, reverted, add, observe }: ResourceCheck): boolean {
-  const fraction = Number(fault.params.fraction);
-  const cpu = points(names.cpuSecondsTotal);
-  const rate = (values: Points) =>
-    values.length >= 2 ? (values.at(-1)![1] - values[0]![1]) / (values.at(-1)![0] - values[0]![0]) : undefined;
-  const rateBefore = rate(cpu.filter(([t]) => t >= applied - 3 && t < applied));
-  // A range point holds the last scrape before it (1 s interval): points from applied + 1 s to the revert hold
-  // scrapes taken while it burned.
-  const rateDuring = rate(cpu.filter(([t]) => t >= applied + 1 && t <= reverted));
-  observe({ target: fault.target, coresBefore: rateBefore ?? null, coresDuring: rateDuring ?? null });
-  if (rateBefore === undefined || rateDuring === undefined) {
-    add(`too few ${names.cpuSecondsTotal} points before or during it to compare rates`);
-    return false;
-  }
-  if (!(rateDuring - rateBefore >= fraction * 0.6))
-    add(
-      `${names.cpuSecondsTotal} rate ${rateBefore.toFixed(2)} -> ${rateDuring.toFixed(2)} cores, expected +${(fraction * 0.6).toFixed(2)} (60% of ${fraction})`,
-    );
-  return true;
+  const up = `no service to judge: ${noMetricsReason(without)}`;
+  return {
+    up,
+    runtime: `no service has runtime gauges to judge: ${[...(without.length ? [noMetricsReason(without)] : []), ...byContract].join("; ")}`,
+  };
 }
 
 /** A counter's increase over the run on one service, across its process's lives (a kill or restart resets it). */
@@ -475,10 +337,3 @@ function checkCpu({ view, metrics, service, names, tallies, add, range }: Servic
     add("cpu", `CPU rate peaked at ${peak.toFixed(2)} cores on a ${cores}-core machine`);
   if (values.length < 2) add("cpu", `${name} has ${values.length} range points, expected >= 2`);
 }
-
-/** How each runtime signature shows on the service's gauges while its fault holds. */
-const SHOWS: Record<NonNullable<FaultSignature["runtime"]>, (check: ResourceCheck) => boolean> = {
-  heap: memoryShows,
-  "event-loop": stallShows,
-  cpu: cpuShows,
-};

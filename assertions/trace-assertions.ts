@@ -2,8 +2,8 @@ import { faultSignature } from "./faults";
 import { faultEffect } from "./faults";
 import { binomialAcceptance } from "./binomial";
 import type { AssertionResult } from "./evidence";
-import { Findings, verdict, type Coverage } from "./result";
-import { describeExpected, type RequestView, type RunView } from "./run-view";
+import { Findings, notPromised, verdict, type Coverage } from "./result";
+import { describeExpected, type PlacedSpan, type RequestView, type RunView } from "./run-view";
 import { hopKey, serverChildren } from "./trace-index";
 import type { Span } from "./trace-model";
 import { spanCountRange } from "./trace-shape";
@@ -119,7 +119,11 @@ function checkOutcome(view: RunView, r: RequestView, add: AddFinding): void {
         `the driver got ${r.request.status} but ${edgeSpan ? `the edge server span records ${code ?? "no status"}` : "the trace has no edge server span"}`,
       );
   }
-  const errors = r.trace!.trace.spans.filter((s) => s.status === "error");
+  // A failed attempt the caller retried is an ERROR span of a request that succeeded.
+  const retried = new Set(
+    r.placed.filter((p) => typeof p.hop === "number" && r.hops[p.hop]?.retried).map((p) => p.span),
+  );
+  const errors = r.trace!.trace.spans.filter((s) => s.status === "error" && !retried.has(s));
   if (r.success && errors.length)
     add(
       "noErrorOnSuccess",
@@ -156,7 +160,7 @@ function traceVerdicts(
       { findings: 0 },
       { findings: found[key].count },
     );
-  const failingFaults = evidence.faults.filter((f) => faultEffect(f.kind)?.fails === true).length;
+  const failingFaults = evidence.faults.filter((f) => faultEffect(f)?.fails === true).length;
   const results = [
     completeVerdict(view, found.complete, missing, sampled.length, traced.length),
     claim("singleRoot", "every trace has exactly one root, the edge server span", tracesCoverage(traced.length)),
@@ -173,7 +177,13 @@ function traceVerdicts(
       tracesCoverage(traced.length),
     ),
     claim("semconv", "every span carries its semantic-convention attributes", tracesCoverage(traced.length)),
-    claim("requestId", "every server span carries the request id the driver sent", tracesCoverage(traced.length)),
+    requestIdPromised(view)
+      ? claim("requestId", "every server span carries the request id the driver sent", tracesCoverage(traced.length))
+      : notPromised(
+          id.requestId,
+          "traces",
+          "no service's contract names a request-id span attribute (contract spans.requestId)",
+        ),
     claim("edgeStatus", "every edge server span records the status the driver got", {
       compared: traced.filter((r) => r.request.status !== 0).length,
       minimum: sampled.filter((r) => r.request.status !== 0).length,
@@ -197,6 +207,11 @@ function traceVerdicts(
       }),
     );
   return results;
+}
+
+/** Whether some service's contract promises a request-id span attribute (none does: traces.request-id not promised). */
+function requestIdPromised(view: RunView): boolean {
+  return view.evidence.services.some((s) => view.contract(s).spans.requestId !== undefined);
 }
 
 function completeVerdict(
@@ -304,7 +319,8 @@ function spanPipeline(view: RunView): AssertionResult {
   for (const r of view.requests) {
     if (!r.sampled) continue;
     if (!r.expected) unknownShapes++;
-    for (const s of r.expected ?? []) if (s.required) expected.set(s.service, (expected.get(s.service) ?? 0) + 1);
+    for (const s of r.expected ?? [])
+      if (s.required) expected.set(s.service, (expected.get(s.service) ?? 0) + (s.count?.min ?? 1));
   }
   const stored = new Map<string, number>();
   for (const trace of Object.values(evidence.traces))
@@ -376,8 +392,14 @@ function checkShape(r: RequestView, add: (detail: string) => void): void {
   const expected = new Set(r.expected.map((s) => `${s.hop}|${s.kind}`));
   for (const s of r.expected) {
     const count = seen.get(`${s.hop}|${s.kind}`) ?? 0;
+    const { min, max } = s.count ?? { min: 1, max: 1 };
     if (count === 0 && s.required) add(`${r.request.route} is missing the ${describeExpected(s, r.hops)}`);
-    if (count > 1) add(`${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}`);
+    else if (count < min && s.required)
+      add(`${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}, at least ${min} expected`);
+    if (count > max)
+      add(
+        `${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}${max > 1 ? `, at most ${max} expected` : ""}`,
+      );
   }
   for (const p of r.placed)
     if (p.hop !== undefined && !expected.has(`${p.hop}|${p.span.kind}`)) {
@@ -413,10 +435,11 @@ function checkSpans(
         .filter((anyOf) => !anyOf.some((k) => span.attributes[k] !== undefined));
       if (lacking.length)
         add("semconv", `${label(span)} (${spanClass}) lacks ${lacking.map((k) => k.join("|")).join(", ")}`);
-    } else add("semconv", `${label(span)} has no http, rpc or db attributes`);
+    } else if (!unpromisedDatastoreSpan(view, r, p)) add("semconv", `${label(span)} has no http, rpc or db attributes`);
+    if (!reader.promisesRequestId(span)) continue;
     const requestId = reader.requestId(span);
     if (requestId !== undefined ? requestId !== r.request.id : kinds.has(span.kind)) {
-      const key = reader.keys(span).requestId;
+      const key = reader.keys(span).requestId!;
       add(
         "requestId",
         `${label(span)} has ${key} ${requestId === undefined ? "none" : `"${requestId}"`}, the driver sent "${r.request.id}"`,
@@ -425,14 +448,24 @@ function checkSpans(
   }
 }
 
+/**
+ * A datastore client span reported under a name of its own, where the contract names no db attributes: placed by
+ * that name, its attributes are not what the mesh promises.
+ */
+function unpromisedDatastoreSpan(view: RunView, r: RequestView, p: PlacedSpan): boolean {
+  const hop = typeof p.hop === "number" ? r.hops[p.hop] : undefined;
+  return hop?.reportedBy === p.span.service && view.reader.keys(p.span).dbSystem === undefined;
+}
+
 /** ERROR exactly on the expected spans of a failed request: the failing hop and the way back to the edge. */
 function checkErrorPath(r: RequestView, add: (detail: string) => void): void {
   if (!r.expected) return;
   for (const p of r.placed) {
     const expected = r.expected.find((s) => s.hop === p.hop && s.kind === p.span.kind);
-    if (!expected) continue;
+    // A failed attempt the caller retried is an ERROR on no path of the failure.
+    if (!expected || (typeof p.hop === "number" && r.hops[p.hop]?.retried)) continue;
     const isError = p.span.status === "error";
-    if (isError !== expected.error)
+    if (expected.error !== undefined && isError !== expected.error)
       add(
         `${describeExpected(expected, r.hops)} is ${isError ? "ERROR" : "not ERROR"} but the failure at ${r.explanation!.fault.target} ${expected.error ? "passed through it" : "did not pass through it"}`,
       );

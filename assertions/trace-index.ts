@@ -70,7 +70,7 @@ export class SpanReader {
     const k = this.keys(span);
     const a = span.attributes;
     if (a[k.rpcSystem] !== undefined) return "grpc";
-    const db = k.dbSystem.map((key) => a[key]).find((v) => v !== undefined);
+    const db = (k.dbSystem ?? []).map((key) => a[key]).find((v) => v !== undefined);
     if (db !== undefined) return String(db);
     if (a[k.httpMethod] !== undefined) return "http";
     return undefined;
@@ -98,7 +98,7 @@ export class SpanReader {
       case "grpc.client":
         return [[k.rpcSystem], ...(k.rpcService ? [[k.rpcService]] : []), [k.rpcMethod], [k.grpcStatusCode]];
       case "db.client":
-        return [k.dbSystem];
+        return [k.dbSystem ?? []];
     }
   }
 
@@ -145,8 +145,15 @@ export class SpanReader {
     return method === undefined || route === undefined ? undefined : `${String(method)} ${String(route)}`;
   }
 
+  /** The request id a span carries; undefined when it carries none or its contract names no such attribute. */
   requestId(span: Span): string | undefined {
-    const value = span.attributes[this.keys(span).requestId];
+    const key = this.keys(span).requestId;
+    const value = key === undefined ? undefined : span.attributes[key];
     return value === undefined ? undefined : String(value);
+  }
+
+  /** Whether the contract of a span's service promises a request-id attribute. */
+  promisesRequestId(span: Span): boolean {
+    return this.keys(span).requestId !== undefined;
   }
 }

@@ -1,21 +1,19 @@
-import { defineScenario } from "./lib/scenario-model";
-import { ALL_FAMILIES, MESH_TOPOLOGY } from "./lib/mesh";
+import { defineTemplate, evenRoutes, HALF_CAPACITY, meshExpectations } from "./lib/template";
 
-export default defineScenario({
-  name: "baseline",
-  description: "No faults: every request traced end to end, runtime metrics sane, metric hygiene, probes healthy.",
-  load: {
-    ratePerSec: 20,
-    durationMs: 4_000,
-    warmupMs: 1_000,
-    routes: [
-      { route: "POST /api/checkout", weight: 1 },
-      { route: "GET /api/products/:sku", weight: 1 },
-    ],
-  },
-  faults: [],
-  expectations: {
-    families: [...ALL_FAMILIES],
-    topology: MESH_TOPOLOGY,
-  },
+export default defineTemplate({
+  template: "baseline",
+  summary: "no faults: every route at an even mix",
+  bind: (mesh) => ({
+    name: "baseline",
+    description: "No faults: every request traced end to end, runtime metrics sane, metric hygiene, probes healthy.",
+    load: {
+      ratePerSec: 20,
+      durationMs: 4_000,
+      warmupMs: 1_000,
+      routes: evenRoutes(mesh),
+      maxShareOfCapacity: HALF_CAPACITY,
+    },
+    faults: [],
+    expectations: meshExpectations(mesh),
+  }),
 });

@@ -8,15 +8,18 @@ export type {
   Scenario,
   ScenarioExpectations,
 } from "./lib/scenario-model";
-export { displayPath, loadCatalog, loadScenario, selectScenarios, validateScenario } from "./lib/loader";
-export { scenarioSchema } from "./lib/schema";
 export {
-  checkoutErrorLayers,
-  GATEWAY_STATUS_FOR_ORDERS_5XX,
-  ORDERS_STATUS_FOR_GRPC,
-  ORDERS_STATUS_REDIS_ERROR,
-  MESH_LINKS,
-  MESH_SERVICES,
-  MESH_TOPOLOGY,
-} from "./lib/mesh";
-export type { MeshLink, MeshServiceName } from "./lib/mesh";
+  displayPath,
+  loadBoundCatalog,
+  loadCatalog,
+  loadScenario,
+  selectScenarios,
+  validateScenario,
+} from "./lib/loader";
+export type { BoundCatalog } from "./lib/loader";
+export { scenarioSchema } from "./lib/schema";
+export { CHECKOUT, MESH_LINKS, MESH_SERVICES, MESH_TOPOLOGY, PRODUCT, sampleTopology } from "./lib/sample-topology";
+export type { MeshLink, MeshServiceName } from "./lib/sample-topology";
+export { defineTemplate, isUnbound, loadRoutes } from "./lib/template";
+export type { ScenarioTemplate, Unbound } from "./lib/template";
+export type { FaultMeans, MeshTopology, TopologyLink, TopologyRoute, TopologyService } from "./lib/topology";

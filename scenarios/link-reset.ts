@@ -1,28 +1,30 @@
-import { defineScenario } from "./lib/scenario-model";
-import { ALL_FAMILIES, checkoutErrorLayers, FAULT_SCENARIO_LOAD, MESH_TOPOLOGY } from "./lib/mesh";
+import type { FaultSpecOf } from "../assertions/faults";
+import { errorSurfacesFor, readinessFlipsFor } from "./lib/derive";
+import { defineTemplate, faultScenarioLoad, lastLeafCall, meshExpectations } from "./lib/template";
 
-export default defineScenario({
-  name: "link-reset",
-  description:
-    "Connections on the orders -> payments link reset for 3 s: Charge fails UNAVAILABLE at orders (503, gateway 502), some calls after reaching payments (the answer is reset), orders turns unready naming payments.",
-  load: FAULT_SCENARIO_LOAD,
-  faults: [{ kind: "link-reset", target: "orders-payments", atMs: 2_000, durationMs: 3_000, params: { timeoutMs: 0 } }],
-  expectations: {
-    families: [...ALL_FAMILIES],
-    topology: MESH_TOPOLOGY,
-    metrics: {
-      errorSurfaces: [
-        {
-          fault: "orders-payments",
-          layers: checkoutErrorLayers({
-            service: "payments",
-            method: "Charge",
-            grpcCode: "UNAVAILABLE",
-            answered: false,
-          }),
-        },
-      ],
-    },
-    probes: { readinessFlips: [{ fault: "orders-payments", service: "orders", check: "payments" }] },
+export default defineTemplate({
+  template: "link-reset",
+  summary: "connections reset on the link into a leaf RPC service",
+  bind(mesh) {
+    const call = lastLeafCall(mesh);
+    if (!call?.link) return { template: "link-reset", reason: "the mesh declares no link into a leaf service" };
+    const link = call.link;
+    const { from, to } = mesh.links[link]!;
+    const fault: FaultSpecOf<"link-reset"> = {
+      kind: "link-reset",
+      target: link,
+      atMs: 2_000,
+      durationMs: 3_000,
+      params: { timeoutMs: 0 },
+    };
+    const surfaces = errorSurfacesFor(mesh, fault, { link });
+    const flips = readinessFlipsFor(mesh, fault);
+    return {
+      name: "link-reset",
+      description: `Connections on the ${from} -> ${to} link reset for 3 s: calls fail at ${from}, some after reaching ${to} (the answer is reset), ${from} turns unready naming ${to}.`,
+      load: faultScenarioLoad(mesh),
+      faults: [fault],
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
+    };
   },
 });

@@ -1,34 +1,31 @@
-import { defineScenario } from "./lib/scenario-model";
-import { ALL_FAMILIES, checkoutErrorLayers, FAULT_SCENARIO_LOAD, MESH_TOPOLOGY } from "./lib/mesh";
+import type { FaultSpecOf } from "../assertions/faults";
+import { errorSurfacesFor, readinessFlipsFor } from "./lib/derive";
+import { defineTemplate, faultScenarioLoad, lastLeafCall, meshExpectations } from "./lib/template";
 
-export default defineScenario({
-  name: "process-freeze",
-  description:
-    "payments is frozen (SIGSTOP) for 2.5 s: Charge calls hit their 2 s deadline (DEADLINE_EXCEEDED, 503, gateway 502), payments' probes time out, orders turns unready naming payments; all recover after SIGCONT.",
-  load: FAULT_SCENARIO_LOAD,
-  faults: [{ kind: "freeze", target: "payments", atMs: 2_000, durationMs: 2_500, params: {} }],
-  expectations: {
-    families: [...ALL_FAMILIES],
-    topology: MESH_TOPOLOGY,
-    metrics: {
-      errorSurfaces: [
-        {
-          fault: "payments",
-          layers: checkoutErrorLayers({
-            service: "payments",
-            method: "Charge",
-            grpcCode: "DEADLINE_EXCEEDED",
-            answered: false,
-          }),
-        },
-      ],
-    },
-    probes: {
-      readinessFlips: [
-        { fault: "payments", service: "orders", check: "payments" },
-        { fault: "payments", service: "payments", answer: "timeout" },
-        { fault: "payments", service: "payments", probe: "healthz", answer: "timeout" },
-      ],
-    },
+export default defineTemplate({
+  template: "process-freeze",
+  summary: "freeze a leaf service (SIGSTOP) for longer than its callers' deadline",
+  bind(mesh) {
+    const call = lastLeafCall(mesh);
+    if (!call) return { template: "process-freeze", reason: "the mesh has no leaf service reached over HTTP or gRPC" };
+    const service = call.service;
+    const timeoutMs = call.link ? mesh.links[call.link]!.timeoutMs : undefined;
+    const fault: FaultSpecOf<"freeze"> = {
+      kind: "freeze",
+      target: service,
+      atMs: 2_000,
+      durationMs: Math.max(2_500, (timeoutMs ?? 0) + 500),
+      params: {},
+    };
+    // The callers' deadline passes while it is frozen only when they have one.
+    const surfaces = timeoutMs === undefined ? undefined : errorSurfacesFor(mesh, fault, { service });
+    const flips = readinessFlipsFor(mesh, fault);
+    return {
+      name: "process-freeze",
+      description: `${service} is frozen (SIGSTOP) for ${fault.durationMs / 1000} s: calls to it outwait their deadline, its probes time out, its dependents turn unready naming it; all recover after SIGCONT.`,
+      load: faultScenarioLoad(mesh),
+      faults: [fault],
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
+    };
   },
 });

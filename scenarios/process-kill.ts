@@ -1,34 +1,22 @@
-import { defineScenario } from "./lib/scenario-model";
-import { ALL_FAMILIES, checkoutErrorLayers, FAULT_SCENARIO_LOAD, MESH_TOPOLOGY } from "./lib/mesh";
+import type { FaultSpecOf } from "../assertions/faults";
+import { errorSurfacesFor, readinessFlipsFor } from "./lib/derive";
+import { defineTemplate, faultScenarioLoad, lastLeafCall, meshExpectations } from "./lib/template";
 
-export default defineScenario({
-  name: "process-kill",
-  description:
-    "payments is killed (SIGKILL) and started again 2.5 s later: Charge fails UNAVAILABLE (503, gateway 502), payments' probes are refused and orders turns unready naming payments; its counters restart from zero and reconcile across both lives; process_start_time_seconds changes.",
-  load: FAULT_SCENARIO_LOAD,
-  faults: [{ kind: "kill", target: "payments", atMs: 2_000, durationMs: 2_500, params: {} }],
-  expectations: {
-    families: [...ALL_FAMILIES],
-    topology: MESH_TOPOLOGY,
-    metrics: {
-      errorSurfaces: [
-        {
-          fault: "payments",
-          layers: checkoutErrorLayers({
-            service: "payments",
-            method: "Charge",
-            grpcCode: "UNAVAILABLE",
-            answered: false,
-          }),
-        },
-      ],
-    },
-    probes: {
-      readinessFlips: [
-        { fault: "payments", service: "orders", check: "payments" },
-        { fault: "payments", service: "payments", answer: "refused" },
-        { fault: "payments", service: "payments", probe: "healthz", answer: "refused" },
-      ],
-    },
+export default defineTemplate({
+  template: "process-kill",
+  summary: "kill a leaf service (SIGKILL) and start it again 2.5 s later",
+  bind(mesh) {
+    const service = lastLeafCall(mesh)?.service;
+    if (!service) return { template: "process-kill", reason: "the mesh has no leaf service reached over HTTP or gRPC" };
+    const fault: FaultSpecOf<"kill"> = { kind: "kill", target: service, atMs: 2_000, durationMs: 2_500, params: {} };
+    const surfaces = errorSurfacesFor(mesh, fault, { service });
+    const flips = readinessFlipsFor(mesh, fault);
+    return {
+      name: "process-kill",
+      description: `${service} is killed (SIGKILL) and started again 2.5 s later: its callers' calls fail, its probes are refused and its dependents turn unready naming it; its counters restart from zero and reconcile across both lives.`,
+      load: faultScenarioLoad(mesh),
+      faults: [fault],
+      expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
+    };
   },
 });

@@ -1,30 +1,36 @@
-import { defineScenario } from "./lib/scenario-model";
-import { ALL_FAMILIES, LOAD_ROUTES, MESH_TOPOLOGY, overloadErrorLayers } from "./lib/mesh";
+import { overloadSurface } from "./lib/derive";
+import { defineTemplate, edgeOf, loadRoutes, meshExpectations } from "./lib/template";
 
-export default defineScenario({
-  name: "saturation",
-  description:
-    "k6 drives twice the mesh's measured capacity for 6 s with a 2 s client timeout, then backs off to 30%: requests queue, and fail when they outwait the timeout; every outcome the driver saw (5xx, 504, no answer) is in the edge's counters and spans and reconciled hop by hop; the mesh recovers.",
-  load: {
-    driver: "k6",
-    rateUnit: "capacity",
-    ratePerSec: 0.5,
-    warmupMs: 2_000,
-    durationMs: 13_000,
-    timeoutMs: 2_000,
-    stages: [
-      { durationMs: 2_000, targetRatePerSec: 2 },
-      { durationMs: 6_000, targetRatePerSec: 2 },
-      { durationMs: 1_000, targetRatePerSec: 0.3 },
-      { durationMs: 6_000, targetRatePerSec: 0.3 },
-    ],
-    routes: LOAD_ROUTES,
-  },
-  faults: [{ kind: "overload", target: "gateway", atMs: 2_000, durationMs: 7_000, params: {} }],
-  expectations: {
-    families: [...ALL_FAMILIES],
-    topology: MESH_TOPOLOGY,
-    metrics: { errorSurfaces: [{ fault: "gateway", exact: false, layers: overloadErrorLayers() }] },
-    probes: { tolerate: ["gateway"] },
+export default defineTemplate({
+  template: "saturation",
+  summary: "twice the mesh's measured capacity for 6 s with a 2 s client timeout, then 30%",
+  bind(mesh) {
+    const edge = edgeOf(mesh);
+    const surface = overloadSurface(mesh, edge);
+    return {
+      name: "saturation",
+      description:
+        "k6 drives twice the mesh's measured capacity for 6 s with a 2 s client timeout, then backs off to 30%: requests queue, and fail when they outwait the timeout; every outcome the driver saw (5xx, 504, no answer) is in the edge's counters and spans and reconciled hop by hop; the mesh recovers.",
+      load: {
+        driver: "k6",
+        rateUnit: "capacity",
+        ratePerSec: 0.5,
+        warmupMs: 2_000,
+        durationMs: 13_000,
+        timeoutMs: 2_000,
+        stages: [
+          { durationMs: 2_000, targetRatePerSec: 2 },
+          { durationMs: 6_000, targetRatePerSec: 2 },
+          { durationMs: 1_000, targetRatePerSec: 0.3 },
+          { durationMs: 6_000, targetRatePerSec: 0.3 },
+        ],
+        routes: loadRoutes(mesh),
+      },
+      faults: [{ kind: "overload", target: edge, atMs: 2_000, durationMs: 7_000, params: {} }],
+      expectations: {
+        ...meshExpectations(mesh, { errorSurfaces: surface && [surface] }),
+        probes: { tolerate: [edge] },
+      },
+    };
   },
 });

@@ -20,6 +20,13 @@ export interface FaultEffect {
   serverSpan: "present" | "absent" | "optional";
   /** Its failures may happen at any hop (an overload): no hop is expected to be the failing one. */
   shapeUnknown?: boolean;
+  /** The codes a gRPC caller sees when it fails a call (an injected error: the code its params name). */
+  grpcCodes?: readonly string[];
+  /**
+   * Its callers' connections fail while it holds: a gRPC caller then reconnects on gRPC's backoff schedule, and may
+   * fail calls fast until its next attempt after the revert (the grace grows with how long it held: grace.ts).
+   */
+  reconnects?: boolean;
 }
 
 /** What the judge expects to see of a fault in telemetry, beside what it does to a trace. */
@@ -63,6 +70,8 @@ export interface FaultDescriptor<K extends string = string, P extends z.ZodType 
   readonly params: P;
   readonly site: FaultSite;
   readonly effect: FaultEffect;
+  /** How the effect differs by the means it was injected by (an L7 proxy answers in front of the callee). */
+  readonly effectVia?: { readonly l7?: Partial<FaultEffect> };
   readonly signature?: FaultSignature;
   /** The effect measured from harness records only (request log, probe timeline, /proc), never telemetry. */
   measure(view: RunView, fault: FaultRecord, params: z.infer<P>): Measure;

@@ -249,6 +249,27 @@ export function cpuBurnt(view: RunView, fault: FaultRecord, wanted: number): Mea
 }
 
 /**
+ * A CPU cap: the process's CPU rate (/proc, every 200 ms) stays within the cap while it holds, allowing one sample
+ * interval's tick rounding (0.05 cores) and the scheduler's period overrun (10%).
+ */
+export function cpuCapped(view: RunView, fault: FaultRecord, fraction: number): Measure {
+  const w = processWindows(view.evidence, fault);
+  const declared = `${fault.target} capped at ${fraction} of a core`;
+  const bound = fraction * 1.1 + 0.05;
+  const tolerance = `its CPU rate <= ${round(bound, 2)} cores while capped`;
+  if (!w.any) return unmeasurable(declared, tolerance);
+  const during = cores(w.during.filter((p) => p.atMs >= fault.appliedAtMs + 200));
+  return {
+    declared,
+    tolerance,
+    measured: { coresDuring: during === null ? null : round(during, 3), coresBefore: round(cores(w.before) ?? 0, 3) },
+    observed: during !== null && during <= bound,
+    firstEffectMs: null,
+    detail: during === null ? "too few CPU samples while capped" : `CPU ${round(during, 3)} cores while capped`,
+  };
+}
+
+/**
  * A stall: the target answers late while its loop is blocked. The probe poller asks every 100 ms, so one poll
  * starts within 100 ms of each block's start and waits out the rest: the slowest poll while it held takes >= 70% of
  * blockMs (the /proc CPU of a busy-wait is shared with the mesh on two cores, a poor witness).
@@ -258,21 +279,26 @@ export function stall(view: RunView, fault: FaultRecord, blockMs: number, everyM
   const polls = view.evidence.probes.filter(
     (p) => p.service === fault.target && p.atMs >= fault.appliedAtMs && p.atMs <= end,
   );
-  const slowest = polls.length ? Math.max(...polls.map((p) => p.latencyMs)) : null;
-  const late = polls.filter((p) => p.latencyMs >= blockMs * 0.7);
+  // A service without probes: the requests crossing it are the witnesses.
+  const witnesses = polls.length
+    ? polls.map((p) => ({ atMs: p.atMs, ms: p.latencyMs }))
+    : crossing(view, fault, true).map((r) => ({ atMs: r.request.endMs, ms: latencyOf(r) }));
+  const what = polls.length ? "probe answer" : "crossing request";
+  const slowest = witnesses.length ? Math.max(...witnesses.map((w) => w.ms)) : null;
+  const late = witnesses.filter((w) => w.ms >= blockMs * 0.7);
   return {
-    declared: `${fault.target}'s event loop blocked ${blockMs} ms every ${everyMs} ms`,
-    tolerance: `its slowest probe answer while it held >= ${round(blockMs * 0.7)} ms (70% of a block)`,
-    measured: { polls: polls.length, slowestMs: slowest === null ? null : round(slowest), latePolls: late.length },
+    declared: `${fault.target} stalled ${blockMs} ms every ${everyMs} ms`,
+    tolerance: `its slowest ${what} while it held >= ${round(blockMs * 0.7)} ms (70% of a block)`,
+    measured: { witnesses: witnesses.length, slowestMs: slowest === null ? null : round(slowest), late: late.length },
     observed: slowest !== null && slowest >= blockMs * 0.7,
     firstEffectMs: firstAfter(
       fault,
-      late.map((p) => p.atMs),
+      late.map((w) => w.atMs),
     ),
     detail:
       slowest === null
-        ? "no probe poll while it held"
-        : `slowest probe answer ${round(slowest)} ms, ${late.length} polls >= ${round(blockMs * 0.7)} ms`,
+        ? `no ${what} while it held`
+        : `slowest ${what} ${round(slowest)} ms, ${late.length} >= ${round(blockMs * 0.7)} ms`,
   };
 }
 
@@ -280,18 +306,18 @@ export function stall(view: RunView, fault: FaultRecord, blockMs: number, everyM
  * The load beyond capacity: the requests started in its window failed, or their p99 at the driver is past the bound
  * capacity is measured against (250 ms). A machine faster than its measured capacity is not overloaded.
  */
-export function overload(view: RunView, fault: FaultRecord): Measure {
+export function overload(view: RunView, fault: FaultRecord, boundMs = OVERLOAD_P99_MS): Measure {
   const end = heldUntil(fault, view.evidence.window.endMs);
   const inside = view.requests.filter((r) => r.request.startMs >= fault.appliedAtMs && r.request.startMs <= end);
   const failed = inside.filter((r) => !r.success);
   const latencies = inside.map(latencyOf).sort((a, b) => a - b);
   const p99 = latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]! : null;
-  const slowFrom = OVERLOAD_P99_MS;
+  const slowFrom = boundMs;
   return {
     declared: "the load exceeds the mesh's capacity",
-    tolerance: `requests started in it fail, or their p99 at the driver exceeds ${OVERLOAD_P99_MS} ms`,
+    tolerance: `requests started in it fail, or their p99 at the driver exceeds ${boundMs} ms`,
     measured: { requests: inside.length, failed: failed.length, p99Ms: p99 === null ? null : round(p99) },
-    observed: inside.length > 0 && (failed.length > 0 || (p99 ?? 0) > OVERLOAD_P99_MS),
+    observed: inside.length > 0 && (failed.length > 0 || (p99 ?? 0) > boundMs),
     firstEffectMs: firstAfter(
       fault,
       inside.filter((r) => !r.success || latencyOf(r) > slowFrom).map((r) => r.request.endMs),

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { FaultDescriptor, FaultEffect, FaultSignature } from "./descriptor";
 import { cpuFault } from "./kinds/cpu";
+import { cpuThrottleFault } from "./kinds/cpu-throttle";
 import { errorFault } from "./kinds/error";
 import { freezeFault } from "./kinds/freeze";
 import { killFault } from "./kinds/kill";
@@ -31,6 +32,7 @@ export const FAULTS = {
   stall: stallFault,
   overload: overloadFault,
   cpu: cpuFault,
+  "cpu-throttle": cpuThrottleFault,
 } as const;
 
 export type FaultKind = keyof typeof FAULTS;
@@ -58,9 +60,13 @@ export function faultDescriptor(kind: string): FaultDescriptor | undefined {
   return Object.hasOwn(FAULTS, kind) ? (FAULTS[kind as FaultKind] as FaultDescriptor) : undefined;
 }
 
-/** What a kind does to a trace; undefined for an unknown kind (it explains no failure). */
-export function faultEffect(kind: string): FaultEffect | undefined {
-  return faultDescriptor(kind)?.effect;
+/** What a fault does to a trace, by its kind and the means it was injected by; undefined for an unknown kind. */
+export function faultEffect(fault: { kind: string; via?: string }): FaultEffect | undefined {
+  const descriptor = faultDescriptor(fault.kind);
+  const override = fault.via
+    ? descriptor?.effectVia?.[fault.via as keyof NonNullable<FaultDescriptor["effectVia"]>]
+    : undefined;
+  return descriptor && (override ? { ...descriptor.effect, ...override } : descriptor.effect);
 }
 
 /** What the judge expects to see of a kind in telemetry; empty for an unknown kind. */

@@ -2,10 +2,11 @@ import { faultSignature } from "../faults";
 import { binomialAcceptance } from "../binomial";
 import type { AssertionResult, FaultRecord, ServiceInfo } from "../evidence";
 import { delta, sum } from "../metric-query";
-import type { Endpoint, MetricView } from "../metric-view";
+import { hasMetrics, type Endpoint, type MetricView } from "../metric-view";
 import { Findings, verdict } from "../result";
 import type { RequestView, RunView } from "../run-view";
-import { faultLocation, heldUntil } from "../trace-shape";
+import { requestFaultSite } from "../faults";
+import { heldUntil } from "../trace-shape";
 import { METRIC_ASSERTIONS } from "./ids";
 
 /** What the error faults add up to as they are judged. */
@@ -22,12 +23,14 @@ interface ErrorFault {
   method: string | undefined;
   code: string;
   rate: number;
+  /** Answered in front of the service (an L7 proxy): its caller records the failures, the service never sees them. */
+  caller?: ServiceInfo;
 }
 
-/** The failures of one error fault as each record counts them. */
+/** The failures of one error fault as each record counts them; `counter` is why not, when it cannot be read. */
 interface Recorded {
   traces: number;
-  counter: number;
+  counter: number | { notPromised: string };
   ownRecord: number | undefined;
 }
 
@@ -40,7 +43,8 @@ function errorCodeOf(fault: FaultRecord): string | undefined {
  * The error rate of a faulted method, counted from harness records: the driver's requests that reached the faulted
  * hop during the fault, and those of them the fault failed. The rate is judged against the injected one with an
  * exact binomial acceptance interval; the traces and the service's own counter must count exactly the same failures
- * (and the service's record of faults it injected, when it keeps one, is a cross-check only).
+ * (and the service's record of faults it injected, when it keeps one, is a cross-check only). A service without a
+ * server counter to read (no /metrics) is judged on the driver and the traces; its counter is not promised.
  */
 export function errorRate(metrics: MetricView): AssertionResult {
   const { view } = metrics;
@@ -71,10 +75,11 @@ export function errorRate(metrics: MetricView): AssertionResult {
 function errorFault(view: RunView, fault: FaultRecord): ErrorFault | undefined {
   const rate = Number(fault.params.rate);
   const code = errorCodeOf(fault);
-  const at = faultLocation(fault);
-  const service = "service" in at ? view.service(at.service) : undefined;
-  if (!service || code === undefined || !(rate > 0)) return undefined;
-  return { fault, service, method: "method" in at ? at.method : undefined, code, rate };
+  const site = requestFaultSite(fault, view.plannedHops());
+  const service = view.service(site.service);
+  const caller = site.caller === undefined ? undefined : view.service(site.caller);
+  if (!service || code === undefined || !(rate > 0) || (fault.via === "l7" && !caller)) return undefined;
+  return { fault, service, method: site.method, code, rate, ...(caller ? { caller } : {}) };
 }
 
 /** The driver's failures in the fault window against the binomial bound, then against traces and counters. */
@@ -90,6 +95,8 @@ function judgeErrorFault(metrics: MetricView, judged: ErrorFault, confidence: nu
   if (calls.length === 0) findings.add({ detail: `${fault.target}: no request reached it during the fault` });
   else if (errors.length < low || errors.length > high) findings.add({ detail: statement });
   const recorded = recordedFailures(metrics, judged, errors);
+  if (typeof recorded.counter !== "number")
+    tallies.statements.push(`${fault.target}: server counter not promised (${recorded.counter.notPromised})`);
   tallies.observed[fault.target] = {
     driver: { calls: calls.length, failures: errors.length, share, acceptance: [low, high] },
     traces: recorded.traces,
@@ -113,55 +120,70 @@ function callsReachingFault(view: RunView, { fault, service, method }: ErrorFaul
   return view.requests.filter((r) => inWindow(r) && reaches(r));
 }
 
-/** The same failures, as the traces, the service's server counter and its own record of injected faults count them. */
+/**
+ * The same failures, as the traces, the service's server counter and its own record of injected faults count them;
+ * for a fault answered in front of the service, as its caller's client spans and client counter count them.
+ */
 function recordedFailures(
   metrics: MetricView,
-  { fault, service, method, code }: ErrorFault,
+  { fault, service, method, code, caller }: ErrorFault,
   errors: RequestView[],
 ): Recorded {
   const { view } = metrics;
+  const side = caller ? "client" : "server";
   const traces = errors.filter((r) =>
     r.placed.some(
       (p) =>
-        p.span.kind === "server" &&
-        p.span.service === service.name &&
+        p.span.kind === side &&
+        p.span.service === (caller ?? service).name &&
+        (!caller || p.peer === service.name) &&
         view.reader.code(p.span) === code &&
         (method === undefined ||
           view.reader.rpcOperation(p.span)?.endsWith(`/${method}`) ||
           view.reader.httpRoute(p.span) === method),
     ),
   ).length;
-  const e: Endpoint = { service, protocol: service.protocol, side: "server" };
-  const counter = sum(
-    [...metrics.counterTally(e)]
-      .filter(([k]) => k.endsWith(`|${code}`) && (method === undefined || k.split("|")[0]!.endsWith(method)))
-      .map(([, v]) => v),
-  );
+  const e: Endpoint = { service: caller ?? service, protocol: service.protocol, side };
+  const why = metrics.unjudgeable(e, ["counter"]);
+  const operation = method === undefined ? undefined : metrics.operation(e, method);
+  // A client counter names its peer, not the callee's route: an HTTP caller's failures are those to the service.
+  const ofFault = (op: string) =>
+    caller && service.protocol === "http"
+      ? metrics.peerOf(e, op) === service.name
+      : operation === undefined || op.endsWith(operation);
+  const counter = why
+    ? { notPromised: why }
+    : sum(
+        [...metrics.counterTally(e)]
+          .filter(([k]) => k.endsWith(`|${metrics.code(e, code)}`) && ofFault(k.split("|")[0]!))
+          .map(([, v]) => v),
+      );
   const contract = metrics.contract(service);
-  const ownRecord = contract.faultsInjected
-    ? delta(view.evidence.metrics.start, view.evidence.metrics.end, {
-        name: contract.faultsInjected.name,
-        where: { [contract.labels.instance]: service.instance, [contract.labels.faultKind]: fault.kind },
-      })
-    : undefined;
+  const ownRecord =
+    !caller && contract.faultsInjected && hasMetrics(service)
+      ? delta(view.evidence.metrics.start, view.evidence.metrics.end, {
+          name: contract.faultsInjected.name,
+          where: { [contract.labels.instance]: service.instance, [contract.labels.faultKind!]: fault.kind },
+        })
+      : undefined;
   return { traces, counter, ownRecord };
 }
 
 /** Each record counts exactly the driver's failures. */
 function compareRecords(
   metrics: MetricView,
-  { fault, service, code }: ErrorFault,
+  { fault, service, code, caller }: ErrorFault,
   failures: number,
   recorded: Recorded,
   findings: Findings,
 ): void {
   if (recorded.traces !== failures)
     findings.add({
-      detail: `${fault.target}: the driver saw ${failures} failures, ${recorded.traces} traces show ${service.name} answering ${code}`,
+      detail: `${fault.target}: the driver saw ${failures} failures, ${recorded.traces} traces show ${caller ? `${caller.name} getting` : `${service.name} answering`} ${code}`,
     });
-  if (recorded.counter !== failures)
+  if (typeof recorded.counter === "number" && recorded.counter !== failures)
     findings.add({
-      detail: `${fault.target}: the driver saw ${failures} failures, ${service.name}'s server counter rose by ${recorded.counter} on ${code}`,
+      detail: `${fault.target}: the driver saw ${failures} failures, ${caller ? `${caller.name}'s client` : `${service.name}'s server`} counter rose by ${recorded.counter} on ${code}`,
     });
   if (recorded.ownRecord !== undefined && recorded.ownRecord !== failures)
     findings.add({

@@ -5,6 +5,7 @@ import { spanOperation, type Endpoint, type MetricView, type Protocol } from "..
 import { Findings, verdict } from "../result";
 import type { PlacedSpan, RequestView, RunView } from "../run-view";
 import type { Span } from "../trace-model";
+import { requestFaultSite } from "../faults";
 import { faultLocation, heldUntil } from "../trace-shape";
 import { METRIC_ASSERTIONS } from "./ids";
 
@@ -46,7 +47,9 @@ interface TimedCall {
  * `slowShareInside` of the calls started inside are slow, at most `slowShareOutside` of those outside (from the spans,
  * with the driver's request durations as ground truth); and the duration histogram counts as many slow calls as the
  * spans show. Latency on a link is judged at the caller (its CLIENT spans and client histogram), and the callee's
- * SERVER spans of those calls must stay fast: the time was spent on the wire, and telemetry must say where.
+ * SERVER spans of those calls must stay fast: the time was spent on the wire, and telemetry must say where. Where the
+ * histogram cannot be read (no /metrics, none in the contract) the windows are judged and the histogram is not
+ * promised.
  */
 export function latencyShift(metrics: MetricView): AssertionResult {
   const { view } = metrics;
@@ -69,7 +72,16 @@ export function latencyShift(metrics: MetricView): AssertionResult {
     const window = judgeWindow(slowed, calls, shares, findings);
     statements.push(window.statement);
     const histogram = judgeHistogram(metrics, slowed, calls, findings);
-    if (histogram)
+    if (typeof histogram === "string") statements.push(`${fault.target}: histogram not promised (${histogram})`);
+    if (typeof histogram === "string")
+      observed[fault.target] = {
+        slowMs: slowed.slowMs,
+        inside: window.inside,
+        outside: window.outside,
+        driverSlow: window.driverSlow,
+        histogram: `not promised: ${histogram}`,
+      };
+    else if (histogram)
       observed[fault.target] = {
         slowMs: slowed.slowMs,
         inside: window.inside,
@@ -93,7 +105,12 @@ export function latencyShift(metrics: MetricView): AssertionResult {
 /** The fault's delay and where it is timed; undefined without a service, a delay, or an http/grpc hop for a link. */
 function slowedFault(view: RunView, fault: FaultRecord): SlowedFault | undefined {
   const delayMs = Number(fault.params.ms) - Number(fault.params.jitterMs ?? 0);
-  const at = faultLocation(fault);
+  // A latency injected in front of the callee (an L7 proxy) is spent before the callee sees the call: like a link's.
+  const site = requestFaultSite(fault, view.plannedHops());
+  const at =
+    fault.via === "l7" && site.caller
+      ? { link: { from: site.caller, to: site.service }, method: site.method }
+      : faultLocation(fault);
   const onLink = "link" in at;
   const service = view.service(onLink ? at.link.from : at.service);
   const hop = onLink ? view.plannedHops().find((h) => h.from === at.link.from && h.to === at.link.to) : undefined;
@@ -105,7 +122,7 @@ function slowedFault(view: RunView, fault: FaultRecord): SlowedFault | undefined
     slowMs: delayMs * 0.98,
     service,
     callee: onLink ? at.link.to : undefined,
-    method: onLink ? undefined : "method" in at ? at.method : undefined,
+    method: "method" in at ? at.method : undefined,
     endMs: heldUntil(fault, view.evidence.window.endMs),
     endpoint: {
       service,
@@ -115,17 +132,24 @@ function slowedFault(view: RunView, fault: FaultRecord): SlowedFault | undefined
   };
 }
 
-/** The faulted method's server spans, or for a link the caller's client spans to the callee. */
-function timedCalls(view: RunView, { service, callee, method }: SlowedFault): TimedCall[] {
+/**
+ * The faulted method's server spans, or for a link the caller's client spans to the callee; not of requests another
+ * fault failed (their calls were cut, not slowed).
+ */
+function timedCalls(view: RunView, { fault, service, callee, method }: SlowedFault): TimedCall[] {
   const onLink = callee !== undefined;
+  // A gRPC call names its method; an HTTP one is the hop's only route here.
+  const ofMethod = (span: Span) =>
+    method === undefined ||
+    view.reader.protocol(span) !== "grpc" ||
+    view.reader.rpcOperation(span)?.endsWith(`/${method}`) === true;
   const ofFault = (p: PlacedSpan) =>
     onLink
-      ? p.span.kind === "client" && p.span.service === service.name && p.peer === callee
-      : p.span.kind === "server" &&
-        p.span.service === service.name &&
-        (method === undefined || view.reader.rpcOperation(p.span)?.endsWith(`/${method}`));
+      ? p.span.kind === "client" && p.span.service === service.name && p.peer === callee && ofMethod(p.span)
+      : p.span.kind === "server" && p.span.service === service.name && ofMethod(p.span);
+  const failedElsewhere = (r: RequestView) => r.explanation !== undefined && r.explanation.fault !== fault;
   return view.requests.flatMap((r) =>
-    r.placed.filter(ofFault).map((p) => ({
+    (failedElsewhere(r) ? [] : r.placed.filter(ofFault)).map((p) => ({
       request: r,
       placed: p,
       span: p.span,
@@ -145,12 +169,19 @@ function judgeWindow(slowed: SlowedFault, calls: TimedCall[], shares: SlowShares
   const bandMs = callee !== undefined ? delayMs : 0;
   const within = calls.filter((c) => c.startMs >= fault.appliedAtMs && c.startMs <= endMs - bandMs);
   const beyond = calls.filter((c) => c.startMs < fault.appliedAtMs - bandMs || c.startMs > endMs);
-  const slowWithin = within.filter((c) => c.ms >= slowMs).length;
-  const slowBeyond = beyond.filter((c) => c.ms >= slowMs).length;
+  // A call takes its own time plus the delay (one that takes 300 ms by itself is not slowed by 300 ms at 300 ms).
+  // On a link, its own time is its server span's: the delay is what its client span adds. On a method, the calls
+  // outside the window tell its own time: slow is past the fastest of them plus the delay, less their spread (the
+  // median's distance from the fastest), since a slowed call may have been faster by itself than any outside.
+  const delayed = (c: TimedCall) => (callee !== undefined && c.server ? c.ms - c.server.durationUs / 1000 : c.ms);
+  const own = beyond.map(delayed);
+  const slowAt = callee !== undefined ? slowMs : fastest(own) + slowMs - (median(own) - fastest(own));
+  const slowWithin = within.filter((c) => delayed(c) >= slowAt).length;
+  const slowBeyond = beyond.filter((c) => delayed(c) >= slowAt).length;
   const driverSlow = within.filter((c) => c.request.request.endMs - c.request.request.startMs >= slowMs).length;
   const shareIn = within.length ? slowWithin / within.length : 0;
   const shareOut = beyond.length ? slowBeyond / beyond.length : 0;
-  const statement = `${fault.target} +${delayMs} ms: ${slowWithin}/${within.length} ${callee !== undefined ? "client " : ""}calls started inside the window slow (${(shareIn * 100).toFixed(1)}%, need >= ${inside * 100}%), ${slowBeyond}/${beyond.length} outside (${(shareOut * 100).toFixed(1)}%, need <= ${outside * 100}%); the driver saw ${driverSlow} of those requests take >= ${slowMs} ms`;
+  const statement = `${fault.target} +${delayMs} ms: ${slowWithin}/${within.length} ${callee !== undefined ? "client " : ""}calls started inside the window slow (${callee !== undefined ? "client span >= its server span + " : ">= "}${round(slowAt)} ms; ${(shareIn * 100).toFixed(1)}%, need >= ${inside * 100}%), ${slowBeyond}/${beyond.length} outside (${(shareOut * 100).toFixed(1)}%, need <= ${outside * 100}%); the driver saw ${driverSlow} of those requests take >= ${slowMs} ms`;
   if (within.length === 0) findings.add({ detail: `${fault.target}: no call started inside the fault window` });
   else if (shareIn < inside) findings.add({ detail: statement });
   if (shareOut > outside) findings.add({ detail: statement });
@@ -160,8 +191,10 @@ function judgeWindow(slowed: SlowedFault, calls: TimedCall[], shares: SlowShares
     });
   if (callee !== undefined) {
     const servers = within.flatMap((c) => (c.server ? [c.server] : []));
-    const slowServers = servers.filter((sp) => sp.durationUs / 1000 >= slowMs).length;
-    if (servers.length < within.length * inside || slowServers > servers.length * outside)
+    const serverSlowAt = fastest(beyond.flatMap((c) => (c.server ? [c.server.durationUs / 1000] : []))) + slowMs;
+    const slowServers = servers.filter((sp) => sp.durationUs / 1000 >= serverSlowAt).length;
+    // A missing server span is the traces family's finding; here, none at all leaves the wire unjudged.
+    if ((within.length > 0 && servers.length === 0) || slowServers > servers.length * outside)
       findings.add({
         detail: `${fault.target}: ${slowServers} of the ${servers.length} ${callee} server spans of the slowed calls are slow too (${within.length} calls): the link's latency is put on the server`,
       });
@@ -174,18 +207,37 @@ function judgeWindow(slowed: SlowedFault, calls: TimedCall[], shares: SlowShares
   };
 }
 
+/** The shortest of some durations (ms); 0 when there are none. */
+function fastest(durations: readonly number[]): number {
+  return durations.length ? Math.min(...durations) : 0;
+}
+
+/** The median of some durations (ms); 0 when there are none. */
+function median(durations: readonly number[]): number {
+  const sorted = [...durations].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : 0;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
 /**
  * The histogram counts the slow calls the spans show: observations above the largest bucket <= the delay. Undefined
- * when the histogram has no such bucket.
+ * when the histogram has no such bucket; why not, when there is no histogram to read.
  */
 function judgeHistogram(metrics: MetricView, slowed: SlowedFault, calls: TimedCall[], findings: Findings) {
   const { view } = metrics;
   const { fault, delayMs, callee, method, endpoint: e } = slowed;
   const onLink = callee !== undefined;
+  const why = metrics.unjudgeable(e, onLink && e.protocol === "http" ? ["histogram", "peers"] : ["histogram"]);
+  if (why) return why;
+  const name = metrics.histogram(e)!.name;
   const operations = new Set(onLink ? calls.map((c) => spanOperation(view, c.placed)) : []);
+  const faulted = method === undefined ? undefined : metrics.operation(e, method);
   const mine = (k: string) => {
     const operation = k.split("|")[0] ?? "";
-    return onLink ? operations.has(operation) : method === undefined || operation.endsWith(method);
+    return onLink ? operations.has(operation) : faulted === undefined || operation.endsWith(faulted);
   };
   const buckets = metrics.histogramTally(e, "_bucket");
   const bounds = [...new Set([...buckets.keys()].map((k) => Number(k.split("|")[2])))].filter(
@@ -193,7 +245,7 @@ function judgeHistogram(metrics: MetricView, slowed: SlowedFault, calls: TimedCa
   );
   const le = bounds.length ? Math.max(...bounds) : undefined;
   if (le === undefined) {
-    findings.add({ detail: `${fault.target}: ${metrics.histogram(e).name} has no bucket at or below ${delayMs} ms` });
+    findings.add({ detail: `${fault.target}: ${name} has no bucket at or below ${delayMs} ms` });
     return undefined;
   }
   const total = sum([...metrics.histogramTally(e, "_count")].filter(([k]) => mine(k)).map(([, v]) => v));
@@ -203,7 +255,7 @@ function judgeHistogram(metrics: MetricView, slowed: SlowedFault, calls: TimedCa
   const near = calls.filter((c) => Math.abs(c.ms / 1000 - le) <= Math.max(0.002, le * 0.02)).length;
   if (Math.abs(histogramSlow - spanSlow) > near)
     findings.add({
-      detail: `${fault.target}: ${metrics.histogram(e).name} counts ${histogramSlow} calls above ${le} s, the spans show ${spanSlow} (${near} near the bound)`,
+      detail: `${fault.target}: ${name} counts ${histogramSlow} calls above ${le} s, the spans show ${spanSlow} (${near} near the bound)`,
     });
   return { le, above: histogramSlow, spansAbove: spanSlow };
 }

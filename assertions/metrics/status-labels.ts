@@ -2,8 +2,8 @@ import { faultEffect } from "../faults";
 import type { AssertionResult } from "../evidence";
 import type { ErrorLayer, ErrorSurface } from "../expectations";
 import { nonZero, sum } from "../metric-query";
-import { endpointKey, type Endpoint, type MetricView } from "../metric-view";
-import { Findings, verdict } from "../result";
+import { endpointKey, leftOutReason, type Endpoint, type MetricView } from "../metric-view";
+import { Findings, notPromised, verdict } from "../result";
 import type { RequestView, RunView } from "../run-view";
 import { CALLER_GAVE_UP, isErrorCode } from "./codes";
 import { METRIC_ASSERTIONS } from "./ids";
@@ -15,21 +15,40 @@ interface LayerTallies {
   observed: Record<string, unknown>;
   /** "endpoint key|code" of every code the mapping gives. */
   allowed: Set<string>;
+  /** Layers whose counter cannot be read (no /metrics, none in the contract), and why. */
+  leftOut: Record<string, string>;
 }
 
 /**
  * Errors carry the code of the mapping table at every layer, as many as the driver saw fail through that fault; no
- * counter anywhere rises on an error code the table does not give (a generic 500, UNKNOWN).
+ * counter anywhere rises on an error code the table does not give (a generic 500, UNKNOWN). Codes are compared in
+ * each counter's form (classes where it labels classes). Not promised when failing faults ran but the mesh declares
+ * no error table, or no layer of it has a counter to read.
  */
 export function statusLabels(metrics: MetricView): AssertionResult {
   const { view } = metrics;
   const findings = new Findings();
   const surfaces = view.expectations.metrics?.errorSurfaces ?? [];
-  const tallies: LayerTallies = { findings, observed: {}, allowed: new Set<string>() };
+  const failingFaults = view.evidence.faults.filter((f) => faultEffect(f)?.fails === true);
+  const id = METRIC_ASSERTIONS.statusLabels;
+  if (surfaces.length === 0 && failingFaults.length)
+    return notPromised(
+      id,
+      "metrics",
+      `the mesh declares no error table: services.${view.edge?.name ?? "<edge>"}.errors in its config`,
+      { failingFaults: failingFaults.map((f) => f.target) },
+    );
+  const tallies: LayerTallies = { findings, observed: {}, allowed: new Set<string>(), leftOut: {} };
   let compared = 0;
   for (const surface of surfaces) compared += judgeSurface(metrics, surface, tallies);
+  const layers = sum(surfaces.map((s) => s.layers.length));
+  const leftOut = Object.keys(tallies.leftOut).length;
+  if (layers > 0 && leftOut === layers)
+    return notPromised(id, "metrics", leftOutReason("no layer of the error table has a counter", tallies.leftOut), {
+      leftOut: tallies.leftOut,
+    });
   findUnmappedCodes(metrics, tallies.allowed, findings);
-  const failingFaults = view.evidence.faults.filter((f) => faultEffect(f.kind)?.fails === true);
+  if (leftOut) tallies.observed.leftOut = tallies.leftOut;
   return verdict(
     METRIC_ASSERTIONS.statusLabels,
     "metrics",
@@ -40,7 +59,7 @@ export function statusLabels(metrics: MetricView): AssertionResult {
     },
     {
       compared,
-      minimum: Math.max(sum(surfaces.map((s) => s.layers.length)), failingFaults.length ? 1 : 0),
+      minimum: Math.max(layers - leftOut, failingFaults.length ? 1 : 0),
       what: "error layers",
       because: `the declared error surfaces of ${failingFaults.length} failing fault(s)`,
     },
@@ -80,18 +99,27 @@ function judgeLayer(
     findings.add({ detail: `layer service ${layer.service} is not a service of the run` });
     return false;
   }
-  const codes = typeof layer.code === "string" ? [layer.code] : layer.code;
+  const where = `${endpointKey(e)}${layer.peer ? ` to ${layer.peer}` : ""}${layer.method ? ` ${layer.method}` : ""}${layer.route ? ` ${layer.route}` : ""}`;
+  const why = metrics.unjudgeable(e, layer.peer === undefined ? ["counter"] : ["counter", "peers"]);
+  if (why) {
+    tallies.leftOut[`${surface.fault} at ${where}`] = why;
+    return false;
+  }
+  // In the counter's form: a class-labelled counter is judged on the code's class.
+  const codes = [
+    ...new Set((typeof layer.code === "string" ? [layer.code] : layer.code).map((c) => metrics.code(e, c))),
+  ];
   for (const code of codes) allowed.add(`${endpointKey(e)}|${code}`);
+  const route = layer.route === undefined ? undefined : metrics.operation(e, layer.route);
   const matches = (operation: string) =>
     (layer.method === undefined || operation.endsWith(`/${layer.method}`)) &&
-    (layer.peer === undefined || operation.endsWith(` ${layer.peer}`)) &&
-    (layer.route === undefined || operation === layer.route);
+    (layer.peer === undefined || metrics.peerOf(e, operation) === layer.peer) &&
+    (route === undefined || operation === route);
   const byCode = rekey(metrics.counterTally(e), (k) => {
     const [operation = "", code = ""] = k.split("|");
     return matches(operation) ? code : undefined;
   });
   const got = sum(codes.map((code) => byCode.get(code) ?? 0));
-  const where = `${endpointKey(e)}${layer.peer ? ` to ${layer.peer}` : ""}${layer.method ? ` ${layer.method}` : ""}${layer.route ? ` ${layer.route}` : ""}`;
   observed[`${where} ${codes.join("|")}`] = got;
   if (surface.exact !== false && got !== failed.length)
     findings.add({
@@ -105,13 +133,13 @@ function judgeLayer(
 /** No counter of a planned endpoint rises on an error code the mapping does not give, beyond calls given up on. */
 function findUnmappedCodes(metrics: MetricView, allowed: ReadonlySet<string>, findings: Findings): void {
   const abandoned = abandonedAtServer(metrics.view);
-  for (const e of metrics.plannedEndpoints())
+  for (const e of metrics.judgeable(["counter"]).endpoints)
     for (const [key, value] of metrics.counterTally(e)) {
       const code = key.split("|")[1] ?? "";
       const seenGivingUp = e.side === "server" ? (abandoned.get(`${e.service.name}|${key}`) ?? 0) : 0;
       if (value > seenGivingUp && isErrorCode(e.protocol, code) && !allowed.has(`${endpointKey(e)}|${code}`))
         findings.add({
-          detail: `${endpointKey(e)} ${metrics.counter(e).name} rose by ${value} on ${code}, which the error mapping does not give${seenGivingUp ? ` (the traces show ${seenGivingUp} call(s) whose caller gave up first)` : ""}`,
+          detail: `${endpointKey(e)} ${metrics.counter(e)!.name} rose by ${value} on ${code}, which the error mapping does not give${seenGivingUp ? ` (the traces show ${seenGivingUp} call(s) whose caller gave up first)` : ""}`,
         });
     }
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_CONTRACT, type TelemetryContract } from "../contract";
 import type { Evidence, MetricSeries, RequestRecord, ServiceInfo } from "../evidence";
 import { DEFAULT_EXCLUDED_ROUTES, type Topology } from "../expectations";
+import { grpcCodeName, httpOperation } from "../metric-labels";
 import { indexTrace, serverChildren, SpanReader, type IndexedTrace } from "../trace-index";
 import type { Span } from "../trace-model";
 import { isSuccess } from "../trace-shape";
@@ -166,29 +167,36 @@ export class RcaContext {
             { h: c.grpcClientHandling, protocol: "grpc", side: "client" },
           ] as const;
           for (const { h, protocol, side } of endpoints) {
+            if (!h) continue;
             const part = series.name === `${h.name}_count` ? "_count" : series.name === `${h.name}_sum` ? "_sum" : "";
             if (!part) continue;
             const labels = series.labels;
             let identity: Identity;
             let code: string;
             if (protocol === "grpc") {
-              const op = `${labels[l.grpcService]}/${labels[l.grpcMethod]}`;
-              code = labels[l.grpcCode] ?? "";
+              const op =
+                l.grpcService === undefined
+                  ? String(labels[l.grpcMethod])
+                  : `${labels[l.grpcService]}/${labels[l.grpcMethod]}`;
+              code = grpcCodeName(labels[l.grpcCode] ?? "", c.grpcCodeSpelling);
               identity =
                 side === "server"
                   ? { service: service.name, operation: op }
-                  : this.call(service.name, this.rpcService(labels[l.grpcService]), op);
+                  : this.call(service.name, this.rpcService(op.slice(0, op.lastIndexOf("/"))), op);
             } else {
               code = labels[l.httpStatusCode] ?? "";
+              const method = l.httpMethod === undefined ? undefined : labels[l.httpMethod];
               if (side === "server") {
                 if (excluded.has(labels[l.httpRoute] ?? "")) continue;
-                identity = { service: service.name, operation: `${labels[l.httpMethod]} ${labels[l.httpRoute]}` };
+                identity = { service: service.name, operation: httpOperation(c, method, String(labels[l.httpRoute])) };
               } else {
                 const peer = labels[l.peerService];
-                identity = this.call(service.name, peer, `${labels[l.httpMethod]} ${peer ?? "?"}`);
+                identity = this.call(service.name, peer, httpOperation(c, method, peer ?? "?"));
               }
             }
-            const error = protocol === "grpc" ? code !== "OK" : !isSuccess(Number(code));
+            // A status class ("5xx") stands for its codes.
+            const status = /^[1-5]xx$/.test(code) ? Number(code[0]) * 100 : Number(code);
+            const error = protocol === "grpc" ? code !== "OK" : !isSuccess(status);
             out.push({
               identity,
               endpoint: `${service.name} ${protocol} ${side}`,

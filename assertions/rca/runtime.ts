@@ -5,6 +5,7 @@ import { round } from "./numbers";
 
 export function runtimeNames(c: TelemetryContract) {
   const r = c.runtimeMetrics;
+  if (!r) return [];
   return [
     { key: "cpuCores", name: r.cpuSecondsTotal },
     { key: "gcPerSec", name: `${r.gcDuration.name}_count` },

@@ -60,7 +60,7 @@ export function faultRanking(
   windows: readonly RcaWindow[],
   windowEndMs: number,
 ): { windows: RcaWindow[]; ranking: Suspect[] } {
-  const endMs = (fault.revertedAtMs ?? windowEndMs) + (faultEffect(fault.kind)?.graceMs ?? 0);
+  const endMs = (fault.revertedAtMs ?? windowEndMs) + (faultEffect(fault)?.graceMs ?? 0);
   const overlapping = windows.filter((w) => w.startMs < endMs && w.endMs > fault.appliedAtMs);
   const best = new Map<string, Suspect>();
   for (const w of overlapping)

@@ -21,9 +21,14 @@ export interface ProxyInfo {
 export class ToxiproxyClient {
   constructor(readonly url: string) {}
 
-  /** Creates a proxy to upstream (host:port) listening on a free loopback port. */
-  createProxy(name: string, upstream: string): Promise<ProxyInfo> {
-    return this.call("POST", "/proxies", { name, listen: `${LOOPBACK}:0`, upstream, enabled: true });
+  /** Creates a proxy to upstream (host:port) listening on `listen` (default: a free loopback port). */
+  createProxy(name: string, upstream: string, listen = `${LOOPBACK}:0`): Promise<ProxyInfo> {
+    return this.call("POST", "/proxies", { name, listen, upstream, enabled: true });
+  }
+
+  /** Every proxy, by name. */
+  async proxies(): Promise<ProxyInfo[]> {
+    return Object.values(await this.call<Record<string, ProxyInfo>>("GET", "/proxies"));
   }
 
   /** Deletes a proxy; deleting one that is already gone is not an error. */

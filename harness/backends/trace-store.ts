@@ -11,7 +11,8 @@ export interface TraceStore {
   findTraces(query: { service: string; limit?: number; lookbackMs?: number }): Promise<Trace[]>;
 }
 
-interface JaegerSpan {
+/** A span as Jaeger's query API (/api/traces) answers it. */
+export interface JaegerSpan {
   traceID: string;
   spanID: string;
   operationName: string;
@@ -19,10 +20,13 @@ interface JaegerSpan {
   startTime: number;
   duration: number;
   tags?: { key: string; value: AttributeValue }[];
+  /** Span events (OpenTelemetry) or logs (OpenTracing), each a list of fields. */
+  logs?: { timestamp: number; fields: { key: string; value: AttributeValue }[] }[];
   processID: string;
 }
 
-interface JaegerTrace {
+/** A trace as Jaeger's query API (/api/traces) answers it. */
+export interface JaegerTrace {
   traceID: string;
   spans: JaegerSpan[];
   processes: Record<string, { serviceName: string }>;
@@ -41,7 +45,7 @@ export class JaegerTraceStore implements TraceStore {
       return undefined;
     }
     const traces = await this.data<JaegerTrace[]>(response, `trace ${traceId}`);
-    return traces[0] && normalise(traces[0]);
+    return traces[0] && normaliseJaegerTrace(traces[0]);
   }
 
   async findTraces(query: { service: string; limit?: number; lookbackMs?: number }): Promise<Trace[]> {
@@ -51,7 +55,7 @@ export class JaegerTraceStore implements TraceStore {
       lookback: `${Math.ceil((query.lookbackMs ?? 3_600_000) / 1000)}s`,
     });
     const response = await fetch(`${this.queryUrl}/api/traces?${params}`, { signal: AbortSignal.timeout(10_000) });
-    return (await this.data<JaegerTrace[]>(response, `traces of ${query.service}`)).map(normalise);
+    return (await this.data<JaegerTrace[]>(response, `traces of ${query.service}`)).map(normaliseJaegerTrace);
   }
 
   private async data<T>(response: Response, what: string): Promise<T> {
@@ -62,7 +66,8 @@ export class JaegerTraceStore implements TraceStore {
   }
 }
 
-function normalise(trace: JaegerTrace): Trace {
+/** A Jaeger trace in the model every assertion reads (attributes from tags, kind and status from their tags). */
+export function normaliseJaegerTrace(trace: JaegerTrace): Trace {
   return {
     traceId: trace.traceID,
     spans: trace.spans.map((span): Span => {

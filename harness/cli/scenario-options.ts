@@ -1,6 +1,13 @@
 import fs from "node:fs";
 import type { TelemetryContract } from "../../assertions/contract";
+import type { BoundCatalog } from "../../scenarios/lib/loader";
+import { sampleTopology } from "../../scenarios/lib/sample-topology";
 import type { Scenario } from "../../scenarios/lib/scenario-model";
+import type { MeshTopology } from "../../scenarios/lib/topology";
+import { topologyOf } from "../config/config-topology";
+import { loadMeshConfig } from "../config/mesh-config";
+import { configMeans } from "../mesh/external-mesh";
+import { whyNotApplicable } from "../mesh/target";
 import { composeConfigPath, composeProject } from "../compose/compose";
 import { ConfigError } from "../errors";
 import { resolveContract } from "../mesh/external-mesh";
@@ -132,4 +139,22 @@ function attachedConfig(): string {
       `--attach compose: no compose deployment of project "${project}" is up (no ${file}); run "npm run compose:up" first`,
     );
   return file;
+}
+
+/** The mesh the catalog binds to: the config's (with the means the harness will have on it), else the sample mesh. */
+export function meshTopologyOf(configFile: string | undefined, sample: SampleMeshOptions): MeshTopology {
+  if (!configFile) return sampleTopology(sample.impl);
+  const config = loadMeshConfig(configFile);
+  return topologyOf(config, configMeans(config));
+}
+
+/** The catalog bound to the mesh, one line per scenario (what it injects, where; or why the mesh cannot take it). */
+export function catalogListing(catalog: BoundCatalog, mesh: MeshTopology): string {
+  const lines = catalog.scenarios.map((s) => {
+    const faults = s.faults.map((f) => `${f.kind} ${f.target}`).join(", ") || "no fault";
+    const why = whyNotApplicable(s.faults, mesh, s.mesh?.samplingRatio);
+    return `${s.name.padEnd(20)} ${faults}${why ? `  (not applicable: ${why})` : ""}`;
+  });
+  const unbound = catalog.unbound.map((u) => `${u.template.padEnd(20)} (does not bind: ${u.reason})`);
+  return `${[`catalog bound to ${mesh.name}:`, ...lines, ...unbound].join("\n")}\n`;
 }

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { loadCatalog } from "../../scenarios";
+import { loadBoundCatalog } from "../../scenarios";
 import { DEFAULT_BACKEND } from "../backends";
 import { env } from "../config/env";
 import { ConfigError } from "../errors";
@@ -9,7 +9,14 @@ import { DEFAULT_REPORTERS, REPORTERS, reportersFor } from "../report/reporters"
 import { exitCodeFor } from "../report/verdict";
 import { measureCapacityOnly, runCatalog } from "../run/run-catalog";
 import { abortOnSignals, parseCliArgs, runCli } from "./run-cli";
-import { meshConfigFile, parseSeed, sampleMeshOptions, selectScenarios } from "./scenario-options";
+import {
+  catalogListing,
+  meshConfigFile,
+  meshTopologyOf,
+  parseSeed,
+  sampleMeshOptions,
+  selectScenarios,
+} from "./scenario-options";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [options]
   NAME             scenarios to run (default: the whole catalog)
@@ -60,19 +67,20 @@ runCli(async () => {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const catalog = loadCatalog(values.scenarios);
-  if (catalog.length === 0)
-    throw new ConfigError(
-      `no scenario in ${values.scenarios ? path.resolve(values.scenarios) : "the built-in catalog"}: expected files exporting defineScenario({...}) as default`,
-    );
-  if (values.list) {
-    for (const s of catalog) process.stdout.write(`${s.name.padEnd(20)} ${s.description}\n`);
-    return 0;
-  }
-  const scenarios = selectScenarios(catalog, positionals);
-  const seed = parseSeed(values.seed);
   const sample = sampleMeshOptions(values);
   const configFile = meshConfigFile(values);
+  const topology = meshTopologyOf(configFile, sample);
+  const catalog = loadBoundCatalog(values.scenarios, topology);
+  if (catalog.scenarios.length + catalog.unbound.length === 0)
+    throw new ConfigError(
+      `no scenario in ${values.scenarios ? path.resolve(values.scenarios) : "the built-in catalog"}: expected files exporting defineScenario({...}) or defineTemplate({...}) as default`,
+    );
+  if (values.list) {
+    process.stdout.write(catalogListing(catalog, topology));
+    return 0;
+  }
+  const scenarios = selectScenarios(catalog.scenarios, positionals);
+  const seed = parseSeed(values.seed);
   const reportDir = path.resolve(values["report-dir"]);
   const reporter = reportersFor(values.reporter.split(",").filter(Boolean), {
     reportDir,
@@ -82,6 +90,7 @@ runCli(async () => {
   const signal = abortOnSignals();
   const options = {
     scenarios,
+    unbound: positionals.length ? [] : catalog.unbound,
     seed,
     ...(configFile ? { configFile, attached: values.attach !== undefined } : {}),
     sample,

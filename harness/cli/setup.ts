@@ -13,7 +13,7 @@ const USAGE = `usage: npm run setup [-- --check] [-- --with docker]
                  (--bridge=none --iptables=false) when no engine answers, and build the meshproof/* images whose
                  inputs changed (with --check: report them)
 Tools: jaeger, prometheus, redis, toxiproxy, k6, payments-go (the Go payments service, built from services/payments-go),
-       and chromium (Debian's, for the report.html browser test)`;
+       chromium (Debian's, for the report.html browser test) and hotrod (Jaeger's HotROD example, examples/hotrod)`;
 
 function line(status: ToolStatus): string {
   const origin = status.overridden ? " (override)" : "";

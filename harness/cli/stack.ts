@@ -6,6 +6,7 @@ import path from "node:path";
 import type { MeshConfig } from "../config/mesh-config";
 import { ConfigError } from "../errors";
 import { startMesh, type SampleMesh } from "../mesh/mesh";
+import { sampleMeshConfig } from "../mesh/sample-config";
 import { chooseMeshLauncher, MESH_RUNTIMES } from "../mesh/mesh-runtime";
 import { provisionTools } from "../tools/provision";
 import { BACKEND_TOOL_NAMES } from "../tools/tools";
@@ -96,7 +97,7 @@ runCli(async () => {
   await using mesh = launcher ? await startMesh(stack, { launcher: launcher.launcher }) : undefined;
   if (mesh && values.mesh) {
     const file = path.resolve(values.mesh);
-    fs.writeFileSync(file, `${JSON.stringify(configOf(mesh, stack), null, 2)}\n`);
+    fs.writeFileSync(file, `${JSON.stringify(await configOf(mesh, stack), null, 2)}\n`);
     process.stderr.write(`sample mesh ready; its meshproof config: ${file}\n`);
   }
   try {
@@ -109,32 +110,30 @@ runCli(async () => {
 });
 
 /** The config that describes a running sample mesh to the judge as a mesh it did not start. */
-function configOf(
+async function configOf(
   mesh: SampleMesh,
   stack: { jaeger: { queryUrl: string }; prometheus: { url: string }; toxiproxy: { url: string } },
-): MeshConfig {
-  return {
+): Promise<MeshConfig> {
+  const proxies = Object.fromEntries(
+    (await mesh.toxiproxy!.proxies()).map((p) => [p.name, { proxy: p.name, address: p.upstream }]),
+  );
+  return sampleMeshConfig({
     name: "sample mesh (npm run mesh)",
     services: Object.fromEntries(
       Object.values(mesh.services).map((s) => [
         s.name,
         {
-          role: s.role,
-          protocol: s.protocol,
           ...(s.role === "edge" ? { url: mesh.edgeUrl } : {}),
-          metricsUrl: s.metricsUrl,
-          healthzUrl: s.healthzUrl,
-          readyzUrl: s.readyzUrl,
+          metricsUrl: s.metricsUrl!,
+          healthzUrl: s.healthzUrl!,
+          readyzUrl: s.readyzUrl!,
           contract: s.impl,
-          ...(s.operations ? { operations: s.operations } : {}),
           logFile: s.jsonLogFile,
         },
       ]),
-    ),
+    ) as never,
     traces: { jaegerQueryUrl: stack.jaeger.queryUrl },
     prometheus: { url: stack.prometheus.url, job: mesh.scrapeJob },
-    faults: { toxiproxy: { url: stack.toxiproxy.url, links: { ...mesh.links } } },
-    // The kit's batch span processor exports every second.
-    exportIntervalMs: 1_000,
-  };
+    toxiproxy: { url: stack.toxiproxy.url, proxies },
+  });
 }

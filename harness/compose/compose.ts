@@ -1,3 +1,4 @@
+import { sampleMeshConfig } from "../mesh/sample-config";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -99,13 +100,13 @@ export async function composeUp(options: { project?: string; log: (line: string)
 
   const config = meshConfigOf(resolved, project, token, logDir);
   t = performance.now();
-  const prometheus = new PrometheusClient(config.prometheus.url);
+  const prometheus = new PrometheusClient(config.prometheus!.url);
   await retryUntil(
     () => prometheus.query(`up{job="${SCRAPE_JOB}"}`),
     (samples) => samples.length === MESH_SERVICES.length && samples.every((s) => s.value === 1),
     {
       timeoutMs: 30_000,
-      description: `Prometheus (${config.prometheus.url}) scraping the ${MESH_SERVICES.length} services (up{job="${SCRAPE_JOB}"} == 1)`,
+      description: `Prometheus (${config.prometheus!.url}) scraping the ${MESH_SERVICES.length} services (up{job="${SCRAPE_JOB}"} == 1)`,
       maxDelayMs: 250,
     },
   );
@@ -360,16 +361,19 @@ function meshConfigOf(resolved: ResolvedCompose, project: string, token: string,
     throw new Error(`${COMPOSE_FILE}: ${service}'s command has no ${pattern.source}`);
   };
   const url = (port: string, route = "") => `http://127.0.0.1:${port}${route}`;
-  const links = Object.fromEntries(
+  // "name=listen>upstream" per link: each proxy is named after its link and forwards to its callee.
+  const proxies = Object.fromEntries(
     envOf("mesh-init")("MESH_LINKS")
       .split(/\s+/)
       .filter(Boolean)
-      .map((l) => l.split("=")[0]!)
-      .map((l) => [l, l]),
+      .map((l) => {
+        const [name, route] = l.split("=") as [string, string];
+        return [name, { proxy: name, address: route.split(">")[1]! }];
+      }),
   );
-  const missing = MESH_LINKS.filter((l) => !(l in links));
+  const missing = MESH_LINKS.filter((l) => !(l in proxies));
   if (missing.length) throw new Error(`${COMPOSE_FILE}: mesh-init declares no link ${missing.join(", ")}`);
-  return {
+  return sampleMeshConfig({
     name: `compose project ${project} (compose/docker-compose.yml)`,
     services: Object.fromEntries(
       MESH_SERVICES.map((name) => {
@@ -379,24 +383,19 @@ function meshConfigOf(resolved: ResolvedCompose, project: string, token: string,
         return [
           name,
           {
-            role: spec.role,
-            protocol: spec.protocol,
             ...(spec.role === "edge" ? { url: url(get("MESHPROOF_PORT")) } : {}),
             metricsUrl: url(ops, "/metrics"),
             healthzUrl: url(ops, "/healthz"),
             readyzUrl: url(ops, "/readyz"),
             contract: "node",
-            operations: spec.operations,
             logFile: path.join(logDir, path.basename(get("MESHPROOF_LOG_FILE"))),
             admin: { url: url(get("MESHPROOF_ADMIN_PORT")), token },
           },
         ];
       }),
-    ),
+    ) as never,
     traces: { jaegerQueryUrl: url(envOf("jaeger")("QUERY_PORT")) },
     prometheus: { url: `http://${argOf("prometheus", /^--web\.listen-address=(.+)$/)}`, job: SCRAPE_JOB },
-    faults: { toxiproxy: { url: envOf("mesh-init")("TOXIPROXY_URL"), links } },
-    // The kit's batch span processor exports every second (the admin API's flush makes it moot here).
-    exportIntervalMs: 1_000,
-  };
+    toxiproxy: { url: envOf("mesh-init")("TOXIPROXY_URL"), proxies },
+  });
 }

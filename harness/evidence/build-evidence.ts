@@ -76,17 +76,21 @@ export function rangeSeriesNames(services: readonly ServiceInfo[]): string[] {
   const names = services.flatMap((s) => {
     const c = s.contract;
     const r = c.runtimeMetrics;
-    const red = [c.httpServerDuration, c.httpClientDuration, c.grpcServerHandling, c.grpcClientHandling].flatMap(
-      (h) => [`${h.name}_count`, `${h.name}_sum`],
+    const red = [c.httpServerDuration, c.httpClientDuration, c.grpcServerHandling, c.grpcClientHandling].flatMap((h) =>
+      h ? [`${h.name}_count`, `${h.name}_sum`] : [],
     );
     return [
-      r.heapUsedBytes,
-      r.eventLoopLagSeconds,
-      r.eventLoopLagMaxSeconds,
-      r.eventLoopUtilization,
-      r.goroutines,
-      r.cpuSecondsTotal,
-      `${r.gcDuration.name}_count`,
+      ...(r
+        ? [
+            r.heapUsedBytes,
+            r.eventLoopLagSeconds,
+            r.eventLoopLagMaxSeconds,
+            r.eventLoopUtilization,
+            r.goroutines,
+            r.cpuSecondsTotal,
+            `${r.gcDuration.name}_count`,
+          ]
+        : []),
       ...red,
     ];
   });

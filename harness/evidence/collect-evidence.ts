@@ -2,7 +2,14 @@ import { faultEffect } from "../../assertions/faults";
 import fs from "node:fs";
 import type { Exemplar, FaultRecord, LogLine, RequestRecord } from "../../assertions/evidence";
 import type { Topology } from "../../assertions/expectations";
-import { expectedSpans, explainFailure, isSuccess, spanCountRange } from "../../assertions/trace-shape";
+import {
+  expectedSpans,
+  explainFailure,
+  isSuccess,
+  spanCountRange,
+  unexportedServices,
+  withoutUnexported,
+} from "../../assertions/trace-shape";
 import type { PrometheusClient } from "../backends/prometheus";
 import type { ExpectedTrace } from "./collect-traces";
 
@@ -22,11 +29,13 @@ export function expectedTraces(
     if (r.parent === "none") return { traceId: r.responseTraceId ?? r.traceId, minSpans: r.responseSampled ? 1 : 0 };
     const hops = topology[r.route] ?? [];
     const explanation = isSuccess(r.status) ? undefined : explainFailure(r, hops, faults, windowEndMs, edge);
-    const shapeUnknown = explanation && faultEffect(explanation.fault.kind)?.shapeUnknown;
+    const shapeUnknown = explanation && faultEffect(explanation.fault)?.shapeUnknown;
     // An overload's unanswered request may have reached no service: its trace may be absent.
     if (shapeUnknown && r.status === 0) return { traceId: r.traceId, minSpans: 0 };
     if (!isSuccess(r.status) && (!explanation || shapeUnknown)) return { traceId: r.traceId, minSpans: 1 };
-    return { traceId: r.traceId, minSpans: spanCountRange(expectedSpans(hops, edge, explanation)).min };
+    // Spans a killed process still held died with it (as the judge allows): not waited for.
+    const shape = withoutUnexported(expectedSpans(hops, edge, explanation), unexportedServices(r, hops, faults, edge));
+    return { traceId: r.traceId, minSpans: spanCountRange(shape).min };
   });
 }
 

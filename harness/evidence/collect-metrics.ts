@@ -23,6 +23,11 @@ export async function rangeSeries(
   return series.map(({ metric, values }) => ({ ...splitName(metric), values }));
 }
 
+/** How many scrape targets a mesh's services are: one per /metrics (services may share one, or have none). */
+export function scrapeTargetCount(services: readonly { metricsUrl?: string }[]): number {
+  return new Set(services.flatMap((s) => (s.metricsUrl ? [s.metricsUrl] : []))).size;
+}
+
 /**
  * Waits until every target of the job has been scraped at least twice after afterMs (its latest scrape is at least
  * one scrape interval later), so counters include every request that ended before afterMs.

@@ -2,7 +2,7 @@ import type { FaultSpecOf } from "../../assertions/faults";
 import { ConfigError } from "../errors";
 import type { AdminFault } from "../mesh/admin-client";
 import type { StartedMesh } from "../mesh/started-mesh";
-import type { FaultInjector } from "./injector";
+import { needs, type FaultInjector } from "./injector";
 
 /** The service a fault names and its admin API; `whole`: the fault names only the service (no method or route). */
 function adminOf(fault: { kind: string; target: string }, mesh: StartedMesh, whole: boolean) {
@@ -24,6 +24,8 @@ function throughAdmin<K extends "error" | "latency" | "memory" | "stall" | "cpu"
   spec: (fault: FaultSpecOf<K>, operation: string) => AdminFault,
 ): FaultInjector<K> {
   return {
+    via: "admin",
+    whyNot: needs("admin", "admin API (faults inside a service need its cooperation)"),
     validate: (fault, mesh) => void adminOf(fault, mesh, whole),
     async apply(fault, mesh) {
       const { admin, operation } = adminOf(fault, mesh, whole);

@@ -2,7 +2,9 @@ import type { FaultRecord } from "../../assertions/evidence";
 import type { FaultSpec } from "../../assertions/faults";
 import type { StartedMesh } from "../mesh/started-mesh";
 import type { FaultInjector, Injection } from "./injector";
-import { injectorFor } from "./registry";
+import { injectorFor, INJECTORS } from "./registry";
+import { ConfigError } from "../errors";
+import type { MeshTopology } from "../../scenarios/lib/topology";
 
 /** An applied fault: its journal record as it stands now, and its revert (idempotent, never throws). */
 export interface ActiveFault {
@@ -22,24 +24,30 @@ export class FaultJournal {
   private readonly active: ActiveFault[] = [];
   private count = 0;
 
-  constructor(private readonly mesh: StartedMesh) {}
+  private readonly chosen = new Map<FaultSpec, FaultInjector<FaultSpec["kind"]>>();
+
+  constructor(
+    private readonly mesh: StartedMesh,
+    private readonly topology: MeshTopology,
+  ) {}
 
   /** The records in the order the faults were applied. */
   get records(): FaultRecord[] {
     return [...this.entries.values()];
   }
 
-  /** Throws ConfigError when the mesh cannot take the fault. */
+  /** Picks the fault's injector; throws ConfigError when the mesh cannot take the fault. */
   validate(fault: FaultSpec): void {
-    (injectorFor(fault.kind) as FaultInjector<typeof fault.kind>).validate(fault, this.mesh);
+    this.injectorOf(fault).validate(fault, this.mesh);
   }
 
   async apply(fault: FaultSpec): Promise<ActiveFault> {
     const id = `fault-${++this.count}`;
-    const injector = injectorFor(fault.kind) as FaultInjector<typeof fault.kind>;
+    const injector = this.injectorOf(fault);
     const injection = await injector.apply(fault, this.mesh, id);
     const { kind, target, params } = fault;
-    this.write({ id, kind, target, params, appliedAtMs: injection.appliedAtMs, ...injection.details });
+    const { via } = injector;
+    this.write({ id, kind, target, via, params, appliedAtMs: injection.appliedAtMs, ...injection.details });
     const entries = this.entries;
     const active: ActiveFault = {
       id,
@@ -68,6 +76,21 @@ export class FaultJournal {
       this.reverts.set(id, reverting);
     }
     return reverting;
+  }
+
+  private injectorOf(fault: FaultSpec): FaultInjector<FaultSpec["kind"]> {
+    let injector = this.chosen.get(fault);
+    if (!injector) {
+      const found = injectorFor(fault, this.topology);
+      if ("whyNot" in found) {
+        // A target the mesh does not have is the clearer message: the first injector's own check says so.
+        (INJECTORS[fault.kind][0] as FaultInjector<FaultSpec["kind"]>).validate(fault, this.mesh);
+        throw new ConfigError(`the mesh cannot take ${found.whyNot}`);
+      }
+      injector = found.injector as FaultInjector<FaultSpec["kind"]>;
+      this.chosen.set(fault, injector);
+    }
+    return injector;
   }
 
   private update(id: string, change: Partial<FaultRecord>): void {

@@ -2,7 +2,7 @@ import type { FaultKind, FaultParams } from "../../assertions/faults";
 import type { ToxicSpec } from "../backends/toxiproxy";
 import { ConfigError } from "../errors";
 import type { StartedMesh } from "../mesh/started-mesh";
-import type { FaultInjector } from "./injector";
+import { needs, type FaultInjector } from "./injector";
 
 type LinkKind = Extract<FaultKind, `link-${string}`>;
 
@@ -18,6 +18,8 @@ function proxyOf(fault: { target: string }, mesh: StartedMesh) {
 
 /** "link-down": the proxy disabled (connections closed, new ones refused), enabled again on revert. */
 export const linkDown: FaultInjector<"link-down"> = {
+  via: "toxiproxy",
+  whyNot: needs("links", "Toxiproxy proxy (no link of that name goes through one)"),
   validate: (fault, mesh) => void proxyOf(fault, mesh),
   async apply(fault, mesh) {
     const { toxiproxy, proxy } = proxyOf(fault, mesh);
@@ -30,6 +32,8 @@ export const linkDown: FaultInjector<"link-down"> = {
 /** A fault made of Toxiproxy toxics on the link's proxy, removed on revert. */
 function toxic<K extends LinkKind>(make: (params: FaultParams<K>) => ToxicSpec[]): FaultInjector<K> {
   return {
+    via: "toxiproxy",
+    whyNot: needs("links", "Toxiproxy proxy (no link of that name goes through one)"),
     validate: (fault, mesh) => void proxyOf(fault, mesh),
     async apply(fault, mesh, id) {
       const { toxiproxy, proxy } = proxyOf(fault, mesh);

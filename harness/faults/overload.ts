@@ -6,6 +6,8 @@ import type { FaultInjector } from "./injector";
  * the journal records when the scenario says its load exceeds capacity. Target: the edge service.
  */
 export const overload: FaultInjector<"overload"> = {
+  via: "load",
+  whyNot: () => undefined,
   validate(fault, mesh) {
     const edge = Object.values(mesh.services).find((s) => s.role === "edge");
     if (fault.target !== edge?.name)

@@ -1,11 +1,13 @@
-import type { MetricSample } from "../../assertions/evidence";
+import type { FaultRecord, MetricSample } from "../../assertions/evidence";
 import { canonicalLabels } from "../../assertions/metric-query";
 import { parseExposition } from "../../assertions/promlint";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigError } from "../errors";
 import { OTEL_DEFAULT_EXPORT_INTERVAL_MS } from "../mesh/external-mesh";
+import { answersReady } from "../mesh/readiness";
 import type { MeshService, StartedMesh } from "../mesh/started-mesh";
 import { retryUntil } from "../util/retry";
-import type { FaultInjector } from "./injector";
+import { needs, type FaultInjector } from "./injector";
 
 /** How long a restarted service may take to answer /readyz 200 again. */
 const READY_AFTER_START_MS = 30_000;
@@ -25,6 +27,8 @@ const validate = (fault: { kind: string; target: string }, mesh: StartedMesh) =>
 
 /** "freeze": SIGSTOP (docker pause) now, SIGCONT at the end. */
 export const freeze: FaultInjector<"freeze"> = {
+  via: "signal",
+  whyNot: needs("signal", "process the harness may signal (launch it with meshproof, or give its pid)"),
   validate,
   async apply(fault, mesh) {
     const control = controlled(fault, mesh).control!;
@@ -40,6 +44,8 @@ export const freeze: FaultInjector<"freeze"> = {
  * have scraped. Spans it ends from the flush on die in its exporter's queue (without a flush, up to a batch delay).
  */
 export const kill: FaultInjector<"kill"> = {
+  via: "signal",
+  whyNot: needs("restart", "way to be started again (launch it with meshproof, or run it in a container)"),
   validate,
   async apply(fault, mesh) {
     const service = controlled(fault, mesh);
@@ -65,6 +71,8 @@ export const kill: FaultInjector<"kill"> = {
  * are all there is).
  */
 export const restart: FaultInjector<"restart"> = {
+  via: "signal",
+  whyNot: needs("restart", "way to be started again (launch it with meshproof, or run it in a container)"),
   validate,
   async apply(fault, mesh) {
     const service = controlled(fault, mesh);
@@ -73,8 +81,12 @@ export const restart: FaultInjector<"restart"> = {
     const appliedAtMs = Date.now();
     const stopped = service.control!.stopGracefully();
     const final = service.admin
-      ?.finalMetrics()
-      .then((text) => (text === undefined ? {} : { lastSamples: counterSamples(text), lastSamplesAtMs: Date.now() }));
+      ? service.admin
+          .finalMetrics()
+          .then((text) =>
+            text === undefined ? {} : { lastSamples: counterSamples(text), lastSamplesAtMs: Date.now() },
+          )
+      : lastReadBefore(service, stopped);
     return {
       appliedAtMs,
       details: { lastSamples, lastSamplesAtMs: appliedAtMs },
@@ -87,6 +99,28 @@ export const restart: FaultInjector<"restart"> = {
   },
 };
 
+/**
+ * From outside, the counters a draining service ends with: its /metrics read every 50 ms until it stops answering
+ * or the process is gone, the last read kept, and when the process exited (what it counted in between, no read saw).
+ */
+async function lastReadBefore(service: MeshService, stopped: Promise<void>): Promise<Partial<FaultRecord>> {
+  let stoppedAtMs: number | undefined;
+  const exited = stopped.then(
+    () => void (stoppedAtMs = Date.now()),
+    () => void (stoppedAtMs = Date.now()),
+  );
+  let last: Partial<FaultRecord> = {};
+  while (stoppedAtMs === undefined && service.metricsUrl) {
+    const samples = await lastCounters(service).catch(() => undefined);
+    if (!samples) break;
+    last = { lastSamples: samples, lastSamplesAtMs: Date.now() };
+    await sleep(50);
+  }
+  await exited;
+  // Its metrics listener may close before the rest: it serves, uncounted by any read, until the process exits.
+  return last.lastSamples ? { ...last, uncountedUntilMs: stoppedAtMs } : last;
+}
+
 /** Asks the service to export its finished spans and log lines now; false where it has no admin API or failed. */
 async function flush(service: MeshService): Promise<boolean> {
   if (!service.admin) return false;
@@ -98,6 +132,7 @@ async function flush(service: MeshService): Promise<boolean> {
 
 /** The service's counters now, read from its /metrics (text format). */
 async function lastCounters(service: MeshService): Promise<MetricSample[]> {
+  if (!service.metricsUrl) return [];
   const response = await fetch(service.metricsUrl, {
     headers: { accept: "text/plain;version=0.0.4" },
     signal: AbortSignal.timeout(2_000),
@@ -115,9 +150,11 @@ function counterSamples(text: string): MetricSample[] {
 
 async function startAndWaitReady(service: MeshService): Promise<void> {
   await service.control!.start();
-  await retryUntil(
-    async () => (await fetch(service.readyzUrl, { signal: AbortSignal.timeout(2_000) })).status,
-    (status) => status === 200,
-    { timeoutMs: READY_AFTER_START_MS, description: `${service.name} ready again after its restart`, maxDelayMs: 100 },
-  );
+  const url = service.readyUrl ?? service.readyzUrl;
+  if (url === undefined) return;
+  await retryUntil(() => answersReady(url), Boolean, {
+    timeoutMs: READY_AFTER_START_MS,
+    description: `${service.name} ready again after its restart`,
+    maxDelayMs: 100,
+  });
 }

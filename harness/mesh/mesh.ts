@@ -116,7 +116,7 @@ async function waitUntilReady(services: readonly SampleService[], options: MeshO
   await Promise.all(
     services.map((s) =>
       retryUntil(
-        async () => (await fetch(s.readyzUrl, { signal: AbortSignal.timeout(2_000) })).status,
+        async () => (await fetch(s.readyzUrl!, { signal: AbortSignal.timeout(2_000) })).status,
         (status) => status === 200,
         {
           timeoutMs: deadlineMs,

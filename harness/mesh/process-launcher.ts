@@ -66,7 +66,7 @@ function nodeCommand(service: ServiceLaunch) {
 }
 
 /** A service as a native process group: signals for the process faults, a fresh spawn for start(). */
-class ProcessService implements LaunchedService {
+export class ProcessService implements LaunchedService {
   constructor(
     private readonly name: string,
     private readonly spawn: () => Promise<ManagedProcess>,

@@ -1,8 +1,8 @@
-import { MESH_SERVICES, type MeshServiceName } from "../../scenarios/lib/mesh";
+import { MESH_SERVICES, type MeshServiceName } from "../../scenarios/lib/sample-topology";
 import { ConfigError } from "../errors";
 
-export { MESH_LINKS, MESH_SERVICES } from "../../scenarios/lib/mesh";
-export type { MeshLink, MeshServiceName } from "../../scenarios/lib/mesh";
+export { MESH_LINKS, MESH_SERVICES } from "../../scenarios/lib/sample-topology";
+export type { MeshLink, MeshServiceName } from "../../scenarios/lib/sample-topology";
 
 /** Implementations a service can run as: the Node kit, or Go (services/payments-go, built by setup). */
 export type Impl = "node" | "go";

@@ -1,6 +1,7 @@
 import type { TelemetryContract } from "../../assertions/contract";
 import type { ServiceInfo } from "../../assertions/evidence";
 import type { ToxiproxyClient } from "../backends/toxiproxy";
+import type { L7ProxyClient } from "../faults/l7-proxy/client";
 import type { AdminClient } from "./admin-client";
 
 /**
@@ -13,11 +14,15 @@ export interface MeshService {
   role: "edge" | "internal";
   /** Which implementation runs ("node", "go", or "external" for a mesh meshproof did not start). */
   impl: string;
-  /** host:port of its /metrics: the `instance` label Prometheus gives its series. */
+  /** host:port of its /metrics: the `instance` label Prometheus gives its series ("" when it exposes none). */
   instance: string;
-  metricsUrl: string;
-  healthzUrl: string;
-  readyzUrl: string;
+  /** Its /metrics (its own, or one it shares with other services); absent when it exposes none. */
+  metricsUrl?: string;
+  /** Its probes; absent when it has none (nothing is polled, nothing promised). */
+  healthzUrl?: string;
+  readyzUrl?: string;
+  /** What says it is ready after a start (its readyz by default). */
+  readyUrl?: string;
   /** The contract it is judged by. */
   contract: TelemetryContract;
   /** Declared route templates / gRPC methods (hygiene.route-labels). */
@@ -61,6 +66,10 @@ export interface StartedMesh extends AsyncDisposable {
   /** The mesh's network links routed through Toxiproxy: link name ("orders-redis") -> proxy name. */
   readonly links: Readonly<Record<string, string>>;
   readonly toxiproxy?: ToxiproxyClient;
+  /** Each link's ends, by link name. */
+  readonly linkEnds?: Readonly<Record<string, { from: string; to: string }>>;
+  /** The L7 fault proxy in front of the links' callees (a proxy per link, named after it), where there is one. */
+  readonly l7?: L7ProxyClient;
   /** The Prometheus job that scrapes the services. */
   readonly scrapeJob: string;
   /** How long spans may sit in a service's exporter after a flush was asked (0 when flush is forced). */
@@ -71,7 +80,10 @@ export interface StartedMesh extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** ServiceInfo for the judge, from a mesh service. */
+/**
+ * ServiceInfo for the judge, from a mesh service: with what the harness reads of it (its probes, its structured
+ * log), so the judge tells a service that has none from one whose records are missing.
+ */
 export function serviceInfo(s: MeshService): ServiceInfo {
   return {
     name: s.name,
@@ -81,5 +93,7 @@ export function serviceInfo(s: MeshService): ServiceInfo {
     contract: s.contract,
     impl: s.impl,
     ...(s.operations ? { operations: s.operations } : {}),
+    probes: [...(s.healthzUrl ? ["healthz" as const] : []), ...(s.readyzUrl ? ["readyz" as const] : [])],
+    structuredLog: s.jsonLogFile !== undefined,
   };
 }

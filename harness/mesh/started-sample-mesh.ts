@@ -10,6 +10,9 @@ import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh"
 /** One running service of the sample mesh, a process or a container. */
 export interface SampleService extends MeshService {
   name: MeshServiceName;
+  metricsUrl: string;
+  healthzUrl: string;
+  readyzUrl: string;
   /** Main port (HTTP or gRPC). */
   port: number;
   /** Port serving /metrics, /healthz, /readyz (the main port for HTTP services). */

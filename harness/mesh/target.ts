@@ -1,25 +1,19 @@
 import path from "node:path";
-import type { Topology } from "../../assertions/expectations";
+import type { MeshTopology } from "../../scenarios/lib/topology";
 import type { PrometheusClient } from "../backends/prometheus";
 import type { StartedStack } from "../backends/stack";
 import type { TraceStore } from "../backends/trace-store";
-import { FAULTS, type FaultSpec } from "../../assertions/faults";
+import type { FaultSpec } from "../../assertions/faults";
+import { injectorFor } from "../faults/registry";
 import type { RouteCatalog } from "../load/routes";
 import { MESH_ROUTES } from "../load/routes";
 import { startMesh } from "./mesh";
 import type { MeshOptions } from "./mesh-options";
-import { MESH_LINKS, MESH_SERVICES } from "./sample-mesh";
+import { sampleTopology } from "../../scenarios/lib/sample-topology";
+import { reusableMesh } from "./reusable-mesh";
+import { cgroupSupport } from "../faults/cgroup";
+import { MESH_SERVICES } from "../../scenarios/lib/sample-topology";
 import type { StartedMesh } from "./started-mesh";
-
-/** What a mesh lets the harness do: a scenario that needs more is "not applicable", never passed. */
-export interface MeshCapabilities {
-  /** Services with an admin API (service faults). */
-  serviceFaults: ReadonlySet<string>;
-  /** Services whose process the harness may signal (process faults). */
-  processFaults: ReadonlySet<string>;
-  /** Links routed through Toxiproxy (network faults). */
-  links: ReadonlySet<string>;
-}
 
 /** What a scenario asks of the mesh it runs on (a mesh started with other options is not reused). */
 export interface ScenarioMeshOptions {
@@ -40,9 +34,8 @@ export interface AcquiredMesh {
 export interface MeshTarget {
   /** For the report: "sample mesh (native processes, payments=go)", "external (meshproof.config.ts)". */
   readonly description: string;
-  readonly capabilities: MeshCapabilities;
-  /** The mesh's own call graph, when it replaces the scenarios' (an external mesh). */
-  readonly topology?: Topology;
+  /** The mesh as the catalog's templates see it: services, links, routes, error table, probe model, means. */
+  readonly topology: MeshTopology;
   /** How the driver builds each route's request. */
   readonly routes: RouteCatalog;
   readonly prometheus: PrometheusClient;
@@ -51,8 +44,6 @@ export interface MeshTarget {
   readonly runDir: string;
   /** Root sampling ratio the services run with unless a scenario asks for another. */
   readonly samplingRatio: number;
-  /** Sampling ratios the mesh can run with (an external mesh: only its own). Undefined: any. */
-  readonly samplingRatios?: readonly number[];
   /**
    * A mesh for the scenario: the previous one when it is clean and was started with the same options (reusing it
    * saves the start-up, the fixed cost of a scenario), else a fresh one.
@@ -70,64 +61,49 @@ export interface MeshTarget {
  * dirty one (an abort, a failure, a fault that did not revert) is replaced.
  */
 export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions, "runDir"> = {}): MeshTarget {
-  const all = new Set<string>(MESH_SERVICES);
   const impls = Object.entries(options.impl ?? {}).map(([s, i]) => `${s}=${i}`);
-  let kept: { key: string; mesh: StartedMesh; clean: boolean } | undefined;
-  const close = async () => {
-    const mesh = kept?.mesh;
-    kept = undefined;
-    await mesh?.stop();
-  };
   const kind = options.launcher?.kind ?? "native processes";
+  const reusable = reusableMesh((scenario, samplingRatio, signal) =>
+    startMesh(stack, {
+      ...options,
+      samplingRatio,
+      runDir: path.join(stack.runDir, "scenarios", scenario),
+      ...(signal ? { signal } : {}),
+    }),
+  );
   return {
     description: `sample mesh (${kind}${impls.length ? `, ${impls.join(", ")}` : ""})`,
-    capabilities: { serviceFaults: all, processFaults: all, links: new Set(MESH_LINKS) },
+    topology: sampleTopology(options.impl, {
+      // A native process can be moved into a cgroup; a container's is the engine's.
+      cgroup: options.launcher?.kind === "containers" || !cgroupsUsable() ? [] : MESH_SERVICES,
+    }),
     routes: MESH_ROUTES,
     prometheus: stack.prometheus,
     traces: stack.traces,
     runDir: stack.runDir,
     samplingRatio: options.samplingRatio ?? 1,
-    async acquire(scenario, wanted, signal) {
-      const samplingRatio = wanted.samplingRatio ?? options.samplingRatio ?? 1;
-      const key = JSON.stringify({ samplingRatio });
-      if (kept?.key === key && kept.clean) return { mesh: kept.mesh, reused: true };
-      await close();
-      const runDir = path.join(stack.runDir, "scenarios", scenario);
-      const mesh = await startMesh(stack, { ...options, samplingRatio, runDir, ...(signal ? { signal } : {}) });
-      kept = { key, mesh, clean: true };
-      return { mesh, reused: false };
-    },
-    async release(mesh, dirty) {
-      if (kept?.mesh !== mesh) return mesh.stop();
-      kept.clean = !dirty;
-      if (dirty) await close();
-    },
-    close,
+    ...reusable(options.samplingRatio ?? 1),
   };
 }
 
 /** Why a scenario cannot run on this mesh (its faults, its sampling ratio), or undefined when it can. */
 export function whyNotApplicable(
   faults: readonly FaultSpec[],
-  capabilities: MeshCapabilities,
-  sampling?: { wanted?: number; possible?: readonly number[] },
+  mesh: MeshTopology,
+  samplingRatio?: number,
 ): string | undefined {
-  if (sampling?.wanted !== undefined && sampling.possible && !sampling.possible.includes(sampling.wanted))
-    return `the mesh samples at ${sampling.possible.join(", ")}, the scenario needs ${sampling.wanted}`;
+  const possible = mesh.means.samplingRatios;
+  if (samplingRatio !== undefined && possible && !possible.includes(samplingRatio))
+    return `the mesh samples at ${possible.join(", ")}, the scenario needs ${samplingRatio}`;
   const missing = faults.flatMap((f) => {
-    const service = f.target.split(".")[0]!;
-    switch (FAULTS[f.kind].site) {
-      case "edge": // an overload is the load itself: any mesh takes it
-        return [];
-      case "link":
-        return capabilities.links.has(f.target) ? [] : [`${f.kind} on ${f.target} (no Toxiproxy link of that name)`];
-      case "process":
-        return capabilities.processFaults.has(service) ? [] : [`${f.kind} of ${service} (no process to signal)`];
-      default:
-        return capabilities.serviceFaults.has(service)
-          ? []
-          : [`${f.kind} on ${f.target} (no admin API for ${service})`];
-    }
+    const found = injectorFor(f, mesh);
+    return "whyNot" in found ? [found.whyNot] : [];
   });
   return missing.length ? `the mesh cannot take ${missing.join("; ")}` : undefined;
+}
+
+/** Whether this machine lets the harness throttle and freeze processes through cgroups. */
+export function cgroupsUsable(): boolean {
+  const support = cgroupSupport();
+  return support.cpu.ok && support.freeze.ok;
 }

@@ -1,9 +1,11 @@
+import http from "node:http";
 import type { ProbeBody, ProbeRecord } from "../../assertions/evidence";
 
+/** A service's probes; one it does not have is not polled. */
 export interface ProbeTarget {
   service: string;
-  healthzUrl: string;
-  readyzUrl: string;
+  healthzUrl?: string;
+  readyzUrl?: string;
 }
 
 export interface ProbePollerOptions {
@@ -49,9 +51,10 @@ export class ProbePoller {
     for (const target of this.targets) {
       for (const probe of ["healthz", "readyz"] as const) {
         const key = `${target.service}/${probe}`;
-        if (this.busy.has(key)) continue;
+        const url = probe === "healthz" ? target.healthzUrl : target.readyzUrl;
+        if (url === undefined || this.busy.has(key)) continue;
         this.busy.add(key);
-        const poll = this.poll(target.service, probe, probe === "healthz" ? target.healthzUrl : target.readyzUrl)
+        const poll = this.poll(target.service, probe, url)
           .then((record) => void this.records.push(record))
           .finally(() => {
             this.busy.delete(key);
@@ -66,8 +69,8 @@ export class ProbePoller {
     const atMs = Date.now();
     const started = performance.now();
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 1_500) });
-      const text = await response.text();
+      const response = await probeGet(url, this.options.timeoutMs ?? 1_500);
+      const text = response.text;
       let body: ProbeBody | undefined;
       try {
         body = JSON.parse(text) as ProbeBody;
@@ -77,19 +80,42 @@ export class ProbePoller {
       const latencyMs = performance.now() - started;
       return { service, probe, atMs, status: response.status, latencyMs, body, outcome: "answered" };
     } catch (error) {
-      // fetch reports "fetch failed" with the socket's error as its cause: keep what tells a refusal from a hang.
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      // Keep what tells a refusal from a hang.
+      const code = (error as { code?: string }).code;
       const outcome =
-        (error as Error).name === "TimeoutError" ? "timeout" : cause?.code === "ECONNREFUSED" ? "refused" : "error";
+        (error as Error).name === "TimeoutError" ? "timeout" : code === "ECONNREFUSED" ? "refused" : "error";
       return {
         service,
         probe,
         atMs,
         status: 0,
         latencyMs: performance.now() - started,
-        error: cause?.code ? `${(error as Error).message}: ${cause.code}` : (error as Error).message,
+        error: code && code !== "ABORT_ERR" ? `probe failed: ${code}` : (error as Error).message,
         outcome,
       };
     }
   }
+}
+
+/**
+ * One probe on a connection of its own, closed after the answer, as a kubelet probes: a kept-alive connection would
+ * still be served by a process whose listener has closed, and a probe must see the listener.
+ */
+function probeGet(url: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent: false, signal: AbortSignal.timeout(timeoutMs) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      response.on("error", reject);
+    });
+    request.on("error", (error) =>
+      reject(request.destroyed && error.name === "AbortError" ? timeoutError(error) : error),
+    );
+  });
+}
+
+/** The abort of AbortSignal.timeout, named as fetch names it. */
+function timeoutError(cause: Error): Error {
+  return Object.assign(new Error("The operation was aborted due to timeout", { cause }), { name: "TimeoutError" });
 }

@@ -102,12 +102,17 @@ const RUNTIME_GAUGES: {
   rate?: boolean;
   scale?: number;
 }[] = [
-  { title: "Heap used", yLabel: "MiB", name: (s) => s.contract.runtimeMetrics.heapUsedBytes, scale: 1 / 2 ** 20 },
-  { title: "Event-loop lag", yLabel: "ms", name: (s) => s.contract.runtimeMetrics.eventLoopLagSeconds, scale: 1000 },
-  { title: "Event-loop utilisation", yLabel: "ratio", name: (s) => s.contract.runtimeMetrics.eventLoopUtilization },
-  { title: "CPU", yLabel: "cores", name: (s) => s.contract.runtimeMetrics.cpuSecondsTotal, rate: true },
-  { title: "GC runs", yLabel: "per s", name: (s) => `${s.contract.runtimeMetrics.gcDuration.name}_count`, rate: true },
-  { title: "Goroutines", yLabel: "count", name: (s) => s.contract.runtimeMetrics.goroutines },
+  { title: "Heap used", yLabel: "MiB", name: (s) => s.contract.runtimeMetrics?.heapUsedBytes, scale: 1 / 2 ** 20 },
+  { title: "Event-loop lag", yLabel: "ms", name: (s) => s.contract.runtimeMetrics?.eventLoopLagSeconds, scale: 1000 },
+  { title: "Event-loop utilisation", yLabel: "ratio", name: (s) => s.contract.runtimeMetrics?.eventLoopUtilization },
+  { title: "CPU", yLabel: "cores", name: (s) => s.contract.runtimeMetrics?.cpuSecondsTotal, rate: true },
+  {
+    title: "GC runs",
+    yLabel: "per s",
+    name: (s) => s.contract.runtimeMetrics && `${s.contract.runtimeMetrics.gcDuration.name}_count`,
+    rate: true,
+  },
+  { title: "Goroutines", yLabel: "count", name: (s) => s.contract.runtimeMetrics?.goroutines },
 ];
 
 /** One chart per runtime figure some service exposes, a series per service, from the evidence's range series. */

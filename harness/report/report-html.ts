@@ -6,7 +6,7 @@ import type { ReportModel } from "./report-model";
 import type { RequestRow } from "./report-traces";
 import type { FailedAssertionView, RcaWindowView, ScenarioView } from "./scenario-view";
 import { ALL_FAMILIES } from "../../assertions/evidence";
-import type { Verdict } from "./verdict";
+import { statusCounts, type Verdict } from "./verdict";
 
 /** What the page inlines: the chart library (from node_modules) and the client script, read when generating. */
 export interface ReportAssets {
@@ -48,14 +48,29 @@ ${order.map(scenarioSection).join("\n")}
 `;
 }
 
+/** The summary's line when nothing failed: every assertion passed, or every judged one, and how many were not promised. */
+function notPromisedNote(v: Verdict): string {
+  const c = statusCounts(v.scenarios.flatMap((s) => s.assertions));
+  if (c.notPromised === 0) return "Every assertion passed.";
+  return `Every judged assertion passed (${c.passed}); ${c.notPromised} not promised by the mesh.`;
+}
+
+/** A family's cell: passed/judged, then the assertions not promised; judged and failed ones make it bad. */
+function familyCell(c: ReturnType<typeof statusCounts>): string {
+  const np = c.notPromised ? ` <small title="not promised">+${c.notPromised} np</small>` : "";
+  return `<td class="${c.failed ? "bad" : c.judged ? "ok" : "na"}">${c.passed}/${c.judged}${np}</td>`;
+}
+
 function rankStatus(s: ScenarioView): number {
   return s.verdict.status === "passed" ? 2 : s.verdict.status === "failed" ? 0 : 1;
 }
 
-function overallStatus(v: Verdict): "PASSED" | "FAILED" | "INCONCLUSIVE" | "ABORTED" {
+function overallStatus(v: Verdict): "PASSED" | "FAILED" | "INCONCLUSIVE" | "ABORTED" | "NOT-APPLICABLE" {
   if (v.scenarios.some((s) => s.status === "aborted")) return "ABORTED";
   if (v.scenarios.some((s) => s.status === "failed")) return "FAILED";
-  return v.scenarios.some((s) => s.status === "inconclusive") ? "INCONCLUSIVE" : "PASSED";
+  if (v.scenarios.some((s) => s.status === "inconclusive")) return "INCONCLUSIVE";
+  // Not-applicable scenarios are never counted as passed: a run none of which could be judged passed nothing.
+  return v.scenarios.some((s) => s.status === "passed") ? "PASSED" : "NOT-APPLICABLE";
 }
 
 /** The command that runs the same scenarios the same way (the verdict's, or rebuilt from what it records). */
@@ -69,22 +84,18 @@ export function reproduceCommand(v: Verdict): string {
 function summary(model: ReportModel, order: ScenarioView[]): string {
   const v = model.verdict;
   const families = ALL_FAMILIES.filter((f) => v.scenarios.some((s) => s.assertions.some((a) => a.family === f)));
-  const familyTotals = families.map((f) => {
-    const all = v.scenarios.flatMap((s) => s.assertions.filter((a) => a.family === f));
-    return { passed: all.filter((a) => a.status === "passed").length, total: all.length };
-  });
+  const familyTotals = families.map((f) =>
+    statusCounts(v.scenarios.flatMap((s) => s.assertions.filter((a) => a.family === f))),
+  );
   const rows = order.map((s) => {
     const cells = families.map((f) => {
       const of = s.verdict.assertions.filter((a) => a.family === f);
       if (of.length === 0) return `<td class="na">-</td>`;
-      const passed = of.filter((a) => a.status === "passed").length;
-      return `<td class="${passed === of.length ? "ok" : "bad"}">${passed}/${of.length}</td>`;
+      return familyCell(statusCounts(of));
     });
     return `<tr><th><a href="#${anchor(s.verdict.name)}">${esc(s.verdict.name)}</a></th>${cells.join("")}<td><span class="badge ${s.verdict.status}">${s.verdict.status.toUpperCase()}</span></td><td class="num">${seconds(s.verdict.durationMs)}</td></tr>`;
   });
-  const totals = `<tr class="totals"><th>all families</th>${familyTotals
-    .map((t) => `<td class="${t.passed === t.total ? "ok" : "bad"}">${t.passed}/${t.total}</td>`)
-    .join("")}<td></td><td></td></tr>`;
+  const totals = `<tr class="totals"><th>all families</th>${familyTotals.map(familyCell).join("")}<td></td><td></td></tr>`;
   const failures = order.flatMap((s) =>
     s.verdict.assertions
       .filter((a) => a.status === "failed")
@@ -117,7 +128,7 @@ function summary(model: ReportModel, order: ScenarioView[]): string {
 <thead><tr><th>scenario</th>${families.map((f) => `<th>${esc(f)}</th>`).join("")}<th>status</th><th>time</th></tr></thead>
 <tbody>${rows.join("\n")}${totals}</tbody>
 </table>
-${failures.length + aborted.length > 0 ? `<h3>Failures</h3><ul class="failures">${[...aborted, ...failures].join("")}</ul>` : `<p class="ok-note">Every assertion passed.</p>`}
+${failures.length + aborted.length > 0 ? `<h3>Failures</h3><ul class="failures">${[...aborted, ...failures].join("")}</ul>` : `<p class="ok-note">${notPromisedNote(v)}</p>`}
 </div>
 <div>
 <dl class="meta">
@@ -388,6 +399,7 @@ const CSS = `
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1f23; background: #fff; }
 header.top { padding: 12px 24px; border-bottom: 4px solid var(--ok); background: var(--bg-soft); }
 header.top.failed { border-color: var(--bad); } header.top.aborted, header.top.inconclusive { border-color: var(--warn); }
+header.top.not-applicable { border-color: var(--muted); }
 header h1 { margin: 0; font-size: 22px; } .sub { margin: 2px 0 0; color: var(--muted); }
 main { max-width: 1280px; margin: 0 auto; padding: 8px 24px 48px; }
 h2 { margin: 28px 0 8px; font-size: 19px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
@@ -395,6 +407,7 @@ h3 { margin: 18px 0 6px; font-size: 15px; } h4 { margin: 6px 0; font-size: 14px;
 small { color: var(--muted); font-weight: normal; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 11px; font-weight: 600; color: #fff; background: var(--ok); vertical-align: middle; }
 .badge.failed, .badge.FAILED { background: var(--bad); } .badge.aborted, .badge.ABORTED, .badge.inconclusive, .badge.INCONCLUSIVE { background: var(--warn); }
+.badge.not-promised, .badge.not-applicable, .badge.NOT-APPLICABLE { background: var(--muted); }
 table { border-collapse: collapse; margin: 4px 0 10px; }
 th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
 thead th { background: var(--bg-soft); font-weight: 600; }

@@ -40,7 +40,8 @@ export interface Verdict {
  * passed / failed: judged; inconclusive: judged, but a fault's measured effect was not what it declared (it did not
  * take, or took far more), so the assertions judged a run other than the scenario; aborted: could not be judged (the
  * mesh did not start, the baseline did not hold, the run was interrupted); not-applicable: the mesh cannot take the
- * scenario's faults (an external mesh without that means).
+ * scenario's faults (an external mesh without that means), or it ran but nothing it promises could be judged (every
+ * assertion not promised).
  */
 export type ScenarioStatus = "passed" | "failed" | "inconclusive" | "aborted" | "not-applicable";
 
@@ -83,13 +84,33 @@ export interface ScenarioVerdict {
   rca?: RcaResult;
 }
 
-/** Inconclusive when a fault's effect was not observed (whatever the assertions say), else failed or passed. */
+/** Why a judged scenario is not applicable: no assertion passed or failed, every one was not promised. */
+export const NOTHING_JUDGED = "nothing the mesh promises could be judged";
+
+/**
+ * Inconclusive when a fault's effect was not observed (whatever the assertions say), else failed or passed; a
+ * not-promised assertion neither fails nor passes a scenario, and one in which none passed or failed is
+ * not-applicable (NOTHING_JUDGED).
+ */
 export function scenarioStatus(
   assertions: readonly AssertionResult[],
   effects: readonly MeasuredEffect[] = [],
 ): ScenarioStatus {
   if (effects.some((e) => !e.observed)) return "inconclusive";
-  return assertions.some((a) => a.status === "failed") ? "failed" : "passed";
+  if (assertions.some((a) => a.status === "failed")) return "failed";
+  return assertions.some((a) => a.status === "passed") ? "passed" : "not-applicable";
+}
+
+/** A verdict's assertions counted by status: judged = passed + failed; not promised apart. */
+export function statusCounts(assertions: readonly AssertionResult[]): {
+  passed: number;
+  failed: number;
+  judged: number;
+  notPromised: number;
+} {
+  const count = (status: AssertionResult["status"]) => assertions.filter((a) => a.status === status).length;
+  const [passed, failed, notPromised] = [count("passed"), count("failed"), count("not-promised")];
+  return { passed, failed, judged: passed + failed, notPromised };
 }
 
 /**

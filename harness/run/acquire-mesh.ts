@@ -29,7 +29,7 @@ export function acquireMesh(scenario: Scenario, context: RunContext): Promise<Ac
  */
 export async function watchMesh(acquired: AcquiredMesh, scenario: Scenario, context: RunContext): Promise<MeshSession> {
   const { mesh, reused } = acquired;
-  const journal = new FaultJournal(mesh);
+  const journal = new FaultJournal(mesh, context.target.topology);
   try {
     for (const fault of scenario.faults) journal.validate(fault);
   } catch (error) {

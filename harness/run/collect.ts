@@ -3,7 +3,7 @@ import type { Expectations } from "../../assertions/expectations";
 import { arrivalOffsetsMs } from "../load/load-plan";
 import { buildEvidence, rangeSeriesNames } from "../evidence/build-evidence";
 import { collectExemplars, expectedTraces, fetchExpositions, readJsonLogs } from "../evidence/collect-evidence";
-import { awaitScrapesAfter, rangeSeries, snapshot } from "../evidence/collect-metrics";
+import { awaitScrapesAfter, rangeSeries, scrapeTargetCount, snapshot } from "../evidence/collect-metrics";
 import { collectTraces } from "../evidence/collect-traces";
 import type { Scenario } from "../../scenarios/lib/scenario-model";
 import type { MeshSession } from "./acquire-mesh";
@@ -41,7 +41,7 @@ export async function quiesceAndCollect(
   const expected = expectedTraces(load.requests, expectations.topology, journal.records, window.endMs, edge);
   const [traces] = await Promise.all([
     collectTraces(traceStore, expected, { exportIntervalMs: Math.max(1_000, mesh.exportIntervalMs) }),
-    awaitScrapesAfter(prometheus, mesh.scrapeJob, services.length, window.endMs),
+    awaitScrapesAfter(prometheus, mesh.scrapeJob, scrapeTargetCount(Object.values(mesh.services)), window.endMs),
   ]);
   const probes = await session.poller.stop();
   const processes = session.sampler?.stop();
@@ -49,7 +49,9 @@ export async function quiesceAndCollect(
     snapshot(prometheus, mesh.scrapeJob),
     rangeSeries(prometheus, mesh.scrapeJob, rangeSeriesNames(services), window.startMs / 1000 - 5, Date.now() / 1000),
     prometheus.metadata(),
-    fetchExpositions(Object.fromEntries(Object.values(mesh.services).map((s) => [s.name, s.metricsUrl]))),
+    fetchExpositions(
+      Object.fromEntries(Object.values(mesh.services).flatMap((s) => (s.metricsUrl ? [[s.name, s.metricsUrl]] : []))),
+    ),
     collectExemplars(prometheus, mesh.scrapeJob, window.startMs, Date.now()),
   ]);
   const evidence = buildEvidence({

@@ -3,7 +3,7 @@ import type { Evidence, FaultRecord } from "../../assertions/evidence";
 import type { Expectations } from "../../assertions/expectations";
 import { localize } from "../../assertions/rca";
 import type { K6Extras } from "../load/k6-driver";
-import { scenarioStatus, type ScenarioStatus, type ScenarioVerdict } from "../report/verdict";
+import { NOTHING_JUDGED, scenarioStatus, type ScenarioStatus, type ScenarioVerdict } from "../report/verdict";
 
 /** How a scenario ended, as the verdict tells it. */
 export type ScenarioOutcome =
@@ -39,10 +39,12 @@ export function scenarioVerdict(
     };
   const { evidence, judgement, k6 } = outcome;
   const { assertions, effects } = judgement;
+  const status = judgedStatus(scenarioStatus(assertions, effects), k6);
   return {
     name,
-    status: judgedStatus(scenarioStatus(assertions, effects), k6),
+    status,
     durationMs: timing.durationMs,
+    ...(status === "not-applicable" ? { abortReason: NOTHING_JUDGED } : {}),
     groundTruth: {
       requests: evidence.requests.length,
       byStatus: countBy(evidence.requests.map((r) => String(r.status))),
@@ -56,9 +58,12 @@ export function scenarioVerdict(
   };
 }
 
-/** k6's own thresholds are the driver's verdict on what it measured: one crossed fails a passing scenario. */
+/**
+ * k6's own thresholds are the driver's verdict on what it measured: one crossed fails a passing scenario (and one
+ * where nothing the mesh promises could be judged: k6 judged something, and it failed).
+ */
 function judgedStatus(status: ScenarioStatus, k6?: K6Extras): ScenarioStatus {
-  return status === "passed" && k6?.exitCode === 1 ? "failed" : status;
+  return (status === "passed" || status === "not-applicable") && k6?.exitCode === 1 ? "failed" : status;
 }
 
 function k6Verdict(k6: K6Extras): NonNullable<ScenarioVerdict["k6"]> {

@@ -5,11 +5,13 @@ import { judgeRun } from "../../assertions/evaluate";
 import type { RcaScore } from "../../assertions/rca";
 import type { TelemetryContract } from "../../assertions/contract";
 import type { Scenario } from "../../scenarios/lib/scenario-model";
+import type { Unbound } from "../../scenarios/lib/template";
+import { scenarioVerdict } from "./judge";
 import { createBackend, type StartedStack } from "../backends";
 import { loadMeshConfig } from "../config/mesh-config";
 import { runRootDir } from "../config/env";
 import { atCapacity, capacityFor, type CapacityInUse } from "../load/capacity";
-import { externalMeshTarget } from "../mesh/external-mesh";
+import { externalMeshTarget, needsOwnStack } from "../mesh/external-mesh";
 import { MESH_SERVICES, type Impl, type MeshServiceName } from "../mesh/mesh";
 import { chooseMeshLauncher } from "../mesh/mesh-runtime";
 import { sampleMeshTarget, type MeshTarget } from "../mesh/target";
@@ -37,6 +39,8 @@ export interface SampleMeshOptions {
 export interface CatalogOptions {
   /** The scenarios in the order they run. */
   scenarios: readonly Scenario[];
+  /** Templates that do not bind to the mesh: reported as not applicable, with why. */
+  unbound?: readonly Unbound[];
   seed: number;
   /** A mesh meshproof did not start, by its config file; else the sample mesh. */
   configFile?: string;
@@ -70,14 +74,29 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
   await reporter.onRunBegin({ scenarios: options.scenarios.map((s) => s.name), reportDir: options.reportDir });
   const opened = await openTarget(options);
   try {
-    const capacity = options.scenarios.some((s) => s.load.rateUnit === "capacity")
-      ? await capacityOf(opened, options)
+    const measured = options.scenarios.some(needsCapacity)
+      ? await capacityOf(opened, options, capacityFloor(options.scenarios)).catch((error: Error) => {
+          // A mesh whose capacity cannot be measured still runs every scenario that does not need it.
+          if (signal.aborted) throw error;
+          reporter.onLog(`capacity not measured: ${error.message}`);
+          return error;
+        })
       : undefined;
+    const capacity = measured instanceof Error ? undefined : measured;
     const runs: ScenarioRun[] = [];
     for (const [index, planned] of options.scenarios.entries()) {
       if (signal.aborted) break;
       reporter.onLog(`scenario ${planned.name}`);
-      const scaled = capacity ? atCapacity(planned, capacity.ratePerSec) : planned;
+      if (planned.load.rateUnit === "capacity" && measured instanceof Error) {
+        const run = abortedRun(
+          planned.name,
+          `its load is a share of the mesh's capacity, which could not be measured: ${measured.message}`,
+        );
+        runs.push(run);
+        await reporter.onScenarioEnd({ run, index, total: options.scenarios.length });
+        continue;
+      }
+      const scaled = capacity ? atCapacity(planned, capacity.ratePerSec, capacity.p99BoundMs) : planned;
       const run = await runScenario(scaled, {
         target: opened.target,
         seed,
@@ -89,10 +108,12 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
       runs.push(run);
       await reporter.onScenarioEnd({ run, index, total: options.scenarios.length });
     }
+    for (const u of options.unbound ?? []) runs.push(unboundRun(u));
     const saved = savedScenarios(runs);
     const time = { startedAt, durationMs: Math.round(performance.now() - t0) };
     const verdict = runVerdict(options, opened, time, runs, {
-      capacity,
+      // A floor is what the run checked, not the mesh's capacity.
+      capacity: capacity?.floor ? undefined : capacity,
       rca: scoreRun(
         runs.map((r) => r.verdict),
         saved,
@@ -105,6 +126,11 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
   }
 }
 
+/** Whether a scenario's load depends on the mesh's capacity: shares of it, or bounded by one. */
+function needsCapacity(s: Scenario): boolean {
+  return s.load.rateUnit === "capacity" || s.load.maxShareOfCapacity !== undefined;
+}
+
 /** Measures (or reads the stored) capacity of the mesh and nothing else: `npm run capacity`. */
 export async function measureCapacityOnly(options: CatalogOptions): Promise<CapacityInUse> {
   const opened = await openTarget(options);
@@ -115,9 +141,21 @@ export async function measureCapacityOnly(options: CatalogOptions): Promise<Capa
   }
 }
 
-function capacityOf(opened: OpenedTarget, options: CatalogOptions): Promise<CapacityInUse> {
+/**
+ * The least capacity that leaves every scenario as written, when none needs more than that (no load in capacity
+ * shares): then a mesh that sustains it needs no full measurement.
+ */
+function capacityFloor(scenarios: readonly Scenario[]): number | undefined {
+  if (scenarios.some((s) => s.load.rateUnit === "capacity")) return undefined;
+  return Math.max(
+    ...scenarios.map((s) => (s.load.maxShareOfCapacity ? s.load.ratePerSec / s.load.maxShareOfCapacity : 0)),
+  );
+}
+
+function capacityOf(opened: OpenedTarget, options: CatalogOptions, atLeast?: number): Promise<CapacityInUse> {
   return capacityFor(opened.target, opened.capacityKey, {
     remeasure: options.remeasureCapacity ?? false,
+    ...(atLeast !== undefined && !options.remeasureCapacity ? { atLeast } : {}),
     log: (line) => options.reporter.onLog(line),
     signal: options.signal,
   });
@@ -126,12 +164,12 @@ function capacityOf(opened: OpenedTarget, options: CatalogOptions): Promise<Capa
 /** The mesh to judge: an external one from its config, or the sample mesh on a backend started for the run. */
 async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
   const log = (line: string) => options.reporter.onLog(line);
-  if (options.configFile) {
-    // Nothing of an external mesh is written under it: its logs are the services' own files.
-    const config = loadMeshConfig(options.configFile);
-    const target = externalMeshTarget(config, options.configFile, path.join(runRootDir(), "external"));
+  const config = options.configFile ? loadMeshConfig(options.configFile) : undefined;
+  if (config && !needsOwnStack(config)) {
+    // Nothing of a mesh the user started is written under it: its logs are the services' own files.
+    const target = externalMeshTarget(config, options.configFile!, { runDir: path.join(runRootDir(), "external") });
     log(`judging ${target.description}`);
-    return { target, capacityKey: `external ${path.resolve(options.configFile)}`, close: () => target.close() };
+    return { target, capacityKey: `external mesh "${config.name}"`, close: () => target.close() };
   }
   const { sample } = options;
   let t = performance.now();
@@ -141,6 +179,15 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
   t = performance.now();
   const stack = await createBackend(sample.backend).start({ tools });
   log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
+  if (config) {
+    const target = externalMeshTarget(config, options.configFile!, { runDir: stack.runDir, stack });
+    log(`judging ${target.description}`);
+    const close = async () => {
+      await target.close();
+      await stack.stop();
+    };
+    return { target, stack, capacityKey: `external mesh "${config.name}"`, close };
+  }
   try {
     const choice = await chooseMeshLauncher(sample.meshRuntime, stack, {
       backendRequested: sample.backend,
@@ -167,6 +214,21 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
     await stack.stop();
     throw error;
   }
+}
+
+/** A template the mesh does not fit, as a not-applicable scenario named after it. */
+function unboundRun(u: Unbound): ScenarioRun {
+  return unrun(u.template, "not-applicable", `the template does not bind to this mesh: ${u.reason}`);
+}
+
+/** A scenario that could not run at all, as an aborted one. */
+function abortedRun(name: string, reason: string): ScenarioRun {
+  return unrun(name, "aborted", reason);
+}
+
+function unrun(name: string, status: "aborted" | "not-applicable", reason: string): ScenarioRun {
+  const verdict = scenarioVerdict(name, { status, reason }, { durationMs: 0, phases: {}, measurements: {} });
+  return { verdict, expectations: { families: [], topology: {} }, logFiles: [] };
 }
 
 /** Each judged scenario as saved in evidence.json: its name, expectations and evidence. */

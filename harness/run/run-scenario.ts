@@ -1,4 +1,3 @@
-import type { Expectations } from "../../assertions/expectations";
 import type { Scenario } from "../../scenarios/lib/scenario-model";
 import { whyNotApplicable } from "../mesh/target";
 import { acquireMesh, logFilesOf, releaseMesh, watchMesh, type MeshSession } from "./acquire-mesh";
@@ -17,7 +16,7 @@ import { runTimeline } from "./timeline";
 export async function runScenario(scenario: Scenario, context: RunContext): Promise<ScenarioRun> {
   const clock = new PhaseClock(scenario.name, context.reporter);
   const measurements: Record<string, number> = {};
-  const expectations = expectationsFor(scenario, context);
+  const { expectations } = scenario;
   const verdictOf = (outcome: ScenarioOutcome) =>
     scenarioVerdict(scenario.name, outcome, {
       durationMs: clock.elapsedMs(),
@@ -28,10 +27,7 @@ export async function runScenario(scenario: Scenario, context: RunContext): Prom
       },
     });
 
-  const notApplicable = whyNotApplicable(scenario.faults, context.target.capabilities, {
-    wanted: scenario.mesh?.samplingRatio,
-    possible: context.target.samplingRatios,
-  });
+  const notApplicable = whyNotApplicable(scenario.faults, context.target.topology, scenario.mesh?.samplingRatio);
   if (notApplicable)
     return { verdict: verdictOf({ status: "not-applicable", reason: notApplicable }), expectations, logFiles: [] };
 
@@ -78,10 +74,4 @@ export async function runScenario(scenario: Scenario, context: RunContext): Prom
     expectations,
     logFiles: session ? logFilesOf(session.mesh) : [],
   };
-}
-
-/** The scenario's expectations, with the mesh's own call graph where the mesh brings one (an external mesh). */
-function expectationsFor(scenario: Scenario, context: RunContext): Expectations {
-  const topology = context.target.topology;
-  return topology ? { ...scenario.expectations, topology } : scenario.expectations;
 }

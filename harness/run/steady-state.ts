@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { MetricSample, SpanCounts } from "../../assertions/evidence";
 import type { Scenario } from "../../scenarios/lib/scenario-model";
-import { awaitScrapesAfter, snapshot } from "../evidence/collect-metrics";
+import { awaitScrapesAfter, scrapeTargetCount, snapshot } from "../evidence/collect-metrics";
 import { runInlineLoad } from "../load/inline-driver";
 import type { StartedMesh } from "../mesh/started-mesh";
 import { retryUntil } from "../util/retry";
@@ -9,17 +9,21 @@ import type { MeshSession } from "./acquire-mesh";
 import { AbortRun, type RunContext } from "./scenario-run";
 
 /**
- * Before any fault: every probe of every service answers 200 and (on a fresh mesh) a few requests per route
+ * Before any fault: every probe the services have answers 200 and (on a fresh mesh) a few requests per route
  * succeed; a reused mesh just served the previous scenario's load. Else the scenario is aborted, not failed.
  */
 export async function steadyState(session: MeshSession, scenario: Scenario, context: RunContext): Promise<void> {
-  const services = Object.keys(session.mesh.services);
+  // The probes the services have (a service without one is judged ready by the requests below).
+  const probes = Object.values(session.mesh.services).flatMap((s) => [
+    ...(s.healthzUrl ? [`${s.name}/healthz`] : []),
+    ...(s.readyzUrl ? [`${s.name}/readyz`] : []),
+  ]);
   try {
     await retryUntil(
       async () => {
         const latest = new Map<string, number>();
         for (const r of session.poller.records) latest.set(`${r.service}/${r.probe}`, r.status);
-        return services.flatMap((s) => ["healthz", "readyz"].map((p) => `${s}/${p}=${latest.get(`${s}/${p}`)}`));
+        return probes.map((p) => `${p}=${latest.get(p)}`);
       },
       (states) => states.every((s) => s.endsWith("=200")),
       { timeoutMs: 10_000, description: "every service's /healthz and /readyz answering 200" },
@@ -66,7 +70,8 @@ export interface Baseline {
 export async function baseline(session: MeshSession, steadyMs: number, context: RunContext): Promise<Baseline> {
   const { mesh } = session;
   const { prometheus } = context.target;
-  if (!session.reused) await awaitScrapesAfter(prometheus, mesh.scrapeJob, mesh.serviceInfos().length, steadyMs);
+  const targets = scrapeTargetCount(Object.values(mesh.services));
+  if (!session.reused) await awaitScrapesAfter(prometheus, mesh.scrapeJob, targets, steadyMs);
   const start = await snapshot(prometheus, mesh.scrapeJob);
   context.signal?.throwIfAborted();
   await mesh.flush();

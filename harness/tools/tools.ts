@@ -9,13 +9,22 @@ import { ToolMissingError } from "../errors";
 const run = promisify(execFile);
 
 /**
- * Everything `npm run setup` provisions: the stack's tools, the k6 load driver, the Go payments service, and the
- * browser the report.html test drives (Debian's chromium).
+ * Everything `npm run setup` provisions: the stack's tools, the k6 load driver, the Go payments service, the
+ * browser the report.html test drives (Debian's chromium), and Jaeger's HotROD example (a third-party mesh to judge).
  */
-export const TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy", "k6", "payments-go", "chromium"] as const;
+export const TOOL_NAMES = [
+  "jaeger",
+  "prometheus",
+  "redis",
+  "toxiproxy",
+  "k6",
+  "payments-go",
+  "chromium",
+  "hotrod",
+] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
-/** What a scenario run needs (`npm run scenario` provisions these): every tool but the test browser. */
-export const RUN_TOOL_NAMES = TOOL_NAMES.filter((name) => name !== "chromium");
+/** What a scenario run needs (`npm run scenario` provisions these): every tool but the test browser and HotROD. */
+export const RUN_TOOL_NAMES = TOOL_NAMES.filter((name) => name !== "chromium" && name !== "hotrod");
 /** The tools a backend stack runs (k6 is a load driver started per load run; payments-go is a mesh service). */
 export const BACKEND_TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const satisfies readonly ToolName[];
 export type BackendToolName = (typeof BACKEND_TOOL_NAMES)[number];
@@ -103,6 +112,22 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     source: { kind: "apt", package: "chromium", binary: "chromium" },
     versionArgs: ["--version"],
     versionPattern: /Chromium (\S+)/,
+  },
+  hotrod: {
+    name: "hotrod",
+    // Jaeger's HotROD demo (examples/hotrod of the same module as jaeger), judged as a mesh meshproof did not write.
+    version: "v1.76.0",
+    source: {
+      kind: "go-build",
+      module: "github.com/jaegertracing/jaeger",
+      package: "./examples/hotrod",
+      binary: "hotrod",
+    },
+    // HotROD prints no version: `hotrod version` and `hotrod --version` exit 2 (cobra's "unknown command/flag", then a
+    // nil-logger panic), and its build info says (devel). `--help` exits 0 without starting a service, so the check
+    // runs the binary; nothing in it matches, so the status shows the pinned module version.
+    versionArgs: ["--help"],
+    versionPattern: /version (v\d+\.\d+\.\d+\S*)/,
   },
   k6: {
     name: "k6",

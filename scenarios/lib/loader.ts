@@ -2,9 +2,12 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { loadModule } from "./module-loader";
-import { scenarioSchema } from "./schema";
+import { sampleTopology } from "./sample-topology";
+import { scenarioSchemaFor } from "./schema";
 import { ScenarioError } from "./scenario-model";
 import type { Scenario } from "./scenario-model";
+import { isUnbound, type ScenarioTemplate, type Unbound } from "./template";
+import type { MeshTopology } from "./topology";
 
 /** Compiled scenarios live next to this folder: dist/scenarios/*.js. */
 const DEFAULT_DIR = path.resolve(__dirname, "..");
@@ -66,23 +69,42 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   }
 }
 
-/** Validates a scenario value strictly; throws ScenarioError naming the file and every bad key path. */
-export function validateScenario(value: unknown, file: string): Scenario {
-  const parsed = scenarioSchema.safeParse(value);
+/**
+ * Validates a scenario value strictly against the mesh it runs on (default the sample mesh); throws ScenarioError
+ * naming the file and every bad key path. A scenario file's name must equal its file name; a template's bound
+ * scenario (`bound`) is named after its targets.
+ */
+export function validateScenario(
+  value: unknown,
+  file: string,
+  mesh: MeshTopology = sampleTopology(),
+  bound = false,
+): Scenario {
+  const names = { services: Object.keys(mesh.services), links: Object.keys(mesh.links) };
+  const parsed = scenarioSchemaFor(names).safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => describeIssue(issue, value));
     throw new ScenarioError(`${displayPath(file)}: ${problems.join("; ")}`);
   }
   const expected = path.basename(file).replace(/\.[jt]s$/, "");
-  if (parsed.data.name !== expected)
+  if (!bound && parsed.data.name !== expected)
     throw new ScenarioError(
       `${displayPath(file)}: name must equal the file name "${expected}" (got ${JSON.stringify(parsed.data.name)})`,
     );
   return parsed.data;
 }
 
-/** Loads one scenario file, compiled (.js) or TypeScript (.ts), takes its default export and validates it. */
-export function loadScenario(file: string): Scenario {
+/** A catalog bound to a mesh: the scenarios that apply, and the templates that do not bind with why. */
+export interface BoundCatalog {
+  scenarios: Scenario[];
+  unbound: Unbound[];
+}
+
+/**
+ * Loads one catalog file, compiled (.js) or TypeScript (.ts): its default export is a scenario (validated as is) or a
+ * template (bound to the mesh, then validated).
+ */
+export function loadScenario(file: string, mesh: MeshTopology = sampleTopology()): Scenario | Unbound {
   let exported: unknown;
   try {
     exported = (loadModule(path.resolve(file)) as { default?: unknown }).default;
@@ -91,16 +113,25 @@ export function loadScenario(file: string): Scenario {
   }
   if (exported === undefined)
     throw new ScenarioError(
-      `${displayPath(file)}: has no default export; write "export default defineScenario({...})"`,
+      `${displayPath(file)}: has no default export; write "export default defineScenario({...})" or defineTemplate`,
     );
-  return validateScenario(exported, file);
+  if (isTemplate(exported)) {
+    const bound = exported.bind(mesh);
+    return isUnbound(bound) ? bound : validateScenario(bound, file, mesh, true);
+  }
+  return validateScenario(exported, file, mesh);
+}
+
+function isTemplate(value: unknown): value is ScenarioTemplate {
+  return typeof value === "object" && value !== null && typeof (value as ScenarioTemplate).bind === "function";
 }
 
 /**
- * Loads and validates every scenario of a folder (default: the compiled catalog, dist/scenarios), sorted by name:
- * compiled .js files or TypeScript .ts files as written (not both of one name).
+ * Loads and binds every catalog file of a folder (default: the compiled catalog, dist/scenarios) to the mesh
+ * (default the sample mesh), sorted by scenario name: compiled .js files or TypeScript .ts files as written (not both
+ * of one name). Two files binding to one scenario name is an error.
  */
-export function loadCatalog(dir: string = DEFAULT_DIR): Scenario[] {
+export function loadBoundCatalog(dir: string = DEFAULT_DIR, mesh: MeshTopology = sampleTopology()): BoundCatalog {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new ScenarioError(`scenario folder ${path.resolve(dir)} does not exist (or is not a folder)`);
   const files = readdirSync(dir).filter((f) => /^[^.].*(?<!\.d)\.[jt]s$/.test(f) && !NOT_SCENARIOS.has(f.slice(0, -3)));
@@ -111,7 +142,23 @@ export function loadCatalog(dir: string = DEFAULT_DIR): Scenario[] {
       throw new ScenarioError(`${path.join(dir, f)}: ${name}.js and ${name}.ts both exist; keep one of them`);
     byName.set(name, f);
   }
-  return [...byName.values()].map((f) => loadScenario(path.join(dir, f))).sort((a, b) => a.name.localeCompare(b.name));
+  const loaded = [...byName.values()].map((f) => ({ file: f, bound: loadScenario(path.join(dir, f), mesh) }));
+  const scenarios: Scenario[] = [];
+  const unbound: Unbound[] = [];
+  for (const { file, bound } of loaded) {
+    if (isUnbound(bound)) unbound.push(bound);
+    else if (scenarios.some((s) => s.name === bound.name))
+      throw new ScenarioError(
+        `${path.join(dir, file)}: binds to scenario "${bound.name}", which another file binds too`,
+      );
+    else scenarios.push(bound);
+  }
+  return { scenarios: scenarios.sort((a, b) => a.name.localeCompare(b.name)), unbound };
+}
+
+/** The scenarios of loadBoundCatalog that bind to the mesh. */
+export function loadCatalog(dir: string = DEFAULT_DIR, mesh: MeshTopology = sampleTopology()): Scenario[] {
+  return loadBoundCatalog(dir, mesh).scenarios;
 }
 
 /** The scenarios with these names, in the order given; an unknown name throws listing the valid ones. */

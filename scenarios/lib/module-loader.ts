@@ -4,7 +4,7 @@ let registered = false;
 
 /**
  * Loads a scenario or config module: compiled JavaScript as is, TypeScript source directly (Node 24 strips the
- * types). Relative imports without an extension ("./lib/mesh"), as tsc resolves them, are resolved to their .ts
+ * types). Relative imports without an extension ("./lib/sample-topology"), as tsc resolves them, are resolved to their .ts
  * file by a resolve hook registered on first use.
  */
 export function loadModule(file: string): unknown {

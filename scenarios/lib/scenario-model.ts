@@ -33,9 +33,15 @@ export interface ScenarioLoad {
   routes: readonly RouteWeight[];
   /**
    * With rates in capacity shares: the least number of requests the plan must hold; the last stage is held longer
-   * on a machine where the rates alone give fewer.
+   * (at most twice as long) on a machine where the rates alone give fewer.
    */
   minRequests?: number;
+  /**
+   * With rates in requests/s: the most of the mesh's measured capacity the load may take (0.5 is half). On a mesh
+   * slower than that, the rate is lowered to it and the whole timeline (warm-up, duration, every fault's start and
+   * length) slowed by the same factor, so the plan holds as many requests; at most 4 times slower (then fewer).
+   */
+  maxShareOfCapacity?: number;
   /** How long the driver waits for each response before recording it as unanswered (status 0). Default 10000. */
   timeoutMs?: number;
   /** k6 thresholds in k6's syntax (`{ http_req_failed: ["rate<0.01"] }`), k6 driver only: one crossed fails it. */

@@ -1,8 +1,9 @@
+import { HOP_PROTOCOLS } from "../../assertions/expectations";
 import { z } from "zod";
 import { ALL_FAMILIES } from "../../assertions/evidence";
 import type { Expectations } from "../../assertions/expectations";
 import { FAULTS, type FaultSpec } from "../../assertions/faults";
-import { MESH_LINKS, MESH_SERVICES } from "./mesh";
+import { MESH_LINKS as SAMPLE_LINKS, MESH_SERVICES as SAMPLE_SERVICES } from "./sample-topology";
 import type { Scenario } from "./scenario-model";
 
 const positive = () => z.number().positive();
@@ -10,17 +11,24 @@ const nonNegative = () => z.number().nonnegative();
 const name = () => z.string().min(1);
 const families = z.enum(ALL_FAMILIES);
 const spanKind = z.enum(["server", "client", "internal", "producer", "consumer"]);
-const hop = z.strictObject({
+/** A hop of a route (assertions' Hop), as scenario files and mesh configs declare it. */
+export const hopSchema = z.strictObject({
   from: name(),
   to: name(),
-  protocol: z.enum(["http", "grpc", "redis"]),
+  protocol: z.enum(HOP_PROTOCOLS),
   method: name().optional(),
+  count: z
+    .strictObject({ min: z.number().int().positive(), max: z.number().int().positive() })
+    .refine((c) => c.min <= c.max, "min must be at most max")
+    .optional(),
+  reportedBy: name().optional(),
+  retried: z.boolean().optional(),
 });
 const share = () => z.number().min(0).max(1);
 
 const expectations = z.strictObject({
   families: z.array(families).min(1),
-  topology: z.record(z.string().regex(/^[A-Z]+ \/\S*$/, 'a route is "METHOD /path"'), z.array(hop).min(1)),
+  topology: z.record(z.string().regex(/^[A-Z]+ \/\S*$/, 'a route is "METHOD /path"'), z.array(hopSchema).min(1)),
   traces: z.strictObject({ requestIdSpanKinds: z.array(spanKind).optional() }).optional(),
   runtime: z
     .strictObject({
@@ -95,82 +103,104 @@ const fault = z.discriminatedUnion(
   ) as unknown as [z.ZodObject, ...z.ZodObject[]],
 ) as unknown as z.ZodType<FaultSpec>;
 
-/** The strict scenario schema: unknown keys anywhere are rejected; cross-field rules checked after shapes. */
-export const scenarioSchema = z
-  .strictObject({
-    name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case"),
-    description: name(),
-    load: z.strictObject({
-      driver: z.enum(["inline", "k6"]).optional(),
-      rateUnit: z.enum(["req/s", "capacity"]).optional(),
-      ratePerSec: positive(),
-      stages: z
-        .array(z.strictObject({ durationMs: positive(), targetRatePerSec: nonNegative() }))
-        .min(1)
-        .optional(),
-      traceparent: z.strictObject({ sampled: nonNegative(), unsampled: nonNegative(), none: nonNegative() }).optional(),
-      durationMs: positive(),
-      warmupMs: nonNegative(),
-      routes: z.array(z.strictObject({ route: name(), weight: positive() })).min(1),
-      thresholds: z.record(name(), z.array(name()).min(1)).optional(),
-      timeoutMs: positive().optional(),
-      minRequests: z.number().int().positive().optional(),
-    }),
-    faults: z.array(fault),
-    expectations,
-    mesh: z.strictObject({ samplingRatio: z.number().gt(0).max(1).optional() }).optional(),
-  })
-  .superRefine((s, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
-    const loadEndMs = s.load.warmupMs + s.load.durationMs;
-    if (s.load.stages) {
-      const staged = s.load.stages.reduce((sum, st) => sum + st.durationMs, 0);
-      if (staged !== loadEndMs)
-        issue(["load", "stages"], `durations must sum to warmupMs + durationMs (${loadEndMs}), got ${staged}`);
-    }
-    if (s.load.minRequests !== undefined && (s.load.rateUnit !== "capacity" || !s.load.stages))
-      issue(
-        ["load", "minRequests"],
-        'stretches the last stage of a load in capacity shares: set load.rateUnit "capacity" and stages',
-      );
-    if (s.load.thresholds && s.load.driver !== "k6")
-      issue(["load", "thresholds"], 'are k6 thresholds: set load.driver to "k6"');
-    if (
-      s.load.rateUnit === "capacity" &&
-      [s.load.ratePerSec, ...(s.load.stages ?? []).map((st) => st.targetRatePerSec)].some((r) => r > 3)
-    )
-      issue(["load", "rateUnit"], "capacity rates are shares of the measured capacity (0.7 is 70%): none may exceed 3");
-    s.load.routes.forEach((r, i) => {
-      if (!(r.route in s.expectations.topology))
+/** The names a scenario's fault targets must come from: the mesh's services and links. */
+export interface MeshNames {
+  services: readonly string[];
+  links: readonly string[];
+}
+
+/**
+ * The strict scenario schema for a mesh: unknown keys anywhere are rejected; cross-field rules (and fault targets
+ * against the mesh's names) checked after shapes.
+ */
+export function scenarioSchemaFor(names: MeshNames) {
+  const { services, links } = names;
+  return z
+    .strictObject({
+      name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case"),
+      description: name(),
+      load: z.strictObject({
+        driver: z.enum(["inline", "k6"]).optional(),
+        rateUnit: z.enum(["req/s", "capacity"]).optional(),
+        ratePerSec: positive(),
+        stages: z
+          .array(z.strictObject({ durationMs: positive(), targetRatePerSec: nonNegative() }))
+          .min(1)
+          .optional(),
+        traceparent: z
+          .strictObject({ sampled: nonNegative(), unsampled: nonNegative(), none: nonNegative() })
+          .optional(),
+        durationMs: positive(),
+        warmupMs: nonNegative(),
+        routes: z.array(z.strictObject({ route: name(), weight: positive() })).min(1),
+        thresholds: z.record(name(), z.array(name()).min(1)).optional(),
+        timeoutMs: positive().optional(),
+        minRequests: z.number().int().positive().optional(),
+        maxShareOfCapacity: z.number().gt(0).max(1).optional(),
+      }),
+      faults: z.array(fault),
+      expectations,
+      mesh: z.strictObject({ samplingRatio: z.number().gt(0).max(1).optional() }).optional(),
+    })
+    .superRefine((s, ctx) => {
+      const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+      const loadEndMs = s.load.warmupMs + s.load.durationMs;
+      if (s.load.stages) {
+        const staged = s.load.stages.reduce((sum, st) => sum + st.durationMs, 0);
+        if (staged !== loadEndMs)
+          issue(["load", "stages"], `durations must sum to warmupMs + durationMs (${loadEndMs}), got ${staged}`);
+      }
+      if (s.load.minRequests !== undefined && (s.load.rateUnit !== "capacity" || !s.load.stages))
         issue(
-          ["load", "routes", i, "route"],
-          `must be a route of expectations.topology (${Object.keys(s.expectations.topology).join(", ")})`,
+          ["load", "minRequests"],
+          'stretches the last stage of a load in capacity shares: set load.rateUnit "capacity" and stages',
         );
-    });
-    s.faults.forEach((f, i) => {
-      if (f.atMs < s.load.warmupMs) issue(["faults", i, "atMs"], `must be >= load.warmupMs (${s.load.warmupMs})`);
-      if (f.atMs + f.durationMs > loadEndMs)
+      if (s.load.maxShareOfCapacity !== undefined && s.load.rateUnit === "capacity")
+        issue(["load", "maxShareOfCapacity"], "bounds a rate in requests/s: a capacity share is bounded already");
+      if (s.load.thresholds && s.load.driver !== "k6")
+        issue(["load", "thresholds"], 'are k6 thresholds: set load.driver to "k6"');
+      if (
+        s.load.rateUnit === "capacity" &&
+        [s.load.ratePerSec, ...(s.load.stages ?? []).map((st) => st.targetRatePerSec)].some((r) => r > 3)
+      )
         issue(
-          ["faults", i, "durationMs"],
-          `must end with the load (warmupMs + durationMs = ${loadEndMs}): atMs + durationMs = ${f.atMs + f.durationMs}`,
+          ["load", "rateUnit"],
+          "capacity rates are shares of the measured capacity (0.7 is 70%): none may exceed 3",
         );
-      const site = FAULTS[f.kind].site;
-      if (site === "link") {
-        if (!(MESH_LINKS as readonly string[]).includes(f.target))
-          issue(["faults", i, "target"], `must be a mesh link (${MESH_LINKS.join(", ")})`);
-      } else if (site !== "method") {
-        if (!(MESH_SERVICES as readonly string[]).includes(f.target))
+      s.load.routes.forEach((r, i) => {
+        if (!(r.route in s.expectations.topology))
+          issue(
+            ["load", "routes", i, "route"],
+            `must be a route of expectations.topology (${Object.keys(s.expectations.topology).join(", ")})`,
+          );
+      });
+      s.faults.forEach((f, i) => {
+        if (f.atMs < s.load.warmupMs) issue(["faults", i, "atMs"], `must be >= load.warmupMs (${s.load.warmupMs})`);
+        if (f.atMs + f.durationMs > loadEndMs)
+          issue(
+            ["faults", i, "durationMs"],
+            `must end with the load (warmupMs + durationMs = ${loadEndMs}): atMs + durationMs = ${f.atMs + f.durationMs}`,
+          );
+        const site = FAULTS[f.kind].site;
+        if (site === "link") {
+          if (!links.includes(f.target)) issue(["faults", i, "target"], `must be a mesh link (${links.join(", ")})`);
+        } else if (site !== "method") {
+          if (!services.includes(f.target))
+            issue(
+              ["faults", i, "target"],
+              `must be a mesh service (${services.join(", ")}): a ${f.kind} fault acts on the whole service`,
+            );
+        } else if (!services.includes(f.target.split(".")[0] ?? ""))
           issue(
             ["faults", i, "target"],
-            `must be a mesh service (${MESH_SERVICES.join(", ")}): a ${f.kind} fault acts on the whole service`,
+            `must be "<service>" or "<service>.<Method>" with a mesh service (${services.join(", ")})`,
           );
-      } else if (!(MESH_SERVICES as readonly string[]).includes(f.target.split(".")[0] ?? ""))
-        issue(
-          ["faults", i, "target"],
-          `must be "<service>" or "<service>.<Method>" with a mesh service (${MESH_SERVICES.join(", ")})`,
-        );
+      });
     });
-  });
+}
+
+/** The schema for the sample mesh's names. */
+export const scenarioSchema = scenarioSchemaFor({ services: SAMPLE_SERVICES, links: SAMPLE_LINKS });
 
 // Compile-time check that the schema and the TypeScript model describe the same thing.
 type Assignable<T extends U, U> = T;

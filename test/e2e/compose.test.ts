@@ -72,13 +72,14 @@ describe("the compose reference deployment", () => {
       `http://127.0.0.1:${environment.MESHPROOF_INVENTORY_OPS_PORT}/metrics`,
     );
     expect(Object.values(config.services).every((s) => s.admin && s.admin.token.length >= 16 && s.logFile)).toBe(true);
-    expect(config.traces.jaegerQueryUrl).toBe(`http://127.0.0.1:${environment.MESHPROOF_JAEGER_QUERY_PORT}`);
+    expect(config.traces!.jaegerQueryUrl).toBe(`http://127.0.0.1:${environment.MESHPROOF_JAEGER_QUERY_PORT}`);
     expect(config.prometheus).toEqual({
       url: `http://127.0.0.1:${environment.MESHPROOF_PROMETHEUS_PORT}`,
       job: "mesh",
     });
-    expect(Object.keys(config.faults!.toxiproxy!.links).sort()).toEqual([...MESH_LINKS].sort());
-    const proxies = (await (await fetch(`${config.faults!.toxiproxy!.url}/proxies`)).json()) as Record<
+    expect(Object.keys(config.links!).sort()).toEqual([...MESH_LINKS].sort());
+    expect(Object.values(config.links!).every((l) => l.proxy)).toBe(true);
+    const proxies = (await (await fetch(`${config.toxiproxy!.url}/proxies`)).json()) as Record<
       string,
       { listen: string; upstream: string }
     >;

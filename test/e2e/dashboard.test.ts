@@ -6,7 +6,8 @@ import { awaitScrapesAfter } from "../../harness/evidence/collect-metrics";
 import { runInlineLoad } from "../../harness/load/inline-driver";
 import { MESH_ROUTES } from "../../harness/load/routes";
 import { startMesh } from "../../harness/mesh";
-import { LOAD_ROUTES } from "../../scenarios/lib/mesh";
+import { sampleTopology } from "../../scenarios/lib/sample-topology";
+import { loadRoutes } from "../../scenarios/lib/template";
 
 const DASHBOARD = path.resolve(__dirname, "../../../compose/grafana-dashboard.json");
 
@@ -102,7 +103,7 @@ describe("compose/grafana-dashboard.json", () => {
         ratePerSec: 20,
         durationMs: 4_000,
         seed: 1,
-        routes: LOAD_ROUTES,
+        routes: loadRoutes(sampleTopology()),
       },
       { baseUrl: mesh.gatewayUrl, routes: MESH_ROUTES },
     );

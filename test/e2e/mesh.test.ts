@@ -5,7 +5,7 @@ import { BUILTIN_CONTRACTS } from "../../assertions/contract";
 import type { ProbeBody } from "../../assertions/evidence";
 import { requiredSeries } from "../../assertions/hygiene-assertions";
 import { lintExposition } from "../../assertions/promlint";
-import { MESH_TOPOLOGY } from "../../scenarios/lib/mesh";
+import { MESH_TOPOLOGY } from "../../scenarios/lib/sample-topology";
 import type { Trace } from "../../assertions/trace-model";
 import { NativeBackend } from "../../harness/backends";
 import { MESH_SERVICES, startMesh } from "../../harness/mesh";

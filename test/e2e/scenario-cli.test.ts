@@ -33,6 +33,19 @@ function junitSuites(file: string): [string, number][] {
   return JSON.parse(execFileSync("python3", ["-c", script, file], { encoding: "utf8" })) as [string, number][];
 }
 
+/** The whole catalog's verdict on the sample mesh, for the test that judges it as a foreign mesh next. */
+let nativeCatalog: Verdict | undefined;
+
+/** Per scenario, its status and each assertion's id and status. */
+function outcomes(verdict: Verdict): Record<string, { status: string; assertions: string[] }> {
+  return Object.fromEntries(
+    verdict.scenarios.map((s) => [
+      s.name,
+      { status: s.status, assertions: s.assertions.map((a) => `${a.id} ${a.status}`).sort() },
+    ]),
+  );
+}
+
 describe("npm run scenario", () => {
   test("the whole catalog passes with no defect: exit 0, valid verdict.json, junit.xml that parses", async () => {
     const reportDir = tempDir("catalog");
@@ -42,6 +55,7 @@ describe("npm run scenario", () => {
       stderr: "",
     });
     const verdict = readVerdict(reportDir);
+    nativeCatalog = verdict;
     expect(verdict.version).toBe(2);
     // The default backend is auto: it says which it chose, and the verdict records that one.
     const chosen = /^backend auto: (native|docker) \(/m.exec(result.stderr)?.[1];
@@ -111,6 +125,37 @@ describe("npm run scenario", () => {
     expect(load.k6?.thresholds.every((t) => t.ok)).toBe(true);
     const mutation = JSON.parse(fs.readFileSync(path.join(reportDir, "mutation.json"), "utf8")) as { killRate: number };
     expect(mutation.killRate).toBeGreaterThanOrEqual(0.95);
+  }, 600_000);
+
+  test("the sample mesh launched as a foreign mesh: every scenario both bind has the native statuses and ids", async () => {
+    // examples/sample-mesh/meshproof.config.ts launches the services by their commands and names no admin API:
+    // every fault comes from outside (an L7 proxy for errors and latency on a method, Toxiproxy for links, signals
+    // and cgroups for processes). Templates that need a service's cooperation bind to outside means instead
+    // (cpu-burn -> cpu-throttle, event-loop-stall -> process-stall) or are not applicable (memory-pressure).
+    if (!nativeCatalog) throw new Error("the whole-catalog test above did not leave a verdict to compare with");
+    const reportDir = tempDir("foreign");
+    const config = path.resolve(DIST, "../examples/sample-mesh/meshproof.config.ts");
+    const result = await runCli(CLI, ["--config", config, "--report-dir", reportDir]);
+    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr.slice(-3_000) }).toEqual({
+      code: 0,
+      stderr: "",
+    });
+    const foreign = outcomes(readVerdict(reportDir));
+    const native = outcomes(nativeCatalog);
+    const both = Object.keys(native).filter((name) => foreign[name]?.status !== undefined);
+    const applicable = both.filter((name) => foreign[name]!.status !== "not-applicable");
+    expect(applicable.length).toBeGreaterThanOrEqual(13);
+    expect(Object.fromEntries(applicable.map((n) => [n, foreign[n]]))).toEqual(
+      Object.fromEntries(applicable.map((n) => [n, native[n]])),
+    );
+    const notApplicable = readVerdict(reportDir).scenarios.filter((s) => s.status === "not-applicable");
+    expect(notApplicable.map((s) => [s.name, s.abortReason])).toEqual([
+      ["memory-pressure", expect.stringMatching(/has no admin API/)],
+    ]);
+    const onlyForeign = Object.keys(foreign).filter((name) => !(name in native));
+    expect(onlyForeign.sort()).toEqual(["cpu-throttle", "process-stall"]);
+    for (const name of onlyForeign) expect([name, foreign[name]!.status]).toEqual([name, "passed"]);
+    fs.rmSync(reportDir, { recursive: true, force: true });
   }, 600_000);
 
   test("baseline passes on the docker backend (containers, host networking) with the native mesh", async () => {

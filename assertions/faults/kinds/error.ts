@@ -48,6 +48,8 @@ export const errorFault = defineFault({
     }),
   site: "method",
   effect: { fails: true, graceMs: 0, serverSpan: "present" },
+  // Answered by the proxy in front of the callee: the callee never sees the call.
+  effectVia: { l7: { serverSpan: "absent" } },
   signature: { errorRate: true },
   operators: [hideInjectedErrors],
   measure: (view, fault, p) => errorRate(view, fault, p.rate),

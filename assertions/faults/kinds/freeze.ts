@@ -9,6 +9,6 @@ export const freezeFault = defineFault({
   params: z.strictObject({}),
   site: "process",
   // Calls wait past their deadline; the server may finish them after the thaw, too late and OK.
-  effect: { fails: true, graceMs: 2_000, serverSpan: "optional" },
+  effect: { fails: true, graceMs: 2_000, serverSpan: "optional", grpcCodes: ["DEADLINE_EXCEEDED"] },
   measure: (view, fault) => frozen(view, fault),
 });

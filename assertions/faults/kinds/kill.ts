@@ -39,7 +39,7 @@ export const killFault = defineFault({
   params: z.strictObject({}),
   site: "process",
   // Calls in flight lose their server span with the process; later ones are refused until it is back.
-  effect: { fails: true, graceMs: 2_000, serverSpan: "absent" },
+  effect: { fails: true, graceMs: 2_000, serverSpan: "absent", grpcCodes: ["UNAVAILABLE"], reconnects: true },
   signature: { newLife: true },
   operators: [spansLostBeforeKill],
   measure: (view, fault) =>

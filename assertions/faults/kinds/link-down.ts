@@ -9,6 +9,6 @@ export const linkDownFault = defineFault({
   params: z.strictObject({}),
   site: "link",
   // A gRPC client whose connection broke waits out its reconnect backoff (up to 1 s + 20% jitter) after the revert.
-  effect: { fails: true, graceMs: 2_000, serverSpan: "absent" },
+  effect: { fails: true, graceMs: 2_000, serverSpan: "absent", grpcCodes: ["UNAVAILABLE"], reconnects: true },
   measure: (view, fault) => failures(view, fault, `the ${fault.target} link down`),
 });

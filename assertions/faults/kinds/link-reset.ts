@@ -9,6 +9,6 @@ export const linkResetFault = defineFault({
   params: z.strictObject({ timeoutMs: z.number().nonnegative() }),
   site: "link",
   // The reset acts on the answering direction: a request may reach the server and lose its answer.
-  effect: { fails: true, graceMs: 2_000, serverSpan: "optional" },
+  effect: { fails: true, graceMs: 2_000, serverSpan: "optional", grpcCodes: ["UNAVAILABLE"], reconnects: true },
   measure: (view, fault) => failures(view, fault, `connections on the ${fault.target} link reset`),
 });

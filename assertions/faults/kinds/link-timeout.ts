@@ -9,6 +9,6 @@ export const linkTimeoutFault = defineFault({
   params: z.strictObject({ timeoutMs: z.number().nonnegative() }),
   site: "link",
   // No data either way until the client's deadline or timeout (an HTTP client's 5 s) gives up.
-  effect: { fails: true, graceMs: 5_000, serverSpan: "absent" },
+  effect: { fails: true, graceMs: 5_000, serverSpan: "absent", grpcCodes: ["DEADLINE_EXCEEDED", "UNAVAILABLE"] },
   measure: (view, fault, p) => failures(view, fault, `no data on the ${fault.target} link (timeout ${p.timeoutMs} ms)`),
 });

@@ -6,9 +6,10 @@ import { overload } from "../measure";
 export const overloadFault = defineFault({
   kind: "overload",
   summary: "the load beyond capacity: failures in its window are its, at any hop",
-  params: z.strictObject({}),
+  // The p99 past which the mesh counts as overloaded: its own capacity bound (250 ms for a fast mesh).
+  params: z.strictObject({ p99BoundMs: z.number().positive().optional() }),
   site: "edge",
   // A request queued in it may end up to the gateway's 5 s timeout (and the driver's) after it ended.
   effect: { fails: "may", graceMs: 10_000, serverSpan: "optional", shapeUnknown: true },
-  measure: (view, fault) => overload(view, fault),
+  measure: (view, fault, p) => overload(view, fault, p.p99BoundMs),
 });

@@ -15,7 +15,7 @@ const readyzNeverDraining: MutationOperator = {
       (p) => restarted.has(p.service) && p.probe === "readyz" && p.status === 503 && p.body?.checks.draining,
     );
     if (!draining.length) return undefined;
-    const refused = { status: 0, body: undefined, outcome: "refused" as const, error: "fetch failed: ECONNREFUSED" };
+    const refused = { status: 0, body: undefined, outcome: "refused" as const, error: "probe failed: ECONNREFUSED" };
     return {
       evidence: { ...e, probes: e.probes.map((p) => (draining.includes(p) ? { ...p, ...refused } : p)) },
       change: `${draining.length} draining /readyz answers of ${[...restarted].join(", ")} turned refused`,
@@ -30,7 +30,7 @@ export const restartFault = defineFault({
   params: z.strictObject({}),
   site: "process",
   // Calls in flight finish; new ones are refused until it is back.
-  effect: { fails: true, graceMs: 2_000, serverSpan: "optional" },
+  effect: { fails: true, graceMs: 2_000, serverSpan: "optional", grpcCodes: ["UNAVAILABLE"], reconnects: true },
   signature: { newLife: true, drains: true },
   operators: [readyzNeverDraining],
   measure: (view, fault) => replaced(view, fault, `${fault.target} restarted gracefully`),

@@ -14,17 +14,18 @@ export const dropLogTraceId: MutationOperator = {
     const ids = new Set(tracedRequests(e).map((r) => r.id));
     const service = rng.pick(Object.keys(e.logs));
     const key = e.services.find((s) => s.name === service)?.contract.logs;
-    if (!service || !key) return undefined;
+    const requestId = key?.requestId;
+    if (!service || !key || requestId === undefined) return undefined;
     const victim = rng.pick(
       e.logs[service]!.filter(
-        (l) => typeof l[key.requestId] === "string" && ids.has(l[key.requestId] as string) && l[key.traceId],
+        (l) => typeof l[requestId] === "string" && ids.has(l[requestId] as string) && l[key.traceId],
       ),
     );
     if (!victim) return undefined;
     const { [key.traceId]: _dropped, ...rest } = victim;
     return {
       evidence: { ...e, logs: { ...e.logs, [service]: e.logs[service]!.map((l) => (l === victim ? rest : l)) } },
-      change: `${service} log line of request ${String(victim[key.requestId])} lost its ${key.traceId}`,
+      change: `${service} log line of request ${String(victim[requestId])} lost its ${key.traceId}`,
     };
   },
 };

@@ -129,3 +129,28 @@ export const dropContractMetric: MutationOperator = {
     };
   },
 };
+
+/** Removes the status-code label from one risen RED counter series (at the start and the end). */
+export const dropContractLabel: MutationOperator = {
+  name: "drop-contract-label",
+  family: "hygiene",
+  models: "a series registered without a label its contract declares (a code recorded only on some paths)",
+  killedBy: "hygiene.contract-labels",
+  apply(e, rng) {
+    const series = rng.pick(risenSeries(e, counters));
+    const service = series && e.services.find((s) => series.labels[s.contract.labels.instance] === s.instance);
+    if (!series || !service) return undefined;
+    const l = service.contract.labels;
+    const key = series.labels[l.grpcCode] !== undefined ? l.grpcCode : l.httpStatusCode;
+    const drop = (samples: MetricSample[]) =>
+      samples.map((s) => {
+        if (!sameSeries(s, series)) return s;
+        const { [key]: _dropped, ...labels } = s.labels;
+        return { ...s, labels };
+      });
+    return {
+      evidence: withSamples(withSamples(e, "start", drop), "end", drop),
+      change: `${series.name}${JSON.stringify(series.labels)} lost its ${key} label`,
+    };
+  },
+};

@@ -30,6 +30,7 @@ import {
   unmappedErrorCode,
 } from "./metrics";
 import {
+  dropContractLabel,
   dropContractMetric,
   gaugeNamedTotal,
   histogramBucketsInMs,
@@ -101,4 +102,5 @@ export const OPERATORS: MutationOperator[] = [
   rootSamplingSkew,
   unsampledLeavesSpans,
   sdkDropsSpans,
+  dropContractLabel,
 ];

@@ -1,5 +1,4 @@
-import { faultLocation, faultSignature } from "../../../assertions/faults";
-import { faultEffect } from "../../../assertions/faults";
+import { faultEffect, faultLocation, faultSignature, graceMsOf } from "../../../assertions/faults";
 import type { MetricSample, RequestRecord } from "../../../assertions/evidence";
 import type { MutationOperator } from "../../../assertions/mutation";
 import { isSuccess } from "../../../assertions/trace-shape";
@@ -147,7 +146,7 @@ export const unexplained5xx: MutationOperator = {
       e.faults.every(
         (f) =>
           r.endMs < f.appliedAtMs - 1_000 ||
-          r.startMs > (f.revertedAtMs ?? e.window.endMs) + (faultEffect(f.kind)?.graceMs ?? 0) + 1_000,
+          r.startMs > (f.revertedAtMs ?? e.window.endMs) + graceMsOf(f, undefined, e.window.endMs) + 1_000,
       );
     const victim = rng.pick(e.requests.filter((r) => isSuccess(r.status) && faultFree(r)));
     if (!victim) return undefined;
@@ -167,7 +166,7 @@ export const shiftFaultWindow: MutationOperator = {
   apply(e) {
     // A fault that fails calls: the failures it explained are left without an explanation.
     const fault = e.faults.find(
-      (f) => faultEffect(f.kind)?.fails && e.requests.some((r) => !isSuccess(r.status)) && f.revertedAtMs,
+      (f) => faultEffect(f)?.fails && e.requests.some((r) => !isSuccess(r.status)) && f.revertedAtMs,
     );
     if (!fault) return undefined;
     const shift = e.window.endMs - e.window.startMs + 5_000;
@@ -241,7 +240,9 @@ export const clientCounterExtra: MutationOperator = {
   killedBy: "metrics.hop-agreement",
   apply(e, rng) {
     const series = rng.pick(
-      risenSeries(e, (s) => [s.contract.grpcClientHandled.name, s.contract.httpClientRequests.name]),
+      risenSeries(e, (s) =>
+        [s.contract.grpcClientHandled?.name, s.contract.httpClientRequests?.name].filter((n) => n !== undefined),
+      ),
     );
     if (!series) return undefined;
     return {

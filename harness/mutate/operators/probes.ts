@@ -16,7 +16,7 @@ function judgedPolls(e: Evidence, expectations: Expectations | undefined) {
     [f.appliedAtMs, heldUntil(f, e.window.endMs) + afterMs] as const;
   const tolerated = e.faults
     .filter((f) => expectations?.probes?.tolerate?.includes(f.target))
-    .map((f) => windowOf(f, faultEffect(f.kind)?.graceMs ?? 0));
+    .map((f) => windowOf(f, faultEffect(f)?.graceMs ?? 0));
   const flips = (expectations?.probes?.readinessFlips ?? []).flatMap((flip) =>
     e.faults
       .filter((f) => f.target === flip.fault)

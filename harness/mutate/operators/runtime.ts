@@ -33,9 +33,9 @@ export const removeRuntimeMetric: MutationOperator = {
   models: "a runtime gauge not collected (default metrics never registered on the served registry)",
   killedBy: "runtime.event-loop",
   apply(e, rng) {
-    const service = rng.pick(e.services.filter((s) => s.contract.runtimeMetrics.eventLoopLagSeconds));
+    const service = rng.pick(e.services.filter((s) => s.contract.runtimeMetrics?.eventLoopLagSeconds));
     if (!service) return undefined;
-    const name = service.contract.runtimeMetrics.eventLoopLagSeconds!;
+    const name = service.contract.runtimeMetrics!.eventLoopLagSeconds!;
     const mine = (s: MetricSample) =>
       s.name === name && s.labels[service.contract.labels.instance] === service.instance;
     return {
@@ -53,7 +53,8 @@ export const freezeGauge: MutationOperator = {
   killedBy: "runtime.heap",
   apply(e, rng) {
     const service = rng.pick(e.services);
-    const name = service.contract.runtimeMetrics.heapUsedBytes;
+    const name = service.contract.runtimeMetrics?.heapUsedBytes;
+    if (name === undefined) return undefined;
     const range = e.metrics.range.map((s) =>
       s.name === name && s.labels[service.contract.labels.instance] === service.instance
         ? { ...s, values: s.values.map(([t]) => [t, s.values[0]![1]] as [number, number]) }
@@ -74,7 +75,9 @@ export const freezeGcCount: MutationOperator = {
   killedBy: "runtime.gc",
   apply(e, rng) {
     const service = rng.pick(e.services);
-    const name = `${service.contract.runtimeMetrics.gcDuration.name}_count`;
+    const gc = service.contract.runtimeMetrics?.gcDuration;
+    if (!gc) return undefined;
+    const name = `${gc.name}_count`;
     return { evidence: frozenCounter(e, service, name), change: `${service.name} ${name} did not rise` };
   },
 };
@@ -104,7 +107,8 @@ export const rssBelowHeap: MutationOperator = {
   killedBy: "runtime.rss",
   apply(e, rng) {
     const service = rng.pick(e.services);
-    const name = service.contract.runtimeMetrics.residentMemoryBytes;
+    const name = service.contract.runtimeMetrics?.residentMemoryBytes;
+    if (name === undefined) return undefined;
     const mine = (s: MetricSample) =>
       s.name === name && s.labels[service.contract.labels.instance] === service.instance;
     return {
@@ -124,7 +128,8 @@ export const cpuStalled: MutationOperator = {
   killedBy: "runtime.cpu",
   apply(e, rng) {
     const service = rng.pick(e.services);
-    const name = service.contract.runtimeMetrics.cpuSecondsTotal;
+    const name = service.contract.runtimeMetrics?.cpuSecondsTotal;
+    if (name === undefined) return undefined;
     return { evidence: frozenCounter(e, service, name), change: `${service.name} ${name} did not rise` };
   },
 };
@@ -138,8 +143,8 @@ export const restartUnseen: MutationOperator = {
   apply(e) {
     const fault = e.faults.find((f) => faultSignature(f.kind).newLife);
     const service = fault && e.services.find((s) => s.name === fault.target);
-    if (!service) return undefined;
-    const name = service.contract.runtimeMetrics.startTimeSeconds;
+    const name = service?.contract.runtimeMetrics?.startTimeSeconds;
+    if (!service || name === undefined) return undefined;
     const mine = (s: MetricSample) =>
       s.name === name && s.labels[service.contract.labels.instance] === service.instance;
     const first = e.metrics.start.find(mine);
@@ -160,8 +165,8 @@ export const resourceGaugeFlat: MutationOperator = {
   apply(e, rng) {
     const fault = rng.pick(e.faults.filter((f) => faultSignature(f.kind).runtime));
     const service = fault && e.services.find((s) => s.name === fault.target);
-    if (!fault || !service) return undefined;
-    const r = service.contract.runtimeMetrics;
+    const r = service?.contract.runtimeMetrics;
+    if (!fault || !service || !r) return undefined;
     const runtime = faultSignature(fault.kind).runtime;
     const name = { heap: r.heapUsedBytes, "event-loop": r.eventLoopLagMaxSeconds, cpu: r.cpuSecondsTotal }[runtime!];
     const from = fault.appliedAtMs / 1000 - 3;

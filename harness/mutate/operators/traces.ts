@@ -19,8 +19,8 @@ function placedFailure(e: Evidence, r: RequestRecord): boolean {
     !isSuccess(r.status) &&
     !e.faults.some(
       (f) =>
-        faultEffect(f.kind)?.shapeUnknown &&
-        r.startMs <= heldUntil(f, e.window.endMs) + faultEffect(f.kind)!.graceMs &&
+        faultEffect(f)?.shapeUnknown &&
+        r.startMs <= heldUntil(f, e.window.endMs) + faultEffect(f)!.graceMs &&
         r.endMs >= f.appliedAtMs,
     )
   );
@@ -165,11 +165,12 @@ export const swapRequestIds: MutationOperator = {
     const a = rng.pick(traced);
     const b = rng.pick(traced.filter((r) => r !== a));
     const relabel = (spans: Span[], id: string) =>
-      spans.map((s) =>
-        s.attributes[spanKeys(e, s).requestId] !== undefined
-          ? { ...s, attributes: { ...s.attributes, [spanKeys(e, s).requestId]: id } }
-          : s,
-      );
+      spans.map((s) => {
+        const key = spanKeys(e, s).requestId;
+        return key !== undefined && s.attributes[key] !== undefined
+          ? { ...s, attributes: { ...s.attributes, [key]: id } }
+          : s;
+      });
     return {
       evidence: withTrace(
         withTrace(e, a.traceId, (s) => relabel(s, b.id)),
@@ -269,10 +270,15 @@ export const errorOffPath: MutationOperator = {
   killedBy: "traces.error-path",
   apply(e, rng) {
     const r = rng.pick(tracedRequests(e, (r) => placedFailure(e, r)));
+    const spans = r ? e.traces[r.traceId]!.spans : [];
+    // The server of the failed call itself may end ERROR or not when it finishes after its caller left: not a victim.
+    const ofFailedCall = (s: (typeof spans)[number]) =>
+      s.kind === "server" &&
+      spans.some((c) => c.spanId === s.parentSpanId && c.kind === "client" && c.status === "error");
     const victim =
       r &&
       rng.pick(
-        e.traces[r.traceId]!.spans.filter((s) => (s.kind === "server" || s.kind === "client") && s.status !== "error"),
+        spans.filter((s) => (s.kind === "server" || s.kind === "client") && s.status !== "error" && !ofFailedCall(s)),
       );
     if (!r || !victim) return undefined;
     return {

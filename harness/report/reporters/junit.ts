@@ -11,25 +11,30 @@ function escape(text: string): string {
 }
 
 /**
- * JUnit XML: a testsuite per scenario, a testcase per assertion; an aborted scenario is one errored testcase, and a
- * fault whose effect was not observed (an inconclusive scenario) an errored "fault <id>" testcase.
+ * JUnit XML: a testsuite per scenario, a testcase per assertion; an aborted scenario is one errored testcase, a
+ * fault whose effect was not observed (an inconclusive scenario) an errored "fault <id>" testcase, and a not-promised
+ * assertion a skipped testcase whose message says what the mesh does not promise.
  */
 export function toJUnit(verdict: Verdict): string {
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const all = verdict.scenarios.flatMap((s) => s.assertions);
   const failures = all.filter((a) => a.status === "failed").length;
+  const notPromised = (s: Verdict["scenarios"][number]) => s.assertions.filter((a) => a.status === "not-promised");
   const noEffect = (s: Verdict["scenarios"][number]) =>
     s.groundTruth.faults.filter((f) => f.effect && !f.effect.observed);
   const errors = verdict.scenarios.reduce((n, s) => n + (s.status === "aborted" ? 1 : 0) + noEffect(s).length, 0);
+  const runs = verdict.scenarios.filter((s) => s.status === "not-applicable").length;
+  const skipped = runs + verdict.scenarios.reduce((n, s) => n + notPromised(s).length, 0);
   lines.push(
-    `<testsuites name="meshproof" tests="${all.length + errors}" failures="${failures}" errors="${errors}" time="${(verdict.run.durationMs / 1000).toFixed(3)}">`,
+    `<testsuites name="meshproof" tests="${all.length + errors + runs}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(verdict.run.durationMs / 1000).toFixed(3)}">`,
   );
   for (const scenario of verdict.scenarios) {
     const failed = scenario.assertions.filter((a) => a.status === "failed").length;
     const aborted = (scenario.status === "aborted" ? 1 : 0) + noEffect(scenario).length;
-    const skipped = scenario.status === "not-applicable" ? 1 : 0;
+    const run = scenario.status === "not-applicable" ? 1 : 0;
+    const skipped = run + notPromised(scenario).length;
     lines.push(
-      `  <testsuite name="${escape(scenario.name)}" tests="${scenario.assertions.length + aborted + skipped}" failures="${failed}" errors="${aborted}" skipped="${skipped}" time="${(scenario.durationMs / 1000).toFixed(3)}" timestamp="${verdict.run.startedAt}">`,
+      `  <testsuite name="${escape(scenario.name)}" tests="${scenario.assertions.length + aborted + run}" failures="${failed}" errors="${aborted}" skipped="${skipped}" time="${(scenario.durationMs / 1000).toFixed(3)}" timestamp="${verdict.run.startedAt}">`,
     );
     if (scenario.status === "aborted" || scenario.status === "not-applicable") {
       const element = scenario.status === "aborted" ? "error" : "skipped";
@@ -53,6 +58,7 @@ export function toJUnit(verdict: Verdict): string {
         const detail = `expected: ${JSON.stringify(assertion.expected)}\nobserved: ${JSON.stringify(assertion.observed)}`;
         lines.push(`      <failure message="${escape(assertion.message)}">${escape(detail)}</failure>`);
       }
+      if (assertion.status === "not-promised") lines.push(`      <skipped message="${escape(assertion.message)}"/>`);
       lines.push("    </testcase>");
     }
     lines.push("  </testsuite>");

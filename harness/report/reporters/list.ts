@@ -1,11 +1,11 @@
 import { rcaScoreLine } from "../../../assertions/rca";
 import type { ReporterFactory } from "../reporter";
 import { ALL_FAMILIES } from "../../../assertions/evidence";
-import type { Verdict } from "../verdict";
+import { statusCounts, type Verdict } from "../verdict";
 
 /**
- * The summary table: one row per scenario, one column per assertion family (passed/total), the faults whose effect
- * was measured as declared, then the status.
+ * The summary table: one row per scenario, one column per assertion family (passed/judged, then " +N np" when N of
+ * its assertions were not promised), the faults whose effect was measured as declared, then the status.
  */
 export function summaryTable(verdict: Verdict): string {
   const header = ["scenario", ...ALL_FAMILIES, "faults", "status", "time"];
@@ -14,7 +14,8 @@ export function summaryTable(verdict: Verdict): string {
     ...ALL_FAMILIES.map((family) => {
       const of = s.assertions.filter((a) => a.family === family);
       if (of.length === 0) return "-";
-      return `${of.filter((a) => a.status === "passed").length}/${of.length}`;
+      const { passed, judged, notPromised } = statusCounts(of);
+      return `${passed}/${judged}${notPromised ? ` +${notPromised} np` : ""}`;
     }),
     s.groundTruth.faults.length
       ? `${s.groundTruth.faults.filter((f) => f.effect?.observed).length}/${s.groundTruth.faults.length}`

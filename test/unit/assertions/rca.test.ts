@@ -9,7 +9,7 @@ import {
   type ScoredRun,
 } from "../../../assertions/rca";
 import type { Span, Trace } from "../../../assertions/trace-model";
-import { MESH_TOPOLOGY } from "../../../scenarios/lib/mesh";
+import { MESH_TOPOLOGY } from "../../../scenarios/lib/sample-topology";
 import { catalogFixture } from "../../support/evidence-fixture";
 
 const T0 = 1_800_000_000_000;

@@ -2,7 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { atCapacity, capacityFile, capacityKey, storeCapacity, storedCapacity } from "../../../harness/load/capacity";
-import load from "../../../scenarios/load";
+import { loadCatalog } from "../../../scenarios/lib/loader";
+
+const load = loadCatalog().find((s) => s.name === "load")!;
 
 describe("load at a share of the measured capacity", () => {
   test("every rate is the share times the capacity; other scenarios are left as they are", () => {
@@ -13,12 +15,31 @@ describe("load at a share of the measured capacity", () => {
     expect(atCapacity(fixed, 335)).toBe(fixed);
   });
 
-  test("minRequests holds the last stage longer on a smaller machine, never shorter on a bigger one", () => {
+  test("minRequests holds the last stage longer on a smaller machine (at most twice), never shorter on a bigger one", () => {
     const small = atCapacity(load, 100);
-    // 5 s ramp 10 -> 70 (200 requests) + 25 s at 70 (1750): 5300 more requests at 70/s is 75715 ms more.
-    expect(small.load.stages!.at(-1)!.durationMs).toBe(25_000 + Math.ceil(((5_500 - 1_950) / 70) * 1000));
+    // 5 s ramp 10 -> 70 (200 requests) + 25 s at 70 (1750): 3550 more requests at 70/s would be 50715 ms more;
+    // the stage is held at most twice as long.
+    expect(small.load.stages!.at(-1)!.durationMs).toBe(25_000 + 25_000);
     expect(small.load.durationMs).toBe(small.load.stages!.at(-1)!.durationMs);
     expect(atCapacity(load, 1_000).load.durationMs).toBe(25_000);
+  });
+
+  test("a fault scenario on a mesh under twice its rate is slowed to half the capacity, every time with it", () => {
+    const errors = loadCatalog().find((s) => s.faults.length > 0)!;
+    expect(errors.load.maxShareOfCapacity).toBe(0.5);
+    expect(atCapacity(errors, 40)).toBe(errors);
+    const requests = (s: typeof errors) => (s.load.ratePerSec * (s.load.warmupMs + s.load.durationMs)) / 1000;
+    // 20 req/s on a mesh of 10: at 5 req/s, 4 times slower, as many requests.
+    const slower = atCapacity(errors, 10);
+    expect(slower.load).toMatchObject({ ratePerSec: 5, warmupMs: 6_000, durationMs: 26_000 });
+    expect(slower.faults.map((f) => [f.atMs, f.durationMs])).toEqual(
+      errors.faults.map((f) => [f.atMs * 4, f.durationMs * 4]),
+    );
+    expect(requests(slower)).toBe(requests(errors));
+    // On a mesh of 3.3: at 1.6 req/s (half, to a tenth), still only 4 times slower: fewer requests.
+    const slowest = atCapacity(errors, 3.3);
+    expect(slowest.load).toMatchObject({ ratePerSec: 1.6, warmupMs: 6_000, durationMs: 26_000 });
+    expect(requests(slowest)).toBe(51.2);
   });
 
   test("a capacity is stored per machine and mesh; MESHPROOF_CAPACITY pins one", () => {

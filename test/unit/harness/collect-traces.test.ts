@@ -1,6 +1,10 @@
+import type { FaultRecord, RequestRecord } from "../../../assertions/evidence";
+import { expectedSpans, spanCountRange } from "../../../assertions/trace-shape";
 import type { Trace } from "../../../assertions/trace-model";
 import type { TraceStore } from "../../../harness/backends";
+import { expectedTraces } from "../../../harness/evidence/collect-evidence";
 import { collectTraces } from "../../../harness/evidence/collect-traces";
+import { MESH_TOPOLOGY } from "../../../scenarios/lib/sample-topology";
 
 function trace(id: string, spans: number): Trace {
   return {
@@ -97,5 +101,39 @@ describe("collectTraces", () => {
     await expect(collectTraces(store, [{ traceId: "x", minSpans: 1 }], { deadlineMs: 100 })).rejects.toThrow(
       /failed to answer for 1 of 1 trace ids .*ECONNREFUSED 127\.0\.0\.1:16686.*Jaeger log/,
     );
+  });
+});
+
+describe("expectedTraces", () => {
+  const checkout = MESH_TOPOLOGY["POST /api/checkout"]!;
+  const full = spanCountRange(expectedSpans(checkout, "gateway", undefined)).min;
+  const request = (id: string, startMs: number, status = 200): RequestRecord => ({
+    id,
+    traceId: id,
+    route: "POST /api/checkout",
+    startMs,
+    endMs: startMs + 30,
+    status,
+  });
+  test("a request under way while a killed process's spans could still die with it is not waited on for them", () => {
+    const kill: FaultRecord = {
+      id: "f",
+      kind: "kill",
+      target: "payments",
+      params: {},
+      appliedAtMs: 2_000,
+      revertedAtMs: 4_000,
+      spansLostFromMs: 1_000,
+    };
+    const [before, lost] = expectedTraces(
+      [request("a", 500), request("b", 1_500)],
+      MESH_TOPOLOGY,
+      [kill],
+      8_000,
+      "gateway",
+    );
+    expect(before).toEqual({ traceId: "a", minSpans: full });
+    // payments' server span of Charge is the one it can lose.
+    expect(lost).toEqual({ traceId: "b", minSpans: full - 1 });
   });
 });

@@ -1,4 +1,5 @@
 import { FAULT_KINDS, FAULTS } from "../../../assertions/faults";
+import type { FaultInjector } from "../../../harness/faults/injector";
 import { INJECTORS } from "../../../harness/faults/registry";
 import { scenarioSchema } from "../../../scenarios/lib/schema";
 
@@ -12,11 +13,14 @@ describe("one home per fault kind", () => {
       expect(["method", "service", "process", "link", "edge"]).toContain(d.site);
       expect(typeof d.measure).toBe("function");
       expect(typeof d.params.safeParse).toBe("function");
-      expect([kind, typeof INJECTORS[kind].apply, typeof INJECTORS[kind].validate]).toEqual([
-        kind,
-        "function",
-        "function",
-      ]);
+      expect([kind, INJECTORS[kind].length > 0]).toEqual([kind, true]);
+      for (const injector of INJECTORS[kind] as readonly FaultInjector<typeof kind>[])
+        expect([kind, typeof injector.apply, typeof injector.validate, typeof injector.whyNot]).toEqual([
+          kind,
+          "function",
+          "function",
+          "function",
+        ]);
     }
   });
 

@@ -1,6 +1,7 @@
 import { ConfigError } from "../../../harness/errors";
 import type { FaultSpec } from "../../../assertions/faults";
 import { FaultJournal } from "../../../harness/faults/journal";
+import { sampleTopology } from "../../../scenarios/lib/sample-topology";
 import { AdminClient, type StartedMesh } from "../../../harness/mesh";
 import { startAdminServer } from "../../../services/lib";
 import { makeKit, shutdown } from "../kit/kit-fixtures";
@@ -19,7 +20,7 @@ async function meshOfOne() {
   kit.onShutdown(() => admin.close());
   const client = new AdminClient(`http://127.0.0.1:${admin.port}`, "x".repeat(32));
   const mesh = { services: { payments: { admin: client } } } as unknown as StartedMesh;
-  return { kit, client, journal: new FaultJournal(mesh) };
+  return { kit, client, journal: new FaultJournal(mesh, sampleTopology({}, { admin: ["payments"] })) };
 }
 
 const plan = (kind: string, target: string, params: Record<string, unknown>) =>

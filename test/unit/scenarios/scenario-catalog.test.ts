@@ -2,9 +2,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadCatalog, loadScenario, selectScenarios, validateScenario } from "../../../scenarios/lib/loader";
+import { MESH_SERVICES, sampleTopology } from "../../../scenarios/lib/sample-topology";
 import { FAULT_KINDS, ScenarioError } from "../../../scenarios/lib/scenario-model";
 import type { Scenario } from "../../../scenarios/lib/scenario-model";
-import redisOutage from "../../../scenarios/redis-outage";
+
+const redisOutage = loadCatalog().find((s) => s.name === "redis-outage")!;
 
 const FILE = path.join("/repo", "dist", "scenarios", "redis-outage.js");
 
@@ -46,7 +48,9 @@ describe("scenario catalog", () => {
       "sampling",
       "saturation",
     ]);
-    const kinds = new Set(catalog.flatMap((s) => s.faults.map((f) => f.kind)));
+    // The kinds injected from outside come in where the mesh offers no admin API.
+    const outside = loadCatalog(undefined, sampleTopology({}, { admin: [], cgroup: [...MESH_SERVICES] }));
+    const kinds = new Set([...catalog, ...outside].flatMap((s) => s.faults.map((f) => f.kind)));
     expect([...FAULT_KINDS].filter((k) => !kinds.has(k))).toEqual([]);
     expect(catalog.find((s) => s.name === "baseline")!.faults).toEqual([]);
     // Every scenario judges every family, baseline included (its metrics must equal the driver's too).
@@ -88,7 +92,7 @@ describe("scenario catalog", () => {
   it("checks fault kinds, targets, params and timing against the load", () => {
     const kind = variant((s) => ((s.faults[0] as unknown as Record<string, unknown>).kind = "meteor"));
     expect(problem(kind)).toContain(
-      `faults[0].kind must be one of "error" | "latency" | "link-down" | "link-latency" | "link-timeout" | "link-reset" | "link-bandwidth" | "kill" | "freeze" | "restart" | "memory" | "stall" | "overload" | "cpu" (got "meteor")`,
+      `faults[0].kind must be one of "error" | "latency" | "link-down" | "link-latency" | "link-timeout" | "link-reset" | "link-bandwidth" | "kill" | "freeze" | "restart" | "memory" | "stall" | "overload" | "cpu" | "cpu-throttle" (got "meteor")`,
     );
     const link = variant((s) => (s.faults[0]!.target = "orders-postgres"));
     expect(problem(link)).toContain("faults[0].target must be a mesh link");

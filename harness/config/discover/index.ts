@@ -1,0 +1,10 @@
+export { discoverMesh } from "./discover";
+export type { DiscoverOptions } from "./discover";
+export { Notes } from "./draft";
+export type { Draft, KeyPath } from "./draft";
+export { fetchAnswers } from "./fetch-answers";
+export type { FetchOptions } from "./fetch-answers";
+export type { ActiveTarget, JaegerAnswers, MeshAnswers, PrometheusAnswers, TargetMetadata } from "./answers";
+export { renderConfig } from "./render-config";
+export { CONFIG_FILE, checkDraft, refuseOverwrite, writeDraft } from "./write-draft";
+export type { WrittenDraft } from "./write-draft";

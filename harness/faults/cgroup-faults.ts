@@ -1,0 +1,50 @@
+import { ConfigError } from "../errors";
+import type { MeshService, StartedMesh } from "../mesh/started-mesh";
+import { ProcessCgroup } from "./cgroup";
+import { needs, type FaultInjector } from "./injector";
+
+/** The service a resource fault names, with a process the harness can put in a cgroup. */
+function withPid(fault: { kind: string; target: string }, mesh: StartedMesh): MeshService & { pid: number } {
+  const service = mesh.services[fault.target];
+  if (!service)
+    throw new ConfigError(
+      `${fault.kind} fault target "${fault.target}" must be a service of the mesh (${Object.keys(mesh.services).join(", ")})`,
+    );
+  if (service.pid === undefined) throw new ConfigError(`${fault.target} has no process the harness can see`);
+  return service as MeshService & { pid: number };
+}
+
+const cgroupWhyNot = needs("cgroup", "process the harness may put in a cgroup (launch it with meshproof)");
+
+/** "stall" from outside: the process frozen blockMs every everyMs (a cgroup freezer), whatever its runtime. */
+export const cgroupStall: FaultInjector<"stall"> = {
+  via: "cgroup",
+  whyNot: cgroupWhyNot,
+  validate: (fault, mesh) => void withPid(fault, mesh),
+  async apply(fault, mesh, id) {
+    const service = withPid(fault, mesh);
+    const group = await ProcessCgroup.create(`${service.name}-${id}`, [service.pid]);
+    const appliedAtMs = Date.now();
+    const stop = group.stallEvery(fault.params.blockMs, fault.params.everyMs, fault.durationMs);
+    return {
+      appliedAtMs,
+      revert: async () => {
+        await stop();
+        await group.destroy();
+      },
+    };
+  },
+};
+
+/** "cpu-throttle": the process capped at a fraction of one core (a cgroup CPU quota). */
+export const cgroupCpuThrottle: FaultInjector<"cpu-throttle"> = {
+  via: "cgroup",
+  whyNot: cgroupWhyNot,
+  validate: (fault, mesh) => void withPid(fault, mesh),
+  async apply(fault, mesh, id) {
+    const service = withPid(fault, mesh);
+    const group = await ProcessCgroup.create(`${service.name}-${id}`, [service.pid]);
+    await group.limitCpu(fault.params.fraction);
+    return { appliedAtMs: Date.now(), revert: () => group.destroy() };
+  },
+};
