@@ -369,7 +369,8 @@ function allAssertions(scenario: string, assertions: readonly AssertionResult[])
   return `<details class="assertions"><summary>All ${assertions.length} assertions of ${esc(scenario)}</summary><table class="small"><tbody>${rows}</tbody></table></details>`;
 }
 
-function anchor(...parts: string[]): string {
+/** The id of a scenario's section (one part) or of a failed assertion in it (two) in report.html. */
+export function anchor(...parts: string[]): string {
   return parts.join("--").replace(/[^A-Za-z0-9_-]+/g, "-");
 }
 

@@ -93,9 +93,12 @@ describe("npm run scenario", () => {
     expect(result.stdout).toMatch(/^baseline(\s+\d+\/\d+){6}\s+-\s+PASSED/m);
     // Not a terminal: progress is plain lines, with the fault in place while it is.
     expect(result.stderr).not.toContain("\x1b[");
-    expect(result.stderr).toMatch(/^  load: load [\d,]+\/[\d,]+ requests sent, [\d,]+ failed, no fault$/m);
     expect(result.stderr).toMatch(
-      /^  redis-outage: load [\d,]+\/[\d,]+ requests sent, [\d,]+ failed, fault link-down orders-redis$/m,
+      /^  load: load [\d,]+\/[\d,]+ requests sent, [\d,]+ failed(, [\d,]+ req\/s, \S+ s left)?, no fault$/m,
+    );
+    expect(result.stderr).toMatch(/^\[1\/17\] \S+ \(elapsed \d+ s, ETA -\)$/m);
+    expect(result.stderr).toMatch(
+      /^  redis-outage: load [\d,]+\/[\d,]+ requests sent, [\d,]+ failed(, [\d,]+ req\/s, \S+ s left)?, fault link-down orders-redis$/m,
     );
     // report.html beside verdict.json (at most 2 MB); the time it took is printed (a figure, not a timed test);
     // RCA localises every fault of the catalog.

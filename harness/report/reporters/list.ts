@@ -61,17 +61,22 @@ export function failureDetails(verdict: Verdict): string {
 }
 
 /**
- * The run's wall time and each scenario's fixed cost (all but its load window: mesh start, steady state, snapshots,
- * quiesce and collect, judging): "15 scenarios in 165.2 s; fixed cost per scenario median 1.4 s, max 5.9 s; 2 mesh
- * starts".
+ * The scenarios' wall time, what setup and the capacity measurement took apart from it, and each scenario's fixed
+ * cost (all but its load window: mesh start, steady state, snapshots, quiesce and collect, judging): "15 scenarios in
+ * 165.2 s (apart: tools 0.3 s, backend 0.2 s, capacity 0.0 s); fixed cost per scenario median 1.4 s, max 5.9 s; 2
+ * mesh start(s)".
  */
 export function wallTimeLine(verdict: Verdict): string {
   const judged = verdict.scenarios.filter((s) => s.phases.load !== undefined);
   const fixed = judged.map((s) => (s.durationMs - (s.phases.load ?? 0)) / 1000).sort((a, b) => a - b);
   const starts = verdict.scenarios.filter((s) => (s.phases["mesh start"] ?? 0) > 0).length;
   const seconds = (v: number) => `${v.toFixed(1)} s`;
+  const timings = verdict.run.timings;
+  const apart = timings
+    ? ` (apart: tools ${seconds(timings.toolsMs / 1000)}, backend ${seconds(timings.backendMs / 1000)}, capacity ${seconds(timings.capacityMs / 1000)})`
+    : "";
   return (
-    `${verdict.scenarios.length} scenario(s) in ${seconds(verdict.run.durationMs / 1000)}` +
+    `${verdict.scenarios.length} scenario(s) in ${seconds((timings?.scenariosMs ?? verdict.run.durationMs) / 1000)}${apart}` +
     (fixed.length
       ? `; fixed cost per scenario (all but the load window) median ${seconds(fixed[(fixed.length - 1) >> 1]!)}, max ${seconds(fixed.at(-1)!)}; ${starts} mesh start(s)`
       : "")
