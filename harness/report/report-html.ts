@@ -1,4 +1,5 @@
 import type { AssertionResult } from "../../assertions/evidence";
+import { groupFailures, HINTS } from "../../assertions/explain";
 import type { RcaScore, Suspect, SuspectRuntime } from "../../assertions/rca";
 import type { ProbeLane } from "./probe-timeline";
 import type { ReconTable } from "./reconciliation-tables";
@@ -96,13 +97,12 @@ function summary(model: ReportModel, order: ScenarioView[]): string {
     return `<tr><th><a href="#${anchor(s.verdict.name)}">${esc(s.verdict.name)}</a></th>${cells.join("")}<td><span class="badge ${s.verdict.status}">${s.verdict.status.toUpperCase()}</span></td><td class="num">${seconds(s.verdict.durationMs)}</td></tr>`;
   });
   const totals = `<tr class="totals"><th>all families</th>${familyTotals.map(familyCell).join("")}<td></td><td></td></tr>`;
+  // Failures first and in one line each: the one that explains others, with how many it explains.
   const failures = order.flatMap((s) =>
-    s.verdict.assertions
-      .filter((a) => a.status === "failed")
-      .map(
-        (a) =>
-          `<li><a href="#${anchor(s.verdict.name, a.id)}">${esc(s.verdict.name)} ${esc(a.id)}</a>: ${esc(a.message)}</li>`,
-      ),
+    groupFailures(s.verdict.assertions).map(
+      ({ cause: a, consequences }) =>
+        `<li><a href="#${anchor(s.verdict.name, a.id)}">${esc(s.verdict.name)} ${esc(a.id)}</a>: ${esc(a.headline ?? a.message)}${consequences.length ? ` <small>(explains ${consequences.map((c) => esc(c.assertion.id)).join(", ")})</small>` : ""}</li>`,
+    ),
   );
   const aborted = order
     .filter((s) => s.verdict.status === "aborted")
@@ -189,7 +189,7 @@ function scenarioSection(s: ScenarioView): string {
     `<p class="truth">${truth.requests} requests (${byStatus || "none"})${faults ? "" : "; no fault"}</p>`,
     faults ? `<ul class="faults">${faults}</ul>` : "",
     s.failed.length > 0
-      ? `<div class="failed-block"><h3>Failed assertions</h3>${s.failed.map((f) => failedAssertion(v.name, f, s.recon)).join("\n")}</div>`
+      ? `<div class="failed-block"><h3>Failed assertions</h3>${failureGroups(v.name, s).join("\n")}</div>`
       : "",
   ];
   if (s.hasEvidence) {
@@ -221,6 +221,18 @@ function chartBox(id: string): string {
   return `<div class="chart" id="${esc(id)}"></div>`;
 }
 
+/** A scenario's failed assertions, grouped: each cause first, the failures it explains nested under it. */
+function failureGroups(scenario: string, s: ScenarioView): string[] {
+  const viewOf = (a: AssertionResult) => s.failed.find((f) => f.result === a)!;
+  return groupFailures(s.verdict.assertions).map(({ cause, consequences }) => {
+    const nested = consequences.map(
+      ({ assertion, why }) =>
+        `<div class="consequence"><p class="explained">explained by ${esc(cause.id)}: ${esc(why)}</p>${failedAssertion(scenario, viewOf(assertion), s.recon)}</div>`,
+    );
+    return failedAssertion(scenario, viewOf(cause), s.recon) + nested.join("\n");
+  });
+}
+
 function failedAssertion(scenario: string, f: FailedAssertionView, recon: readonly ReconTable[]): string {
   const a = f.result;
   // A reconciliation that failed shows the rows that disagree first (the whole tables are further down).
@@ -239,6 +251,8 @@ function failedAssertion(scenario: string, f: FailedAssertionView, recon: readon
     : "";
   return `<article class="failed-assertion" id="${anchor(scenario, a.id)}">
 <h4><span class="badge failed">FAILED</span> ${esc(a.id)} <small>${esc(a.family)}</small></h4>
+<p class="headline">${esc(a.headline ?? a.message)}</p>
+${HINTS[a.id] ? `<p class="hint">hint: ${esc(HINTS[a.id]!)}</p>` : ""}
 <p class="message">${esc(a.message)}</p>
 ${disagreeing}
 ${f.requests.length ? requestTable(f.requests) : ""}
@@ -434,7 +448,9 @@ svg.probes .flip line { stroke: #111; stroke-width: 1.5; }
 svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .failed-block { border-left: 4px solid var(--bad); padding: 2px 12px; background: #fffafa; }
 .failed-assertion { margin: 8px 0 16px; }
-.message { margin: 2px 0 6px; }
+.message { margin: 2px 0 6px; color: var(--muted); font-size: 12px; }
+.headline { margin: 2px 0; font-weight: 600; } .hint { margin: 2px 0; font-style: italic; }
+.consequence { margin-left: 24px; padding-left: 10px; border-left: 3px solid var(--muted); } .explained { margin: 4px 0 0; color: var(--muted); font-size: 12px; }
 .kv { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
 .trace { margin: 6px 0 10px; } .trace-id { font: 12px ui-monospace, monospace; color: var(--muted); }
 .wf { border: 1px solid var(--line); border-radius: 4px; font-size: 12px; }

@@ -61,7 +61,9 @@ export interface Reporter {
 /** Where reporters write: stdout is the verdict's, stderr the progress's (a terminal or not). */
 export interface ReporterContext {
   reportDir: string;
-  stdout: { write(text: string): unknown };
+  /** The reporters of the run by name (one may point at another's file: the console at report.html). */
+  reporters?: readonly string[];
+  stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
 }
 

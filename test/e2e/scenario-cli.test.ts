@@ -404,6 +404,9 @@ const NEGATIVE_CONTROLS: [defect: string, scenario: string, id: string, related:
   ],
 ];
 
+/** Controls whose targeted assertion the grouping rules must put first (it explains the others that fail). */
+const LEADS = new Set(["status-label-200", "client-counter-ok-only", "drop-context", "default-registry"]);
+
 describe("negative controls", () => {
   test.each(NEGATIVE_CONTROLS)(
     "defect %s fails %s with %s, and no unrelated id",
@@ -418,7 +421,12 @@ describe("negative controls", () => {
       const failed = verdict!.assertions.filter((a) => a.status === "failed").map((a) => a.id);
       expect(failed).toContain(assertionId);
       expect(failed.filter((id) => id !== assertionId && !related.includes(id))).toEqual([]);
-      expect(result.stdout).toContain(`${scenario} ${assertionId}:`);
+      // Failures first, one line each: the targeted assertion's headline, as a cause or nested under the failure
+      // that explains it; where the grouping rules decide between two counters, it leads. No line over 200 characters.
+      const id = assertionId.replace(".", "\\.");
+      expect(result.stdout).toMatch(new RegExp(`^(✗ ${scenario} |    ↳ ✗ )${id}: `, "m"));
+      if (LEADS.has(defect)) expect(/^✗ \S+ (\S+):/m.exec(result.stdout)?.[1]).toBe(assertionId);
+      expect(result.stdout.split("\n").filter((line) => line.length > 200)).toEqual([]);
       // The evidence of a failure outlives the run: each service's logs are kept with the report.
       const logs = fs
         .readFileSync(path.join(reportDir, "logs", scenario, "gateway.jsonl"), "utf8")

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { groupFailures, HINTS } from "../../../assertions/explain";
 import { anchor } from "../report-html";
 import type { ReporterFactory } from "../reporter";
 import type { Verdict } from "../verdict";
@@ -87,13 +88,25 @@ export function toJUnit(verdict: Verdict, reportFile?: string): string {
       );
       lines.push("    </testcase>");
     }
+    const causes = new Map(
+      groupFailures(scenario.assertions).flatMap((g) =>
+        g.consequences.map((c) => [c.assertion, { id: g.cause.id, why: c.why }] as const),
+      ),
+    );
     for (const assertion of scenario.assertions) {
       const classname = `${scenario.name}.${assertion.family}`;
       const time = seconds(testcaseMs(scenario, assertion.family));
       lines.push(`    <testcase classname="${escape(classname)}" name="${escape(assertion.id)}" time="${time}">`);
       if (assertion.status === "failed") {
-        const detail = `expected: ${JSON.stringify(assertion.expected)}\nobserved: ${JSON.stringify(assertion.observed)}`;
-        lines.push(`      <failure message="${escape(assertion.message)}">${escape(detail)}</failure>`);
+        const cause = causes.get(assertion);
+        const detail = [
+          assertion.message,
+          ...(HINTS[assertion.id] ? [`hint: ${HINTS[assertion.id]}`] : []),
+          ...(cause ? [`explained by ${cause.id}: ${cause.why}`] : []),
+          ...(reportFile ? [`report: ${reportFile}#${anchor(scenario.name, assertion.id)}`] : []),
+        ].join("\n");
+        const message = assertion.headline ?? assertion.message;
+        lines.push(`      <failure message="${escape(message)}">${escape(detail)}</failure>`);
       }
       if (assertion.status === "not-promised") lines.push(`      <skipped message="${escape(assertion.message)}"/>`);
       lines.push("    </testcase>");
