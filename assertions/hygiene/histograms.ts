@@ -156,7 +156,11 @@ function compareWithSpans(
 }
 
 /** The histogram's _sum against the spans' summed durations (all calls), or their mean (a sample). */
-function compareSum({ where, service, n, durations, sampled }: TimedCalls, histogramSum: number, findings: Findings): void {
+function compareSum(
+  { where, service, n, durations, sampled }: TimedCalls,
+  histogramSum: number,
+  findings: Findings,
+): void {
   const m = durations.length;
   const spanSum = sum(durations);
   // Same calls: the sums agree within 25% + 5 ms a call; each call on one side only may be as long as the
@@ -177,7 +181,11 @@ function compareSum({ where, service, n, durations, sampled }: TimedCalls, histo
 }
 
 /** Each bucket's share of the calls against the share of spans at or below its bound. */
-function compareBuckets({ where, service, id, n, durations, sampled }: TimedCalls, buckets: Tally, findings: Findings): void {
+function compareBuckets(
+  { where, service, id, n, durations, sampled }: TimedCalls,
+  buckets: Tally,
+  findings: Findings,
+): void {
   const m = durations.length;
   for (const [bucketKey, value] of buckets) {
     if (!bucketKey.startsWith(`${id}|`)) continue;
