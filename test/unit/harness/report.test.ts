@@ -160,4 +160,18 @@ describe("reports", () => {
       /^1 scenario\(s\) in 210\.0 s \(apart: tools 336\.0 s, backend 0\.1 s, capacity 43\.0 s\)/,
     );
   });
+
+  test("junit.xml keeps hostile text from telemetry as text: still valid, nothing unescaped", async () => {
+    const hostile = ["</script><script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "]]>&amp;"];
+    const bad: AssertionResult = {
+      ...failed,
+      message: hostile.join(" "),
+      headline: `expected ${hostile[1]}, observed ${hostile[0]}, on ${hostile[2]}`,
+    };
+    const named = { ...scenario("payments-errors", [bad]), file: hostile[1], abortReason: hostile[0] };
+    const xml = toJUnit(verdictOf(named), `/tmp/${hostile[1]}/report.html`);
+    expect(await schemaErrors(xml)).toBe("");
+    for (const h of hostile) expect(xml).not.toContain(h);
+    expect(xml).toContain("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
+  });
 });
