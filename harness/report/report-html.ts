@@ -495,8 +495,8 @@ dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; }
 ul.tools { margin: 0; padding: 0; list-style: none; }
 pre { background: var(--bg-soft); padding: 8px; overflow: auto; font-size: 12px; max-height: 360px; margin: 4px 0; }
 pre.command { white-space: pre-wrap; word-break: break-all; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 12px; }
-.chart { min-height: 250px; border: 1px solid var(--line); border-radius: 4px; padding: 4px; overflow: hidden; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 540px), 1fr)); gap: 12px; }
+.chart { min-width: 0; min-height: 250px; border: 1px solid var(--line); border-radius: 4px; padding: 4px; overflow: hidden; }
 .legend-note { color: var(--muted); font-size: 12px; margin: 2px 0; }
 svg.probes { display: block; max-width: 100%; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
 svg.probes text { font-size: 11px; fill: #333; } svg.probes text.tick { fill: var(--muted); }
@@ -508,7 +508,7 @@ svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; paint-o
 .message { margin: 2px 0 6px; color: var(--muted); font-size: 12px; }
 .headline { margin: 2px 0; font-weight: 600; } .hint { margin: 2px 0; font-style: italic; }
 .consequence { margin-left: 24px; padding-left: 10px; border-left: 3px solid var(--muted); } .explained { margin: 4px 0 0; color: var(--muted); font-size: 12px; }
-.kv { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
+.kv { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 8px; }
 .trace { margin: 6px 0 10px; } .trace-id { font: 12px ui-monospace, monospace; color: var(--muted); }
 .wf { border: 1px solid var(--line); border-radius: 4px; font-size: 12px; }
 .wf-row { display: grid; grid-template-columns: minmax(120px, 40%) 1fr; border-top: 1px solid #eee; min-height: 20px; }
@@ -525,7 +525,7 @@ svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; paint-o
 .table-wrap { max-width: 100%; overflow-x: auto; }
 @media (max-width: 600px) {
   main { padding: 4px 8px 32px; } .toolbar { padding: 6px 8px; } header.top { padding: 8px; }
-  .kv { grid-template-columns: 1fr; } h2 { font-size: 16px; }
+  .kv { grid-template-columns: minmax(0, 1fr); } h2 { font-size: 16px; }
   table { display: block; max-width: 100%; overflow-x: auto; }
 }
 main, .scenario, .failed-assertion { max-width: 100%; overflow-wrap: anywhere; }

@@ -341,7 +341,11 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
       );
     expect(await visible()).toEqual(["payments-errors"]);
     await page.click('[data-status-filter="all"]');
-    await page.fill("#search", "metrics.status-labels");
+    // A request id a failed assertion names (an assertion id would find every scenario judging it).
+    const named = verdict.scenarios
+      .find((s) => s.name === "payments-errors")!
+      .assertions.find((a) => a.status === "failed" && a.evidence?.requestIds?.length)!.evidence!.requestIds![0]!;
+    await page.fill("#search", named);
     expect(await visible()).toEqual(["payments-errors"]);
     await page.fill("#search", "");
 

@@ -53,7 +53,11 @@
 
   /** @param {HTMLElement} el */
   function widthOf(el) {
-    return Math.max(320, Math.floor(el.clientWidth - 10));
+    // The box's width without the drawn canvas in it (a canvas drawn wider would hold the box open).
+    const style = getComputedStyle(el);
+    const inner = (el.parentElement ? el.parentElement.clientWidth : el.clientWidth) - 10;
+    const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+    return Math.max(240, Math.floor(Math.min(el.clientWidth, inner) - padding));
   }
 
   /** @param {ChartSpec} spec */
