@@ -167,6 +167,8 @@ function exemplars(view: RunView): AssertionResult {
       findings.add({
         traceId: exemplar.traceId,
         detail: `${where} has an exemplar pointing at trace ${exemplar.traceId}, which no request of the run has`,
+        service: e.service.name,
+        side: e.side,
       });
       continue;
     }
@@ -183,6 +185,11 @@ function exemplars(view: RunView): AssertionResult {
         traceId: exemplar.traceId,
         requestId: r.request.id,
         detail: `${where} has an exemplar pointing at a trace with no ${e.side} span of ${e.service.name} for ${operation} answering ${code}`,
+        expected: `a ${e.side} span of ${e.service.name} for ${operation} answering ${code}`,
+        observed: "none in the trace it points at",
+        on: `an exemplar of ${where}`,
+        service: e.service.name,
+        side: e.side,
       });
   }
   for (const e of endpoints)

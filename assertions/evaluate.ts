@@ -32,16 +32,24 @@ export function evaluate(evidence: Evidence, expectations: Expectations, traceCa
 export interface Judgement {
   assertions: AssertionResult[];
   effects: MeasuredEffect[];
+  /** How long judging each family took (ms). */
+  familyMs: Partial<Record<AssertionFamily, number>>;
 }
 
 /** evaluate(), and the measured effect of every fault beside it (a fault without effect: inconclusive). */
 export function judgeRun(evidence: Evidence, expectations: Expectations): Judgement {
   const view = new RunView(evidence, expectations);
-  return { assertions: assertionsOf(view), effects: measureFaultEffects(view) };
+  const familyMs: Judgement["familyMs"] = {};
+  return { assertions: assertionsOf(view, familyMs), effects: measureFaultEffects(view), familyMs };
 }
 
-function assertionsOf(view: RunView): AssertionResult[] {
-  const results = view.expectations.families.flatMap((family) => FAMILIES[family](view));
+function assertionsOf(view: RunView, familyMs?: Judgement["familyMs"]): AssertionResult[] {
+  const results = view.expectations.families.flatMap((family) => {
+    const started = performance.now();
+    const judged = FAMILIES[family](view);
+    if (familyMs) familyMs[family] = Math.round((performance.now() - started) * 1000) / 1000;
+    return judged;
+  });
   // A contract mismatch is told once, before any family's verdicts: those families left the lacking series out.
   const first = results.findIndex((r) => r.id === HYGIENE_ASSERTIONS.contractLabels);
   if (first > 0) results.unshift(...results.splice(first, 1));

@@ -266,5 +266,11 @@ export interface AssertionResult {
   message: string;
   expected: Record<string, unknown>;
   observed: Record<string, unknown> & { compared: number };
-  evidence?: { traceIds?: string[]; requestIds?: string[]; sample?: unknown };
+  /** A failed assertion in one line: "expected X, observed Y, on Z" where it compared values, else its first finding. */
+  headline?: string;
+  /**
+   * The requests and traces its findings name, the services they are about (and which side's counters: "payments
+   * server"), and a sample of the findings.
+   */
+  evidence?: { traceIds?: string[]; requestIds?: string[]; services?: string[]; sample?: unknown };
 }

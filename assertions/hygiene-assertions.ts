@@ -66,7 +66,7 @@ function naming(view: RunView, metrics: MetricView): AssertionResult {
     families += familyCount(text);
     const found = lintExposition(text);
     problems[service.name] = found.length;
-    for (const p of found) findings.add({ detail: `${service.name}: ${p.metric} ${p.text}` });
+    for (const p of found) findings.add({ detail: `${service.name}: ${p.metric} ${p.text}`, service: service.name });
   }
   const services = metrics.withMetrics.length;
   return verdict(
@@ -203,6 +203,10 @@ function contractSeries(view: RunView, metrics: MetricView): AssertionResult {
       else
         findings.add({
           detail: `${service.name} (${service.instance}) never exposed ${name}, which its contract "${contract.name}" names`,
+          expected: `${name} (contract "${contract.name}")`,
+          observed: "no such series",
+          on: `${service.name}'s /metrics`,
+          service: service.name,
         });
     }
   }
@@ -252,6 +256,10 @@ function routeLabels(view: RunView, metrics: MetricView): AssertionResult {
       if (!declared.has(value))
         findings.add({
           detail: `${service.name} labels requests route="${value}", not a declared template (${[...declared].join(", ")})`,
+          expected: `a declared route template (${[...declared].join(", ")})`,
+          observed: `route="${value}"`,
+          on: `${service.name}'s request metrics`,
+          service: service.name,
         });
     }
   }

@@ -1,10 +1,23 @@
 import type { AssertionFamily, AssertionResult } from "./evidence";
 
-/** One thing an assertion found wrong, pointing at the request and trace it saw it in. */
+/**
+ * One thing an assertion found wrong, pointing at the request and trace it saw it in. Where it compared two values,
+ * `expected`, `observed` and `on` (what was compared: a service's series, a hop, a route) give its one-line headline
+ * ("expected 8 on UNAVAILABLE, observed 0, on payments grpc server counter"); `service` names the service it is about
+ * (failures about the same service may explain each other).
+ */
 export interface Finding {
   detail: string;
-  traceId?: string;
-  requestId?: string;
+  traceId?: string | undefined;
+  requestId?: string | undefined;
+  expected?: string;
+  observed?: string;
+  on?: string;
+  service?: string;
+  /** Which of the service's counters it is about, when one side's: "payments server", "orders client". */
+  side?: "server" | "client";
+  /** Other services' sides it is about too (a hop's callers: "orders client"). */
+  counterparts?: string[];
 }
 
 const SAMPLE_SIZE = 10;
@@ -66,16 +79,38 @@ export function verdict(
   const more = findings.count > MESSAGE_SAMPLES ? `; and ${findings.count - MESSAGE_SAMPLES} more` : "";
   const traceIds = unique(findings.samples.map((f) => f.traceId));
   const requestIds = unique(findings.samples.map((f) => f.requestId));
+  const services = unique(
+    findings.samples.flatMap((f) => [
+      f.service,
+      f.service && f.side ? `${f.service} ${f.side}` : undefined,
+      ...(f.counterparts ?? []),
+    ]),
+  );
   return {
     ...base,
     status: "failed",
     message: `${text.failed} (${compared}): ${shown}${more}`,
+    headline: headlineOf(findings),
     evidence: {
       ...(traceIds.length ? { traceIds } : {}),
       ...(requestIds.length ? { requestIds } : {}),
+      ...(services.length ? { services } : {}),
       sample: findings.samples.map((f) => f.detail),
     },
   };
+}
+
+/**
+ * A failed assertion in one line, no JSON: its first finding as "expected X, observed Y, on Z" where it compared two
+ * values, else as it was told; "(and N more)" when there were others.
+ */
+function headlineOf(findings: Findings): string {
+  const first = findings.samples.find((f) => f.expected !== undefined) ?? findings.samples[0]!;
+  const told =
+    first.expected !== undefined
+      ? `expected ${first.expected}, observed ${first.observed ?? "nothing"}${first.on ? `, on ${first.on}` : ""}`
+      : first.detail;
+  return findings.count > 1 ? `${told} (and ${findings.count - 1} more)` : told;
 }
 
 /**

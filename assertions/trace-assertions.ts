@@ -1,8 +1,7 @@
-import { faultSignature } from "./faults";
-import { faultEffect } from "./faults";
+import { faultEffect, faultSignature } from "./faults";
 import { binomialAcceptance } from "./binomial";
 import type { AssertionResult } from "./evidence";
-import { Findings, notPromised, verdict, type Coverage } from "./result";
+import { Findings, notPromised, verdict, type Coverage, type Finding } from "./result";
 import { describeExpected, type PlacedSpan, type RequestView, type RunView } from "./run-view";
 import { hopKey, serverChildren } from "./trace-index";
 import type { Span } from "./trace-model";
@@ -25,7 +24,9 @@ export const TRACE_ASSERTIONS = {
 } as const;
 
 type TraceKey = keyof typeof TRACE_ASSERTIONS;
-type AddFinding = (key: TraceKey, detail: string) => void;
+/** What a finding compared, beside its detail (result.ts: Finding). */
+type Compared = Omit<Finding, "detail" | "traceId" | "requestId">;
+type AddFinding = (key: TraceKey, detail: string, compared?: Compared) => void;
 
 function label(span: Span): string {
   return `${span.service} ${span.kind} span "${span.name}"`;
@@ -46,7 +47,7 @@ export function assertTraces(view: RunView): AssertionResult[] {
   const missing: Record<string, number> = {};
   for (const r of view.requests) {
     const at = { traceId: r.traceId, requestId: r.request.id };
-    judgeRequest(view, r, kinds, missing, (key, detail) => found[key].add({ ...at, detail }));
+    judgeRequest(view, r, kinds, missing, (key, detail, compared) => found[key].add({ ...at, ...compared, detail }));
   }
   const results = traceVerdicts(view, found, missing);
   results.push(spanPipeline(view));
@@ -75,7 +76,7 @@ function judgeRequest(
     return;
   }
   checkStructure(view, r, add);
-  checkShape(r, (d) => add("hopGraph", d));
+  checkShape(r, (d, compared) => add("hopGraph", d, compared));
   checkSpans(view, r, kinds, add);
   checkOutcome(view, r, add);
 }
@@ -348,14 +349,25 @@ function spanPipeline(view: RunView): AssertionResult {
         : `: its SDK exported all ${delta.exported} it ended, so they were lost between exporter and store, or stored in traces no request of the run has (a lost context)`
       : "";
     if (held < least)
-      findings.add({ detail: `${name}: ${least - held} span(s) missing, ${held} stored of at least ${least}${where}` });
+      findings.add({
+        detail: `${name}: ${least - held} span(s) missing, ${held} stored of at least ${least}${where}`,
+        expected: `at least ${least} spans stored`,
+        observed: `${held}`,
+        on: `${name}'s spans`,
+        service: name,
+      });
     else if (delta && delta.ended > delta.exported)
       findings.add({
         detail: `${name}: its SDK dropped ${delta.ended - delta.exported} of ${delta.ended} ended span(s)`,
+        expected: `${delta.ended} exported (every span ended)`,
+        observed: `${delta.exported}`,
+        on: `${name}'s span exporter`,
+        service: name,
       });
     else if (delta && delta.exported > held)
       findings.add({
         detail: `${name}: its SDK exported ${delta.exported} span(s), the store holds ${held} of the run's traces`,
+        service: name,
       });
   }
   return verdict(
@@ -378,7 +390,7 @@ function spanPipeline(view: RunView): AssertionResult {
 }
 
 /** Hops: every required expected span is there, and no span sits on a hop the shape does not have. */
-function checkShape(r: RequestView, add: (detail: string) => void): void {
+function checkShape(r: RequestView, add: (detail: string, compared?: Compared) => void): void {
   const seen = new Map<string, number>();
   for (const p of r.placed) {
     const key = `${p.hop}|${p.span.kind}`;
@@ -393,9 +405,19 @@ function checkShape(r: RequestView, add: (detail: string) => void): void {
   for (const s of r.expected) {
     const count = seen.get(`${s.hop}|${s.kind}`) ?? 0;
     const { min, max } = s.count ?? { min: 1, max: 1 };
-    if (count === 0 && s.required) add(`${r.request.route} is missing the ${describeExpected(s, r.hops)}`);
+    const compared = (observed: string, expected: string): Compared => ({
+      expected,
+      observed,
+      on: `the ${describeExpected(s, r.hops)} of a ${r.request.route} trace`,
+      service: s.service,
+    });
+    if (count === 0 && s.required)
+      add(`${r.request.route} is missing the ${describeExpected(s, r.hops)}`, compared("none", `${min}`));
     else if (count < min && s.required)
-      add(`${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}, at least ${min} expected`);
+      add(
+        `${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}, at least ${min} expected`,
+        compared(`${count}`, `at least ${min}`),
+      );
     if (count > max)
       add(
         `${r.request.route} has ${count} of the ${describeExpected(s, r.hops)}${max > 1 ? `, at most ${max} expected` : ""}`,

@@ -147,7 +147,10 @@ export function frozen(view: RunView, fault: FaultRecord): Measure {
   const timeouts = view.evidence.probes.filter(
     (p) => p.service === fault.target && p.atMs >= fault.appliedAtMs && p.atMs <= end && p.outcome === "timeout",
   ).length;
-  const coresDuring = cores(w.during.filter((p) => p.atMs >= fault.appliedAtMs + 100));
+  // CPU while frozen: from 100 ms after the freeze (a pause taking effect) to when the thaw began (after it, the
+  // process may run again before the journal records the thaw done).
+  const thawStartMs = fault.revertStartedAtMs ?? end;
+  const coresDuring = cores(w.during.filter((p) => p.atMs >= fault.appliedAtMs + 100 && p.atMs <= thawStartMs));
   const isFrozen = stopped.length > 0 || (timeouts > 0 && coresDuring !== null && coresDuring < 0.02);
   return {
     declared,

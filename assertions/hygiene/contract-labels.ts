@@ -61,6 +61,10 @@ export function contractLabels(metrics: MetricView): AssertionResult {
           const n = bad.filter((s) => s.name === name).length;
           (lacking[service.name] ??= {})[`${name} ${label}`] = n;
           findings.add({
+            expected: `"${label}" on every ${name} series (contract "${contract.name}" ${key})`,
+            observed: `${n} of ${series.filter((s) => s.name === name).length} lack it`,
+            on: `${service.name} ${name}`,
+            service: service.name,
             detail: `${service.name}: ${n} of ${series.filter((s) => s.name === name).length} ${name} series lack "${label}" (contract "${contract.name}" ${key}), e.g. ${name}{${seriesKey(example.labels)}}: left out of every tally`,
           });
         }

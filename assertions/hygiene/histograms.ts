@@ -18,6 +18,7 @@ interface HistogramSeries {
 interface TimedCalls {
   /** "payments grpc server grpc_server_handling_seconds{pkg.Payments/Charge|OK}", as findings name the series. */
   where: string;
+  service: string;
   id: string;
   /** Calls the histogram counted. */
   n: number;
@@ -140,7 +141,7 @@ function compareWithSpans(
     const sampled = unsampled && m < n;
     if (m !== n && !sampled && Math.abs(n - m) > Math.max(2, 0.1 * n)) continue;
     compared++;
-    const calls: TimedCalls = { where: `${key} ${name}{${id}}`, id, n, durations, sampled };
+    const calls: TimedCalls = { where: `${key} ${name}{${id}}`, service: e.service.name, id, n, durations, sampled };
     const histogramSum = sums.get(id) ?? 0;
     observed[`${key} ${id}`] = {
       calls: n,
@@ -155,7 +156,11 @@ function compareWithSpans(
 }
 
 /** The histogram's _sum against the spans' summed durations (all calls), or their mean (a sample). */
-function compareSum({ where, n, durations, sampled }: TimedCalls, histogramSum: number, findings: Findings): void {
+function compareSum(
+  { where, service, n, durations, sampled }: TimedCalls,
+  histogramSum: number,
+  findings: Findings,
+): void {
   const m = durations.length;
   const spanSum = sum(durations);
   // Same calls: the sums agree within 25% + 5 ms a call; each call on one side only may be as long as the
@@ -168,11 +173,19 @@ function compareSum({ where, n, durations, sampled }: TimedCalls, histogramSum: 
   if (Math.abs(got - want) > tolerance)
     findings.add({
       detail: `${where}: _sum rose by ${round(histogramSum)} s over ${n} calls, the ${m} spans measured ${round(spanSum)} s (${sampled ? "per call " : ""}tolerance ${round(tolerance)} s)`,
+      expected: `${round(want)} s${sampled ? " a call" : ""} +- ${round(tolerance)} s (its spans' durations)`,
+      observed: `${round(got)} s`,
+      on: `${where} _sum`,
+      service,
     });
 }
 
 /** Each bucket's share of the calls against the share of spans at or below its bound. */
-function compareBuckets({ where, id, n, durations, sampled }: TimedCalls, buckets: Tally, findings: Findings): void {
+function compareBuckets(
+  { where, service, id, n, durations, sampled }: TimedCalls,
+  buckets: Tally,
+  findings: Findings,
+): void {
   const m = durations.length;
   for (const [bucketKey, value] of buckets) {
     if (!bucketKey.startsWith(`${id}|`)) continue;
@@ -192,6 +205,10 @@ function compareBuckets({ where, id, n, durations, sampled }: TimedCalls, bucket
     if (Math.abs(value / n - share) > allowed)
       findings.add({
         detail: `${where} le=${le}: ${value} of ${n} calls under the bound in the histogram, ${below} of ${m} spans (allowed share difference ${round(allowed)}: ${near} near the bound + 5%${sampled ? " + sampling" : ""})`,
+        expected: `${below} of ${m} calls under le=${le} (its spans)`,
+        observed: `${value} of ${n}`,
+        on: where,
+        service,
       });
   }
 }
@@ -211,6 +228,10 @@ function compareEdgeWithDriver(metrics: MetricView, findings: Findings, observed
   if (histogramSum > driverSum + 0.001 * view.requests.length)
     findings.add({
       detail: `${edge.name} ${metrics.histogram(e)!.name}_sum rose by ${round(histogramSum)} s, more than the driver waited for those requests (${round(driverSum)} s)`,
+      expected: `at most ${round(driverSum)} s (what the driver waited)`,
+      observed: `${round(histogramSum)} s`,
+      on: `${edge.name} ${metrics.histogram(e)!.name}_sum`,
+      service: edge.name,
     });
 }
 

@@ -93,6 +93,11 @@ function compareWithDriver(
       detail: `${d.key.replace("|", " ")}: driver saw ${d.a}, ${edge.name} ${counter} rose by ${d.b}`,
       traceId: sample?.traceId,
       requestId: sample?.request.id,
+      expected: `${d.a} (the driver's)`,
+      observed: `${d.b}`,
+      on: `${edge.name} ${counter} ${d.key.replace("|", " ")}`,
+      service: edge.name,
+      side: "server",
     });
   }
   for (const [route, n] of extra)

@@ -180,10 +180,19 @@ function compareRecords(
   if (recorded.traces !== failures)
     findings.add({
       detail: `${fault.target}: the driver saw ${failures} failures, ${recorded.traces} traces show ${caller ? `${caller.name} getting` : `${service.name} answering`} ${code}`,
+      expected: `${failures} (the driver's failures)`,
+      observed: `${recorded.traces} traces`,
+      on: `${caller ? `${caller.name} getting` : `${service.name} answering`} ${code} (fault on ${fault.target})`,
+      service: (caller ?? service).name,
     });
   if (typeof recorded.counter === "number" && recorded.counter !== failures)
     findings.add({
       detail: `${fault.target}: the driver saw ${failures} failures, ${caller ? `${caller.name}'s client` : `${service.name}'s server`} counter rose by ${recorded.counter} on ${code}`,
+      expected: `${failures} (the driver's failures)`,
+      observed: `${recorded.counter}`,
+      on: `${caller ? `${caller.name}'s client` : `${service.name}'s server`} counter on ${code} (fault on ${fault.target})`,
+      service: (caller ?? service).name,
+      side: caller ? "client" : "server",
     });
   if (recorded.ownRecord !== undefined && recorded.ownRecord !== failures)
     findings.add({

@@ -78,6 +78,11 @@ export function spanCounterAgreement(metrics: MetricView): AssertionResult {
       if (d.a > d.b + uncounted || (most.any === 0 && d.b > d.a))
         findings.add({
           detail: `${key} ${d.key}: ${d.a} span(s) but ${name} rose by ${d.b}${uncounted ? ` (${uncounted} call(s) may be uncounted)` : ""}`,
+          expected: `${d.a} (its spans)${uncounted ? `, ${uncounted} fewer allowed` : ""}`,
+          observed: `${d.b}`,
+          on: `${key} ${name} ${d.key.replace(/\|/g, " ")}`,
+          service: e.service.name,
+          side: e.side,
         });
     if (most.any === 0) continue;
     const [spanTotal, counterTotal] = [sum(traced.values()), sum(counted.values())];

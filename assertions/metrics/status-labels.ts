@@ -126,6 +126,11 @@ function judgeLayer(
       detail: `${where} rose by ${got} on ${codes.join(" or ")}, expected ${failed.length} (the driver's failures through ${surface.fault}); by code: ${JSON.stringify(nonZero(byCode))}`,
       traceId: failed[0]?.traceId,
       requestId: failed[0]?.request.id,
+      expected: `${failed.length} on ${codes.join(" or ")} (the driver's failures through ${surface.fault})`,
+      observed: `${got}${Object.keys(nonZero(byCode)).length ? ` (by code: ${codeList(nonZero(byCode))})` : ""}`,
+      on: `${where} ${metrics.counter(e)?.name ?? "counter"}`,
+      service: e.service.name,
+      side: e.side,
     });
   return true;
 }
@@ -140,6 +145,11 @@ function findUnmappedCodes(metrics: MetricView, allowed: ReadonlySet<string>, fi
       if (value > seenGivingUp && isErrorCode(e.protocol, code) && !allowed.has(`${endpointKey(e)}|${code}`))
         findings.add({
           detail: `${endpointKey(e)} ${metrics.counter(e)!.name} rose by ${value} on ${code}, which the error mapping does not give${seenGivingUp ? ` (the traces show ${seenGivingUp} call(s) whose caller gave up first)` : ""}`,
+          expected: `no rise on ${code} (the error mapping does not give it)`,
+          observed: `${value}`,
+          on: `${endpointKey(e)} ${metrics.counter(e)!.name}`,
+          service: e.service.name,
+          side: e.side,
         });
     }
 }
@@ -174,4 +184,11 @@ function abandonedAtServer(view: RunView): Map<string, number> {
     }
   }
   return counts;
+}
+
+/** "UNAVAILABLE 3, OK 5": counts by code in one line. */
+function codeList(byCode: Record<string, number>): string {
+  return Object.entries(byCode)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(", ");
 }

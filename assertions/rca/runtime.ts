@@ -37,7 +37,7 @@ export function runtimeOf(ctx: RcaContext, serviceName: string, window: RcaWindo
   const between = (ps: { ms: number; v: number }[], from: number, to: number) =>
     ps.filter((p) => p.ms >= from && p.ms <= to);
   const rate = (ps: { ms: number; v: number }[]) =>
-    ps.length < 2 ? undefined : (ps.at(-1)!.v - ps[0]!.v) / ((ps.at(-1)!.ms - ps[0]!.ms) / 1000);
+    ps.length < 2 ? undefined : counterIncrease(ps) / ((ps.at(-1)!.ms - ps[0]!.ms) / 1000);
   const mean = (ps: { v: number }[]) => (ps.length === 0 ? undefined : ps.reduce((a, p) => a + p.v, 0) / ps.length);
   const max = (ps: { v: number }[]) => (ps.length === 0 ? undefined : Math.max(...ps.map((p) => p.v)));
   // The window's samples: scrapes up to one step after it ends still describe it.
@@ -75,4 +75,15 @@ export function runtimeOf(ctx: RcaContext, serviceName: string, window: RcaWindo
 
 function scale(v: number | undefined, by: number): number | undefined {
   return v === undefined ? undefined : v * by;
+}
+
+/**
+ * A counter's increase over its samples, across restarts: a sample below the one before it is a counter that started
+ * again from zero (a restarted process), so it adds its own value, never a negative step (Prometheus' rate() does the
+ * same).
+ */
+export function counterIncrease(ps: readonly { v: number }[]): number {
+  let increase = 0;
+  for (let i = 1; i < ps.length; i++) increase += ps[i]!.v >= ps[i - 1]!.v ? ps[i]!.v - ps[i - 1]!.v : ps[i]!.v;
+  return increase;
 }

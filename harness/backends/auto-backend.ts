@@ -16,6 +16,8 @@ export interface BackendChoice {
  */
 export class AutoBackend implements Backend {
   readonly name = "auto";
+  /** What start() chose and why, once it has. */
+  reason?: string;
 
   constructor(private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {}
 
@@ -32,6 +34,7 @@ export class AutoBackend implements Backend {
 
   async start(options: BackendStartOptions = {}): Promise<StartedStack> {
     const { backend, reason } = await this.choose(options.tools);
+    this.reason = `auto chose ${backend.name}: ${reason}`;
     this.log(`backend auto: ${backend.name} (${reason})`);
     return backend.start(options);
   }

@@ -38,6 +38,16 @@ export const ENV = {
     default: "/usr/bin/chromium (npm run setup)",
     meaning: "Use this Chromium for the report.html browser test instead of Debian's.",
   },
+  MESHPROOF_HOTROD_BIN: {
+    type: "path",
+    default: "(built by npm run setup)",
+    meaning: "Use this build of Jaeger's HotROD example (the third-party mesh the tests judge) instead.",
+  },
+  MESHPROOF_XMLLINT_BIN: {
+    type: "path",
+    default: "/usr/bin/xmllint (npm run setup)",
+    meaning: "Use this xmllint for the junit.xml schema test instead of Debian's.",
+  },
   MESHPROOF_DEFECTS: {
     type: "comma-separated list",
     default: "(none)",

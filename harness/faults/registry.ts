@@ -42,5 +42,5 @@ export function injectorFor<K extends FaultKind>(
     if (reason === undefined) return { injector };
     reasons.push(reason);
   }
-  return { whyNot: `${fault.kind} on ${fault.target}: ${reasons.join("; nor ")}` };
+  return { whyNot: `${fault.kind} on ${fault.target}: ${reasons.join("; and ")}` };
 }

@@ -18,6 +18,9 @@ export class ReporterMultiplexer implements Events {
   onLog(...args: Parameters<Events["onLog"]>): void {
     this.each("onLog", args);
   }
+  onScenarioBegin(...args: Parameters<Events["onScenarioBegin"]>): void {
+    this.each("onScenarioBegin", args);
+  }
   onPhase(...args: Parameters<Events["onPhase"]>): void {
     this.each("onPhase", args);
   }

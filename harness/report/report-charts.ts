@@ -11,6 +11,8 @@ export interface ChartSpec {
   shades: { from: number; to: number; label: string; kind: "fault" | "window" }[];
   /** Step lines for rates per bin; lines with points for percentiles and gauges. */
   kind: "step" | "line";
+  /** The x range every chart of the scenario shares (its load window); y starts at zero on every chart. */
+  xRange?: [number, number];
 }
 
 /** Bin width of the outcome and latency charts (RCA judges 1 s buckets too). */
@@ -125,7 +127,9 @@ export function runtimeCharts(evidence: Evidence, chartId: () => string, shades:
       .map((service, i) => {
         const name = gauge.name(service);
         const series = name ? range.filter((s) => s.name === name && ownedBy(service, s)) : [];
-        return { service, color: PALETTE[i % PALETTE.length]!, points: summed(series) };
+        // Only the scenario's own window: a reused mesh's range series reach back into the scenario before it.
+        const points = summed(series).filter(([t]) => t * 1000 >= t0 && t * 1000 <= evidence.window.endMs);
+        return { service, color: PALETTE[i % PALETTE.length]!, points };
       })
       .filter((p) => p.points.length > 0);
     if (perService.length === 0) continue;
@@ -143,8 +147,9 @@ export function runtimeCharts(evidence: Evidence, chartId: () => string, shades:
           const v = at.get(t);
           if (v === undefined) return null;
           if (!gauge.rate) return round(v * (gauge.scale ?? 1), 4);
+          // A counter below its previous sample restarted (a killed or restarted process): the line breaks there.
           const prev = i > 0 ? at.get(times[i - 1]!) : undefined;
-          return prev === undefined ? null : round(Math.max(0, v - prev) / (t - times[i - 1]!), 4);
+          return prev === undefined || v < prev ? null : round((v - prev) / (t - times[i - 1]!), 4);
         });
         return { label: service.name, color, values };
       }),

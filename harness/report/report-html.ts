@@ -1,4 +1,5 @@
 import type { AssertionResult } from "../../assertions/evidence";
+import { groupFailures, HINTS } from "../../assertions/explain";
 import type { RcaScore, Suspect, SuspectRuntime } from "../../assertions/rca";
 import type { ProbeLane } from "./probe-timeline";
 import type { ReconTable } from "./reconciliation-tables";
@@ -36,6 +37,7 @@ ${CSS}</style>
 <h1>meshproof <span class="badge ${status.toLowerCase()}">${status}</span></h1>
 <p class="sub">run ${esc(v.run.id)} · started ${esc(v.run.startedAt)} · ${seconds(v.run.durationMs)}</p>
 </header>
+${toolbar(model)}
 <main>
 ${summary(model, order)}
 ${order.map(scenarioSection).join("\n")}
@@ -46,6 +48,37 @@ ${order.map(scenarioSection).join("\n")}
 </body>
 </html>
 `;
+}
+
+/**
+ * The sticky toolbar: filters by scenario status and by the family of a failed assertion, each with its count, and a
+ * search over the scenario names, assertion ids and the request and trace ids the page shows (report-client.js).
+ */
+function toolbar(model: ReportModel): string {
+  const scenarios = model.verdict.scenarios;
+  const byStatus = new Map<string, number>();
+  for (const s of scenarios) byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
+  const statuses = [["all", scenarios.length] as const, ...[...byStatus].sort(([a], [b]) => rank(a) - rank(b))];
+  const buttons = statuses
+    .map(
+      ([status, n]) =>
+        `<button type="button" data-status-filter="${status}"${status === "all" ? ' aria-pressed="true"' : ""}>${status} <b>${n}</b></button>`,
+    )
+    .join("");
+  const failedIn = (family: string) =>
+    scenarios.filter((s) => s.assertions.some((a) => a.family === family && a.status === "failed")).length;
+  const families = ALL_FAMILIES.map((f) => `<option value="${f}">${f} (failed in ${failedIn(f)})</option>`).join("");
+  return `<nav class="toolbar" aria-label="filter scenarios">
+<span class="filters">${buttons}</span>
+<select id="family-filter" aria-label="family"><option value="">every family</option>${families}</select>
+<input id="search" type="search" placeholder="scenario, assertion, request or trace id" aria-label="search">
+<span id="shown">${scenarios.length} of ${scenarios.length} scenarios</span>
+<a href="#summary">summary</a>
+</nav>`;
+}
+
+function rank(status: string): number {
+  return ["failed", "inconclusive", "aborted", "not-applicable", "passed"].indexOf(status);
 }
 
 /** The summary's line when nothing failed: every assertion passed, or every judged one, and how many were not promised. */
@@ -96,13 +129,12 @@ function summary(model: ReportModel, order: ScenarioView[]): string {
     return `<tr><th><a href="#${anchor(s.verdict.name)}">${esc(s.verdict.name)}</a></th>${cells.join("")}<td><span class="badge ${s.verdict.status}">${s.verdict.status.toUpperCase()}</span></td><td class="num">${seconds(s.verdict.durationMs)}</td></tr>`;
   });
   const totals = `<tr class="totals"><th>all families</th>${familyTotals.map(familyCell).join("")}<td></td><td></td></tr>`;
+  // Failures first and in one line each: the one that explains others, with how many it explains.
   const failures = order.flatMap((s) =>
-    s.verdict.assertions
-      .filter((a) => a.status === "failed")
-      .map(
-        (a) =>
-          `<li><a href="#${anchor(s.verdict.name, a.id)}">${esc(s.verdict.name)} ${esc(a.id)}</a>: ${esc(a.message)}</li>`,
-      ),
+    groupFailures(s.verdict.assertions).map(
+      ({ cause: a, consequences }) =>
+        `<li><a href="#${anchor(s.verdict.name, a.id)}">${esc(s.verdict.name)} ${esc(a.id)}</a>: ${esc(a.headline ?? a.message)}${consequences.length ? ` <small>(explains ${consequences.map((c) => esc(c.assertion.id)).join(", ")})</small>` : ""}</li>`,
+    ),
   );
   const aborted = order
     .filter((s) => s.verdict.status === "aborted")
@@ -179,17 +211,24 @@ function scenarioSection(s: ScenarioView): string {
   const faults = truth.faults
     .map(
       (f) =>
-        `<li>${esc(f.kind)} on <b>${esc(f.target)}</b> ${esc(JSON.stringify(f.params))}${f.revertedAtMs !== undefined ? ` for ${((f.revertedAtMs - f.appliedAtMs) / 1000).toFixed(1)} s` : " (never reverted)"}${f.revertError ? ` <span class="bad">revert failed: ${esc(f.revertError)}</span>` : ""}${f.effect ? `<br><small>measured: <span class="${f.effect.observed ? "" : "bad"}">${esc(f.effect.detail)}</span>${f.effect.firstEffectMs !== null ? `, first effect +${f.effect.firstEffectMs} ms` : ""} (${esc(f.effect.tolerance)})</small>` : ""}</li>`,
+        `<li>${esc(f.kind)} on <b>${esc(f.target)}</b> ${esc(paramsText(f.params))}${f.revertedAtMs !== undefined ? ` for ${((f.revertedAtMs - f.appliedAtMs) / 1000).toFixed(1)} s` : " (never reverted)"}${f.revertError ? ` <span class="bad">revert failed: ${esc(f.revertError)}</span>` : ""}${f.effect ? `<br><small>measured: <span class="${f.effect.observed ? "" : "bad"}">${esc(f.effect.detail)}</span>${f.effect.firstEffectMs !== null ? `, first effect +${f.effect.firstEffectMs} ms` : ""} (${esc(f.effect.tolerance)})</small>` : ""}</li>`,
     )
     .join("");
+  // Failed and otherwise unpassed scenarios open, passed ones collapsed; the toolbar filters on the data attributes.
+  const failedFamilies = [...new Set(v.assertions.filter((a) => a.status === "failed").map((a) => a.family))];
+  const ids = [
+    v.name,
+    ...v.assertions.map((a) => a.id),
+    ...v.assertions.flatMap((a) => [...(a.evidence?.requestIds ?? []), ...(a.evidence?.traceIds ?? [])]),
+  ];
   const parts = [
-    `<section class="scenario ${v.status}" id="${anchor(v.name)}">`,
-    `<h2>${esc(v.name)} <span class="badge ${v.status}">${v.status.toUpperCase()}</span> <small>${seconds(v.durationMs)}</small></h2>`,
+    `<details class="scenario ${v.status}" id="${anchor(v.name)}" data-status="${v.status}" data-failed-families="${failedFamilies.join(" ")}" data-ids="${esc([...new Set(ids)].join(" "))}"${v.status === "passed" ? "" : " open"}>`,
+    `<summary><h2>${esc(v.name)} <span class="badge ${v.status}">${v.status.toUpperCase()}</span> <small>${seconds(v.durationMs)}</small></h2></summary>`,
     v.abortReason ? `<p class="bad">Aborted: ${esc(v.abortReason)}</p>` : "",
     `<p class="truth">${truth.requests} requests (${byStatus || "none"})${faults ? "" : "; no fault"}</p>`,
     faults ? `<ul class="faults">${faults}</ul>` : "",
     s.failed.length > 0
-      ? `<div class="failed-block"><h3>Failed assertions</h3>${s.failed.map((f) => failedAssertion(v.name, f, s.recon)).join("\n")}</div>`
+      ? `<div class="failed-block"><h3>Failed assertions</h3>${failureGroups(v.name, s).join("\n")}</div>`
       : "",
   ];
   if (s.hasEvidence) {
@@ -213,12 +252,24 @@ function scenarioSection(s: ScenarioView): string {
   } else {
     parts.push(`<p>No evidence was collected for this scenario.</p>`);
   }
-  parts.push(allAssertions(v.name, v.assertions), `</section>`);
+  parts.push(allAssertions(v.name, v.assertions), `</details>`);
   return parts.filter(Boolean).join("\n");
 }
 
 function chartBox(id: string): string {
   return `<div class="chart" id="${esc(id)}"></div>`;
+}
+
+/** A scenario's failed assertions, grouped: each cause first, the failures it explains nested under it. */
+function failureGroups(scenario: string, s: ScenarioView): string[] {
+  const viewOf = (a: AssertionResult) => s.failed.find((f) => f.result === a)!;
+  return groupFailures(s.verdict.assertions).map(({ cause, consequences }) => {
+    const nested = consequences.map(
+      ({ assertion, why }) =>
+        `<div class="consequence"><p class="explained">explained by ${esc(cause.id)}: ${esc(why)}</p>${failedAssertion(scenario, viewOf(assertion), s.recon)}</div>`,
+    );
+    return failedAssertion(scenario, viewOf(cause), s.recon) + nested.join("\n");
+  });
 }
 
 function failedAssertion(scenario: string, f: FailedAssertionView, recon: readonly ReconTable[]): string {
@@ -239,6 +290,8 @@ function failedAssertion(scenario: string, f: FailedAssertionView, recon: readon
     : "";
   return `<article class="failed-assertion" id="${anchor(scenario, a.id)}">
 <h4><span class="badge failed">FAILED</span> ${esc(a.id)} <small>${esc(a.family)}</small></h4>
+<p class="headline">${esc(a.headline ?? a.message)}</p>
+${HINTS[a.id] ? `<p class="hint">hint: ${esc(HINTS[a.id]!)}</p>` : ""}
 <p class="message">${esc(a.message)}</p>
 ${disagreeing}
 ${f.requests.length ? requestTable(f.requests) : ""}
@@ -330,11 +383,11 @@ function rcaWindow(w: RcaWindowView): string {
   const suspects = win.suspects
     .map(
       (x: Suspect, i) =>
-        `<tr><td class="num">${i + 1}</td><td><b>${esc(x.service)}</b></td><td>${esc(x.operation)}${x.via ? ` <small>[${esc(x.via)}]</small>` : ""}</td><td class="num">${x.score.toFixed(2)}</td><td>${x.traces ? `${esc(x.traces.signal)} ${Math.round(x.traces.share * 100)}%${x.traces.selfTimeDeltaMs !== undefined ? ` (+${x.traces.selfTimeDeltaMs} ms)` : ""}` : "–"}</td><td>${x.metrics ? `#${x.metrics.rank} ${esc(x.metrics.signal)} (${esc(x.metrics.endpoint)})` : "–"}</td><td>${runtimeText(x.runtime)}</td></tr>`,
+        `<tr><td class="num">${i + 1}</td><td><b>${esc(x.service)}</b></td><td>${esc(x.operation)}${x.via ? ` <small>[${esc(x.via)}]</small>` : ""}</td><td class="num">${x.score.toFixed(2)}</td><td>${x.traces ? `${esc(x.traces.signal)} ${Math.round(x.traces.share * 100)}%${x.traces.selfTimeDeltaMs !== undefined ? ` (${signed(x.traces.selfTimeDeltaMs)} ms)` : ""}` : "–"}</td><td>${x.metrics ? `#${x.metrics.rank} ${esc(x.metrics.signal)} (${esc(x.metrics.endpoint)})` : "–"}</td><td>${runtimeText(x.runtime)}</td></tr>`,
     )
     .join("");
   return `<div class="rca-window">
-<p><b>${esc(win.route)}</b> ${w.fromS.toFixed(1)}–${w.toS.toFixed(1)} s: ${win.signals.map(esc).join(" and ")} moved. Steady state ${win.steady.requests} requests, errors ${rate(win.steady.errorRate)}, p99 ${win.steady.p99Ms} ms → window ${win.during.requests} requests, errors ${rate(win.during.errorRate)}, p99 ${win.during.p99Ms} ms (${win.during.slow} slower than ${win.during.slowAboveMs} ms); ${win.traced} traced.</p>
+<p><b>${esc(win.route)}</b> ${w.fromS.toFixed(1)}–${w.toS.toFixed(1)} s: ${win.signals.map(esc).join(" and ")} moved. Steady state ${win.steady.requests} requests, errors ${rate(win.steady.errorRate)}, p99 ${Math.round(win.steady.p99Ms)} ms → window ${win.during.requests} requests, errors ${rate(win.during.errorRate)}, p99 ${Math.round(win.during.p99Ms)} ms (${win.during.slow} slower than ${Math.round(win.during.slowAboveMs)} ms); ${win.traced} traced.</p>
 ${suspects ? `<table class="small suspects"><thead><tr><th>#</th><th>service</th><th>operation</th><th>score</th><th>traces</th><th>metrics</th><th>runtime (window vs steady)</th></tr></thead><tbody>${suspects}</tbody></table>` : `<p>No suspect scored above the threshold.</p>`}
 ${w.exemplar ? `<div class="trace"><div class="trace-id">exemplar: request ${esc(w.exemplar.request.id)} (${w.exemplar.request.status}, ${w.exemplar.request.latencyMs} ms), first suspect highlighted</div><div class="waterfall" data-trace="${esc(w.exemplar.traceId)}"></div></div>` : ""}
 </div>`;
@@ -369,7 +422,21 @@ function allAssertions(scenario: string, assertions: readonly AssertionResult[])
   return `<details class="assertions"><summary>All ${assertions.length} assertions of ${esc(scenario)}</summary><table class="small"><tbody>${rows}</tbody></table></details>`;
 }
 
-function anchor(...parts: string[]): string {
+/** A fault's parameters as "rate=0.2 grpcCode=UNAVAILABLE", not JSON. */
+function paramsText(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${typeof v === "number" ? Number(v.toPrecision(4)) : String(v)}`)
+    .join(" ");
+}
+
+/** A difference with its sign and at most one decimal: "+269.3", "-2.5". */
+function signed(v: number): string {
+  const rounded = Math.abs(v) >= 10 ? Math.round(v) : Math.round(v * 10) / 10;
+  return `${rounded >= 0 ? "+" : ""}${rounded}`;
+}
+
+/** The id of a scenario's section (one part) or of a failed assertion in it (two) in report.html. */
+export function anchor(...parts: string[]): string {
   return parts.join("--").replace(/[^A-Za-z0-9_-]+/g, "-");
 }
 
@@ -402,6 +469,11 @@ header.top.failed { border-color: var(--bad); } header.top.aborted, header.top.i
 header.top.not-applicable { border-color: var(--muted); }
 header h1 { margin: 0; font-size: 22px; } .sub { margin: 2px 0 0; color: var(--muted); }
 main { max-width: 1280px; margin: 0 auto; padding: 8px 24px 48px; }
+.toolbar { position: sticky; top: 0; z-index: 10; display: flex; flex-wrap: wrap; gap: 6px 12px; align-items: center; padding: 6px 24px; background: #fff; border-bottom: 1px solid var(--line); }
+.toolbar button { font: inherit; padding: 2px 8px; border: 1px solid var(--line); border-radius: 4px; background: var(--bg-soft); cursor: pointer; }
+.toolbar button[aria-pressed="true"] { background: #1d1f23; color: #fff; } .toolbar input { min-width: 0; flex: 1 1 220px; font: inherit; padding: 2px 6px; }
+details.scenario > summary { cursor: pointer; list-style-position: outside; } details.scenario > summary h2 { display: inline-block; width: calc(100% - 24px); }
+details.scenario[hidden] { display: none; } :target { scroll-margin-top: 48px; }
 h2 { margin: 28px 0 8px; font-size: 19px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 h3 { margin: 18px 0 6px; font-size: 15px; } h4 { margin: 6px 0; font-size: 14px; }
 small { color: var(--muted); font-weight: normal; }
@@ -423,8 +495,8 @@ dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; }
 ul.tools { margin: 0; padding: 0; list-style: none; }
 pre { background: var(--bg-soft); padding: 8px; overflow: auto; font-size: 12px; max-height: 360px; margin: 4px 0; }
 pre.command { white-space: pre-wrap; word-break: break-all; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 12px; }
-.chart { min-height: 250px; border: 1px solid var(--line); border-radius: 4px; padding: 4px; overflow: hidden; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 540px), 1fr)); gap: 12px; }
+.chart { min-width: 0; min-height: 250px; border: 1px solid var(--line); border-radius: 4px; padding: 4px; overflow: hidden; }
 .legend-note { color: var(--muted); font-size: 12px; margin: 2px 0; }
 svg.probes { display: block; max-width: 100%; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
 svg.probes text { font-size: 11px; fill: #333; } svg.probes text.tick { fill: var(--muted); }
@@ -433,20 +505,30 @@ svg.probes .flip line { stroke: #111; stroke-width: 1.5; }
 svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .failed-block { border-left: 4px solid var(--bad); padding: 2px 12px; background: #fffafa; }
 .failed-assertion { margin: 8px 0 16px; }
-.message { margin: 2px 0 6px; }
-.kv { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
+.message { margin: 2px 0 6px; color: var(--muted); font-size: 12px; }
+.headline { margin: 2px 0; font-weight: 600; } .hint { margin: 2px 0; font-style: italic; }
+.consequence { margin-left: 24px; padding-left: 10px; border-left: 3px solid var(--muted); } .explained { margin: 4px 0 0; color: var(--muted); font-size: 12px; }
+.kv { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 8px; }
 .trace { margin: 6px 0 10px; } .trace-id { font: 12px ui-monospace, monospace; color: var(--muted); }
 .wf { border: 1px solid var(--line); border-radius: 4px; font-size: 12px; }
-.wf-row { display: grid; grid-template-columns: 360px 1fr; border-top: 1px solid #eee; min-height: 20px; }
+.wf-row { display: grid; grid-template-columns: minmax(120px, 40%) 1fr; border-top: 1px solid #eee; min-height: 20px; }
+.wf-row.err .wf-label { color: var(--bad); font-weight: 600; } .wf-row.err .wf-label::before { content: "✗ "; }
 .wf-row:first-child { border-top: 0; }
 .wf-label { padding: 1px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.wf-label .kind { color: var(--muted); font-size: 10.5px; }
+.wf-label .kind { color: var(--muted); font-size: 10.5px; } .wf-label .code { font-family: ui-monospace, monospace; font-size: 11px; } .wf-label .code.bad { color: var(--bad); }
 .wf-track { position: relative; background: repeating-linear-gradient(90deg, transparent 0 calc(10% - 1px), #f0f0f0 calc(10% - 1px) 10%); }
 .wf-bar { position: absolute; top: 4px; height: 12px; background: #5b8def; border-radius: 2px; min-width: 2px; }
 .wf-bar.client { background: #9bb7f0; } .wf-bar.error { background: var(--bad); }
 .wf-row.hl { background: #fff6d6; } .wf-row.hl .wf-bar { outline: 2px solid #b8860b; }
 .wf-dur { position: absolute; top: 2px; font-size: 10.5px; color: #333; white-space: nowrap; }
-.wf-axis { display: grid; grid-template-columns: 360px 1fr; color: var(--muted); font-size: 11px; }
+.wf-axis { display: grid; grid-template-columns: minmax(120px, 40%) 1fr; color: var(--muted); font-size: 11px; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
+@media (max-width: 600px) {
+  main { padding: 4px 8px 32px; } .toolbar { padding: 6px 8px; } header.top { padding: 8px; }
+  .kv { grid-template-columns: minmax(0, 1fr); } h2 { font-size: 16px; }
+  table { display: block; max-width: 100%; overflow-x: auto; }
+}
+main, .scenario, .failed-assertion { max-width: 100%; overflow-wrap: anywhere; }
 .wf-axis span:last-child { text-align: right; padding-right: 4px; }
 .rca-window { margin: 6px 0 14px; } .notes, .missing { color: var(--muted); font-size: 12px; }
 .rca-score { margin-top: 12px; padding: 8px 12px; background: var(--bg-soft); border-radius: 4px; }

@@ -9,6 +9,13 @@ export interface RunBegin {
   reportDir: string;
 }
 
+/** A scenario is about to run: its name and place in the run (0-based index). */
+export interface ScenarioBegin {
+  name: string;
+  index: number;
+  total: number;
+}
+
 /** A phase of a scenario began (no `ms`) or ended (`ms`: how long it took). */
 export interface PhaseEvent {
   scenario: string;
@@ -44,6 +51,7 @@ export interface Reporter {
   onRunBegin?(begin: RunBegin): void | Promise<void>;
   /** A line of the run's own story (setup, backend choice, a scenario's status). */
   onLog?(line: string): void;
+  onScenarioBegin?(begin: ScenarioBegin): void;
   onPhase?(event: PhaseEvent): void;
   onLoadProgress?(progress: LoadProgress): void;
   onScenarioEnd?(end: ScenarioEnd): void | Promise<void>;
@@ -53,7 +61,9 @@ export interface Reporter {
 /** Where reporters write: stdout is the verdict's, stderr the progress's (a terminal or not). */
 export interface ReporterContext {
   reportDir: string;
-  stdout: { write(text: string): unknown };
+  /** The reporters of the run by name (one may point at another's file: the console at report.html). */
+  reporters?: readonly string[];
+  stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
 }
 

@@ -63,13 +63,16 @@ export function scenarioView(
   const scope = scenarioScope(saved, traces);
   const faults = faultShades(evidence, scope.rel);
   const shades = [...faults, ...windowShades(verdict.rca, scope.rel)];
+  // Every chart of a scenario on one time axis: its load window, so faults line up by eye.
+  const xRange: [number, number] = [0, scope.rel(evidence.window.endMs)];
+  const ranged = <C extends ChartSpec | undefined>(chart: C): C => (chart ? { ...chart, xRange } : chart);
   return {
     verdict,
     hasEvidence: true,
     failed: failedAssertionViews(verdict.assertions, scope),
-    outcome: outcomeChart(evidence, chartId, shades),
-    latency: latencyCharts(evidence, chartId, shades),
-    runtime: runtimeCharts(evidence, chartId, shades),
+    outcome: ranged(outcomeChart(evidence, chartId, shades)),
+    latency: latencyCharts(evidence, chartId, shades).map(ranged),
+    runtime: runtimeCharts(evidence, chartId, shades).map(ranged),
     probes: probeLanes(evidence, verdict.assertions, scope.rel, faults),
     recon,
     rca: verdict.rca && rcaView(verdict.rca, scope),

@@ -1,4 +1,4 @@
-import type { AssertionResult, FaultRecord } from "../../assertions/evidence";
+import type { AssertionFamily, AssertionResult, FaultRecord } from "../../assertions/evidence";
 import type { MeasuredEffect } from "../../assertions/faults";
 import type { RcaResult, RcaScore } from "../../assertions/rca";
 
@@ -12,8 +12,13 @@ export interface Verdict {
   run: {
     id: string;
     startedAt: string;
+    /** The whole run's wall time: setup, capacity and scenarios (`timings` splits it). */
     durationMs: number;
+    /** Where the run's time went; absent in verdicts written before it was recorded. */
+    timings?: RunTimings;
     backend: string;
+    /** Why this backend: what `--backend auto` chose and why, or the one asked for. */
+    backendReason?: string;
     tools: Record<string, string>;
     seed: number;
     /** The mesh judged: how it ran and which implementation each service had. */
@@ -45,8 +50,18 @@ export interface Verdict {
  */
 export type ScenarioStatus = "passed" | "failed" | "inconclusive" | "aborted" | "not-applicable";
 
+/** A run's wall time by part (ms): tool provisioning, backend start, capacity measurement, the scenarios. */
+export interface RunTimings {
+  toolsMs: number;
+  backendMs: number;
+  capacityMs: number;
+  scenariosMs: number;
+}
+
 export interface ScenarioVerdict {
   name: string;
+  /** The scenario's (or its template's) file, as the catalog loaded it. */
+  file?: string;
   status: ScenarioStatus;
   durationMs: number;
   /** Why the scenario was not judged (status "aborted" or "not-applicable"). */
@@ -62,6 +77,8 @@ export interface ScenarioVerdict {
   /** Figures measured along the way (e.g. readiness flip latencies, schedule drift). */
   measurements: Record<string, number>;
   assertions: AssertionResult[];
+  /** How long judging each family took (ms): junit.xml shares it among the family's testcases. */
+  judgeMs?: Partial<Record<AssertionFamily, number>>;
   /**
    * When k6 drove the load: its version, outcome and exit code (1: a threshold crossed, which fails the scenario),
    * its thresholds, its iteration accounting and its end-of-test summary as it printed it.

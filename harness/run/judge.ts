@@ -22,13 +22,16 @@ export type ScenarioOutcome =
  * localisation of its windows.
  */
 export function scenarioVerdict(
-  name: string,
+  scenario: { name: string; file?: string | undefined },
   outcome: ScenarioOutcome,
   timing: { durationMs: number; phases: Record<string, number>; measurements: Record<string, number> },
 ): ScenarioVerdict {
+  const { name } = scenario;
+  const file = scenario.file ? { file: scenario.file } : {};
   if (outcome.status !== "judged")
     return {
       name,
+      ...file,
       status: outcome.status,
       durationMs: timing.durationMs,
       abortReason: outcome.reason,
@@ -42,6 +45,7 @@ export function scenarioVerdict(
   const status = judgedStatus(scenarioStatus(assertions, effects), k6);
   return {
     name,
+    ...file,
     status,
     durationMs: timing.durationMs,
     ...(status === "not-applicable" ? { abortReason: NOTHING_JUDGED } : {}),
@@ -53,6 +57,7 @@ export function scenarioVerdict(
     phases: timing.phases,
     measurements: timing.measurements,
     assertions,
+    judgeMs: judgement.familyMs,
     ...(k6 ? { k6: k6Verdict(k6) } : {}),
     rca: localize(evidence, { topology: outcome.expectations.topology }),
   };

@@ -7,7 +7,7 @@ import type { TelemetryContract } from "../../assertions/contract";
 import type { Scenario } from "../../scenarios/lib/scenario-model";
 import type { Unbound } from "../../scenarios/lib/template";
 import { scenarioVerdict } from "./judge";
-import { createBackend, type StartedStack } from "../backends";
+import { AutoBackend, createBackend, type StartedStack } from "../backends";
 import { loadMeshConfig } from "../config/mesh-config";
 import { runRootDir } from "../config/env";
 import { atCapacity, capacityFor, type CapacityInUse } from "../load/capacity";
@@ -17,7 +17,7 @@ import { chooseMeshLauncher } from "../mesh/mesh-runtime";
 import { sampleMeshTarget, type MeshTarget } from "../mesh/target";
 import type { SavedScenario } from "../report/evidence-file";
 import type { ReporterMultiplexer } from "../report/multiplexer";
-import type { ScenarioVerdict, Verdict } from "../report/verdict";
+import type { RunTimings, ScenarioVerdict, Verdict } from "../report/verdict";
 import { provisionTools } from "../tools/provision";
 import { RUN_TOOL_NAMES } from "../tools/tools";
 import { runScenario } from "./run-scenario";
@@ -60,6 +60,10 @@ export interface CatalogOptions {
 interface OpenedTarget {
   target: MeshTarget;
   stack?: StartedStack;
+  /** Why this backend: what `auto` chose and why, or the one asked for. */
+  backendReason?: string;
+  /** Tool provisioning and backend start (ms), apart from the scenarios' time. */
+  setup: { toolsMs: number; backendMs: number };
   meshRuntime?: string;
   capacityKey: string;
   close(): Promise<void>;
@@ -74,6 +78,7 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
   await reporter.onRunBegin({ scenarios: options.scenarios.map((s) => s.name), reportDir: options.reportDir });
   const opened = await openTarget(options);
   try {
+    const capacityStarted = performance.now();
     const measured = options.scenarios.some(needsCapacity)
       ? await capacityOf(opened, options, capacityFloor(options.scenarios)).catch((error: Error) => {
           // A mesh whose capacity cannot be measured still runs every scenario that does not need it.
@@ -83,13 +88,15 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
         })
       : undefined;
     const capacity = measured instanceof Error ? undefined : measured;
+    const capacityMs = Math.round(performance.now() - capacityStarted);
+    const scenariosStarted = performance.now();
     const runs: ScenarioRun[] = [];
     for (const [index, planned] of options.scenarios.entries()) {
       if (signal.aborted) break;
-      reporter.onLog(`scenario ${planned.name}`);
+      reporter.onScenarioBegin({ name: planned.name, index, total: options.scenarios.length });
       if (planned.load.rateUnit === "capacity" && measured instanceof Error) {
         const run = abortedRun(
-          planned.name,
+          planned,
           `its load is a share of the mesh's capacity, which could not be measured: ${measured.message}`,
         );
         runs.push(run);
@@ -110,7 +117,11 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
     }
     for (const u of options.unbound ?? []) runs.push(unboundRun(u));
     const saved = savedScenarios(runs);
-    const time = { startedAt, durationMs: Math.round(performance.now() - t0) };
+    const time = {
+      startedAt,
+      durationMs: Math.round(performance.now() - t0),
+      timings: { ...opened.setup, capacityMs, scenariosMs: Math.round(performance.now() - scenariosStarted) },
+    };
     const verdict = runVerdict(options, opened, time, runs, {
       // A floor is what the run checked, not the mesh's capacity.
       capacity: capacity?.floor ? undefined : capacity,
@@ -169,16 +180,21 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
     // Nothing of a mesh the user started is written under it: its logs are the services' own files.
     const target = externalMeshTarget(config, options.configFile!, { runDir: path.join(runRootDir(), "external") });
     log(`judging ${target.description}`);
-    return { target, capacityKey: `external mesh "${config.name}"`, close: () => target.close() };
+    const setup = { toolsMs: 0, backendMs: 0 };
+    return { target, setup, capacityKey: `external mesh "${config.name}"`, close: () => target.close() };
   }
   const { sample } = options;
   let t = performance.now();
   // Everything a scenario may need (the k6 driver, the Go payments) is provisioned up front: built once.
   const tools = await provisionTools({ tools: RUN_TOOL_NAMES, log });
-  log(`setup ${Math.round(performance.now() - t)} ms`);
+  const toolsMs = Math.round(performance.now() - t);
+  log(`setup ${toolsMs} ms`);
   t = performance.now();
-  const stack = await createBackend(sample.backend).start({ tools });
-  log(`backend start ${Math.round(performance.now() - t)} ms (${stack.backend}, run dir ${stack.runDir})`);
+  const backend = createBackend(sample.backend);
+  const stack = await backend.start({ tools });
+  const setup = { toolsMs, backendMs: Math.round(performance.now() - t) };
+  const backendReason = backend instanceof AutoBackend ? backend.reason : `--backend ${sample.backend}`;
+  log(`backend start ${setup.backendMs} ms (${stack.backend}, run dir ${stack.runDir})`);
   if (config) {
     const target = externalMeshTarget(config, options.configFile!, { runDir: stack.runDir, stack });
     log(`judging ${target.description}`);
@@ -186,7 +202,7 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
       await target.close();
       await stack.stop();
     };
-    return { target, stack, capacityKey: `external mesh "${config.name}"`, close };
+    return { target, stack, backendReason, setup, capacityKey: `external mesh "${config.name}"`, close };
   }
   try {
     const choice = await chooseMeshLauncher(sample.meshRuntime, stack, {
@@ -209,7 +225,15 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
       await target.close();
       await stack.stop();
     };
-    return { target, stack, meshRuntime: choice.runtime, capacityKey: target.description, close };
+    return {
+      target,
+      stack,
+      backendReason,
+      setup,
+      meshRuntime: choice.runtime,
+      capacityKey: target.description,
+      close,
+    };
   } catch (error) {
     await stack.stop();
     throw error;
@@ -218,16 +242,24 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
 
 /** A template the mesh does not fit, as a not-applicable scenario named after it. */
 function unboundRun(u: Unbound): ScenarioRun {
-  return unrun(u.template, "not-applicable", `the template does not bind to this mesh: ${u.reason}`);
+  return unrun(
+    { name: u.template, file: u.file },
+    "not-applicable",
+    `the template does not bind to this mesh: ${u.reason}`,
+  );
 }
 
 /** A scenario that could not run at all, as an aborted one. */
-function abortedRun(name: string, reason: string): ScenarioRun {
-  return unrun(name, "aborted", reason);
+function abortedRun(scenario: Scenario, reason: string): ScenarioRun {
+  return unrun(scenario, "aborted", reason);
 }
 
-function unrun(name: string, status: "aborted" | "not-applicable", reason: string): ScenarioRun {
-  const verdict = scenarioVerdict(name, { status, reason }, { durationMs: 0, phases: {}, measurements: {} });
+function unrun(
+  scenario: { name: string; file?: string | undefined },
+  status: "aborted" | "not-applicable",
+  reason: string,
+): ScenarioRun {
+  const verdict = scenarioVerdict(scenario, { status, reason }, { durationMs: 0, phases: {}, measurements: {} });
   return { verdict, expectations: { families: [], topology: {} }, logFiles: [] };
 }
 
@@ -242,7 +274,7 @@ function savedScenarios(runs: readonly ScenarioRun[]): SavedScenario[] {
 function runVerdict(
   options: CatalogOptions,
   opened: OpenedTarget,
-  time: { startedAt: Date; durationMs: number },
+  time: { startedAt: Date; durationMs: number; timings: RunTimings },
   runs: readonly ScenarioRun[],
   extra: { capacity?: CapacityInUse; rca: RcaScore },
 ): Verdict {
@@ -254,7 +286,9 @@ function runVerdict(
       id: `${time.startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
       startedAt: time.startedAt.toISOString(),
       durationMs: time.durationMs,
+      timings: time.timings,
       backend: opened.stack?.backend ?? (options.attached ? "compose" : "external"),
+      ...(opened.backendReason ? { backendReason: opened.backendReason } : {}),
       tools: opened.stack?.tools ?? {},
       seed,
       mesh: {

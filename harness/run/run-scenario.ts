@@ -18,7 +18,7 @@ export async function runScenario(scenario: Scenario, context: RunContext): Prom
   const measurements: Record<string, number> = {};
   const { expectations } = scenario;
   const verdictOf = (outcome: ScenarioOutcome) =>
-    scenarioVerdict(scenario.name, outcome, {
+    scenarioVerdict(scenario, outcome, {
       durationMs: clock.elapsedMs(),
       phases: clock.phases,
       measurements: {

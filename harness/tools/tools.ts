@@ -10,7 +10,8 @@ const run = promisify(execFile);
 
 /**
  * Everything `npm run setup` provisions: the stack's tools, the k6 load driver, the Go payments service, the
- * browser the report.html test drives (Debian's chromium), and Jaeger's HotROD example (a third-party mesh to judge).
+ * browser the report.html test drives (Debian's chromium), Jaeger's HotROD example (a third-party mesh to judge), and
+ * xmllint (the tests validate junit.xml against Jenkins' schema with it).
  */
 export const TOOL_NAMES = [
   "jaeger",
@@ -21,10 +22,11 @@ export const TOOL_NAMES = [
   "payments-go",
   "chromium",
   "hotrod",
+  "xmllint",
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
-/** What a scenario run needs (`npm run scenario` provisions these): every tool but the test browser and HotROD. */
-export const RUN_TOOL_NAMES = TOOL_NAMES.filter((name) => name !== "chromium" && name !== "hotrod");
+/** What a scenario run needs (`npm run scenario` provisions these): every tool but those only the tests use. */
+export const RUN_TOOL_NAMES = TOOL_NAMES.filter((name) => !["chromium", "hotrod", "xmllint"].includes(name));
 /** The tools a backend stack runs (k6 is a load driver started per load run; payments-go is a mesh service). */
 export const BACKEND_TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const satisfies readonly ToolName[];
 export type BackendToolName = (typeof BACKEND_TOOL_NAMES)[number];
@@ -112,6 +114,14 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     source: { kind: "apt", package: "chromium", binary: "chromium" },
     versionArgs: ["--version"],
     versionPattern: /Chromium (\S+)/,
+  },
+  xmllint: {
+    name: "xmllint",
+    // libxml2's validator: the junit.xml tests check the file against Jenkins' JUnit schema with it.
+    version: "2.9.14",
+    source: { kind: "apt", package: "libxml2-utils", binary: "xmllint" },
+    versionArgs: ["--version"],
+    versionPattern: /using libxml version (\d+)/,
   },
   hotrod: {
     name: "hotrod",

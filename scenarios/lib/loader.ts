@@ -91,7 +91,7 @@ export function validateScenario(
     throw new ScenarioError(
       `${displayPath(file)}: name must equal the file name "${expected}" (got ${JSON.stringify(parsed.data.name)})`,
     );
-  return parsed.data;
+  return { ...parsed.data, file: displayPath(file) };
 }
 
 /** A catalog bound to a mesh: the scenarios that apply, and the templates that do not bind with why. */
@@ -117,7 +117,7 @@ export function loadScenario(file: string, mesh: MeshTopology = sampleTopology()
     );
   if (isTemplate(exported)) {
     const bound = exported.bind(mesh);
-    return isUnbound(bound) ? bound : validateScenario(bound, file, mesh, true);
+    return isUnbound(bound) ? { ...bound, file: displayPath(file) } : validateScenario(bound, file, mesh, true);
   }
   return validateScenario(exported, file, mesh);
 }

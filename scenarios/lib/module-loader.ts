@@ -1,4 +1,7 @@
+import fs from "node:fs";
 import module from "node:module";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 let registered = false;
 
@@ -7,6 +10,23 @@ let registered = false;
  * types). Relative imports without an extension ("./lib/sample-topology"), as tsc resolves them, are resolved to their .ts
  * file by a resolve hook registered on first use.
  */
+/** The repository root (this file is dist/scenarios/lib/module-loader.js). */
+const ROOT = path.resolve(__dirname, "../../..");
+
+/**
+ * meshproof's own modules a TypeScript catalog imports (scenarios/lib, assertions) are loaded compiled from dist/:
+ * stripping types cannot load all of them (JSON imports, parameter properties), and the compiled ones are the ones
+ * the harness runs. Other files are left to Node.
+ */
+function compiled(url: string): { url: string; format: "commonjs"; shortCircuit: true } | undefined {
+  if (!url.startsWith("file:")) return undefined;
+  const relative = path.relative(ROOT, fileURLToPath(url));
+  if (relative.startsWith("..") || relative.startsWith(`dist${path.sep}`) || path.isAbsolute(relative))
+    return undefined;
+  const js = path.join(ROOT, "dist", relative.replace(/\.ts$/, ".js"));
+  return fs.existsSync(js) ? { url: pathToFileURL(js).href, format: "commonjs", shortCircuit: true } : undefined;
+}
+
 export function loadModule(file: string): unknown {
   if (/\.[cm]?ts$/.test(file) && !registered) {
     registered = true;
@@ -17,11 +37,13 @@ export function loadModule(file: string): unknown {
         } catch (error) {
           if (!/^\.\.?\//.test(specifier) || /\.[cm]?[jt]s$/.test(specifier)) throw error;
           for (const suffix of [".ts", "/index.ts"]) {
+            let resolved;
             try {
-              return next(`${specifier}${suffix}`, context);
+              resolved = next(`${specifier}${suffix}`, context);
             } catch {
-              // try the next form
+              continue; // try the next form
             }
+            return compiled(resolved.url) ?? resolved;
           }
           throw error;
         }

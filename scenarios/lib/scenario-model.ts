@@ -62,6 +62,8 @@ export interface Scenario {
   expectations: ScenarioExpectations;
   /** What the scenario needs of the mesh: a root sampling ratio other than the run's (1). */
   mesh?: { samplingRatio?: number };
+  /** The file it was loaded from (its TypeScript source for the compiled catalog), set by the loader. */
+  file?: string;
 }
 
 /** Declares a scenario with full typing; the catalog loader validates it strictly when it loads the file. */

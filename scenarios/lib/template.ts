@@ -7,6 +7,8 @@ import { allHops, edgeOf, isLeaf, linkOf, routesByLength, toDatastore, type Mesh
 export interface Unbound {
   template: string;
   reason: string;
+  /** The template's file, set by the loader. */
+  file?: string;
 }
 
 /**

@@ -168,7 +168,7 @@ describe("an external mesh judged through --config", () => {
         ],
       });
       expect(verdict.run.backend).toBe("external");
-      expect(verdict.scenarios[1]!.abortReason).toContain("no admin API for payments");
+      expect(verdict.scenarios[1]!.abortReason).toContain("payments has no admin API");
       // The harness started no process of its own: the mesh's owner still runs it.
       expect(pidAlive(owner.pid!)).toBe(true);
     } finally {

@@ -411,9 +411,10 @@ describe("bad input exits 2 with a clear error", () => {
       "payments-go",
       "chromium",
       "hotrod",
+      "xmllint",
     ]);
     expect(lines.find((l) => l.startsWith("redis"))).toMatch(/\/nonexistent\/redis-server \(override\)\s+missing$/);
     expect(lines.find((l) => l.startsWith("k6"))).toMatch(/^k6\s+v1\.8\.1\s+\S+\/k6-v1\.8\.1\/k6\s+found$/);
-    expect(lines.filter((l) => l.endsWith(" found"))).toHaveLength(7);
+    expect(lines.filter((l) => l.endsWith(" found"))).toHaveLength(8);
   });
 });

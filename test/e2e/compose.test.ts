@@ -71,7 +71,11 @@ describe("the compose reference deployment", () => {
     expect(config.services.inventory!.metricsUrl).toBe(
       `http://127.0.0.1:${environment.MESHPROOF_INVENTORY_OPS_PORT}/metrics`,
     );
-    expect(Object.values(config.services).every((s) => s.admin && s.admin.token.length >= 16 && s.logFile)).toBe(true);
+    // Redis is in it as the datastore its link leads to: a role, no process of the mesh's to drive.
+    const services = Object.values(config.services).filter((s) => s.role !== "datastore");
+    expect(services.map((s) => s.role ?? "internal").sort()).toEqual(["edge", "internal", "internal", "internal"]);
+    expect(services.every((s) => s.admin && s.admin.token.length >= 16 && s.logFile)).toBe(true);
+    expect(config.services.redis).toEqual({ role: "datastore", protocol: "redis" });
     expect(config.traces!.jaegerQueryUrl).toBe(`http://127.0.0.1:${environment.MESHPROOF_JAEGER_QUERY_PORT}`);
     expect(config.prometheus).toEqual({
       url: `http://127.0.0.1:${environment.MESHPROOF_PROMETHEUS_PORT}`,

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { evaluate } from "../../assertions/evaluate";
+import { groupFailures } from "../../assertions/explain";
 import type { Evidence } from "../../assertions/evidence";
 import type { SavedScenario } from "../../harness/report/evidence-file";
 import { writeHtmlReport } from "../../harness/report/html-report";
@@ -69,6 +70,50 @@ function failingCatalog(): SavedScenario[] {
     const mutant = operator.apply(s.evidence, createRng(7));
     if (!mutant) throw new Error("error-off-path found nothing to mutate in payments-errors");
     return { ...s, evidence: mutant.evidence as Evidence };
+  });
+}
+
+/**
+ * The fixture with payments' server counter labelling every failed Charge OK, as the status-label-200 defect does:
+ * metrics.status-labels names the mislabelling; the hop and span/counter disagreements follow from it.
+ */
+function mislabelledCatalog(): SavedScenario[] {
+  return catalogFixture().map((s) => {
+    if (s.name !== "payments-errors") return s;
+    const evidence = structuredClone(s.evidence);
+    const payments = evidence.services.find((x) => x.name === "payments")!;
+    const { labels, grpcServerHandled } = payments.contract;
+    const mine = evidence.metrics.end.filter(
+      (m) => m.name === grpcServerHandled?.name && m.labels[labels.instance] === payments.instance,
+    );
+    for (const failed of mine.filter((m) => m.labels[labels.grpcCode] === "UNAVAILABLE")) {
+      const ok = mine.find(
+        (m) => m.labels[labels.grpcCode] === "OK" && m.labels[labels.grpcMethod] === failed.labels[labels.grpcMethod],
+      )!;
+      ok.value += failed.value;
+      failed.value = 0;
+    }
+    return { ...s, evidence };
+  });
+}
+
+/** Text a hostile mesh could put in telemetry: each must show as text, never run or load anything. */
+const HOSTILE = ["</script><script>alert(1)</script>", '"><img src=x onerror=alert(1)>'];
+
+/** The fixture with hostile text in a request's route, a span's name and attributes, and a log line. */
+function hostileCatalog(): SavedScenario[] {
+  return mislabelledCatalog().map((s) => {
+    if (s.name !== "payments-errors") return s;
+    const evidence = structuredClone(s.evidence);
+    const [first, second] = HOSTILE as [string, string];
+    evidence.requests[0]!.route = `POST /api/${first}`;
+    evidence.requests[0]!.error = second;
+    const trace = Object.values(evidence.traces).find((t) => t && t.spans.length > 0)!;
+    trace.spans[0]!.name = `${first}${second}`;
+    trace.spans[0]!.attributes["http.route"] = second;
+    const logs = Object.values(evidence.logs)[0]!;
+    logs[0] = { ...logs[0]!, msg: first, path: second };
+    return { ...s, evidence };
   });
 }
 
@@ -239,7 +284,7 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
       const document = (globalThis as unknown as { document: DomNode }).document;
       const first = document.querySelector(".failed-assertion")!;
       const firstChart = document.querySelector(".chart")!;
-      const firstScenario = document.querySelector("section.scenario")!;
+      const firstScenario = document.querySelector("details.scenario")!;
       return {
         scenario: firstScenario.id,
         assertion: first.querySelector("h4")!.textContent,
@@ -250,7 +295,9 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
       };
     }, FOLLOWING);
     expect(order.scenario).toBe("payments-errors");
-    expect(order.assertion).toContain(failed[0]);
+    // Failures first, grouped: the failure that explains the others leads.
+    const judged = verdict.scenarios.find((s) => s.name === "payments-errors")!.assertions;
+    expect(order.assertion).toContain(groupFailures(judged)[0]!.cause.id);
     expect(order.beforeAnyChart).toBe(true);
     expect(order.requests).toBeGreaterThan(0);
     expect(order.bars).toBeGreaterThan(3);
@@ -258,5 +305,113 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
     expect(await page.locator("header .badge").textContent()).toBe("FAILED");
     await page.screenshot({ path: path.join(dir, "report.png"), fullPage: true });
     await page.close();
+  });
+
+  test("failure first: the targeted assertion's headline and hint lead, its consequences nested; filters, one x range per scenario, 1440 and 390 px", async () => {
+    const dir = path.join(OUT, "failure-first");
+    fs.mkdirSync(dir, { recursive: true });
+    const saved = mislabelledCatalog();
+    const verdict = judge(saved);
+    const report = writeHtmlReport(dir, verdict, saved);
+    const { page, problems } = await open(context, report.file);
+    expectEverythingDrawn(await drawn(page), problems);
+
+    const first = await page.evaluate(() => {
+      const document = (globalThis as unknown as { document: DomNode }).document;
+      const article = document.querySelector(".failed-assertion")!;
+      return {
+        id: article.querySelector("h4")!.textContent,
+        headline: article.querySelector(".headline")?.textContent,
+        hint: article.querySelector(".hint")?.textContent,
+        nested: Array.from(document.querySelectorAll(".consequence .failed-assertion h4")).map((h) => h.textContent),
+      };
+    });
+    expect(first.id).toContain("metrics.status-labels");
+    expect(first.headline).toMatch(/^expected \d+ on UNAVAILABLE .*, observed 0 \(by code: OK \d+\), on payments /);
+    expect(first.hint).toContain("reads the status before the error handler sets it");
+    expect(first.nested.join(" ")).toMatch(/metrics\.(hop-agreement|span-counter-agreement)/);
+
+    // The filter leaves the failed scenarios; the search finds a scenario by an id it names.
+    await page.click('[data-status-filter="failed"]');
+    const visible = () =>
+      page.evaluate(() =>
+        Array.from((globalThis as unknown as { document: DomNode }).document.querySelectorAll("details.scenario"))
+          .filter((d) => !(d as unknown as { hidden: boolean }).hidden)
+          .map((d) => d.id),
+      );
+    expect(await visible()).toEqual(["payments-errors"]);
+    await page.click('[data-status-filter="all"]');
+    // A request id a failed assertion names (an assertion id would find every scenario judging it).
+    const named = verdict.scenarios
+      .find((s) => s.name === "payments-errors")!
+      .assertions.find((a) => a.status === "failed" && a.evidence?.requestIds?.length)!.evidence!.requestIds![0]!;
+    await page.fill("#search", named);
+    expect(await visible()).toEqual(["payments-errors"]);
+    await page.fill("#search", "");
+
+    // Every chart of a scenario on one x range.
+    const ranges = await page.evaluate(() => {
+      const report = globalThis as unknown as {
+        meshproofReport: { charts: { id: string; plot: { scales: { x: { min: number; max: number } } } }[] };
+        document: { getElementById(id: string): { closest(s: string): { id: string } | null } | null };
+      };
+      const byScenario: Record<string, string[]> = {};
+      for (const c of report.meshproofReport.charts) {
+        const scenario = report.document.getElementById(c.id)!.closest("details.scenario")!.id;
+        (byScenario[scenario] ??= []).push(`${c.plot.scales.x.min}..${c.plot.scales.x.max}`);
+      }
+      return byScenario;
+    });
+    for (const [scenario, xs] of Object.entries(ranges)) expect([scenario, new Set(xs).size]).toEqual([scenario, 1]);
+
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.screenshot({ path: path.join(dir, "report-1440x900.png") });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    const scroll = await page.evaluate(() => {
+      const root = (
+        globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+      ).document.documentElement;
+      return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
+    });
+    expect(scroll.scrollWidth).toBeLessThanOrEqual(scroll.clientWidth);
+    await page.screenshot({ path: path.join(dir, "report-390x844.png"), fullPage: true });
+    await page.close();
+  });
+
+  test("text from telemetry is inert: hostile routes, span names, attributes and log lines show as text", async () => {
+    const dir = path.join(OUT, "hostile");
+    fs.mkdirSync(dir, { recursive: true });
+    const saved = hostileCatalog();
+    const verdict = judge(saved);
+    const report = writeHtmlReport(dir, verdict, saved);
+    const page = await context.newPage();
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    const { page: opened, problems } = await open(context, report.file);
+    opened.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await opened.waitForTimeout(500);
+    const found = await opened.evaluate((hostile) => {
+      const document = (globalThis as unknown as { document: DomNode & { body: { textContent: string } } }).document;
+      return {
+        images: document.querySelectorAll("img").length,
+        scripts: document.querySelectorAll("script").length,
+        shown: hostile.map((h) => document.body.textContent.includes(h)),
+      };
+    }, HOSTILE);
+    expect(dialogs).toEqual([]);
+    expect(problems.console.filter((m) => /alert|onerror|img/i.test(m))).toEqual([]);
+    // No element came from the text: no image, no script beyond the page's own three.
+    expect(found.images).toBe(0);
+    expect(found.scripts).toBe(3);
+    expect(found.shown).toContain(true);
+    await page.close();
+    await opened.close();
   });
 });

@@ -10,7 +10,7 @@
   /**
    * @typedef {{ from: number, to: number, label: string, kind: "fault" | "window" }} Shade
    * @typedef {{ label: string, color: string, values: (number | null)[], dash?: boolean }} SeriesSpec
-   * @typedef {{ id: string, title: string, yLabel: string, x: number[], series: SeriesSpec[], shades: Shade[], kind: "step" | "line" }} ChartSpec
+   * @typedef {{ id: string, title: string, yLabel: string, x: number[], series: SeriesSpec[], shades: Shade[], kind: "step" | "line", xRange?: [number, number] }} ChartSpec
    * @typedef {[number, string, string, string, number, number, 0 | 1, string, 0 | 1]} Row
    * @typedef {{ traceId: string, totalUs: number, rows: Row[] }} WaterfallTrace
    * @typedef {{ charts: ChartSpec[], traces: Record<string, WaterfallTrace> }} ReportData
@@ -53,7 +53,11 @@
 
   /** @param {HTMLElement} el */
   function widthOf(el) {
-    return Math.max(320, Math.floor(el.clientWidth - 10));
+    // The box's width without the drawn canvas in it (a canvas drawn wider would hold the box open).
+    const style = getComputedStyle(el);
+    const inner = (el.parentElement ? el.parentElement.clientWidth : el.clientWidth) - 10;
+    const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+    return Math.max(240, Math.floor(Math.min(el.clientWidth, inner) - padding));
   }
 
   /** @param {ChartSpec} spec */
@@ -66,7 +70,11 @@
       title: spec.title,
       width: widthOf(el),
       height: 230,
-      scales: { x: { time: false } },
+      // One x range for every chart of a scenario; y from zero (every chart is a count, rate, duration or level).
+      scales: {
+        x: spec.xRange ? { time: false, range: () => /** @type {[number, number]} */ (spec.xRange) } : { time: false },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
+      },
       axes: [
         { label: "s since load start", labelSize: 20 },
         { label: spec.yLabel, labelSize: 20 },
@@ -119,8 +127,10 @@
       const row = make("div", `wf-row${highlighted ? " hl" : ""}${error ? " err" : ""}`);
       const label = make("div", "wf-label");
       label.style.paddingLeft = `${6 + depth * 14}px`;
-      label.append(`${service}: ${name} `, make("span", "kind", `${kind}${code ? ` ${code}` : ""}`));
-      label.title = `${service} ${kind} ${name}`;
+      // The status code first: a cut label keeps what tells the failing span from the others.
+      if (code) label.append(make("span", `code${error ? " bad" : ""}`, `${code} `));
+      label.append(`${service}: ${name} `, make("span", "kind", kind));
+      label.title = `${service} ${kind} ${name}${code ? ` ${code}` : ""}${error ? " (ERROR)" : ""}`;
       const track = make("div", "wf-track");
       const bar = make("div", `wf-bar ${kind}${error ? " error" : ""}`);
       const left = Math.max(0, Math.min(100, (startUs / trace.totalUs) * 100));
@@ -129,7 +139,9 @@
       bar.style.width = `${width}%`;
       bar.title = `${service} ${kind} ${name}: ${ms(durationUs)} at +${ms(startUs)}${code ? `, code ${code}` : ""}${error ? ", status ERROR" : ""}`;
       const dur = make("span", "wf-dur", ms(durationUs));
-      dur.style.left = `${Math.min(left + width + 0.5, 88)}%`;
+      // Right of the bar, or left of it when the bar reaches the end: never over the bar.
+      if (left + width <= 80) dur.style.left = `${left + width + 0.5}%`;
+      else dur.style.right = `${100 - left + 0.5}%`;
       track.append(bar, dur);
       row.append(label, track);
       box.append(row);
@@ -156,16 +168,75 @@
     }
   });
 
+  /** Redraws the charts inside `root` at their boxes' width (a collapsed section's charts were drawn at the minimum). */
+  /** @param {Element | Document} root */
+  function resizeCharts(root) {
+    for (const c of state.charts) {
+      const el = document.getElementById(c.id);
+      if (el && root.contains(el)) c.plot.setSize({ width: widthOf(el), height: 230 });
+    }
+  }
+  document.querySelectorAll("details.scenario").forEach((d) => {
+    d.addEventListener("toggle", () => {
+      if (/** @type {HTMLDetailsElement} */ (d).open) resizeCharts(d);
+    });
+  });
+
+  // The toolbar: a status filter, a family filter (scenarios where an assertion of it failed) and a search over the
+  // ids a scenario names; a scenario the search finds opens.
+  const filter = { status: "all", family: "", query: "" };
+  function applyFilter() {
+    const sections = /** @type {HTMLDetailsElement[]} */ (Array.from(document.querySelectorAll("details.scenario")));
+    let shown = 0;
+    for (const section of sections) {
+      const d = section.dataset;
+      const query = filter.query.toLowerCase();
+      const found = !query || (d.ids || "").toLowerCase().includes(query);
+      const visible =
+        (filter.status === "all" || d.status === filter.status) &&
+        (!filter.family || (d.failedFamilies || "").split(" ").includes(filter.family)) &&
+        found;
+      section.hidden = !visible;
+      if (visible) shown++;
+      if (visible && query && !section.open) section.open = true;
+    }
+    const counter = document.getElementById("shown");
+    if (counter) counter.textContent = `${shown} of ${sections.length} scenarios`;
+  }
+  document.querySelectorAll("[data-status-filter]").forEach((button) => {
+    button.addEventListener("click", () => {
+      filter.status = /** @type {HTMLElement} */ (button).dataset.statusFilter || "all";
+      document
+        .querySelectorAll("[data-status-filter]")
+        .forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+      applyFilter();
+    });
+  });
+  const family = /** @type {HTMLSelectElement | null} */ (document.getElementById("family-filter"));
+  family?.addEventListener("change", () => {
+    filter.family = family.value;
+    applyFilter();
+  });
+  const search = /** @type {HTMLInputElement | null} */ (document.getElementById("search"));
+  search?.addEventListener("input", () => {
+    filter.query = search.value.trim();
+    applyFilter();
+  });
+  // A link to a section or a failed assertion inside a collapsed scenario opens it.
+  function openTarget() {
+    const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    const section = target && target.closest("details.scenario");
+    if (section && !(/** @type {HTMLDetailsElement} */ (section).open))
+      /** @type {HTMLDetailsElement} */ (section).open = true;
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+
   /** @type {number | undefined} */
   let resizeTimer;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
-    resizeTimer = window.setTimeout(() => {
-      for (const c of state.charts) {
-        const el = document.getElementById(c.id);
-        if (el) c.plot.setSize({ width: widthOf(el), height: 230 });
-      }
-    }, 150);
+    resizeTimer = window.setTimeout(() => resizeCharts(document), 150);
   });
   state.ready = true;
 })();

@@ -30,5 +30,6 @@ export function reportersFor(
   const unknown = names.filter((n) => !Object.hasOwn(registry, n));
   if (unknown.length)
     throw new ConfigError(`--reporter ${unknown.join(",")}: valid reporters: ${Object.keys(registry).join(", ")}`);
-  return new ReporterMultiplexer(names.map((name) => ({ name, reporter: registry[name]!(context) })));
+  const withNames = { ...context, reporters: names };
+  return new ReporterMultiplexer(names.map((name) => ({ name, reporter: registry[name]!(withNames) })));
 }

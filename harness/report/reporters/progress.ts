@@ -1,4 +1,4 @@
-import type { LoadProgress, ReporterFactory } from "../reporter";
+import type { LoadProgress, ReporterFactory, ScenarioBegin } from "../reporter";
 
 export type { LoadProgress } from "../reporter";
 
@@ -9,20 +9,40 @@ export interface ProgressStream {
   columns?: number;
 }
 
+export interface ProgressOptions {
+  /** How often a plain (not a terminal) load line is written while the faults in place stay the same. */
+  plainEveryMs?: number;
+  now?: () => number;
+  /** A CI whose log folds groups: each scenario becomes one (GitHub Actions' `::group::`). */
+  ci?: "github";
+}
+
 /**
- * Live progress on stderr. On a terminal: the current phase, and during load a bar redrawn in place (requests
- * sent/planned, failures so far, the fault in place), cleared before every log line. Elsewhere (CI): plain lines
- * only, a load line every `plainEveryMs` and whenever the faults in place change, so a log keeps the story.
+ * Live progress on stderr, as k6 shows it. Each scenario starts with `[i/N] name`, the run's elapsed time and an ETA
+ * for the catalog (the mean time of the scenarios done so far, times the ones left). On a terminal: the current
+ * phase, and during load a bar redrawn in place (requests sent/planned, failures so far, the rate, the time left,
+ * the fault in place), cleared before every log line. Elsewhere (CI): plain lines only, a load line every
+ * `plainEveryMs` and whenever the faults in place change, so a log keeps the story; on GitHub Actions each scenario
+ * is a collapsible group.
  */
 export class Progress {
   private drawn = false;
   private lastPlainMs = -Infinity;
   private lastFaults = "";
+  private runStartMs: number | undefined;
+  private done = { scenarios: 0, ms: 0 };
+  private scenarioStartMs = 0;
+  private loadStart: { scenario: string; startMs: number } | undefined;
+  private grouped = false;
 
   constructor(
     private readonly out: ProgressStream,
-    private readonly options: { plainEveryMs?: number; now?: () => number } = {},
+    private readonly options: ProgressOptions = {},
   ) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
 
   /** A log line: kept in the output (on a terminal, above the live line). */
   readonly log = (line: string): void => {
@@ -30,30 +50,66 @@ export class Progress {
     this.out.write(`${line}\n`);
   };
 
+  /** A scenario begins: `[i/N] name (elapsed ..., ETA ...)`, on GitHub Actions as the title of its group. */
+  scenarioBegin({ name, index, total }: ScenarioBegin): void {
+    const now = this.now();
+    this.runStartMs ??= now;
+    this.scenarioStartMs = now;
+    const left = total - index;
+    const eta = this.done.scenarios ? duration((this.done.ms / this.done.scenarios) * left) : "-";
+    const line = `[${index + 1}/${total}] ${name} (elapsed ${duration(now - this.runStartMs)}, ETA ${eta})`;
+    if (this.options.ci === "github" && !this.out.isTTY) {
+      this.endGroup();
+      this.out.write(`::group::${line}\n`);
+      this.grouped = true;
+    } else this.log(line);
+  }
+
+  /** A scenario ended: its status line, which closes its group on GitHub Actions. */
+  scenarioEnd(line: string): void {
+    this.done = { scenarios: this.done.scenarios + 1, ms: this.done.ms + (this.now() - this.scenarioStartMs) };
+    this.log(line);
+    this.endGroup();
+  }
+
   /** A phase began (its end is logged with its duration): on a terminal, shown until the next update. */
   phase(scenario: string, name: string): void {
     if (this.out.isTTY) this.draw(`  ${scenario}: ${name}…`);
   }
 
   load(progress: LoadProgress): void {
+    const now = this.now();
+    if (this.loadStart?.scenario !== progress.scenario) this.loadStart = { scenario: progress.scenario, startMs: now };
+    const pace = rateAndLeft(progress, (now - this.loadStart.startMs) / 1000);
     const faults = progress.faults.join(", ");
     if (this.out.isTTY) {
       this.draw(
-        `  ${progress.scenario}: load ${bar(progress.sent / Math.max(1, progress.planned))} ${summary(progress)}`,
+        `  ${progress.scenario}: load ${bar(progress.sent / Math.max(1, progress.planned))} ${summary(progress, pace)}`,
       );
       return;
     }
-    const now = (this.options.now ?? Date.now)();
     if (faults === this.lastFaults && now - this.lastPlainMs < (this.options.plainEveryMs ?? 10_000)) return;
     this.lastPlainMs = now;
     this.lastFaults = faults;
-    this.out.write(`  ${progress.scenario}: load ${summary(progress)}\n`);
+    this.out.write(`  ${progress.scenario}: load ${summary(progress, pace)}\n`);
   }
 
   /** Clears the live line (a terminal only). */
   clear(): void {
     if (this.drawn) this.out.write("\r\x1b[2K");
     this.drawn = false;
+  }
+
+  /** The run ended: nothing left drawn, no group left open. */
+  end(): void {
+    this.clear();
+    this.endGroup();
+  }
+
+  private endGroup(): void {
+    if (!this.grouped) return;
+    this.out.write("::endgroup::\n");
+    this.grouped = false;
   }
 
   private draw(line: string): void {
@@ -63,9 +119,22 @@ export class Progress {
   }
 }
 
-function summary(p: LoadProgress): string {
+/** The load's rate so far and the time its plan has left at that rate, once a second of it has passed. */
+function rateAndLeft(p: LoadProgress, elapsedS: number): string {
+  if (elapsedS < 1 || p.sent === 0) return "";
+  const rate = p.sent / elapsedS;
+  return `, ${Math.round(rate).toLocaleString("en-US")} req/s, ${duration(((p.planned - p.sent) / rate) * 1000)} left`;
+}
+
+function summary(p: LoadProgress, pace: string): string {
   const fault = p.faults.length ? `, fault ${p.faults.join(", ")}` : ", no fault";
-  return `${p.sent.toLocaleString("en-US")}/${p.planned.toLocaleString("en-US")} requests sent, ${p.failed.toLocaleString("en-US")} failed${fault}`;
+  return `${p.sent.toLocaleString("en-US")}/${p.planned.toLocaleString("en-US")} requests sent, ${p.failed.toLocaleString("en-US")} failed${pace}${fault}`;
+}
+
+/** "42 s", "3m05s". */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
 }
 
 function bar(fraction: number, width = 20): string {
@@ -73,18 +142,19 @@ function bar(fraction: number, width = 20): string {
   return `[${"#".repeat(full)}${"-".repeat(width - full)}]`;
 }
 
-/** Live progress on stderr: the run's log lines, each phase, and the load while it runs. */
+/** Live progress on stderr: the run's log lines, each scenario and phase, and the load while it runs. */
 export const progressReporter: ReporterFactory = ({ stderr }) => {
-  const progress = new Progress(stderr);
+  const progress = new Progress(stderr, process.env.GITHUB_ACTIONS === "true" ? { ci: "github" } : {});
   return {
     onLog: progress.log,
+    onScenarioBegin: (begin) => progress.scenarioBegin(begin),
     onPhase: (e) =>
       e.ms === undefined ? progress.phase(e.scenario, e.phase) : progress.log(`  ${e.scenario}: ${e.phase} ${e.ms} ms`),
     onLoadProgress: (p) => progress.load(p),
     onScenarioEnd: ({ run: { verdict } }) =>
-      progress.log(
+      progress.scenarioEnd(
         `  ${verdict.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms${verdict.abortReason ? `: ${verdict.abortReason}` : ""}`,
       ),
-    onRunEnd: () => progress.clear(),
+    onRunEnd: () => progress.end(),
   };
 };

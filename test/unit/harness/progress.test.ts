@@ -52,9 +52,50 @@ describe("live progress", () => {
     progress.log("  load: load 30000 ms");
     expect(out.text.split("\n")).toEqual([
       "  load: load 100/6,000 requests sent, 0 failed, no fault",
-      "  load: load 1,200/6,000 requests sent, 3 failed, fault link-down orders-redis",
-      "  load: load 3,000/6,000 requests sent, 40 failed, fault link-down orders-redis",
+      // The rate since the load began (at 0) and the time its plan has left at that rate.
+      "  load: load 1,200/6,000 requests sent, 3 failed, 200 req/s, 24 s left, fault link-down orders-redis",
+      "  load: load 3,000/6,000 requests sent, 40 failed, 176 req/s, 17 s left, fault link-down orders-redis",
       "  load: load 30000 ms",
+      "",
+    ]);
+  });
+
+  test("each scenario starts with [i/N], the run's elapsed time and an ETA from the scenarios done so far", () => {
+    const out = stream(false);
+    let now = 1_000;
+    const progress = new Progress(out, { now: () => now });
+    progress.scenarioBegin({ name: "baseline", index: 0, total: 3 });
+    now = 11_000;
+    progress.scenarioEnd("  baseline: PASSED in 10000 ms");
+    progress.scenarioBegin({ name: "load", index: 1, total: 3 });
+    now = 81_000;
+    progress.scenarioEnd("  load: PASSED in 70000 ms");
+    progress.scenarioBegin({ name: "sampling", index: 2, total: 3 });
+    expect(out.text.split("\n")).toEqual([
+      "[1/3] baseline (elapsed 0 s, ETA -)",
+      "  baseline: PASSED in 10000 ms",
+      "[2/3] load (elapsed 10 s, ETA 20 s)",
+      "  load: PASSED in 70000 ms",
+      "[3/3] sampling (elapsed 1m20s, ETA 40 s)",
+      "",
+    ]);
+  });
+
+  test("on GitHub Actions each scenario is a collapsible group, closed when it ends and when the run ends", () => {
+    const out = stream(false);
+    const progress = new Progress(out, { ci: "github", now: () => 0 });
+    progress.scenarioBegin({ name: "baseline", index: 0, total: 2 });
+    progress.log("  baseline: load 8000 ms");
+    progress.scenarioEnd("  baseline: PASSED in 9000 ms");
+    progress.scenarioBegin({ name: "load", index: 1, total: 2 });
+    progress.end();
+    expect(out.text.split("\n")).toEqual([
+      "::group::[1/2] baseline (elapsed 0 s, ETA -)",
+      "  baseline: load 8000 ms",
+      "  baseline: PASSED in 9000 ms",
+      "::endgroup::",
+      "::group::[2/2] load (elapsed 0 s, ETA 0 s)",
+      "::endgroup::",
       "",
     ]);
   });

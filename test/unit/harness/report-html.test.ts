@@ -3,6 +3,7 @@ import { select } from "../../../assertions/metric-query";
 import type { SavedScenario } from "../../../harness/report/evidence-file";
 import { reportHtml } from "../../../harness/report/html-report";
 import { localize } from "../../../assertions/rca";
+import { counterIncrease } from "../../../assertions/rca/runtime";
 import { scoreRun } from "../../../harness/run/score-run";
 import { buildReportModel } from "../../../harness/report/report-model";
 import { reproduceCommand } from "../../../harness/report/report-html";
@@ -88,6 +89,31 @@ describe("report.html generation (pure: verdict and evidence in, HTML out)", () 
       expect.arrayContaining(["metrics.edge-status-counts", "metrics.hop-agreement", "metrics.span-counter-agreement"]),
     );
     expect(outage.recon.flatMap((t) => t.rows).filter((r) => r.mismatch)).toEqual([]);
+  });
+
+  test("a restart's counter reset yields no negative rate anywhere: charts break the line, RCA counts from zero", () => {
+    // 5 -> 10, then a restarted process counting again from 0: 2, 6.
+    expect(counterIncrease([{ v: 5 }, { v: 10 }, { v: 2 }, { v: 6 }])).toBe(11);
+    const model = buildReportModel(verdict, saved);
+    const values = model.client.charts.flatMap((c) => c.series.flatMap((s) => s.values));
+    expect(values.filter((v) => v !== null && v < 0)).toEqual([]);
+    const kill = model.scenarios.find((s) => s.verdict.name === "process-kill")!;
+    const runtimes = (kill.rca?.windows ?? []).flatMap((w) => w.window.suspects.map((x) => x.runtime));
+    expect(runtimes.length).toBeGreaterThan(0);
+    for (const r of runtimes)
+      for (const key of ["cpuCores", "gcPerSec"] as const)
+        if (r[key]) expect([key, r[key]!.window >= 0, r[key]!.steady >= 0]).toEqual([key, true, true]);
+  });
+
+  test("every chart of a scenario shares its load window as x range, with no point outside it", () => {
+    const model = buildReportModel(verdict, saved);
+    for (const view of model.scenarios) {
+      const charts = [view.outcome, ...view.latency, ...view.runtime].filter((c) => c !== undefined);
+      const ranges = new Set(charts.map((c) => JSON.stringify(c.xRange)));
+      expect([view.verdict.name, ranges.size]).toEqual([view.verdict.name, 1]);
+      const [from, to] = charts[0]!.xRange!;
+      for (const c of view.runtime) expect(c.x.filter((x) => x < from || x > to)).toEqual([]);
+    }
   });
 
   test("a disagreeing reconciliation row is marked and the failed assertion's evidence is laid out", () => {

@@ -24,7 +24,7 @@ function replayed(name: string): ScenarioRun {
   const saved = scenarioFixture(name);
   const judgement = judgeRun(saved.evidence, saved.expectations);
   const verdict = scenarioVerdict(
-    name,
+    { name },
     { status: "judged", evidence: saved.evidence, expectations: saved.expectations, judgement },
     { durationMs: 1, phases: {}, measurements: {} },
   );

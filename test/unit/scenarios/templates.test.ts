@@ -20,7 +20,8 @@ function normal(scenario: Scenario): unknown {
     if (Array.isArray(x)) return x.map(walk);
     if (!x || typeof x !== "object") return x;
     const o: Record<string, unknown> = {};
-    for (const k of Object.keys(x).sort()) if (k !== "description") o[k] = walk((x as Record<string, unknown>)[k]);
+    for (const k of Object.keys(x).sort())
+      if (k !== "description" && k !== "file") o[k] = walk((x as Record<string, unknown>)[k]);
     if (o.code !== undefined) o.code = [o.code].flat().sort();
     return o;
   };
