@@ -155,9 +155,9 @@ function compareHop(metrics: MetricView, hop: HopTarget, findings: Findings, obs
     if (d.a > d.b + lost || d.b - d.a > untraced + lost)
       findings.add({
         detail: `${label} ${d.key}: server counted ${serverTally.get(d.key) ?? 0}${moved.calls ? ` (${d.a} with the ${moved.calls} calls the traces show it did not answer as its caller saw)` : ""}, client counted ${d.b}`,
-        expected: `${d.b} (its callers' client counters)`,
+        expected: `${d.b} (the callers' count)`,
         observed: `${serverTally.get(d.key) ?? 0}${moved.calls ? ` (${d.a} with ${moved.calls} calls moved by their traces)` : ""}`,
-        on: `${to} server counter ${d.key.replace(/\|/g, " ")} (hop ${label})`,
+        on: `${to} server counter ${d.key.replace(/\|/g, " ")}`,
         service: to,
         side: "server",
         counterparts: hop.callers.map((caller) => `${caller} client`),

@@ -126,7 +126,7 @@ function judgeLayer(
       detail: `${where} rose by ${got} on ${codes.join(" or ")}, expected ${failed.length} (the driver's failures through ${surface.fault}); by code: ${JSON.stringify(nonZero(byCode))}`,
       traceId: failed[0]?.traceId,
       requestId: failed[0]?.request.id,
-      expected: `${failed.length} on ${codes.join(" or ")} (the driver's failures through ${surface.fault})`,
+      expected: `${failed.length} on ${codes.join(" or ")} (the driver's failures)`,
       observed: `${got}${Object.keys(nonZero(byCode)).length ? ` (by code: ${codeList(nonZero(byCode))})` : ""}`,
       on: `${where} ${metrics.counter(e)?.name ?? "counter"}`,
       service: e.service.name,

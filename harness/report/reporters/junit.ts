@@ -25,7 +25,10 @@ function runProperties(verdict: Verdict): [string, string][] {
     ...(run.backendReason ? [["backend.reason", run.backendReason] as [string, string]] : []),
     ["mesh", run.mesh.description],
     ...(run.command ? [["command", run.command] as [string, string]] : []),
-    ...Object.entries(run.timings ?? {}).map(([part, ms]): [string, string] => [`time.${part}`, seconds(ms)]),
+    ...Object.entries(run.timings ?? {}).map(([part, ms]): [string, string] => [
+      `time.${part.replace(/Ms$/, "")}`,
+      seconds(ms),
+    ]),
   ];
 }
 

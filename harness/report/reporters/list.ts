@@ -64,8 +64,9 @@ export function failureDetails(verdict: Verdict, options: { colour?: boolean; re
       ].filter(Boolean);
       if (ids.length) lines.push(`    ${ids.join("; ")}`);
       if (options.reportFile) lines.push(`    report: ${options.reportFile}#${anchor(s.name, a.id)}`);
-      for (const { assertion, why } of group.consequences)
-        lines.push(`    ↳ ✗ ${assertion.id}: ${assertion.headline ?? assertion.message} (explained: ${why})`);
+      // Nested under their cause; why it explains them is in junit.xml and report.html.
+      for (const { assertion } of group.consequences)
+        lines.push(`    ↳ ✗ ${assertion.id}: ${assertion.headline ?? assertion.message}`);
     }
   }
   return lines

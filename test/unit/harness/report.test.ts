@@ -145,8 +145,8 @@ describe("reports", () => {
       ["backend.reason", "auto chose native: no Docker engine"],
       ["mesh", "sample mesh (native processes)"],
       ["command", "npm run scenario -- --seed 1 --backend native"],
-      ["time.toolsMs", "336.000"],
-      ["time.capacityMs", "43.000"],
+      ["time.tools", "336.000"],
+      ["time.capacity", "43.000"],
     ])
       expect(xml).toContain(`<property name="${name}" value="${value}"/>`);
     expect(xml).toContain("<system-out>report: /reports/latest/report.html#payments-errors</system-out>");
