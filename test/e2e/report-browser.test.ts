@@ -136,11 +136,17 @@ interface PageProblems {
   console: string[];
   failedRequests: string[];
   foreignRequests: string[];
+  /** alert/confirm/prompt dialogs, listened for before the page loads (Playwright dismisses unheard ones silently). */
+  dialogs: string[];
 }
 
 async function open(context: BrowserContext, file: string): Promise<{ page: Page; problems: PageProblems }> {
   const page = await context.newPage();
-  const problems: PageProblems = { console: [], failedRequests: [], foreignRequests: [] };
+  const problems: PageProblems = { console: [], failedRequests: [], foreignRequests: [], dialogs: [] };
+  page.on("dialog", (d) => {
+    problems.dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
   page.on("console", (m) => {
     if (m.type() === "error" || m.type() === "warning") problems.console.push(`${m.type()}: ${m.text()}`);
   });
@@ -196,7 +202,7 @@ async function drawn(page: Page) {
 }
 
 function expectEverythingDrawn(d: Awaited<ReturnType<typeof drawn>>, problems: PageProblems): void {
-  expect(problems).toEqual({ console: [], failedRequests: [], foreignRequests: [] });
+  expect(problems).toEqual({ console: [], failedRequests: [], foreignRequests: [], dialogs: [] });
   expect(d.errors).toEqual([]);
   expect(d.charts.length).toBe(d.chartBoxes);
   expect(d.charts.length).toBeGreaterThan(10);
@@ -367,7 +373,15 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.screenshot({ path: path.join(dir, "report-1440x900.png") });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(300);
+    // The charts redraw at the new width after a debounce: wait until every drawn canvas fits, at most 5 s.
+    await page.waitForFunction(
+      () =>
+        (
+          globalThis as unknown as { meshproofReport: { charts: { plot: { ctx: { canvas: { width: number } } } }[] } }
+        ).meshproofReport.charts.every((c) => c.plot.ctx.canvas.width <= 390 * 2),
+      undefined,
+      { timeout: 5_000 },
+    );
     const scroll = await page.evaluate(() => {
       const root = (
         globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
@@ -385,18 +399,8 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
     const saved = hostileCatalog();
     const verdict = judge(saved);
     const report = writeHtmlReport(dir, verdict, saved);
-    const page = await context.newPage();
-    const dialogs: string[] = [];
-    page.on("dialog", (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
+    // open() listens for dialogs before the page loads and waits until the page's script has run.
     const { page: opened, problems } = await open(context, report.file);
-    opened.on("dialog", (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    await opened.waitForTimeout(500);
     const found = await opened.evaluate((hostile) => {
       const document = (globalThis as unknown as { document: DomNode & { body: { textContent: string } } }).document;
       return {
@@ -405,13 +409,12 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
         shown: hostile.map((h) => document.body.textContent.includes(h)),
       };
     }, HOSTILE);
-    expect(dialogs).toEqual([]);
+    expect(problems.dialogs).toEqual([]);
     expect(problems.console.filter((m) => /alert|onerror|img/i.test(m))).toEqual([]);
     // No element came from the text: no image, no script beyond the page's own three.
     expect(found.images).toBe(0);
     expect(found.scripts).toBe(3);
     expect(found.shown).toContain(true);
-    await page.close();
     await opened.close();
   });
 });
