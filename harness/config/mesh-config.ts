@@ -105,7 +105,8 @@ export interface LinkConfig {
 }
 
 export interface RouteConfig {
-  request: { method: "GET" | "POST"; path: string; body?: unknown };
+  /** Headers are sent as given, besides the driver's own (traceparent, x-request-id, content-type). */
+  request: { method: "GET" | "POST"; path: string; body?: unknown; headers?: Record<string, string> };
   hops: Hop[];
   /** Share in the load mix. Default 1. */
   weight?: number;
@@ -115,6 +116,9 @@ export interface RouteConfig {
 export function defineConfig(config: MeshConfig): MeshConfig {
   return config;
 }
+
+/** Headers the load driver sets on every request: a route's `request.headers` may not name them. */
+const DRIVER_HEADERS = ["traceparent", "x-request-id", "content-type", "content-length"];
 
 const loopbackUrl = z
   .string()
@@ -204,6 +208,12 @@ const SCHEMA = z
             method: z.enum(["GET", "POST"]),
             path: z.string().startsWith("/"),
             body: z.unknown().optional(),
+            headers: z
+              .record(
+                z.string(),
+                z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, "a header value holds no control character"),
+              )
+              .optional(),
           }),
           hops: z.array(hopSchema).min(1),
           weight: z.number().positive().optional(),
@@ -228,7 +238,12 @@ const SCHEMA = z
     for (const [link, l] of Object.entries(c.links ?? {}))
       for (const end of ["from", "to"] as const)
         if (!services.includes(l[end])) issue(["links", link, end], `must be a service (${services.join(", ")})`);
-    for (const [route, r] of Object.entries(c.routes))
+    for (const [route, r] of Object.entries(c.routes)) {
+      for (const header of Object.keys(r.request.headers ?? {}))
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header))
+          issue(["routes", route, "request", "headers", header], "a header name is an HTTP token");
+        else if (DRIVER_HEADERS.includes(header.toLowerCase()))
+          issue(["routes", route, "request", "headers", header], `is set by the driver (${DRIVER_HEADERS.join(", ")})`);
       r.hops.forEach((h, i) => {
         // A datastore reached in-process (its spans reported under a name of their own) is no service of the mesh.
         const inProcess = h.reportedBy !== undefined && h.protocol !== "http" && h.protocol !== "grpc";
@@ -236,6 +251,7 @@ const SCHEMA = z
           if (!services.includes(h[end]))
             issue(["routes", route, "hops", i, end], `must be a service (${services.join(", ")})`);
       });
+    }
     for (const [service, s] of Object.entries(c.services)) {
       const shared = typeof s.metricsUrl === "object" ? s.metricsUrl.sharedWith : undefined;
       if (shared !== undefined && typeof c.services[shared]?.metricsUrl !== "string")

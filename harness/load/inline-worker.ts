@@ -32,6 +32,7 @@ async function run(
 ): Promise<InlineWorkerMessage> {
   // The timeout lets the agent honour the server's Keep-Alive hint (see the kit's httpClient).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 60_000 });
+  const base = new URL(input.baseUrl);
   const requests: RequestRecord[] = [];
   const scheduleDriftMs: number[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -48,7 +49,7 @@ async function run(
       if (waitMs > 1) await sleep(waitMs, undefined, { signal: stopped }).catch(() => undefined);
       if (stopped.aborted) break;
       scheduleDriftMs.push(performance.now() - dueAt);
-      const request = send(agent, input.baseUrl, input.requests[i]!, input.timeoutMs).then((record) => {
+      const request = send(agent, base, input.requests[i]!, input.timeoutMs).then((record) => {
         requests.push(record);
         if (record.status === 0 || record.status >= 400) failed++;
         inFlight.delete(request);
@@ -63,7 +64,7 @@ async function run(
   return { type: "done", requests, scheduleDriftMs };
 }
 
-function send(agent: http.Agent, baseUrl: string, planned: PlannedRequest, timeoutMs: number): Promise<RequestRecord> {
+function send(agent: http.Agent, base: URL, planned: PlannedRequest, timeoutMs: number): Promise<RequestRecord> {
   const traceId = crypto.randomBytes(16).toString("hex");
   const parentSpanId = crypto.randomBytes(8).toString("hex");
   const id = crypto.randomUUID();
@@ -84,13 +85,17 @@ function send(agent: http.Agent, baseUrl: string, planned: PlannedRequest, timeo
     ...parseTraceresponse(traceresponse),
   });
   return new Promise((resolve) => {
+    // The path as the route gives it, byte for byte (a URL string would be normalised and percent-encoded first),
+    // after the base URL's own path, if it has one.
     const request = http.request(
-      `${baseUrl}${planned.path}`,
+      base,
       {
+        path: `${base.pathname.replace(/\/$/, "")}${planned.path}`,
         method: planned.method,
         agent,
         timeout: timeoutMs,
         headers: {
+          ...planned.headers,
           ...(traceparent ? { traceparent } : {}),
           "x-request-id": id,
           ...(body === undefined

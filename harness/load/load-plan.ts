@@ -41,6 +41,7 @@ export interface PlannedRequest {
   path: string;
   /** The JSON body, already serialised. */
   body?: string;
+  headers?: Record<string, string>;
   parent: ParentMode;
 }
 
@@ -165,6 +166,7 @@ export function planRequests(plan: LoadPlan, routes: RouteCatalog): PlannedReque
       method: request.method,
       path: request.path,
       ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+      ...(request.headers ? { headers: request.headers } : {}),
       parent: plan.traceparent ? pickParent() : "sampled",
     });
   }

@@ -5,6 +5,8 @@ export interface RouteRequest {
   method: "GET" | "POST";
   path: string;
   body?: unknown;
+  /** Sent besides the driver's own headers. */
+  headers?: Record<string, string>;
 }
 
 /** How the driver builds a request for a route name of the scenario ("POST /api/checkout"). */

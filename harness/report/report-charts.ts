@@ -18,13 +18,20 @@ export interface ChartSpec {
 /** Bin width of the outcome and latency charts (RCA judges 1 s buckets too). */
 const BIN_MS = 1_000;
 
-const STATUS_COLORS: Record<string, string[]> = {
-  "2": ["#2e9e5b", "#8bc34a", "#00796b"],
+/**
+ * Colours mean one thing each across the page: green a success (2xx), amber a client error (4xx), red a failure
+ * (5xx; also ERROR spans and failed checks), near-black no response, violet an injected fault (the shading), dashed blue
+ * an RCA window. Latency percentiles are a blue ramp (darker is higher); services take hues none of those use.
+ */
+export const STATUS_COLORS: Record<string, string[]> = {
+  "2": ["#2e9e5b", "#7cb342", "#00796b"],
   "3": ["#4a90d9"],
-  "4": ["#e08a1e", "#c77c00"],
+  "4": ["#e08a1e", "#b26a00"],
   "5": ["#d0342c", "#8e1b16", "#e57373"],
 };
-const PALETTE = ["#3366cc", "#dc3912", "#ff9900", "#109618", "#990099", "#0099c6", "#dd4477", "#66aa00"];
+export const NO_RESPONSE_COLOR = "#1d1f23";
+const LATENCY_COLORS = { p50: "#74a9cf", p90: "#2b8cbe", p99: "#034e7b" };
+export const SERVICE_PALETTE = ["#1f77b4", "#17becf", "#8c564b", "#bcbd22", "#e377c2", "#393b79", "#637939", "#7f7f7f"];
 
 /** Requests per second by status, binned by start time. */
 export function outcomeChart(
@@ -39,7 +46,7 @@ export function outcomeChart(
   for (const r of evidence.requests) counts.get(String(r.status))![binOf(r.startMs)]! += 1000 / BIN_MS;
   const used = new Map<string, number>();
   const color = (status: string) => {
-    const family = STATUS_COLORS[status[0]!] ?? [status === "0" ? "#555555" : "#990099"];
+    const family = STATUS_COLORS[status[0]!] ?? [status === "0" ? NO_RESPONSE_COLOR : "#4a90d9"];
     const i = used.get(status[0]!) ?? 0;
     used.set(status[0]!, i + 1);
     return family[i % family.length]!;
@@ -79,9 +86,9 @@ export function latencyCharts(evidence: Evidence, chartId: () => string, shades:
       kind: "line",
       shades: routeShades,
       series: [
-        { label: "p50", color: "#3366cc", values: q(0.5) },
-        { label: "p90", color: "#ff9900", values: q(0.9), dash: true },
-        { label: "p99", color: "#dc3912", values: q(0.99) },
+        { label: "p50", color: LATENCY_COLORS.p50, values: q(0.5) },
+        { label: "p90", color: LATENCY_COLORS.p90, values: q(0.9), dash: true },
+        { label: "p99", color: LATENCY_COLORS.p99, values: q(0.99) },
       ],
     } satisfies ChartSpec;
   });
@@ -129,7 +136,7 @@ export function runtimeCharts(evidence: Evidence, chartId: () => string, shades:
         const series = name ? range.filter((s) => s.name === name && ownedBy(service, s)) : [];
         // Only the scenario's own window: a reused mesh's range series reach back into the scenario before it.
         const points = summed(series).filter(([t]) => t * 1000 >= t0 && t * 1000 <= evidence.window.endMs);
-        return { service, color: PALETTE[i % PALETTE.length]!, points };
+        return { service, color: SERVICE_PALETTE[i % SERVICE_PALETTE.length]!, points };
       })
       .filter((p) => p.points.length > 0);
     if (perService.length === 0) continue;

@@ -5,6 +5,7 @@ import type { ProbeLane } from "./probe-timeline";
 import type { ReconTable } from "./reconciliation-tables";
 import type { ReportModel } from "./report-model";
 import type { RequestRow } from "./report-traces";
+import { NO_RESPONSE_COLOR, STATUS_COLORS } from "./report-charts";
 import type { FailedAssertionView, RcaWindowView, ScenarioView } from "./scenario-view";
 import { ALL_FAMILIES } from "../../assertions/evidence";
 import { statusCounts, type Verdict } from "./verdict";
@@ -238,7 +239,7 @@ function scenarioSection(s: ScenarioView): string {
         .filter((c) => c)
         .map((c) => chartBox(c!.id))
         .join("")}</div>`,
-      `<p class="legend-note">Red bands: journaled faults. Blue dashed bands: windows RCA detected from the request log.</p>`,
+      `<p class="legend-note">Violet bands: journaled faults. Blue dashed bands: windows RCA detected from the request log. Red is a failure only (5xx, an ERROR span, a failed check).</p>`,
       `<h3>Probe timeline</h3>`,
       probeSvg(s.probes),
       rcaSection(s),
@@ -320,7 +321,7 @@ function probeSvg(p: ScenarioView["probes"]): string {
   const x = (s: number) => LABEL_W + ((s - p.fromS) / span) * (SVG_W - LABEL_W - 10);
   const height = p.lanes.length * LANE_H + 24;
   const color = (status: number) =>
-    status === 200 ? "#2e9e5b" : status === 0 ? "#555" : status >= 500 ? "#d0342c" : "#e08a1e";
+    status === 0 ? NO_RESPONSE_COLOR : (STATUS_COLORS[String(status)[0]!]?.[0] ?? STATUS_COLORS["4"]![0]!);
   const faults = p.faults
     .map(
       (f) =>
@@ -461,7 +462,7 @@ function scriptText(js: string): string {
 }
 
 const CSS = `
-:root { --ok: #2e9e5b; --bad: #d0342c; --warn: #e08a1e; --muted: #666; --line: #ddd; --bg-soft: #f6f7f9; }
+:root { --ok: #2e9e5b; --bad: #d0342c; --warn: #e08a1e; --muted: #666; --line: #ddd; --bg-soft: #f6f7f9; --fault: rgba(123, 63, 181, 0.14); }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1f23; background: #fff; }
 header.top { padding: 12px 24px; border-bottom: 4px solid var(--ok); background: var(--bg-soft); }
@@ -500,7 +501,7 @@ pre.command { white-space: pre-wrap; word-break: break-all; }
 .legend-note { color: var(--muted); font-size: 12px; margin: 2px 0; }
 svg.probes { display: block; max-width: 100%; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
 svg.probes text { font-size: 11px; fill: #333; } svg.probes text.tick { fill: var(--muted); }
-svg.probes rect.fault { fill: rgba(208, 52, 44, 0.12); }
+svg.probes rect.fault { fill: var(--fault); }
 svg.probes .flip line { stroke: #111; stroke-width: 1.5; }
 svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .failed-block { border-left: 4px solid var(--bad); padding: 2px 12px; background: #fffafa; }
@@ -510,8 +511,11 @@ svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; paint-o
 .consequence { margin-left: 24px; padding-left: 10px; border-left: 3px solid var(--muted); } .explained { margin: 4px 0 0; color: var(--muted); font-size: 12px; }
 .kv { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 8px; }
 .trace { margin: 6px 0 10px; } .trace-id { font: 12px ui-monospace, monospace; color: var(--muted); }
-.wf { border: 1px solid var(--line); border-radius: 4px; font-size: 12px; }
-.wf-row { display: grid; grid-template-columns: minmax(120px, 40%) 1fr; border-top: 1px solid #eee; min-height: 20px; }
+.wf { border: 1px solid var(--line); border-radius: 4px; font-size: 12px; max-height: 560px; overflow-y: auto; }
+.wf-row { display: grid; grid-template-columns: minmax(120px, 40%) 1fr; border-top: 1px solid #eee; min-height: 20px; cursor: pointer; }
+.wf-row:focus-visible { outline: 2px solid #1f77b4; outline-offset: -2px; }
+.wf-attrs { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0 10px; margin: 0; padding: 4px 8px 6px 24px; background: var(--bg-soft); font: 11.5px ui-monospace, monospace; }
+.wf-attrs[hidden] { display: none; } .wf-attrs dt { color: var(--muted); } .wf-attrs dd { margin: 0; overflow-wrap: anywhere; }
 .wf-row.err .wf-label { color: var(--bad); font-weight: 600; } .wf-row.err .wf-label::before { content: "✗ "; }
 .wf-row:first-child { border-top: 0; }
 .wf-label { padding: 1px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
@@ -520,16 +524,21 @@ svg.probes .flip text { font-size: 10.5px; fill: #111; font-weight: 600; paint-o
 .wf-bar { position: absolute; top: 4px; height: 12px; background: #5b8def; border-radius: 2px; min-width: 2px; }
 .wf-bar.client { background: #9bb7f0; } .wf-bar.error { background: var(--bad); }
 .wf-row.hl { background: #fff6d6; } .wf-row.hl .wf-bar { outline: 2px solid #b8860b; }
-.wf-dur { position: absolute; top: 2px; font-size: 10.5px; color: #333; white-space: nowrap; }
+.wf-dur { position: absolute; top: 2px; font-size: 10.5px; color: #333; white-space: nowrap; } .wf-dur.inside { color: #fff; font-weight: 600; }
 .wf-axis { display: grid; grid-template-columns: minmax(120px, 40%) 1fr; color: var(--muted); font-size: 11px; }
+.wf-ticks { position: relative; height: 15px; } .wf-ticks span { position: absolute; white-space: nowrap; }
+.wf-ticks span:not(:first-child):not(:last-child) { transform: translateX(-50%); }
 .table-wrap { max-width: 100%; overflow-x: auto; }
 @media (max-width: 600px) {
   main { padding: 4px 8px 32px; } .toolbar { padding: 6px 8px; } header.top { padding: 8px; }
   .kv { grid-template-columns: minmax(0, 1fr); } h2 { font-size: 16px; }
-  table { display: block; max-width: 100%; overflow-x: auto; }
+  table { display: block; max-width: 100%; overflow-x: auto; } table.suspects td, table.suspects th { white-space: nowrap; }
+  /* A waterfall row's label above its bar: the whole width for each, nothing cut. */
+  .wf-row, .wf-axis { grid-template-columns: minmax(0, 1fr); } .wf-axis > span:first-child { display: none; }
+  .wf-label { white-space: normal; overflow-wrap: anywhere; } .wf-track { min-height: 20px; } .wf-ticks span:nth-child(2), .wf-ticks span:nth-child(4) { display: none; }
 }
 main, .scenario, .failed-assertion { max-width: 100%; overflow-wrap: anywhere; }
-.wf-axis span:last-child { text-align: right; padding-right: 4px; }
+.wf-logs pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .rca-window { margin: 6px 0 14px; } .notes, .missing { color: var(--muted); font-size: 12px; }
 .rca-score { margin-top: 12px; padding: 8px 12px; background: var(--bg-soft); border-radius: 4px; }
 details > summary { cursor: pointer; margin: 4px 0; }

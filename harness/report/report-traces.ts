@@ -3,14 +3,55 @@ import { suspectKey, type RcaContext, type RcaWindow, type Suspect } from "../..
 import { indexTrace } from "../../assertions/trace-index";
 import type { Span, Trace } from "../../assertions/trace-model";
 
-/** One span row of a waterfall: [depth, service, name, kind, startUs (from the trace start), durationUs, error, code, highlighted]. */
-export type WaterfallRow = [number, string, string, string, number, number, 0 | 1, string, 0 | 1];
+/**
+ * One span row of a waterfall: [depth, service, name, kind, startUs (from the trace start), durationUs, error, code,
+ * highlighted, attributes]. Attributes are the span's own text (telemetry, shown as text only), values cut short.
+ */
+export type WaterfallRow = [number, string, string, string, number, number, 0 | 1, string, 0 | 1, [string, string][]];
+
+/** What a waterfall row keeps of a span's attributes: enough to read a call's target and outcome, bounded in size. */
+const MAX_ATTRIBUTES = 24;
+const MAX_VALUE_CHARS = 240;
+
+function shownAttributes(span: Span): [string, string][] {
+  return Object.entries(span.attributes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .slice(0, MAX_ATTRIBUTES)
+    .map(([k, v]) => {
+      const text = typeof v === "string" ? v : JSON.stringify(v);
+      return [k, text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text];
+    });
+}
 
 /** A trace laid out for the page's waterfall. */
 export interface WaterfallTrace {
   traceId: string;
   totalUs: number;
   rows: WaterfallRow[];
+  /** The trace's log lines ([service, the line as JSON]), by each service's contract log keys; text only. */
+  logs: [string, string][];
+}
+
+const MAX_LOG_LINES = 20;
+const MAX_LOG_CHARS = 400;
+
+/** Log lines by trace id, of the services whose contract names their log keys. */
+export function logsByTrace(evidence: Evidence): Map<string, [string, string][]> {
+  const out = new Map<string, [string, string][]>();
+  for (const service of evidence.services) {
+    const key = service.contract.logs?.traceId;
+    if (!key) continue;
+    for (const line of evidence.logs[service.name] ?? []) {
+      const traceId = line[key];
+      if (typeof traceId !== "string") continue;
+      const text = JSON.stringify(line);
+      const list = out.get(traceId) ?? [];
+      if (list.length < MAX_LOG_LINES)
+        list.push([service.name, text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS - 1)}…` : text]);
+      out.set(traceId, list);
+    }
+  }
+  return out;
 }
 
 /** A request the page lists (a failed assertion's evidence, an RCA exemplar). */
@@ -56,6 +97,7 @@ export function waterfall(
   request: RequestRecord | undefined,
   namer: RcaContext,
   highlight?: Suspect,
+  logs: [string, string][] = [],
 ): WaterfallTrace {
   const index = indexTrace(trace, request?.parentSpanId, namer.edge?.name);
   const reader = namer.reader;
@@ -75,10 +117,11 @@ export function waterfall(
       s.status === "error" ? 1 : 0,
       reader.code(s) ?? "",
       marked(s) ? 1 : 0,
+      shownAttributes(s),
     ]);
     const children = [...(index.children.get(s.spanId) ?? [])].sort((a, b) => a.startTimeUs - b.startTimeUs);
     for (const c of children) visit(c, depth + 1);
   };
   for (const root of [...index.roots, ...index.orphans].sort((a, b) => a.startTimeUs - b.startTimeUs)) visit(root, 0);
-  return { traceId: trace.traceId, totalUs: Math.max(1, end - start), rows };
+  return { traceId: trace.traceId, totalUs: Math.max(1, end - start), rows, logs };
 }

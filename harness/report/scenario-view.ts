@@ -4,7 +4,14 @@ import type { SavedScenario } from "./evidence-file";
 import { probeLanes, type ProbeTimeline } from "./probe-timeline";
 import { reconciliation, type ReconTable } from "./reconciliation-tables";
 import { latencyCharts, outcomeChart, round, runtimeCharts, type ChartSpec } from "./report-charts";
-import { exemplarRequest, requestRow, waterfall, type RequestRow, type WaterfallTrace } from "./report-traces";
+import {
+  exemplarRequest,
+  logsByTrace,
+  requestRow,
+  waterfall,
+  type RequestRow,
+  type WaterfallTrace,
+} from "./report-traces";
 import type { ScenarioVerdict } from "./verdict";
 
 /** A failed assertion as the page lays it out: the requests and traces its evidence names. */
@@ -111,6 +118,7 @@ function scenarioScope(saved: SavedScenario, traces: Record<string, WaterfallTra
   const byRequestId = new Map(evidence.requests.map((r) => [r.id, r]));
   const byTraceId = new Map(evidence.requests.map((r) => [r.traceId, r]));
   const namer = new RcaContext(evidence, saved.expectations.topology);
+  let logs: Map<string, [string, string][]> | undefined;
   return {
     evidence,
     rel: (ms) => round((ms - t0) / 1000, 3),
@@ -120,7 +128,8 @@ function scenarioScope(saved: SavedScenario, traces: Record<string, WaterfallTra
       const trace = evidence.traces[traceId];
       if (!trace || trace.spans.length === 0) return false;
       const key = highlight ? `${traceId}:${suspectKey(highlight)}` : traceId;
-      traces[key] ??= waterfall(trace, byTraceId.get(traceId), namer, highlight);
+      logs ??= logsByTrace(evidence);
+      traces[key] ??= waterfall(trace, byTraceId.get(traceId), namer, highlight, logs.get(traceId));
       return true;
     },
   };

@@ -131,6 +131,7 @@ export class HttpApp {
       const line = {
         method: req.method,
         route: labels.route,
+        url: req.originalUrl,
         status,
         durationMs: Math.round(seconds * 100_000) / 100,
         ...(res.writableFinished ? {} : { clientGone: true }),

@@ -9,7 +9,7 @@ import { resolveTool } from "../../harness/tools/tools";
 import { describeMs, startTruthServer, type TruthServer } from "../support/truth-server";
 
 const ROUTES: RouteCatalog = {
-  "GET /ok": () => ({ method: "GET", path: "/ok" }),
+  "GET /ok": () => ({ method: "GET", path: "/ok", headers: { "x-tenant": "t-1" } }),
   "GET /slow": () => ({ method: "GET", path: "/slow" }),
   "POST /fail": () => ({ method: "POST", path: "/fail", body: { sku: "sku-1" } }),
   "GET /hang": () => ({ method: "GET", path: "/hang" }),
@@ -51,6 +51,8 @@ describe("k6 driver against a timing-truth server on loopback", () => {
       for (const r of result.requests) {
         const seen = server.seen.get(r.id)!;
         expect(`${seen.method} ${seen.path}`).toBe(r.route);
+        // A route's own headers are sent besides the driver's.
+        expect([r.route, seen.headers["x-tenant"]]).toEqual([r.route, r.route === "GET /ok" ? "t-1" : undefined]);
         expect(r.status).toBe(seen.status);
         const flags = r.parent === "sampled" ? "01" : "00";
         expect(seen.traceparent).toBe(r.parent === "none" ? undefined : `00-${r.traceId}-${r.parentSpanId}-${flags}`);

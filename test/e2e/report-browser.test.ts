@@ -5,7 +5,9 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { evaluate } from "../../assertions/evaluate";
 import { groupFailures } from "../../assertions/explain";
 import type { Evidence } from "../../assertions/evidence";
-import type { SavedScenario } from "../../harness/report/evidence-file";
+import { execFileSync } from "node:child_process";
+import type { MeshConfig } from "../../harness/config/mesh-config";
+import { readEvidenceFile, type SavedScenario } from "../../harness/report/evidence-file";
 import { writeHtmlReport } from "../../harness/report/html-report";
 import { localize } from "../../assertions/rca";
 import { scoreRun } from "../../harness/run/score-run";
@@ -14,6 +16,7 @@ import { OPERATORS } from "../../harness/mutate/operators";
 import { resolveTool } from "../../harness/tools/tools";
 import { createRng } from "../../harness/util/rng";
 import { catalogFixture } from "../support/evidence-fixture";
+import { DIST, runCli } from "../support/cli";
 
 /** The verdict with its run's RCA score, as `npm run scenario` writes it. */
 function withScore(verdict: Verdict, saved: readonly SavedScenario[]): Verdict {
@@ -95,6 +98,13 @@ function mislabelledCatalog(): SavedScenario[] {
     }
     return { ...s, evidence };
   });
+}
+
+/** A config file as meshproof loads it (in a child: Jest's module system cannot load the TypeScript as written). */
+function loadedConfig(file: string): MeshConfig {
+  const loader = path.join(DIST, "harness/config/mesh-config.js");
+  const script = `process.stdout.write(JSON.stringify(require(${JSON.stringify(loader)}).loadMeshConfig(${JSON.stringify(file)})))`;
+  return JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" })) as MeshConfig;
 }
 
 /** Text a hostile mesh could put in telemetry: each must show as text, never run or load anything. */
@@ -263,6 +273,18 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
     // The RCA windows' exemplars are drawn, their first suspect's span highlighted.
     expect(await page.locator(".rca-window .wf-row.hl").count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator(".failed-assertion").count()).toBe(0);
+    // Every legend box is filled with its line's colour (uPlot leaves them empty without an area fill).
+    const markers = await page.evaluate(() => {
+      const g = globalThis as unknown as {
+        document: DomNode;
+        getComputedStyle(el: DomNode): { backgroundColor: string };
+      };
+      return Array.from(g.document.querySelectorAll(".u-legend .u-series:not(:first-child) .u-marker")).map(
+        (m) => g.getComputedStyle(m).backgroundColor,
+      );
+    });
+    expect(markers.length).toBeGreaterThan(50);
+    expect(markers.filter((c) => c === "rgba(0, 0, 0, 0)" || c === "transparent")).toEqual([]);
     await page.screenshot({ path: path.join(dir, "report.png"), fullPage: true });
     await page.close();
   });
@@ -392,6 +414,69 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
     await page.screenshot({ path: path.join(dir, "report-390x844.png"), fullPage: true });
     await page.close();
   });
+
+  test("a real request with hostile text in its path, a header and its log line: the report shows it as text", async () => {
+    // The sample mesh launched from its example config, with one route whose request carries the texts: the path's
+    // query in the edge's log line (the kit logs the URL as received), the User-Agent header in the edge span's
+    // user_agent.original. inventory-errors fails some of them, so RCA draws an exemplar trace with its log lines.
+    const dir = path.join(OUT, "hostile-request");
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const [inPath, inHeader] = HOSTILE as [string, string];
+    const example = path.resolve(DIST, "../examples/sample-mesh/meshproof.config.ts");
+    const config = loadedConfig(example);
+    for (const service of Object.values(config.services))
+      if (service.launch) service.launch.cwd = path.resolve(path.dirname(example), service.launch.cwd ?? ".");
+    const route = "GET /api/products/:sku";
+    config.routes = {
+      [route]: {
+        request: { method: "GET", path: `/api/products/sku-2?note=${inPath}`, headers: { "user-agent": inHeader } },
+        hops: config.routes[route]!.hops,
+      },
+    };
+    const configFile = path.join(dir, "meshproof.config.json");
+    fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+    const reportDir = path.join(dir, "report");
+    const run = await runCli("harness/cli/scenario.js", [
+      "--config",
+      configFile,
+      "inventory-errors",
+      "--report-dir",
+      reportDir,
+    ]);
+    expect({ code: run.code, stderr: run.code === 0 ? "" : run.stderr.slice(-3_000) }).toEqual({ code: 0, stderr: "" });
+
+    // The telemetry really carried the texts, byte for byte.
+    const [saved] = readEvidenceFile(path.join(reportDir, "evidence.json")).scenarios;
+    const lines = Object.values(saved!.evidence.logs).flat();
+    expect(lines.some((l) => String(l.url).includes(inPath))).toBe(true);
+    const spans = Object.values(saved!.evidence.traces).flatMap((t) => t?.spans ?? []);
+    expect(spans.some((sp) => sp.attributes["user_agent.original"] === inHeader)).toBe(true);
+
+    const { page, problems } = await open(context, path.join(reportDir, "report.html"));
+    // The scenario passed, so it is collapsed: open it, every waterfall row's attributes and every trace's log lines,
+    // as a reader would.
+    await page.locator("details.scenario > summary").first().click();
+    for (const row of await page.locator(".rca-window .wf-row").all()) await row.click();
+    for (const logs of await page.locator("details.wf-logs").all()) await logs.locator("summary").click();
+    const found = await page.evaluate((hostile) => {
+      const document = (globalThis as unknown as { document: DomNode & { body: { innerText: string } } }).document;
+      return {
+        images: document.querySelectorAll("img").length,
+        scripts: document.querySelectorAll("script").length,
+        attributes: document.querySelectorAll(".wf-attrs:not([hidden])").length,
+        shown: hostile.map((h) => document.body.innerText.includes(h)),
+      };
+    }, HOSTILE);
+    expect(problems).toEqual({ console: [], failedRequests: [], foreignRequests: [], dialogs: [] });
+    expect(found.images).toBe(0);
+    expect(found.scripts).toBe(3);
+    expect(found.attributes).toBeGreaterThanOrEqual(2);
+    // Both texts are on screen as text: the path in the log line, the header in the edge span's attributes.
+    expect(found.shown).toEqual([true, true]);
+    await page.screenshot({ path: path.join(dir, "report.png"), fullPage: true });
+    await page.close();
+  }, 120_000);
 
   test("text from telemetry is inert: hostile routes, span names, attributes and log lines show as text", async () => {
     const dir = path.join(OUT, "hostile");

@@ -8,6 +8,8 @@ export interface ServerSeen {
   method: string;
   path: string;
   traceparent?: string;
+  /** The request's other headers, as received (lower-case names). */
+  headers: http.IncomingHttpHeaders;
   body: string;
   /** When the request's headers had arrived (the 'request' event). */
   receivedMs: number;
@@ -37,7 +39,15 @@ export async function startTruthServer(): Promise<TruthServer> {
     const requestId = String(req.headers["x-request-id"] ?? `anonymous-${seen.size}`);
     const traceparent = req.headers.traceparent as string | undefined;
     const path = (req.url ?? "/").split("?")[0]!;
-    const record: ServerSeen = { requestId, method: req.method ?? "?", path, traceparent, body: "", receivedMs };
+    const record: ServerSeen = {
+      requestId,
+      method: req.method ?? "?",
+      path,
+      traceparent,
+      headers: req.headers,
+      body: "",
+      receivedMs,
+    };
     seen.set(requestId, record);
     req.on("data", (chunk: Buffer) => (record.body += chunk.toString()));
     req.on("end", () => {

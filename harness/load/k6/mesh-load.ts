@@ -22,6 +22,7 @@ interface PlannedRequest {
   method: "GET" | "POST";
   path: string;
   body?: string;
+  headers?: Record<string, string>;
   parent: "sampled" | "unsampled" | "none";
 }
 interface ScriptConfig {
@@ -84,7 +85,7 @@ export default function (): void {
   const id = uuidV4();
   const traceId = randomId(16);
   const spanId = randomId(8);
-  const headers: Record<string, string> = { "X-Request-ID": id };
+  const headers: Record<string, string> = { ...request.headers, "X-Request-ID": id };
   if (request.parent !== "none")
     headers.traceparent = `00-${traceId}-${spanId}-${request.parent === "sampled" ? "01" : "00"}`;
   if (request.body !== undefined) headers["Content-Type"] = "application/json";

@@ -11,8 +11,8 @@
    * @typedef {{ from: number, to: number, label: string, kind: "fault" | "window" }} Shade
    * @typedef {{ label: string, color: string, values: (number | null)[], dash?: boolean }} SeriesSpec
    * @typedef {{ id: string, title: string, yLabel: string, x: number[], series: SeriesSpec[], shades: Shade[], kind: "step" | "line", xRange?: [number, number] }} ChartSpec
-   * @typedef {[number, string, string, string, number, number, 0 | 1, string, 0 | 1]} Row
-   * @typedef {{ traceId: string, totalUs: number, rows: Row[] }} WaterfallTrace
+   * @typedef {[number, string, string, string, number, number, 0 | 1, string, 0 | 1, [string, string][]]} Row
+   * @typedef {{ traceId: string, totalUs: number, rows: Row[], logs?: [string, string][] }} WaterfallTrace
    * @typedef {{ charts: ChartSpec[], traces: Record<string, WaterfallTrace> }} ReportData
    * @typedef {{ id: string, plot: uPlot, points: number }} DrawnChart
    */
@@ -25,7 +25,9 @@
   /** @type {ReportData} */
   const data = JSON.parse((source && source.textContent) || '{"charts":[],"traces":{}}');
 
-  const FAULT_FILL = "rgba(208, 52, 44, 0.13)";
+  // One meaning per colour across the page: red is a failure (5xx, an ERROR span, a failed check), green a success,
+  // amber a client error or attention, violet an injected fault, dashed blue an RCA window.
+  const FAULT_FILL = "rgba(123, 63, 181, 0.14)";
   const WINDOW_FILL = "rgba(51, 102, 204, 0.09)";
 
   /** @param {uPlot} u @param {Shade[]} shades */
@@ -91,6 +93,14 @@
           spanGaps: false,
         })),
       ],
+      // Legend boxes filled with the line's colour (uPlot fills them with the series' area fill, none here); dashed
+      // for a dashed line.
+      legend: {
+        markers: {
+          fill: (_u, i) => (i === 0 ? "transparent" : spec.series[i - 1].color),
+          dash: (_u, i) => (i > 0 && spec.series[i - 1].dash ? "dashed" : "solid"),
+        },
+      },
       hooks: { drawClear: [(u) => drawShades(u, spec.shades)] },
     };
     const plot = new uPlot(opts, /** @type {uPlot.AlignedData} */ ([spec.x, ...spec.series.map((s) => s.values)]), el);
@@ -118,12 +128,17 @@
       return;
     }
     const box = make("div", "wf");
+    // The time scale: ticks at fifths of the trace, over the bars' track.
     const axis = make("div", "wf-axis");
-    axis.append(
-      make("span", "", "span (service: name)"),
-      make("span", "", `0 … ${ms(trace.totalUs)} (starts are ms-rounded by the SDKs)`),
-    );
-    for (const [depth, service, name, kind, startUs, durationUs, error, code, highlighted] of trace.rows) {
+    const ticks = make("div", "wf-ticks");
+    for (let i = 0; i <= 4; i++) {
+      const tick = make("span", "", ms((trace.totalUs * i) / 4));
+      if (i === 4) tick.style.right = "0";
+      else tick.style.left = `${i * 25}%`;
+      ticks.append(tick);
+    }
+    axis.append(make("span", "", "span: code service: name kind (click for attributes)"), ticks);
+    for (const [depth, service, name, kind, startUs, durationUs, error, code, highlighted, attributes] of trace.rows) {
       const row = make("div", `wf-row${highlighted ? " hl" : ""}${error ? " err" : ""}`);
       const label = make("div", "wf-label");
       label.style.paddingLeft = `${6 + depth * 14}px`;
@@ -138,15 +153,49 @@
       bar.style.left = `${left}%`;
       bar.style.width = `${width}%`;
       bar.title = `${service} ${kind} ${name}: ${ms(durationUs)} at +${ms(startUs)}${code ? `, code ${code}` : ""}${error ? ", status ERROR" : ""}`;
+      // The duration right of the bar, else left of it, else (a bar across the track) inside it: never over a bar's
+      // edge, never outside the track.
       const dur = make("span", "wf-dur", ms(durationUs));
-      // Right of the bar, or left of it when the bar reaches the end: never over the bar.
       if (left + width <= 80) dur.style.left = `${left + width + 0.5}%`;
-      else dur.style.right = `${100 - left + 0.5}%`;
+      else if (left >= 20) dur.style.right = `${100 - left + 0.5}%`;
+      else {
+        dur.classList.add("inside");
+        dur.style.right = `${100 - left - width + 0.5}%`;
+      }
       track.append(bar, dur);
       row.append(label, track);
-      box.append(row);
+      // The span's attributes, as text, under its row: shown on a click or Enter on the row.
+      const details = make("dl", "wf-attrs");
+      details.hidden = true;
+      for (const [key, value] of attributes) details.append(make("dt", "", key), make("dd", "", value));
+      row.tabIndex = 0;
+      row.setAttribute("role", "button");
+      row.setAttribute("aria-expanded", "false");
+      const toggle = () => {
+        details.hidden = !details.hidden;
+        row.setAttribute("aria-expanded", String(!details.hidden));
+      };
+      row.addEventListener("click", toggle);
+      row.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          toggle();
+        }
+      });
+      box.append(row, details);
     }
-    el.replaceChildren(axis, box);
+    const parts = [axis, box];
+    const logs = trace.logs || [];
+    if (logs.length > 0) {
+      // The trace's log lines, as text: what the services wrote while serving it.
+      const lines = make("details", "wf-logs");
+      lines.append(make("summary", "", `${logs.length} log line${logs.length === 1 ? "" : "s"} of this trace`));
+      const pre = make("pre");
+      pre.textContent = logs.map(([service, line]) => `${service}: ${line}`).join("\n");
+      lines.append(pre);
+      parts.push(lines);
+    }
+    el.replaceChildren(...parts);
     state.waterfalls++;
   }
 

@@ -294,3 +294,33 @@ describe("counters read from outside while a service drained", () => {
     );
   });
 });
+
+describe("a route mix that leaves part of the mesh idle", () => {
+  // Only GET /api/products/:sku (gateway -> inventory): orders and payments serve nothing, so hold no spans.
+  function productsOnly() {
+    const { evidence, expectations } = scenarioFixture("baseline");
+    const requests = evidence.requests.filter((r) => r.route === "GET /api/products/:sku");
+    const traces = Object.fromEntries(requests.map((r) => [r.traceId, evidence.traces[r.traceId]]));
+    // The services' own SDK counts cover the whole run's routes: left out, the store is compared with the routes.
+    return { evidence: { ...evidence, requests, traces, spanPipeline: undefined }, expectations };
+  }
+  const spanPipeline = (e: ReturnType<typeof productsOnly>) =>
+    evaluate(e.evidence, { ...e.expectations, families: ["traces"] }).find((r) => r.id === "traces.span-pipeline")!;
+
+  test("the span pipeline is judged on the services the requests reach, not on every service of the mesh", () => {
+    const run = productsOnly();
+    expect(run.evidence.requests.length).toBeGreaterThan(10);
+    const result = spanPipeline(run);
+    expect({ status: result.status, compared: result.observed.compared }).toEqual({ status: "passed", compared: 2 });
+    expect(result.message).toContain("(compared 2 services)");
+  });
+
+  test("a reached service whose spans are missing still fails it", () => {
+    const run = productsOnly();
+    for (const trace of Object.values(run.evidence.traces))
+      if (trace) trace.spans = trace.spans.filter((s) => s.service !== "inventory");
+    const result = spanPipeline(run);
+    expect(result.status).toBe("failed");
+    expect(result.message).toMatch(/inventory: \d+ span\(s\) missing/);
+  });
+});

@@ -6,6 +6,7 @@ import { localize } from "../../../assertions/rca";
 import { counterIncrease } from "../../../assertions/rca/runtime";
 import { scoreRun } from "../../../harness/run/score-run";
 import { buildReportModel } from "../../../harness/report/report-model";
+import { NO_RESPONSE_COLOR, SERVICE_PALETTE, STATUS_COLORS } from "../../../harness/report/report-charts";
 import { reproduceCommand } from "../../../harness/report/report-html";
 import { scenarioStatus, type Verdict } from "../../../harness/report/verdict";
 import { catalogFixture } from "../../support/evidence-fixture";
@@ -103,6 +104,27 @@ describe("report.html generation (pure: verdict and evidence in, HTML out)", () 
     for (const r of runtimes)
       for (const key of ["cpuCores", "gcPerSec"] as const)
         if (r[key]) expect([key, r[key]!.window >= 0, r[key]!.steady >= 0]).toEqual([key, true, true]);
+  });
+
+  test("a colour means one thing: status classes their own, services and percentiles none of theirs", () => {
+    const model = buildReportModel(verdict, saved);
+    const statusColors = new Set([...Object.values(STATUS_COLORS).flat(), NO_RESPONSE_COLOR]);
+    let checked = 0;
+    for (const chart of model.client.charts)
+      for (const series of chart.series) {
+        checked++;
+        if (chart.title.startsWith("Outcomes")) {
+          const family = series.label === "no response" ? [NO_RESPONSE_COLOR] : STATUS_COLORS[series.label[0]!];
+          expect([chart.id, series.label, family]).toEqual([
+            chart.id,
+            series.label,
+            expect.arrayContaining([series.color]),
+          ]);
+        } else
+          expect([chart.id, series.label, statusColors.has(series.color)]).toEqual([chart.id, series.label, false]);
+      }
+    expect(checked).toBeGreaterThan(50);
+    expect(new Set(SERVICE_PALETTE).size).toBe(SERVICE_PALETTE.length);
   });
 
   test("every chart of a scenario shares its load window as x range, with no point outside it", () => {
