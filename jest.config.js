@@ -8,4 +8,7 @@ module.exports = {
   maxWorkers: 1,
   testTimeout: 60_000,
   verbose: true,
+  globalSetup: "<rootDir>/dist/test/support/global-setup.js",
+  globalTeardown: "<rootDir>/dist/test/support/global-teardown.js",
+  reporters: ["default", "<rootDir>/dist/test/support/slowest-reporter.js"],
 };

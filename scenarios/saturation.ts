@@ -10,9 +10,8 @@ export default defineTemplate({
     return {
       name: "saturation",
       description:
-        "k6 drives twice the mesh's measured capacity for 6 s with a 2 s client timeout, then backs off to 30%: requests queue, and fail when they outwait the timeout; every outcome the driver saw (5xx, 504, no answer) is in the edge's counters and spans and reconciled hop by hop; the mesh recovers.",
+        "The driver sends twice the mesh's measured capacity for 6 s with a 2 s client timeout, then backs off to 30%: requests queue, and fail when they outwait the timeout; every outcome the driver saw (5xx, 504, no answer) is in the edge's counters and spans and reconciled hop by hop; the mesh recovers.",
       load: {
-        driver: "k6",
         rateUnit: "capacity",
         ratePerSec: 0.5,
         warmupMs: 2_000,

@@ -5,9 +5,10 @@ import { parseCliArgs, runCli } from "./run-cli";
 import { ConfigError } from "../errors";
 import { MUTATION_TARGET, mutationTable, percent } from "../mutate/table";
 import { mutateInWorkers } from "../mutate/pool";
+import { evidenceFileIn } from "../report/evidence-file";
 
 const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [--seed N] [--jobs N]
-  --report-dir    where evidence.json is read and mutation.json written (default reports/latest)
+  --report-dir    where evidence.json.gz is read and mutation.json written (default reports/latest)
   --per-operator  mutants per operator and scenario (default 2)
   --seed          seed of the mutants' picks (default 1)
   --jobs          worker threads judging mutants (default: one per core, here ${os.availableParallelism()})
@@ -37,7 +38,7 @@ runCli(async () => {
   if (!Number.isInteger(jobs) || jobs < 1)
     throw new ConfigError(`--jobs must be an integer >= 1 (got "${values.jobs}")`);
   const dir = path.resolve(values["report-dir"]);
-  const evidenceFile = path.join(dir, "evidence.json");
+  const evidenceFile = evidenceFileIn(dir);
   const { report, scenarios } = await mutateInWorkers(evidenceFile, { perOperator, seed, jobs });
   if (scenarios === 0) throw new ConfigError(`${evidenceFile} holds no scenario's evidence`);
   fs.writeFileSync(path.join(dir, "mutation.json"), `${JSON.stringify(report, null, 2)}\n`);

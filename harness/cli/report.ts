@@ -4,7 +4,7 @@ import { reportLine, rewriteReport } from "../report/html-report";
 import { parseCliArgs, runCli } from "./run-cli";
 
 const USAGE = `usage: npm run report -- [--report-dir DIR]
-  --report-dir    the directory of a run's verdict.json and evidence.json (default reports/latest); report.html is
+  --report-dir    the directory of a run's verdict.json and evidence.json.gz (default reports/latest); report.html is
                   written beside them; verdict.json itself is not changed.`;
 
 runCli(async () => {

@@ -43,6 +43,18 @@ export function selectScenarios(catalog: readonly Scenario[], names: readonly st
     .map(({ s }) => s);
 }
 
+/** --driver: every scenario's load driven by it; k6 thresholds go with k6 (inline cannot evaluate them). */
+export function withDriver(scenarios: Scenario[], driver: string | undefined): Scenario[] {
+  if (driver === undefined) return scenarios;
+  if (driver !== "inline" && driver !== "k6") throw new ConfigError(`--driver ${driver}: valid values: inline, k6`);
+  const dropped = scenarios.filter((s) => driver === "inline" && s.load.thresholds).map((s) => s.name);
+  if (dropped.length > 0)
+    throw new ConfigError(
+      `--driver inline: ${dropped.join(", ")} declare${dropped.length === 1 ? "s" : ""} k6 thresholds, which only k6 evaluates; run without --driver or with --driver k6`,
+    );
+  return scenarios.map((s) => ({ ...s, load: { ...s.load, driver } }));
+}
+
 /** --seed: an integer. */
 export function parseSeed(value: string): number {
   const seed = Number(value);

@@ -7,6 +7,7 @@ import { capacityFile } from "../load/capacity";
 import { MESH_RUNTIMES } from "../mesh/mesh-runtime";
 import { DEFAULT_REPORTERS, REPORTERS, reportersFor } from "../report/reporters";
 import { exitCodeFor } from "../report/verdict";
+import { prepareReportDir } from "../report/report-dir";
 import { measureCapacityOnly, runCatalog } from "../run/run-catalog";
 import { abortOnSignals, parseCliArgs, runCli } from "./run-cli";
 import {
@@ -16,17 +17,22 @@ import {
   parseSeed,
   sampleMeshOptions,
   selectScenarios,
+  withDriver,
 } from "./scenario-options";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [options]
   NAME             scenarios to run (default: the whole catalog)
-  --report-dir     where verdict.json, junit.xml, evidence.json and report.html go (default reports/latest)
+  --report-dir     where verdict.json, junit.xml, evidence.json.gz and report.html go (default reports/latest)
+  --keep           N: move the report dir's previous run to runs/<run id> beside it and keep the newest N there
+                   (default 0: the previous run's files are replaced)
   --reporter       outputs, comma-separated: ${Object.keys(REPORTERS).join(", ")} (default: all of them)
   --backend        backend for Jaeger, Prometheus, Redis, Toxiproxy: auto (default: docker when an engine answers
                    and the images are built, else native), native, docker
   --mesh-runtime   where the sample mesh runs: ${MESH_RUNTIMES.join(", ")} (default: the backend's; a docker backend
                    runs the services as containers)
   --seed           seed for load and fault decisions (default 1)
+  --driver         inline or k6: drive every scenario's load with it (default: each scenario's own, inline unless it
+                   says k6); k6 is a separate program, installed by npm run setup -- --with k6
   --scenarios      a folder of scenario files, .ts as written or compiled .js (default the built-in catalog)
   --defects        comma-separated mesh defects to switch on (negative controls): NAME in every service,
                    SERVICE:NAME in one
@@ -47,9 +53,11 @@ runCli(async () => {
     {
       "report-dir": { type: "string", default: path.join("reports", "latest") },
       reporter: { type: "string", default: DEFAULT_REPORTERS.join(",") },
+      keep: { type: "string", default: "0" },
       backend: { type: "string", default: DEFAULT_BACKEND },
       "mesh-runtime": { type: "string" },
       seed: { type: "string", default: "1" },
+      driver: { type: "string" },
       scenarios: { type: "string" },
       defects: { type: "string", default: env("MESHPROOF_DEFECTS") ?? "" },
       impl: { type: "string", multiple: true, default: [] },
@@ -79,9 +87,12 @@ runCli(async () => {
     process.stdout.write(catalogListing(catalog, topology));
     return 0;
   }
-  const scenarios = selectScenarios(catalog.scenarios, positionals);
+  const scenarios = withDriver(selectScenarios(catalog.scenarios, positionals), values.driver);
   const seed = parseSeed(values.seed);
   const reportDir = path.resolve(values["report-dir"]);
+  const keep = Number(values.keep);
+  if (!Number.isInteger(keep) || keep < 0)
+    throw new ConfigError(`--keep must be an integer >= 0 (got "${values.keep}")`);
   const reporter = reportersFor(values.reporter.split(",").filter(Boolean), {
     reportDir,
     stdout: process.stdout,
@@ -105,6 +116,9 @@ runCli(async () => {
     process.stdout.write(`capacity ${capacity.ratePerSec} req/s (${capacity.key}), stored in ${capacityFile()}\n`);
     return 0;
   }
+  const kept = prepareReportDir(reportDir, keep);
+  if (kept.archived) process.stderr.write(`previous run kept in ${kept.archived}\n`);
+  for (const gone of kept.pruned) process.stderr.write(`removed ${gone} (--keep ${keep})\n`);
   const verdict = await runCatalog(options);
   for (const error of reporter.errors) process.stderr.write(`meshproof: ${error}\n`);
   if (reporter.errors.length) return 2;

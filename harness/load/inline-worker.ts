@@ -84,7 +84,13 @@ function send(agent: http.Agent, base: URL, planned: PlannedRequest, timeoutMs: 
     parent: planned.parent,
     ...parseTraceresponse(traceresponse),
   });
-  return new Promise((resolve) => {
+  return new Promise((done) => {
+    // The timeout bounds the whole request, a wait for a free socket included (as k6's does), not an idle socket.
+    const deadline = setTimeout(() => request.destroy(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
+    const resolve = (r: RequestRecord) => {
+      clearTimeout(deadline);
+      done(r);
+    };
     // The path as the route gives it, byte for byte (a URL string would be normalised and percent-encoded first),
     // after the base URL's own path, if it has one.
     const request = http.request(
@@ -93,7 +99,6 @@ function send(agent: http.Agent, base: URL, planned: PlannedRequest, timeoutMs: 
         path: `${base.pathname.replace(/\/$/, "")}${planned.path}`,
         method: planned.method,
         agent,
-        timeout: timeoutMs,
         headers: {
           ...planned.headers,
           ...(traceparent ? { traceparent } : {}),
@@ -111,7 +116,6 @@ function send(agent: http.Agent, base: URL, planned: PlannedRequest, timeoutMs: 
         response.once("error", (error) => resolve(record(0, error.message, header)));
       },
     );
-    request.once("timeout", () => request.destroy(new Error(`no response within ${timeoutMs} ms`)));
     request.once("error", (error) => resolve(record(0, error.message)));
     request.end(body);
   });

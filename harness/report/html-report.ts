@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError } from "../errors";
-import { readEvidenceFile, type SavedScenario } from "./evidence-file";
+import { formatBytes } from "../util/format";
+import { evidenceFileIn, readEvidenceFile, type SavedScenario } from "./evidence-file";
 import { buildReportModel } from "./report-model";
 import { renderReport, type ReportAssets } from "./report-html";
 import type { Verdict } from "./verdict";
@@ -47,12 +48,10 @@ export function writeHtmlReport(dir: string, verdict: Verdict, saved: readonly S
 
 /** "report: DIR/report.html (412 KiB, 183 ms)" */
 export function reportLine(report: WrittenReport): string {
-  const size =
-    report.bytes >= 2 ** 20 ? `${(report.bytes / 2 ** 20).toFixed(2)} MiB` : `${Math.round(report.bytes / 1024)} KiB`;
-  return `report: ${report.file} (${size}, ${report.ms} ms)`;
+  return `report: ${report.file} (${formatBytes(report.bytes)}, ${report.ms} ms)`;
 }
 
-/** report.html written again from a run's verdict.json and evidence.json in `dir` (npm run report). */
+/** report.html written again from a run's verdict.json and evidence file in `dir` (npm run report). */
 export function rewriteReport(dir: string): { verdict: Verdict; report: WrittenReport; readMs: number } {
   const verdictFile = path.join(dir, "verdict.json");
   if (!fs.existsSync(verdictFile))
@@ -61,7 +60,7 @@ export function rewriteReport(dir: string): { verdict: Verdict; report: WrittenR
   const verdict = JSON.parse(fs.readFileSync(verdictFile, "utf8")) as Verdict;
   if (verdict.version !== 2 || !Array.isArray(verdict.scenarios))
     throw new ConfigError(`${verdictFile} is not a meshproof verdict (version 2 with a scenarios list)`);
-  const evidence = readEvidenceFile(path.join(dir, "evidence.json"));
+  const evidence = readEvidenceFile(evidenceFileIn(dir));
   const readMs = Math.round(performance.now() - started);
   return { verdict, report: writeHtmlReport(dir, verdict, evidence.scenarios), readMs };
 }

@@ -13,7 +13,7 @@ export interface ReportModel {
 }
 
 /**
- * What report.html shows, computed from verdict.json and evidence.json: only what the page draws (series binned,
+ * What report.html shows, computed from verdict.json and the evidence file: only what the page draws (series binned,
  * traces of failed assertions and RCA windows only), never the whole evidence. Pure.
  */
 export function buildReportModel(verdict: Verdict, saved: readonly SavedScenario[]): ReportModel {

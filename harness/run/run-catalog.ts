@@ -185,8 +185,9 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
   }
   const { sample } = options;
   let t = performance.now();
-  // Everything a scenario may need (the k6 driver, the Go payments) is provisioned up front: built once.
-  const tools = await provisionTools({ tools: RUN_TOOL_NAMES, log });
+  // Everything a scenario may need (the Go payments; k6 when a scenario is driven by it) is provisioned up front.
+  const k6 = options.scenarios.some((s) => s.load.driver === "k6") ? (["k6"] as const) : [];
+  const tools = await provisionTools({ tools: [...RUN_TOOL_NAMES, ...k6], log });
   const toolsMs = Math.round(performance.now() - t);
   log(`setup ${toolsMs} ms`);
   t = performance.now();
@@ -263,7 +264,7 @@ function unrun(
   return { verdict, expectations: { families: [], topology: {} }, logFiles: [] };
 }
 
-/** Each judged scenario as saved in evidence.json: its name, expectations and evidence. */
+/** Each judged scenario as saved in evidence.json.gz: its name, expectations and evidence. */
 function savedScenarios(runs: readonly ScenarioRun[]): SavedScenario[] {
   return runs.flatMap((r) =>
     r.evidence ? [{ name: r.verdict.name, expectations: r.expectations, evidence: r.evidence }] : [],

@@ -11,7 +11,7 @@ import {
   sourceDir,
   TOOLS,
   toolStatus,
-  TOOL_NAMES,
+  DEFAULT_TOOL_NAMES,
   type ToolName,
   type ToolSpec,
   type ToolStatus,
@@ -36,7 +36,7 @@ export interface ProvisionOptions {
  */
 export async function provisionTools(options: ProvisionOptions = {}): Promise<ToolStatus[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const names = options.tools ?? TOOL_NAMES;
+  const names = options.tools ?? DEFAULT_TOOL_NAMES;
   const missing = async () => (await Promise.all(names.map(toolStatus))).filter((s) => !s.found);
 
   let todo = await missing();

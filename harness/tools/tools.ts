@@ -9,7 +9,7 @@ import { ToolMissingError } from "../errors";
 const run = promisify(execFile);
 
 /**
- * Everything `npm run setup` provisions: the stack's tools, the k6 load driver, the Go payments service, the
+ * Everything `npm run setup` provisions: the stack's tools, the k6 load driver (with `--with k6`), the Go payments service, the
  * browser the report.html test drives (Debian's chromium), Jaeger's HotROD example (a third-party mesh to judge), and
  * xmllint (the tests validate junit.xml against Jenkins' schema with it).
  */
@@ -25,8 +25,24 @@ export const TOOL_NAMES = [
   "xmllint",
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
-/** What a scenario run needs (`npm run scenario` provisions these): every tool but those only the tests use. */
-export const RUN_TOOL_NAMES = TOOL_NAMES.filter((name) => !["chromium", "hotrod", "xmllint"].includes(name));
+/**
+ * Tools `npm run setup` installs only when asked (`--with k6`): k6 (AGPL-3.0) is run as a separate program for
+ * `--driver k6` and typed scripts, never needed by the default path.
+ */
+export const OPTIONAL_TOOL_NAMES = ["k6"] as const satisfies readonly ToolName[];
+/** What `npm run setup` installs with no flag: every tool but the optional ones. */
+export const DEFAULT_TOOL_NAMES = TOOL_NAMES.filter(
+  (name) => !(OPTIONAL_TOOL_NAMES as readonly string[]).includes(name),
+);
+/** What a scenario run needs (`npm run scenario` provisions these): the stack's tools and the Go payments. */
+export const RUN_TOOL_NAMES = DEFAULT_TOOL_NAMES.filter((name) => !["chromium", "hotrod", "xmllint"].includes(name));
+
+/** The command that installs a tool. */
+export function setupCommand(name: ToolName): string {
+  return (OPTIONAL_TOOL_NAMES as readonly string[]).includes(name)
+    ? `npm run setup -- --with ${name}`
+    : "npm run setup";
+}
 /** The tools a backend stack runs (k6 is a load driver started per load run; payments-go is a mesh service). */
 export const BACKEND_TOOL_NAMES = ["jaeger", "prometheus", "redis", "toxiproxy"] as const satisfies readonly ToolName[];
 export type BackendToolName = (typeof BACKEND_TOOL_NAMES)[number];
@@ -242,6 +258,6 @@ export async function resolveTool(name: ToolName): Promise<ToolStatus> {
   throw new ToolMissingError(
     status.overridden
       ? `${variable} points to ${status.path}, which is not an executable file; unset ${variable} or point it at a ${name} binary`
-      : `${name} ${status.version} is not installed (expected at ${status.path}); run "npm run setup"`,
+      : `${name} ${status.version} is not installed (expected at ${status.path}); run "${setupCommand(name)}"`,
   );
 }

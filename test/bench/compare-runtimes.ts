@@ -43,7 +43,7 @@ const docker = run("docker");
 const differences = [
   ...outcomeDifferences(native, docker, ["native", "containers"]),
   // The same seed sends the same requests, except at a share of capacity: each runtime's own measured capacity sets
-  // the rate, and past it k6 drops what it cannot start.
+  // the rate.
   ...native.scenarios.flatMap((s, i) => {
     const other = docker.scenarios[i];
     return s.measurements.capacityPerSec !== undefined || other?.groundTruth.requests === s.groundTruth.requests

@@ -18,7 +18,7 @@ const ROUTES: RouteCatalog = {
 describe("k6 driver against a timing-truth server on loopback", () => {
   let server: TruthServer;
   beforeAll(async () => {
-    await resolveTool("k6"); // missing: 'k6 v1.8.1 is not installed (expected at ...); run "npm run setup"'
+    await resolveTool("k6"); // missing: 'k6 v1.8.1 is not installed (expected at ...); run "npm run setup -- --with k6"'
     server = await startTruthServer();
   });
   afterAll(() => server?.close());

@@ -20,7 +20,7 @@ async function gatewayStatusCounts(metricsUrl: string): Promise<Record<string, n
 
 describe("k6 driver against the sample mesh", () => {
   test("3 s at 20 req/s: every request logged once, each trace in Jaeger with its request id, statuses = the gateway's counter", async () => {
-    await resolveTool("k6"); // missing: 'k6 v1.8.1 is not installed (expected at ...); run "npm run setup"'
+    await resolveTool("k6"); // missing: 'k6 v1.8.1 is not installed (expected at ...); run "npm run setup -- --with k6"'
     await using stack = await new NativeBackend().start();
     await using mesh = await startMesh(stack);
     const before = await gatewayStatusCounts(mesh.services.gateway.metricsUrl);

@@ -7,7 +7,7 @@ import { groupFailures } from "../../assertions/explain";
 import type { Evidence } from "../../assertions/evidence";
 import { execFileSync } from "node:child_process";
 import type { MeshConfig } from "../../harness/config/mesh-config";
-import { readEvidenceFile, type SavedScenario } from "../../harness/report/evidence-file";
+import { evidenceFileIn, readEvidenceFile, type SavedScenario } from "../../harness/report/evidence-file";
 import { writeHtmlReport } from "../../harness/report/html-report";
 import { localize } from "../../assertions/rca";
 import { scoreRun } from "../../harness/run/score-run";
@@ -447,7 +447,7 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
     expect({ code: run.code, stderr: run.code === 0 ? "" : run.stderr.slice(-3_000) }).toEqual({ code: 0, stderr: "" });
 
     // The telemetry really carried the texts, byte for byte.
-    const [saved] = readEvidenceFile(path.join(reportDir, "evidence.json")).scenarios;
+    const [saved] = readEvidenceFile(evidenceFileIn(reportDir)).scenarios;
     const lines = Object.values(saved!.evidence.logs).flat();
     expect(lines.some((l) => String(l.url).includes(inPath))).toBe(true);
     const spans = Object.values(saved!.evidence.traces).flatMap((t) => t?.spans ?? []);

@@ -49,7 +49,9 @@ function outcomes(verdict: Verdict): Record<string, { status: string; assertions
 describe("npm run scenario", () => {
   test("the whole catalog passes with no defect: exit 0, valid verdict.json, junit.xml that parses", async () => {
     const reportDir = tempDir("catalog");
-    const result = await runCli(CLI, ["--report-dir", reportDir]);
+    // As on a machine without k6: the default path drives every scenario, and measures capacity, with the inline
+    // driver (a k6 binary looked for would fail the run: the override names a file that does not exist).
+    const result = await runCli(CLI, ["--report-dir", reportDir], { MESHPROOF_K6_BIN: "/nonexistent/k6" });
     expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr + result.stdout }).toEqual({
       code: 0,
       stderr: "",
@@ -62,7 +64,7 @@ describe("npm run scenario", () => {
     expect(chosen).toBeDefined();
     expect(verdict.run).toMatchObject({ backend: chosen, seed: 1 });
     expect(Object.keys(verdict.run.tools).sort()).toEqual(["jaeger", "prometheus", "redis", "toxiproxy"]);
-    expect(fs.existsSync(path.join(reportDir, "evidence.json"))).toBe(true);
+    expect(fs.existsSync(path.join(reportDir, "evidence.json.gz"))).toBe(true);
     expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual(RUN_ORDER.map((n) => [n, "passed"]));
     for (const scenario of verdict.scenarios) {
       expect(scenario.groundTruth.requests).toBeGreaterThan(0);
@@ -136,7 +138,8 @@ describe("npm run scenario", () => {
     expect(verdict.run.capacity?.ratePerSec).toBeGreaterThan(0);
     expect(load.measurements.plannedPeakPerSec).toBe(Math.round(0.7 * verdict.run.capacity!.ratePerSec));
     expect(load.groundTruth.requests).toBeGreaterThanOrEqual(5_000);
-    expect(load.k6?.thresholds.every((t) => t.ok)).toBe(true);
+    expect(verdict.scenarios.filter((s) => s.k6 !== undefined).map((s) => s.name)).toEqual([]);
+    expect(load.measurements.scheduleDriftP99Ms).toBeGreaterThanOrEqual(0);
     const mutation = JSON.parse(fs.readFileSync(path.join(reportDir, "mutation.json"), "utf8")) as { killRate: number };
     expect(mutation.killRate).toBeGreaterThanOrEqual(0.95);
   }, 600_000);

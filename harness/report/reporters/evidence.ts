@@ -1,10 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { writeEvidenceFile } from "../evidence-file";
+import { formatBytes } from "../../util/format";
 import type { ReporterFactory } from "../reporter";
 
 /**
- * evidence.json (every judged scenario's evidence, what `npm run report` and `npm run mutate` read again), and the
+ * evidence.json.gz (every judged scenario's evidence, what `npm run report` and `npm run mutate` read again), and the
  * service logs of each scenario that did not pass, kept under logs/<scenario>/ (the run directory goes with the stack).
  */
 export const evidenceReporter: ReporterFactory = ({ reportDir, stdout }) => {
@@ -23,9 +24,14 @@ export const evidenceReporter: ReporterFactory = ({ reportDir, stdout }) => {
       kept.push(run.verdict.name);
     },
     onRunEnd({ verdict, saved }) {
-      const file = path.join(reportDir, "evidence.json");
-      writeEvidenceFile(file, { version: 1, runId: verdict.run.id, seed: verdict.run.seed, scenarios: [...saved] });
-      stdout.write(`evidence: ${file}\n`);
+      const started = performance.now();
+      const { file, bytes } = writeEvidenceFile(reportDir, {
+        version: 1,
+        runId: verdict.run.id,
+        seed: verdict.run.seed,
+        scenarios: [...saved],
+      });
+      stdout.write(`evidence: ${file} (${formatBytes(bytes)}, ${Math.round(performance.now() - started)} ms)\n`);
       if (kept.length) stdout.write(`service logs of ${kept.join(", ")}: ${logsDir}\n`);
     },
   };

@@ -6,6 +6,7 @@ import { TraceCache } from "../../../assertions/run-view";
 import { runMutations } from "../../../harness/mutate/engine";
 import { OPERATORS } from "../../../harness/mutate/operators";
 import { mutateInWorkers } from "../../../harness/mutate/pool";
+import { writeEvidenceFile } from "../../../harness/report/evidence-file";
 import { createRng } from "../../../harness/util/rng";
 import { catalogFixture, scenarioFixture } from "../../support/evidence-fixture";
 describe("evidence mutation testing on a real catalog run", () => {
@@ -66,8 +67,7 @@ describe("judging mutants fast", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-mutate-"));
     try {
       const fixture = catalogFixture().filter((s) => scenarios.includes(s.name));
-      const file = path.join(dir, "evidence.json");
-      fs.writeFileSync(file, JSON.stringify({ version: 1, runId: "fixture", seed: 1, scenarios: fixture }));
+      const { file } = writeEvidenceFile(dir, { version: 1, runId: "fixture", seed: 1, scenarios: fixture });
       const one = runMutations(fixture, { perOperator: 1, seed: 5 });
       const pooled = await mutateInWorkers(file, { perOperator: 1, seed: 5, jobs: 2 });
       expect(pooled.scenarios).toBe(scenarios.length);
@@ -80,8 +80,8 @@ describe("judging mutants fast", () => {
   });
 
   test("an evidence file that is not there is a setup error naming it and the command that writes it", async () => {
-    await expect(mutateInWorkers("/nonexistent/evidence.json", { perOperator: 1, seed: 1, jobs: 2 })).rejects.toThrow(
-      /\/nonexistent\/evidence\.json does not exist: run "npm run scenario" first/,
-    );
+    await expect(
+      mutateInWorkers("/nonexistent/evidence.json.gz", { perOperator: 1, seed: 1, jobs: 2 }),
+    ).rejects.toThrow(/\/nonexistent\/evidence\.json\.gz does not exist: run "npm run scenario" first/);
   });
 });

@@ -1,0 +1,3 @@
+import { setup } from "./temp-root";
+
+module.exports = setup;

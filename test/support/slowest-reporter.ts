@@ -1,0 +1,35 @@
+/**
+ * A Jest reporter that prints, after the run, the 10 slowest tests and the suite's wall time: where `npm test`
+ * spends its minutes, in every run's output.
+ */
+interface TestResultLike {
+  testFilePath: string;
+  testResults: { fullName: string; duration?: number | null; status: string }[];
+}
+interface AggregatedLike {
+  startTime: number;
+  numTotalTests: number;
+  testResults: TestResultLike[];
+}
+
+const SHOWN = 10;
+
+class SlowestReporter {
+  onRunComplete(_contexts: unknown, results: AggregatedLike): void {
+    const tests = results.testResults.flatMap((file) =>
+      file.testResults.map((t) => ({
+        ms: t.duration ?? 0,
+        name: t.fullName,
+        file: file.testFilePath.replace(/^.*\/dist\/test\//, "test/").replace(/\.js$/, ".ts"),
+      })),
+    );
+    const slowest = tests.sort((a, b) => b.ms - a.ms).slice(0, SHOWN);
+    const lines = slowest.map((t) => `  ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.file}: ${t.name}`);
+    const wallS = (Date.now() - results.startTime) / 1000;
+    process.stderr.write(
+      `\n${SHOWN} slowest tests:\n${lines.join("\n")}\n${results.numTotalTests} tests in ${wallS.toFixed(0)} s (${Math.floor(wallS / 60)} min ${Math.round(wallS % 60)} s)\n`,
+    );
+  }
+}
+
+module.exports = SlowestReporter;
