@@ -18,9 +18,13 @@ function shownAttributes(span: Span): [string, string][] {
     .sort(([a], [b]) => a.localeCompare(b))
     .slice(0, MAX_ATTRIBUTES)
     .map(([k, v]) => {
-      const text = typeof v === "string" ? v : JSON.stringify(v);
-      return [k, text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text];
+      return [k, cut(typeof v === "string" ? v : JSON.stringify(v), MAX_VALUE_CHARS)];
     });
+}
+
+/** `text` at most `max` characters long, an ellipsis marking a cut. */
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** A trace laid out for the page's waterfall. */
@@ -44,10 +48,8 @@ export function logsByTrace(evidence: Evidence): Map<string, [string, string][]>
     for (const line of evidence.logs[service.name] ?? []) {
       const traceId = line[key];
       if (typeof traceId !== "string") continue;
-      const text = JSON.stringify(line);
       const list = out.get(traceId) ?? [];
-      if (list.length < MAX_LOG_LINES)
-        list.push([service.name, text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS - 1)}…` : text]);
+      if (list.length < MAX_LOG_LINES) list.push([service.name, cut(JSON.stringify(line), MAX_LOG_CHARS)]);
       out.set(traceId, list);
     }
   }
