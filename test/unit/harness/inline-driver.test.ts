@@ -16,6 +16,13 @@ describe("inline load driver", () => {
         path: req.url,
       });
       // A slow route must not delay the schedule (open model).
+      if (req.url === "/trickle") {
+        // A byte every 50 ms, never the end: a socket idle timeout would never fire, the request's deadline must.
+        res.writeHead(200);
+        const tick = setInterval(() => res.write("."), 50);
+        res.once("close", () => clearInterval(tick));
+        return;
+      }
       const delayMs = req.url === "/slow" ? 300 : 0;
       const match = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(String(req.headers.traceparent ?? ""));
       if (req.url === "/echo" && match) res.setHeader("traceresponse", `00-${match[1]}-00f067aa0ba902b7-${match[2]}`);
@@ -138,6 +145,18 @@ describe("inline load driver", () => {
     // Target <= 5 ms on a quiet machine; the bound is generous for a shared, loaded 2-core one. On the main thread
     // (the driver before the worker) each stall makes the requests due in it up to 400 ms late.
     expect(result.scheduleDriftP99Ms).toBeLessThan(100);
+  });
+
+  test("the timeout bounds the whole request, not an idle socket: a response that trickles on is cut at it", async () => {
+    const result = await runInlineLoad(
+      { ratePerSec: 10, durationMs: 100, seed: 1, timeoutMs: 300, routes: [{ route: "t", weight: 1 }] },
+      { baseUrl, routes: { t: () => ({ method: "GET", path: "/trickle" }) } },
+    );
+    expect(result.requests).toHaveLength(1);
+    const [r] = result.requests;
+    expect(r!.status).toBe(0);
+    expect(r!.endMs - r!.startMs).toBeGreaterThanOrEqual(290);
+    expect(r!.endMs - r!.startMs).toBeLessThan(1_500);
   });
 
   test("a request without a response is recorded with status 0 and the error", async () => {
