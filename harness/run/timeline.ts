@@ -6,6 +6,7 @@ import { runInlineLoad, type LoadResult } from "../load/inline-driver";
 import { runK6Load, type K6Extras } from "../load/k6-driver";
 import type { LoadPlan } from "../load/load-plan";
 import type { LoadCounts } from "../load/progress";
+import { holdConnections } from "../probes/connection-hold";
 import type { MeshSession } from "./acquire-mesh";
 import { AbortRun, type RunContext } from "./scenario-run";
 
@@ -36,6 +37,11 @@ export async function runTimeline(scenario: Scenario, session: MeshSession, cont
   const plan = loadPlanOf(scenario, context.seed);
   const startMs = Date.now();
   const faults = scheduleFaults(session.journal, scenario.faults, context.signal);
+  // Go services' goroutine gauges get a change the harness made to follow (see connection-hold.ts).
+  const goInstances = Object.values(session.mesh.services)
+    .filter((s) => s.contract.runtime === "go" && s.contract.runtimeMetrics && s.instance)
+    .map((s) => s.instance);
+  const held = goInstances.length ? holdConnections([...new Set(goInstances)], { signal: faults.signal }) : undefined;
   const target = { baseUrl: session.mesh.edgeUrl, routes: context.target.routes };
   const onProgress = (counts: LoadCounts) =>
     context.reporter.onLoadProgress?.({
@@ -54,6 +60,7 @@ export async function runTimeline(scenario: Scenario, session: MeshSession, cont
         : await runInlineLoad(plan, target, faults.signal, onProgress);
   } finally {
     await faults.cancelAndRevert();
+    await held;
     const failure = faults.failure();
     if (failure) throw failure;
   }
