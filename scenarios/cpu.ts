@@ -18,6 +18,8 @@ export default defineTemplate({
         ? `${service} burns half a core for 3 s: its process CPU counter rises by it (and /proc agrees), nothing fails, probes stay healthy.`
         : `${service} is capped at a tenth of a core for 3 s: its process CPU counter stays under the cap (and /proc agrees), it answers late, nothing fails.`,
       load: faultScenarioLoad(mesh),
+      // Its fault takes the machine's CPU or memory, or its timing is judged: it runs with no other scenario.
+      isolation: "alone",
       faults: [fault],
       // A process capped at a tenth of a core runs 10 ms of every 100 ms: 50 ms of work takes half a second, so its
       // event-loop check (and its callers' checks of it) may fail while the cap holds. Burnt on a worker thread, its

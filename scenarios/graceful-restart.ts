@@ -24,6 +24,8 @@ export default defineTemplate({
       name: "graceful-restart",
       description: `${service} is restarted gracefully (SIGTERM) while ${target} is slowed by 500 ms: its /readyz answers 503 (draining) before the listener closes, every call in flight completes, callers turn unready naming it, calls refused while it is down fail and are explained; all recover.`,
       load: faultScenarioLoad(mesh),
+      // Judged on timing (added latency, probe flips) that other scenarios' CPU would blur: it runs alone.
+      isolation: "alone",
       faults: [
         // Slow calls, so that calls are in flight when SIGTERM comes; reverted inside the drain, before the listener closes.
         { kind: "latency", target, atMs: 2_000, durationMs: 900, params: { ms: 500 } },

@@ -11,6 +11,8 @@ export default defineTemplate({
       name: `${call.service}-latency`,
       description: `+300 ms on ${target} for 3 s: the ${call.method ?? call.service} duration histogram moves above 300 ms in that window only.`,
       load: faultScenarioLoad(mesh),
+      // Judged on timing (added latency, probe flips) that other scenarios' CPU would blur: it runs alone.
+      isolation: "alone",
       faults: [{ kind: "latency", target, atMs: 2_000, durationMs: 3_000, params: { ms: 300 } }],
       expectations: meshExpectations(mesh),
     };

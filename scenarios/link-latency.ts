@@ -13,6 +13,8 @@ export default defineTemplate({
       name: "link-latency",
       description: `+200 ms on the ${from} -> ${to} link for 3 s: ${from}'s client spans and client histogram move, ${to}'s server spans do not.`,
       load: faultScenarioLoad(mesh),
+      // Judged on timing (added latency, probe flips) that other scenarios' CPU would blur: it runs alone.
+      isolation: "alone",
       faults: [{ kind: "link-latency", target: link, atMs: 2_000, durationMs: 3_000, params: { ms: 200 } }],
       expectations: meshExpectations(mesh),
     };

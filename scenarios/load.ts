@@ -7,6 +7,8 @@ export default defineTemplate({
     name: "load",
     description:
       "The driver ramps to 70% of the mesh's measured capacity and holds it for 25 s (thousands of requests): every trace complete, every counter equal to the driver per route and code, every span the SDKs ended stored, runtime gauges sane under pressure.",
+    // 70% of the machine's capacity: it runs with no other scenario.
+    isolation: "alone",
     load: {
       rateUnit: "capacity",
       ratePerSec: 0.1,

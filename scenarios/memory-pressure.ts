@@ -33,6 +33,8 @@ export default defineTemplate({
       name: "memory-pressure",
       description: `${leaf} holds ${faults[0]!.params.mb} MB and ${caller} ${faults[1]!.params.mb} MB (over its heap limit) for 3 s: both heap gauges rise by what is held and fall after; ${caller}'s /healthz fails naming its heap check and its dependents turn unready; ${leaf} stays healthy.`,
       load: faultScenarioLoad(mesh),
+      // Its fault takes the machine's CPU or memory, or its timing is judged: it runs with no other scenario.
+      isolation: "alone",
       faults,
       expectations: meshExpectations(mesh, { readinessFlips: flips }),
     };

@@ -24,6 +24,8 @@ export default defineTemplate({
       name: "process-freeze",
       description: `${service} is frozen (SIGSTOP) for ${fault.durationMs / 1000} s: calls to it outwait their deadline, its probes time out, its dependents turn unready naming it; all recover after SIGCONT.`,
       load: faultScenarioLoad(mesh),
+      // Judged on timing (added latency, probe flips) that other scenarios' CPU would blur: it runs alone.
+      isolation: "alone",
       faults: [fault],
       expectations: meshExpectations(mesh, { errorSurfaces: surfaces, readinessFlips: flips }),
     };

@@ -11,6 +11,8 @@ export default defineTemplate({
       name: "saturation",
       description:
         "The driver sends twice the mesh's measured capacity for 6 s with a 2 s client timeout, then backs off to 30%: requests queue, and fail when they outwait the timeout; every outcome the driver saw (5xx, 504, no answer) is in the edge's counters and spans and reconciled hop by hop; the mesh recovers.",
+      // Twice the machine's capacity: it runs with no other scenario.
+      isolation: "alone",
       load: {
         rateUnit: "capacity",
         ratePerSec: 0.5,

@@ -24,6 +24,8 @@ export default defineTemplate({
         ? `${service}'s event loop is blocked 600 ms of every second for 3 s: its max-lag gauge shows the blocks, utilisation rises, and its liveness fails after each block; callers only slow down.`
         : `${service}'s process is frozen 600 ms of every second for 3 s (a cgroup freezer): its callers only slow down, every trace and counter still agrees.`,
       load: faultScenarioLoad(mesh),
+      // Its fault takes the machine's CPU or memory, or its timing is judged: it runs with no other scenario.
+      isolation: "alone",
       faults: [fault],
       expectations: meshExpectations(mesh, { readinessFlips: flips }),
     };

@@ -170,3 +170,12 @@ export function catalogListing(catalog: BoundCatalog, mesh: MeshTopology): strin
   const unbound = catalog.unbound.map((u) => `${u.template.padEnd(20)} (does not bind: ${u.reason})`);
   return `${[`catalog bound to ${mesh.name}:`, ...lines, ...unbound].join("\n")}\n`;
 }
+
+/** --workers: a count of scenarios at once, or "auto" (what the machine can take); a usage error otherwise. */
+export function parseWorkers(value: string): number | "auto" {
+  if (value === "auto") return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`--workers must be "auto" or an integer >= 1 (got "${value}")`);
+  return n;
+}

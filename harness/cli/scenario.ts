@@ -18,6 +18,7 @@ import {
   sampleMeshOptions,
   selectScenarios,
   withDriver,
+  parseWorkers,
 } from "./scenario-options";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [options]
@@ -33,6 +34,9 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
   --seed           seed for load and fault decisions (default 1)
   --driver         inline or k6: drive every scenario's load with it (default: each scenario's own, inline unless it
                    says k6); k6 is a separate program, installed by npm run setup -- --with k6
+  --workers        scenarios at once, each on its own mesh: N, or auto (default: what the machine takes, from its
+                   cores, free memory and the mesh's capacity; 1 for a mesh meshproof did not start). A scenario
+                   whose load or fault takes the machine (cpu, memory-pressure, stall, load, saturation) runs alone
   --scenarios      a folder of scenario files, .ts as written or compiled .js (default the built-in catalog)
   --defects        comma-separated mesh defects to switch on (negative controls): NAME in every service,
                    SERVICE:NAME in one
@@ -58,6 +62,7 @@ runCli(async () => {
       "mesh-runtime": { type: "string" },
       seed: { type: "string", default: "1" },
       driver: { type: "string" },
+      workers: { type: "string", default: "auto" },
       scenarios: { type: "string" },
       defects: { type: "string", default: env("MESHPROOF_DEFECTS") ?? "" },
       impl: { type: "string", multiple: true, default: [] },
@@ -103,6 +108,7 @@ runCli(async () => {
     scenarios,
     unbound: positionals.length ? [] : catalog.unbound,
     seed,
+    workers: parseWorkers(values.workers),
     ...(configFile ? { configFile, attached: values.attach !== undefined } : {}),
     sample,
     remeasureCapacity: values["measure-capacity"] ?? false,

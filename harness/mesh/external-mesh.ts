@@ -108,7 +108,7 @@ export function configMeans(config: MeshConfig): FaultMeans {
 
 function launchedTarget(config: MeshConfig, configFile: string, stack: StartedStack): MeshTarget {
   const baseDir = path.dirname(path.resolve(configFile));
-  const reusable = reusableMesh((scenario, samplingRatio, signal) =>
+  const reusable = reusableMesh((scenario, samplingRatio, _namespace, signal) =>
     launchConfigMesh(config, {
       baseDir,
       stack,

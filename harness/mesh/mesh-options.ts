@@ -34,6 +34,11 @@ export interface MeshOptions {
   serviceEnv?: Partial<Record<MeshServiceName, Record<string, string>>>;
   /** Where the services run. Default: native processes (processLauncher()); containers: ContainerLauncher. */
   launcher?: ServiceLauncher;
+  /**
+   * Keeps this mesh's names apart from other meshes on the same stack (run with --workers): its Prometheus job is
+   * "mesh-NAMESPACE" and its Toxiproxy proxies "NAMESPACE-link". Default: none (job "mesh", proxies named by link).
+   */
+  namespace?: string;
   /** Aborts the start while it waits for readiness (SIGINT/SIGTERM); what started is stopped. */
   signal?: AbortSignal;
 }

@@ -44,15 +44,17 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
   const adminToken = options.adminToken ?? randomBytes(24).toString("hex");
   const toxiproxy = stack.toxiproxy.client;
   const ports = await planPorts();
-  const proxies = await createProxies(toxiproxy, upstreams(ports, stack.redis));
+  const ns = options.namespace;
+  const scrapeJob = ns ? `${SCRAPE_JOB}-${ns}` : SCRAPE_JOB;
+  const proxies = await createProxies(toxiproxy, upstreams(ports, stack.redis), ns);
   const plans = planServices({ stack, options, ports, proxies: proxies.listen, adminToken, logDir });
 
   const started: SampleService[] = [];
   // Targets go in before the services start: Prometheus takes 5-10 s to act on a file_sd change (two fixed 5 s
   // throttles), which then overlaps with start-up instead of delaying the first scrape.
-  stack.prometheus.addTargets(SCRAPE_JOB, scrapeTargets(plans));
+  stack.prometheus.addTargets(scrapeJob, scrapeTargets(plans));
   const release = async () => {
-    stack.prometheus.removeTargets(SCRAPE_JOB);
+    stack.prometheus.removeTargets(scrapeJob);
     await Promise.all(started.map((s) => s.handle.dispose()));
     await proxies.remove();
   };
@@ -64,26 +66,46 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
     await release();
     throw startFailure(error, started);
   }
-  return sampleMesh({ kind: launcher.kind, started, gatewayPort: ports.gateway.port, toxiproxy, release });
+  return sampleMesh({
+    kind: launcher.kind,
+    started,
+    gatewayPort: ports.gateway.port,
+    toxiproxy,
+    proxies: proxies.names,
+    scrapeJob,
+    release,
+  });
 }
 
-/** The Toxiproxy proxies of the mesh's links: their listen addresses and their removal. */
+/** The Toxiproxy proxies of the mesh's links: their names and listen addresses by link, and their removal. */
 interface LinkProxies {
+  names: Record<MeshLink, string>;
   listen: Record<MeshLink, string>;
   remove(): Promise<unknown>;
 }
 
-/** Creates a proxy per link, in MESH_LINKS order; a failure removes those already created and rethrows. */
-async function createProxies(toxiproxy: ToxiproxyClient, upstream: Record<MeshLink, string>): Promise<LinkProxies> {
+/**
+ * Creates a proxy per link, in MESH_LINKS order, named after the link (prefixed by the mesh's namespace); a failure
+ * removes those already created and rethrows.
+ */
+async function createProxies(
+  toxiproxy: ToxiproxyClient,
+  upstream: Record<MeshLink, string>,
+  namespace?: string,
+): Promise<LinkProxies> {
+  const names = Object.fromEntries(MESH_LINKS.map((l) => [l, namespace ? `${namespace}-${l}` : l])) as Record<
+    MeshLink,
+    string
+  >;
   const listen = {} as Record<MeshLink, string>;
-  const remove = () => Promise.all(Object.keys(listen).map((name) => toxiproxy.deleteProxy(name)));
+  const remove = () => Promise.all(Object.keys(listen).map((link) => toxiproxy.deleteProxy(names[link as MeshLink])));
   try {
-    for (const link of MESH_LINKS) listen[link] = (await toxiproxy.createProxy(link, upstream[link])).listen;
+    for (const link of MESH_LINKS) listen[link] = (await toxiproxy.createProxy(names[link], upstream[link])).listen;
   } catch (error) {
     await remove();
     throw error;
   }
-  return { listen, remove };
+  return { names, listen, remove };
 }
 
 interface LaunchContext {

@@ -3,8 +3,8 @@ import type { ToxiproxyClient } from "../backends/toxiproxy";
 import { LOOPBACK } from "../util/ports";
 import { AdminClient } from "./admin-client";
 import type { LaunchedService, ServiceLaunch } from "./launcher";
-import { SCRAPE_JOB, type ServicePlan } from "./mesh-plan";
-import { MESH_LINKS, MESH_SERVICES, SAMPLE_MESH, type MeshLink, type MeshServiceName } from "./sample-mesh";
+import type { ServicePlan } from "./mesh-plan";
+import { MESH_SERVICES, SAMPLE_MESH, type MeshLink, type MeshServiceName } from "./sample-mesh";
 import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh";
 
 /** One running service of the sample mesh, a process or a container. */
@@ -85,12 +85,17 @@ export interface SampleMeshParts {
   started: SampleService[];
   gatewayPort: number;
   toxiproxy: ToxiproxyClient;
+  /** Each link's Toxiproxy proxy name. */
+  proxies: Record<MeshLink, string>;
+  /** The Prometheus job its services are scraped under. */
+  scrapeJob: string;
   /** Stops everything startMesh started; stop() runs it once. */
   release: () => Promise<void>;
 }
 
 /** The started sample mesh: its services, edge URL and links, flush, and an idempotent stop. */
-export function sampleMesh({ kind, started, gatewayPort, toxiproxy, release }: SampleMeshParts): SampleMesh {
+export function sampleMesh(parts: SampleMeshParts): SampleMesh {
+  const { kind, started, gatewayPort, toxiproxy, proxies, scrapeJob, release } = parts;
   const services = Object.fromEntries(started.map((s) => [s.name, s])) as Record<MeshServiceName, SampleService>;
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= release());
@@ -100,9 +105,9 @@ export function sampleMesh({ kind, started, gatewayPort, toxiproxy, release }: S
     services,
     edgeUrl: gatewayUrl,
     gatewayUrl,
-    links: Object.fromEntries(MESH_LINKS.map((l) => [l, l])) as Record<MeshLink, string>,
+    links: proxies,
     toxiproxy,
-    scrapeJob: SCRAPE_JOB,
+    scrapeJob,
     exportIntervalMs: 0,
     serviceInfos: () => MESH_SERVICES.map((n) => serviceInfo(services[n])),
     pids: () => started.map((s) => s.pid),

@@ -58,18 +58,26 @@ export interface MeshTarget {
 /**
  * The sample mesh on the stack, where options.launcher runs it (native processes by default, or containers): started
  * for the first scenario and kept while it stays clean, so later scenarios with the same mesh options reuse it; a
- * dirty one (an abort, a failure, a fault that did not revert) is replaced.
+ * dirty one (an abort, a failure, a fault that did not revert) is replaced. With workers > 1, up to that many meshes
+ * run at once, each under its own Prometheus job and Toxiproxy names.
  */
-export function sampleMeshTarget(stack: StartedStack, options: Omit<MeshOptions, "runDir"> = {}): MeshTarget {
+export function sampleMeshTarget(
+  stack: StartedStack,
+  options: Omit<MeshOptions, "runDir" | "namespace"> = {},
+  workers = 1,
+): MeshTarget {
   const impls = Object.entries(options.impl ?? {}).map(([s, i]) => `${s}=${i}`);
   const kind = options.launcher?.kind ?? "native processes";
-  const reusable = reusableMesh((scenario, samplingRatio, signal) =>
-    startMesh(stack, {
-      ...options,
-      samplingRatio,
-      runDir: path.join(stack.runDir, "scenarios", scenario),
-      ...(signal ? { signal } : {}),
-    }),
+  const reusable = reusableMesh(
+    (scenario, samplingRatio, namespace, signal) =>
+      startMesh(stack, {
+        ...options,
+        samplingRatio,
+        runDir: path.join(stack.runDir, "scenarios", scenario),
+        ...(namespace ? { namespace } : {}),
+        ...(signal ? { signal } : {}),
+      }),
+    workers,
   );
   return {
     description: `sample mesh (${kind}${impls.length ? `, ${impls.join(", ")}` : ""})`,

@@ -17,7 +17,11 @@ export const HOLD_MS = 3_000;
  */
 export async function holdConnections(
   instances: readonly string[],
-  { count = HELD_CONNECTIONS, holdMs = HOLD_MS, signal }: { count?: number; holdMs?: number; signal?: AbortSignal } = {},
+  {
+    count = HELD_CONNECTIONS,
+    holdMs = HOLD_MS,
+    signal,
+  }: { count?: number; holdMs?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
   const sockets = instances.flatMap((instance) => {
     const colon = instance.lastIndexOf(":");

@@ -19,6 +19,8 @@ export interface Verdict {
     backend: string;
     /** Why this backend: what `--backend auto` chose and why, or the one asked for. */
     backendReason?: string;
+    /** Scenarios run at once (--workers); absent in verdicts written before it was recorded. */
+    workers?: number;
     tools: Record<string, string>;
     seed: number;
     /** The mesh judged: how it ran and which implementation each service had. */

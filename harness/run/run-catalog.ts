@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { judgeRun } from "../../assertions/evaluate";
 import type { RcaScore } from "../../assertions/rca";
@@ -21,6 +22,7 @@ import type { RunTimings, ScenarioVerdict, Verdict } from "../report/verdict";
 import { provisionTools } from "../tools/provision";
 import { RUN_TOOL_NAMES } from "../tools/tools";
 import { runScenario } from "./run-scenario";
+import { schedule } from "./schedule";
 import { scoreRun } from "./score-run";
 import type { ScenarioRun } from "./scenario-run";
 
@@ -37,8 +39,10 @@ export interface SampleMeshOptions {
 }
 
 export interface CatalogOptions {
-  /** The scenarios in the order they run. */
+  /** The scenarios in the order they are reported (one worker runs them in it). */
   scenarios: readonly Scenario[];
+  /** Scenarios at once, each on its own mesh; "auto": what the machine takes (default 1). */
+  workers?: number | "auto";
   /** Templates that do not bind to the mesh: reported as not applicable, with why. */
   unbound?: readonly Unbound[];
   seed: number;
@@ -66,6 +70,8 @@ interface OpenedTarget {
   setup: { toolsMs: number; backendMs: number };
   meshRuntime?: string;
   capacityKey: string;
+  /** How many scenarios may run at once: one for a mesh there is one of (a mesh meshproof did not start). */
+  workers: { count: number; reason: string };
   close(): Promise<void>;
 }
 
@@ -89,22 +95,21 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
       : undefined;
     const capacity = measured instanceof Error ? undefined : measured;
     const capacityMs = Math.round(performance.now() - capacityStarted);
+    const workers = capacityWorkers(opened.workers, options.scenarios, capacity?.ratePerSec);
+    if (workers.count > 1 || options.workers !== undefined)
+      reporter.onLog(`workers ${workers.count} (${workers.reason})`);
     const scenariosStarted = performance.now();
-    const runs: ScenarioRun[] = [];
-    for (const [index, planned] of options.scenarios.entries()) {
-      if (signal.aborted) break;
-      reporter.onScenarioBegin({ name: planned.name, index, total: options.scenarios.length });
-      if (planned.load.rateUnit === "capacity" && measured instanceof Error) {
-        const run = abortedRun(
+    const total = options.scenarios.length;
+    const runOne = async (index: number): Promise<ScenarioRun> => {
+      const planned = options.scenarios[index]!;
+      reporter.onScenarioBegin({ name: planned.name, index, total });
+      if (planned.load.rateUnit === "capacity" && measured instanceof Error)
+        return abortedRun(
           planned,
           `its load is a share of the mesh's capacity, which could not be measured: ${measured.message}`,
         );
-        runs.push(run);
-        await reporter.onScenarioEnd({ run, index, total: options.scenarios.length });
-        continue;
-      }
       const scaled = capacity ? atCapacity(planned, capacity.ratePerSec, capacity.p99BoundMs) : planned;
-      const run = await runScenario(scaled, {
+      return runScenario(scaled, {
         target: opened.target,
         seed,
         signal,
@@ -112,9 +117,14 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
         evaluate: judgeRun,
         ...(planned.load.rateUnit === "capacity" && capacity ? { capacityPerSec: capacity.ratePerSec } : {}),
       });
-      runs.push(run);
-      await reporter.onScenarioEnd({ run, index, total: options.scenarios.length });
-    }
+    };
+    const runs = await schedule(
+      options.scenarios.map((s) => ({ alone: s.isolation === "alone" })),
+      workers.count,
+      runOne,
+      (run, index) => reporter.onScenarioEnd({ run, index, total }),
+      signal,
+    );
     for (const u of options.unbound ?? []) runs.push(unboundRun(u));
     const saved = savedScenarios(runs);
     const time = {
@@ -123,6 +133,7 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
       timings: { ...opened.setup, capacityMs, scenariosMs: Math.round(performance.now() - scenariosStarted) },
     };
     const verdict = runVerdict(options, opened, time, runs, {
+      workers: workers.count,
       // A floor is what the run checked, not the mesh's capacity.
       capacity: capacity?.floor ? undefined : capacity,
       rca: scoreRun(
@@ -181,7 +192,13 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
     const target = externalMeshTarget(config, options.configFile!, { runDir: path.join(runRootDir(), "external") });
     log(`judging ${target.description}`);
     const setup = { toolsMs: 0, backendMs: 0 };
-    return { target, setup, capacityKey: `external mesh "${config.name}"`, close: () => target.close() };
+    return {
+      target,
+      setup,
+      capacityKey: `external mesh "${config.name}"`,
+      workers: ONE_MESH,
+      close: () => target.close(),
+    };
   }
   const { sample } = options;
   let t = performance.now();
@@ -203,7 +220,8 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
       await target.close();
       await stack.stop();
     };
-    return { target, stack, backendReason, setup, capacityKey: `external mesh "${config.name}"`, close };
+    const capacityKey = `external mesh "${config.name}"`;
+    return { target, stack, backendReason, setup, capacityKey, workers: ONE_MESH, close };
   }
   try {
     const choice = await chooseMeshLauncher(sample.meshRuntime, stack, {
@@ -214,14 +232,12 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
     });
     log(`mesh runtime: ${choice.runtime} (${choice.reason})`);
     const { defects, impl, contracts, serviceEnv } = sample;
-    const target = sampleMeshTarget(stack, {
-      seed: options.seed,
-      defects,
-      impl,
-      contracts,
-      serviceEnv,
-      launcher: choice.launcher,
-    });
+    const workers = machineWorkers(options.workers);
+    const target = sampleMeshTarget(
+      stack,
+      { seed: options.seed, defects, impl, contracts, serviceEnv, launcher: choice.launcher },
+      workers.count,
+    );
     const close = async () => {
       await target.close();
       await stack.stop();
@@ -233,12 +249,57 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
       setup,
       meshRuntime: choice.runtime,
       capacityKey: target.description,
+      workers,
       close,
     };
   } catch (error) {
     await stack.stop();
     throw error;
   }
+}
+
+/** A mesh meshproof did not start runs once: its scenarios one at a time. */
+const ONE_MESH = { count: 1, reason: "one mesh: a mesh meshproof did not start is not started again per worker" };
+/** Memory a sample mesh and its scenario's records take at most, measured (four services, a 10 MiB heap fault). */
+const MESH_MEMORY_BYTES = 1.5 * 1024 ** 3;
+/** The scenarios sharing the machine take at most this share of the mesh's capacity together. */
+const SHARED_CAPACITY = 0.5;
+
+/**
+ * Workers the machine takes: one per core (four on two cores made probes and added latency miss their bounds in
+ * scenarios that run shared), as many meshes as free memory holds.
+ */
+function machineWorkers(asked: number | "auto" | undefined): { count: number; reason: string } {
+  if (asked === undefined) return { count: 1, reason: "one at a time" };
+  if (asked !== "auto") return { count: asked, reason: `--workers ${asked}` };
+  const cores = os.availableParallelism();
+  const memory = Math.floor(os.freemem() / MESH_MEMORY_BYTES);
+  const count = Math.max(1, Math.min(cores, memory));
+  return { count, reason: `auto: ${cores} cores, free memory for ${memory} meshes` };
+}
+
+/**
+ * At most as many shared scenarios at once as the mesh's capacity carries: their summed peak rates within
+ * SHARED_CAPACITY of it (the capacity is one mesh's on this machine, and the meshes share its cores).
+ */
+function capacityWorkers(
+  machine: { count: number; reason: string },
+  scenarios: readonly Scenario[],
+  capacityPerSec: number | undefined,
+): { count: number; reason: string } {
+  const rates = scenarios.filter((s) => s.isolation !== "alone").map(peakRate);
+  if (machine.count === 1 || capacityPerSec === undefined || rates.length === 0) return machine;
+  const peak = Math.max(...rates.map((r) => (r.share ? r.rate * capacityPerSec : r.rate)));
+  const carried = Math.max(1, Math.floor((SHARED_CAPACITY * capacityPerSec) / peak));
+  return carried < machine.count
+    ? { count: carried, reason: `${machine.reason}; the capacity ${capacityPerSec} req/s carries ${carried}` }
+    : machine;
+}
+
+/** A scenario's highest planned rate: requests/s, or a share of capacity. */
+function peakRate(s: Scenario): { rate: number; share: boolean } {
+  const rate = Math.max(s.load.ratePerSec, ...(s.load.stages ?? []).map((st) => st.targetRatePerSec));
+  return { rate, share: s.load.rateUnit === "capacity" };
 }
 
 /** A template the mesh does not fit, as a not-applicable scenario named after it. */
@@ -277,7 +338,7 @@ function runVerdict(
   opened: OpenedTarget,
   time: { startedAt: Date; durationMs: number; timings: RunTimings },
   runs: readonly ScenarioRun[],
-  extra: { capacity?: CapacityInUse; rca: RcaScore },
+  extra: { workers: number; capacity?: CapacityInUse; rca: RcaScore },
 ): Verdict {
   const { sample, seed } = options;
   const scenarios: ScenarioVerdict[] = runs.map((r) => r.verdict);
@@ -290,6 +351,7 @@ function runVerdict(
       timings: time.timings,
       backend: opened.stack?.backend ?? (options.attached ? "compose" : "external"),
       ...(opened.backendReason ? { backendReason: opened.backendReason } : {}),
+      workers: extra.workers,
       tools: opened.stack?.tools ?? {},
       seed,
       mesh: {

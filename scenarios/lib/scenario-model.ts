@@ -62,6 +62,11 @@ export interface Scenario {
   expectations: ScenarioExpectations;
   /** What the scenario needs of the mesh: a root sampling ratio other than the run's (1). */
   mesh?: { samplingRatio?: number };
+  /**
+   * "alone" when its load or fault takes the machine's CPU or memory (or its timing is what it judges): with --workers
+   * it runs with no other scenario. Default "shared": it runs beside others, each on its own mesh.
+   */
+  isolation?: "alone" | "shared";
   /** The file it was loaded from (its TypeScript source for the compiled catalog), set by the loader. */
   file?: string;
 }

@@ -141,6 +141,7 @@ export function scenarioSchemaFor(names: MeshNames) {
       faults: z.array(fault),
       expectations,
       mesh: z.strictObject({ samplingRatio: z.number().gt(0).max(1).optional() }).optional(),
+      isolation: z.enum(["alone", "shared"]).optional(),
       // Set by the loader (a loaded scenario validates again as it is); whatever a file says is replaced.
       file: z.string().optional(),
     })

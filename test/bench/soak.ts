@@ -1,19 +1,24 @@
 /**
  * Soak: runs the scenario catalog (or the scenarios named) N times, each a real `npm run scenario` process with seed
  * i, and prints pass counts per scenario, the wall time per run, every failed assertion and every fault without its
- * effect, and the readiness flip latencies measured in redis-outage.
+ * effect, the readiness flip latencies measured in redis-outage, and whether every run had the same assertion ids and
+ * statuses as the first. Exits 0 when every run passed with the same outcomes, 1 otherwise.
  * Target: N/N passes with no flaky verdict.
- * Usage: npm run soak [-- --runs 20] [--backend native] [SCENARIO ...]
+ * Usage: npm run soak [-- --runs 20] [--backend native] [--workers auto] [SCENARIO ...]
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { Verdict } from "../../harness/report/verdict";
+import { outcomeDifferences, outcomeLines, type Verdict } from "../../harness/report/verdict";
 
 const { values, positionals } = parseArgs({
-  options: { runs: { type: "string", default: "20" }, backend: { type: "string", default: "auto" } },
+  options: {
+    runs: { type: "string", default: "20" },
+    backend: { type: "string", default: "auto" },
+    workers: { type: "string", default: "auto" },
+  },
   allowPositionals: true,
 });
 const runs = Number(values.runs);
@@ -22,14 +27,27 @@ const passes = new Map<string, number>();
 const walls: number[] = [];
 const flipMs: number[] = [];
 const recoverMs: number[] = [];
+const unstable: string[] = [];
+let first: Verdict | undefined;
+let green = 0;
 
 for (let i = 1; i <= runs; i++) {
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-soak-"));
   const started = performance.now();
-  const args = [...positionals, "--backend", values.backend, "--report-dir", reportDir, "--seed", String(i)];
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+  const args = [...positionals, "--backend", values.backend, "--workers", values.workers, "--seed", String(i)];
+  const result = spawnSync(process.execPath, [cli, ...args, "--report-dir", reportDir], { encoding: "utf8" });
   walls.push((performance.now() - started) / 1000);
-  const verdict = JSON.parse(fs.readFileSync(path.join(reportDir, "verdict.json"), "utf8")) as Verdict;
+  const verdictFile = path.join(reportDir, "verdict.json");
+  if (!fs.existsSync(verdictFile)) {
+    console.log(
+      `run ${i}/${runs}: exit ${result.status} without a verdict: ${result.stderr.trim().split("\n").at(-1)}`,
+    );
+    continue;
+  }
+  const verdict = JSON.parse(fs.readFileSync(verdictFile, "utf8")) as Verdict;
+  if (result.status === 0) green++;
+  first ??= verdict;
+  unstable.push(...outcomeDifferences(first, verdict, ["run 1", `run ${i}`]));
   for (const s of verdict.scenarios) passes.set(s.name, (passes.get(s.name) ?? 0) + (s.status === "passed" ? 1 : 0));
   const flips = verdict.scenarios
     .find((s) => s.name === "redis-outage")
@@ -61,3 +79,11 @@ function spread(values: number[], unit: string): string {
 console.log(`wall time per run: ${spread(walls, "s")}`);
 console.log(`orders /readyz 503 after the Redis link went down: ${spread(flipMs, "ms")}`);
 console.log(`orders /readyz 200 after the Redis link came back: ${spread(recoverMs, "ms")}`);
+console.log(
+  `${green}/${runs} runs green; ${
+    unstable.length
+      ? `${unstable.length} outcome(s) differ from run 1:\n  ${unstable.join("\n  ")}`
+      : `every run had run 1's ${first ? outcomeLines(first).length : 0} assertion ids and statuses`
+  }`,
+);
+process.exitCode = green === runs && unstable.length === 0 ? 0 : 1;

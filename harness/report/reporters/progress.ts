@@ -30,9 +30,9 @@ export class Progress {
   private lastPlainMs = -Infinity;
   private lastFaults = "";
   private runStartMs: number | undefined;
-  private done = { scenarios: 0, ms: 0 };
-  private scenarioStartMs = 0;
-  private loadStart: { scenario: string; startMs: number } | undefined;
+  private done = 0;
+  /** The scenarios whose load runs now: when it began and its latest counts. */
+  private readonly loads = new Map<string, { startMs: number; progress: LoadProgress }>();
   private grouped = false;
 
   constructor(
@@ -50,14 +50,16 @@ export class Progress {
     this.out.write(`${line}\n`);
   };
 
-  /** A scenario begins: `[i/N] name (elapsed ..., ETA ...)`, on GitHub Actions as the title of its group. */
+  /**
+   * A scenario begins: `[i/N] name (elapsed ..., ETA ...)`, on GitHub Actions as the title of its group. The ETA is
+   * the run's pace so far (scenarios done per elapsed time, whatever ran at once) over the scenarios left.
+   */
   scenarioBegin({ name, index, total }: ScenarioBegin): void {
     const now = this.now();
     this.runStartMs ??= now;
-    this.scenarioStartMs = now;
-    const left = total - index;
-    const eta = this.done.scenarios ? duration((this.done.ms / this.done.scenarios) * left) : "-";
-    const line = `[${index + 1}/${total}] ${name} (elapsed ${duration(now - this.runStartMs)}, ETA ${eta})`;
+    const elapsed = now - this.runStartMs;
+    const eta = this.done ? duration((elapsed / this.done) * (total - this.done)) : "-";
+    const line = `[${index + 1}/${total}] ${name} (elapsed ${duration(elapsed)}, ETA ${eta})`;
     if (this.options.ci === "github" && !this.out.isTTY) {
       this.endGroup();
       this.out.write(`::group::${line}\n`);
@@ -66,25 +68,35 @@ export class Progress {
   }
 
   /** A scenario ended: its status line, which closes its group on GitHub Actions. */
-  scenarioEnd(line: string): void {
-    this.done = { scenarios: this.done.scenarios + 1, ms: this.done.ms + (this.now() - this.scenarioStartMs) };
+  scenarioEnd(name: string, line: string): void {
+    this.done++;
+    this.loads.delete(name);
     this.log(line);
     this.endGroup();
   }
 
   /** A phase began (its end is logged with its duration): on a terminal, shown until the next update. */
   phase(scenario: string, name: string): void {
+    this.loads.delete(scenario);
     if (this.out.isTTY) this.draw(`  ${scenario}: ${name}…`);
   }
 
+  /**
+   * A scenario's load counts. On a terminal, one scenario's load is a bar with its figures; several at once (--workers)
+   * share the line, each as its name, the share of its requests sent, failures and fault.
+   */
   load(progress: LoadProgress): void {
     const now = this.now();
-    if (this.loadStart?.scenario !== progress.scenario) this.loadStart = { scenario: progress.scenario, startMs: now };
-    const pace = rateAndLeft(progress, (now - this.loadStart.startMs) / 1000);
+    const started = this.loads.get(progress.scenario)?.startMs ?? now;
+    this.loads.set(progress.scenario, { startMs: started, progress });
+    const pace = rateAndLeft(progress, (now - started) / 1000);
     const faults = progress.faults.join(", ");
     if (this.out.isTTY) {
+      const running = [...this.loads.values()].map((l) => l.progress);
       this.draw(
-        `  ${progress.scenario}: load ${bar(progress.sent / Math.max(1, progress.planned))} ${summary(progress, pace)}`,
+        running.length === 1
+          ? `  ${progress.scenario}: load ${bar(progress.sent / Math.max(1, progress.planned))} ${summary(progress, pace)}`
+          : `  load: ${running.map(brief).join(" | ")}`,
       );
       return;
     }
@@ -126,6 +138,12 @@ function rateAndLeft(p: LoadProgress, elapsedS: number): string {
   return `, ${Math.round(rate).toLocaleString("en-US")} req/s, ${duration(((p.planned - p.sent) / rate) * 1000)} left`;
 }
 
+/** "baseline 45% 0 failed": one of several loads at once. */
+function brief(p: LoadProgress): string {
+  const fault = p.faults.length ? ` fault ${p.faults.join(", ")}` : "";
+  return `${p.scenario} ${Math.round((100 * p.sent) / Math.max(1, p.planned))}% ${p.failed.toLocaleString("en-US")} failed${fault}`;
+}
+
 function summary(p: LoadProgress, pace: string): string {
   const fault = p.faults.length ? `, fault ${p.faults.join(", ")}` : ", no fault";
   return `${p.sent.toLocaleString("en-US")}/${p.planned.toLocaleString("en-US")} requests sent, ${p.failed.toLocaleString("en-US")} failed${pace}${fault}`;
@@ -153,6 +171,7 @@ export const progressReporter: ReporterFactory = ({ stderr }) => {
     onLoadProgress: (p) => progress.load(p),
     onScenarioEnd: ({ run: { verdict } }) =>
       progress.scenarioEnd(
+        verdict.name,
         `  ${verdict.name}: ${verdict.status.toUpperCase()} in ${verdict.durationMs} ms${verdict.abortReason ? `: ${verdict.abortReason}` : ""}`,
       ),
     onRunEnd: () => progress.end(),

@@ -28,6 +28,22 @@ describe("live progress", () => {
     expect(out.text.endsWith("\r\x1b[2K  load: load 30000 ms\n")).toBe(true);
   });
 
+  test("on a terminal, scenarios running at once (--workers) share the line; one that left its load leaves it", () => {
+    const out = stream(true);
+    out.columns = 200;
+    const progress = new Progress(out);
+    progress.load({ scenario: "baseline", planned: 400, sent: 100, failed: 0, faults: [] });
+    progress.load({ scenario: "leaf-errors", planned: 400, sent: 200, failed: 7, faults: ["error payments"] });
+    expect(out.text.split("\r\x1b[2K").pop()).toBe(
+      "  load: baseline 25% 0 failed | leaf-errors 50% 7 failed fault error payments",
+    );
+    progress.phase("baseline", "quiesce and collect");
+    progress.load({ scenario: "leaf-errors", planned: 400, sent: 300, failed: 9, faults: [] });
+    expect(out.text.split("\r\x1b[2K").pop()).toMatch(
+      /^  leaf-errors: load \[#{15}-{5}\] 300\/400 requests sent, 9 failed/,
+    );
+  });
+
   test("on a terminal the line never wraps: it is cut to the width", () => {
     const out = stream(true);
     out.columns = 40;
@@ -66,10 +82,10 @@ describe("live progress", () => {
     const progress = new Progress(out, { now: () => now });
     progress.scenarioBegin({ name: "baseline", index: 0, total: 3 });
     now = 11_000;
-    progress.scenarioEnd("  baseline: PASSED in 10000 ms");
+    progress.scenarioEnd("baseline", "  baseline: PASSED in 10000 ms");
     progress.scenarioBegin({ name: "load", index: 1, total: 3 });
     now = 81_000;
-    progress.scenarioEnd("  load: PASSED in 70000 ms");
+    progress.scenarioEnd("load", "  load: PASSED in 70000 ms");
     progress.scenarioBegin({ name: "sampling", index: 2, total: 3 });
     expect(out.text.split("\n")).toEqual([
       "[1/3] baseline (elapsed 0 s, ETA -)",
@@ -86,7 +102,7 @@ describe("live progress", () => {
     const progress = new Progress(out, { ci: "github", now: () => 0 });
     progress.scenarioBegin({ name: "baseline", index: 0, total: 2 });
     progress.log("  baseline: load 8000 ms");
-    progress.scenarioEnd("  baseline: PASSED in 9000 ms");
+    progress.scenarioEnd("baseline", "  baseline: PASSED in 9000 ms");
     progress.scenarioBegin({ name: "load", index: 1, total: 2 });
     progress.end();
     expect(out.text.split("\n")).toEqual([
