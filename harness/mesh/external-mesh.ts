@@ -60,11 +60,11 @@ export function configRoutes(config: MeshConfig): RouteCatalog {
 export function externalMeshTarget(
   config: MeshConfig,
   configFile: string,
-  options: { runDir: string; stack?: StartedStack },
+  options: { runDir: string; stack?: StartedStack; workers?: number },
 ): MeshTarget {
   if (launchesServices(config)) {
     if (!options.stack) throw new Error("a launched mesh needs backends: start a stack first");
-    return launchedTarget(config, configFile, options.stack);
+    return launchedTarget(config, configFile, options.stack, replicable(config) ? (options.workers ?? 1) : 1);
   }
   return attachedTarget(config, configFile, options);
 }
@@ -106,16 +106,30 @@ export function configMeans(config: MeshConfig): FaultMeans {
   };
 }
 
-function launchedTarget(config: MeshConfig, configFile: string, stack: StartedStack): MeshTarget {
+/**
+ * Whether the config's mesh can run more than once at a time (--workers): meshproof launches every service, and
+ * every address is a placeholder it fills with a free port (no literal host:port two launches would both take).
+ */
+export function replicable(config: MeshConfig): boolean {
+  return (
+    Object.values(config.services).every((s) => s.launch) &&
+    !/\b(127\.0\.0\.1|localhost|\[::1\]):\d+/.test(JSON.stringify({ ...config, prometheus: undefined }))
+  );
+}
+
+function launchedTarget(config: MeshConfig, configFile: string, stack: StartedStack, workers: number): MeshTarget {
   const baseDir = path.dirname(path.resolve(configFile));
-  const reusable = reusableMesh((scenario, samplingRatio, _namespace, signal) =>
-    launchConfigMesh(config, {
-      baseDir,
-      stack,
-      runDir: path.join(stack.runDir, "scenarios", scenario),
-      samplingRatio,
-      ...(signal ? { signal } : {}),
-    }),
+  const reusable = reusableMesh(
+    (scenario, samplingRatio, namespace, signal) =>
+      launchConfigMesh(config, {
+        baseDir,
+        stack,
+        runDir: path.join(stack.runDir, "scenarios", scenario),
+        samplingRatio,
+        ...(namespace ? { namespace } : {}),
+        ...(signal ? { signal } : {}),
+      }),
+    workers,
   );
   return {
     description: `external mesh "${config.name}" launched from ${configFile}`,

@@ -15,7 +15,7 @@ import { configuredService, judgedServices } from "./external-mesh";
 import { ProcessService } from "./process-launcher";
 import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh";
 
-/** The Prometheus job of a launched mesh's services. */
+/** The Prometheus job of a launched mesh's services ("mesh-NAMESPACE" beside other launches of it). */
 const SCRAPE_JOB = "mesh";
 
 export interface LaunchOptions {
@@ -25,13 +25,17 @@ export interface LaunchOptions {
   /** Where the services' logs go (logs/<service>.log). */
   runDir: string;
   samplingRatio: number;
+  /** Keeps this launch's Prometheus job and Toxiproxy proxies apart from other launches on the stack (--workers). */
+  namespace?: string;
   signal?: AbortSignal;
 }
 
 /** What a launch started, stopped in reverse by stop(). */
 interface Started {
+  scrapeJob: string;
   l7?: L7ProxyProcess;
-  proxies: string[];
+  /** Toxiproxy proxy name by link name. */
+  proxies: Map<string, string>;
   services: ProcessService[];
 }
 
@@ -43,13 +47,14 @@ interface Started {
  * registered with Prometheus. A start that fails half-way stops what it started, then rethrows.
  */
 export async function launchConfigMesh(config: MeshConfig, options: LaunchOptions): Promise<StartedMesh> {
-  const started: Started = { proxies: [], services: [] };
+  const scrapeJob = options.namespace ? `${SCRAPE_JOB}-${options.namespace}` : SCRAPE_JOB;
+  const started: Started = { scrapeJob, proxies: new Map(), services: [] };
   const stop = () => stopLaunched(started, options.stack);
   try {
     const values = await placeholderValues(config, options);
     await createLinks(config, options, values, started);
     const services = await launchServices(config, options, values, started);
-    options.stack.prometheus.addTargets(SCRAPE_JOB, scrapeTargets(config, values));
+    options.stack.prometheus.addTargets(scrapeJob, scrapeTargets(config, values));
     await waitUntilReady(config, services, values, options);
     return startedMesh(config, options, services, values, started, stop);
   } catch (error) {
@@ -104,8 +109,9 @@ async function createLinks(
     let upstream = address;
     if (started.l7 && (link.protocol === "http" || link.protocol === "grpc"))
       upstream = (await started.l7.client.createProxy({ name, upstream: address, protocol: link.protocol })).listen;
-    const proxy = await options.stack.toxiproxy.client.createProxy(name, upstream);
-    started.proxies.push(name);
+    const proxyName = options.namespace ? `${options.namespace}-${name}` : name;
+    const proxy = await options.stack.toxiproxy.client.createProxy(proxyName, upstream);
+    started.proxies.set(name, proxyName);
     values.links.set(name, proxy.listen);
   }
 }
@@ -222,11 +228,11 @@ function startedMesh(
     kind: `launched from its config (${config.name})`,
     services,
     edgeUrl: fill(edge[1].url!, `services.${edge[0]}.url`).replace(/\/$/, ""),
-    links: Object.fromEntries(started.proxies.map((p) => [p, p])),
+    links: Object.fromEntries(started.proxies),
     toxiproxy: options.stack.toxiproxy.client,
     linkEnds: Object.fromEntries(Object.entries(config.links ?? {}).map(([n, l]) => [n, { from: l.from, to: l.to }])),
     ...(started.l7 ? { l7: started.l7.client } : {}),
-    scrapeJob: SCRAPE_JOB,
+    scrapeJob: started.scrapeJob,
     exportIntervalMs: config.exportIntervalMs ?? 1_000,
     serviceInfos: () => Object.values(services).map(serviceInfo),
     flush: async () => {
@@ -239,8 +245,10 @@ function startedMesh(
 
 async function stopLaunched(started: Started, stack: StartedStack): Promise<void> {
   await Promise.all(started.services.splice(0).map((s) => s.dispose()));
-  stack.prometheus.removeTargets(SCRAPE_JOB);
-  await Promise.all(started.proxies.splice(0).map((p) => stack.toxiproxy.client.deleteProxy(p)));
+  stack.prometheus.removeTargets(started.scrapeJob);
+  const proxies = [...started.proxies.values()];
+  started.proxies.clear();
+  await Promise.all(proxies.map((p) => stack.toxiproxy.client.deleteProxy(p)));
   await started.l7?.stop();
   delete started.l7;
 }

@@ -12,7 +12,7 @@ import { AutoBackend, createBackend, type StartedStack } from "../backends";
 import { loadMeshConfig } from "../config/mesh-config";
 import { runRootDir } from "../config/env";
 import { atCapacity, capacityFor, type CapacityInUse } from "../load/capacity";
-import { externalMeshTarget, needsOwnStack } from "../mesh/external-mesh";
+import { externalMeshTarget, needsOwnStack, replicable } from "../mesh/external-mesh";
 import { MESH_SERVICES, type Impl, type MeshServiceName } from "../mesh/mesh";
 import { chooseMeshLauncher } from "../mesh/mesh-runtime";
 import { sampleMeshTarget, type MeshTarget } from "../mesh/target";
@@ -214,14 +214,19 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
   const backendReason = backend instanceof AutoBackend ? backend.reason : `--backend ${sample.backend}`;
   log(`backend start ${setup.backendMs} ms (${stack.backend}, run dir ${stack.runDir})`);
   if (config) {
-    const target = externalMeshTarget(config, options.configFile!, { runDir: stack.runDir, stack });
+    const workers = replicable(config) ? machineWorkers(options.workers) : ONE_MESH;
+    const target = externalMeshTarget(config, options.configFile!, {
+      runDir: stack.runDir,
+      stack,
+      workers: workers.count,
+    });
     log(`judging ${target.description}`);
     const close = async () => {
       await target.close();
       await stack.stop();
     };
     const capacityKey = `external mesh "${config.name}"`;
-    return { target, stack, backendReason, setup, capacityKey, workers: ONE_MESH, close };
+    return { target, stack, backendReason, setup, capacityKey, workers, close };
   }
   try {
     const choice = await chooseMeshLauncher(sample.meshRuntime, stack, {
@@ -258,8 +263,8 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
   }
 }
 
-/** A mesh meshproof did not start runs once: its scenarios one at a time. */
-const ONE_MESH = { count: 1, reason: "one mesh: a mesh meshproof did not start is not started again per worker" };
+/** A mesh meshproof cannot launch twice (it did not start it, or fixed addresses): one scenario at a time. */
+const ONE_MESH = { count: 1, reason: "one mesh: meshproof cannot start this mesh once per worker" };
 /** Memory a sample mesh and its scenario's records take at most, measured (four services, a 10 MiB heap fault). */
 const MESH_MEMORY_BYTES = 1.5 * 1024 ** 3;
 /** The scenarios sharing the machine take at most this share of the mesh's capacity together. */
@@ -279,7 +284,7 @@ function machineWorkers(asked: number | "auto" | undefined): { count: number; re
 }
 
 /**
- * At most as many shared scenarios at once as the mesh's capacity carries: their summed peak rates within
+ * With auto, at most as many shared scenarios at once as the mesh's capacity carries: their summed peak rates within
  * SHARED_CAPACITY of it (the capacity is one mesh's on this machine, and the meshes share its cores).
  */
 function capacityWorkers(
@@ -288,7 +293,8 @@ function capacityWorkers(
   capacityPerSec: number | undefined,
 ): { count: number; reason: string } {
   const rates = scenarios.filter((s) => s.isolation !== "alone").map(peakRate);
-  if (machine.count === 1 || capacityPerSec === undefined || rates.length === 0) return machine;
+  // A count asked for is taken as asked (a mesh whose capacity is not the machine's: HotROD's is a mutex).
+  if (!machine.reason.startsWith("auto") || capacityPerSec === undefined || rates.length === 0) return machine;
   const peak = Math.max(...rates.map((r) => (r.share ? r.rate * capacityPerSec : r.rate)));
   const carried = Math.max(1, Math.floor((SHARED_CAPACITY * capacityPerSec) / peak));
   return carried < machine.count

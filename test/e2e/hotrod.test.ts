@@ -40,12 +40,16 @@ describe("Jaeger's HotROD, a mesh meshproof did not write", () => {
     const documented = documentedFindings();
     const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshproof-hotrod-"));
     try {
-      const result = await runCli("harness/cli/scenario.js", ["--config", CONFIG, "--report-dir", reportDir]);
+      // Each worker launches its own HotROD (every address a placeholder): three mutexes, three capacities. auto
+      // would take one: the scenarios' rate is half of one HotROD's capacity, and auto assumes meshes share it.
+      const args = ["--config", CONFIG, "--workers", "3", "--report-dir", reportDir];
+      const result = await runCli("harness/cli/scenario.js", args);
       expect({ code: result.code, stderr: result.stderr.slice(-2_000) }).toEqual({
         code: 1,
         stderr: expect.any(String),
       });
       const verdict = JSON.parse(fs.readFileSync(path.join(reportDir, "verdict.json"), "utf8")) as Verdict;
+      expect(verdict.run.workers).toBe(3);
       const judged = Object.fromEntries(
         verdict.scenarios.map((s): [string, Documented] => [
           s.name,

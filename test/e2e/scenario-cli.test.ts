@@ -63,6 +63,8 @@ describe("npm run scenario", () => {
     const chosen = /^backend auto: (native|docker) \(/m.exec(result.stderr)?.[1];
     expect(chosen).toBeDefined();
     expect(verdict.run).toMatchObject({ backend: chosen, seed: 1 });
+    // --workers auto: the count it chose is printed and recorded.
+    expect(verdict.run.workers).toBe(Number(/^workers (\d+) \(auto: /m.exec(result.stderr)?.[1]));
     expect(Object.keys(verdict.run.tools).sort()).toEqual(["jaeger", "prometheus", "redis", "toxiproxy"]);
     expect(fs.existsSync(path.join(reportDir, "evidence.json.gz"))).toBe(true);
     expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual(RUN_ORDER.map((n) => [n, "passed"]));
@@ -98,7 +100,7 @@ describe("npm run scenario", () => {
     expect(result.stderr).toMatch(
       /^  load: load [\d,]+\/[\d,]+ requests sent, [\d,]+ failed(, [\d,]+ req\/s, \S+ s left)?, no fault$/m,
     );
-    expect(result.stderr).toMatch(/^\[1\/17\] \S+ \(elapsed \d+ s, ETA -\)$/m);
+    expect(result.stderr).toMatch(/^\[\d+\/17\] \S+ \(elapsed \d+ s, ETA -\)$/m);
     expect(result.stderr).toMatch(
       /^  redis-outage: load [\d,]+\/[\d,]+ requests sent, [\d,]+ failed(, [\d,]+ req\/s, \S+ s left)?, fault link-down orders-redis$/m,
     );

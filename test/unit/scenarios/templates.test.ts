@@ -11,8 +11,8 @@ const BEFORE = JSON.parse(
 ) as Scenario[];
 
 /**
- * A scenario in a form that ignores what does not change a verdict: descriptions, key order, a code given as one
- * string or a list of one, the order of codes and of readiness flips, a route named on an error surface whose
+ * A scenario in a form that ignores what does not change a verdict: descriptions, isolation (how it is scheduled),
+ * key order, a code given as one string or a list of one, the order of codes and of readiness flips, a route named on an error surface whose
  * fault only that route crosses, a capacity bound the sample mesh is far from, and the load driver.
  */
 function normal(scenario: Scenario): unknown {
@@ -21,7 +21,7 @@ function normal(scenario: Scenario): unknown {
     if (!x || typeof x !== "object") return x;
     const o: Record<string, unknown> = {};
     for (const k of Object.keys(x).sort())
-      if (k !== "description" && k !== "file") o[k] = walk((x as Record<string, unknown>)[k]);
+      if (k !== "description" && k !== "file" && k !== "isolation") o[k] = walk((x as Record<string, unknown>)[k]);
     if (o.code !== undefined) o.code = [o.code].flat().sort();
     return o;
   };
