@@ -6,13 +6,17 @@ import { ConfigError } from "../errors";
 import { MUTATION_TARGET, mutationTable, percent } from "../mutate/table";
 import { mutateInWorkers } from "../mutate/pool";
 import { evidenceFileIn } from "../report/evidence-file";
+import { strykerHtml, strykerReport } from "../mutate/stryker-report";
+import type { Verdict } from "../report/verdict";
 
-const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [--seed N] [--jobs N]
-  --report-dir    where evidence.json.gz is read and mutation.json written (default reports/latest)
+const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [--seed N] [--jobs N] [--break PCT]
+  --report-dir    where evidence.json.gz is read and mutation.json, mutation-report.json (Stryker's schema) and
+                  mutation-report.html written (default reports/latest)
   --per-operator  mutants per operator and scenario (default 2)
   --seed          seed of the mutants' picks (default 1)
   --jobs          worker threads judging mutants (default: one per core, here ${os.availableParallelism()})
-exit codes: 0 kill rate >= 95%, 1 below, 2 usage error or no evidence`;
+  --break         PCT: exit 1 below this mutation score (Stryker's break threshold; default ${MUTATION_TARGET * 100})
+exit codes: 0 score >= the break threshold, 1 below, 2 usage error or no evidence`;
 
 runCli(async () => {
   const { values } = parseCliArgs(
@@ -21,6 +25,7 @@ runCli(async () => {
       "per-operator": { type: "string", default: "2" },
       seed: { type: "string", default: "1" },
       jobs: { type: "string", default: String(os.availableParallelism()) },
+      break: { type: "string", default: String(MUTATION_TARGET * 100) },
       help: { type: "boolean", short: "h" },
     },
     USAGE,
@@ -37,17 +42,32 @@ runCli(async () => {
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1)
     throw new ConfigError(`--jobs must be an integer >= 1 (got "${values.jobs}")`);
+  const breakAt = Number(values.break);
+  if (!(breakAt >= 0 && breakAt <= 100))
+    throw new ConfigError(`--break must be a percentage within 0..100 (got "${values.break}")`);
   const dir = path.resolve(values["report-dir"]);
   const evidenceFile = evidenceFileIn(dir);
-  const { report, scenarios } = await mutateInWorkers(evidenceFile, { perOperator, seed, jobs });
+  const { report, results, scenarios } = await mutateInWorkers(evidenceFile, { perOperator, seed, jobs });
   if (scenarios === 0) throw new ConfigError(`${evidenceFile} holds no scenario's evidence`);
   fs.writeFileSync(path.join(dir, "mutation.json"), `${JSON.stringify(report, null, 2)}\n`);
+  const stryker = strykerReport(results, { root: process.cwd(), scenarioFiles: scenarioFilesIn(dir), breakAt });
+  fs.writeFileSync(path.join(dir, "mutation-report.json"), `${JSON.stringify(stryker, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, "mutation-report.html"), strykerHtml(stryker));
   process.stdout.write(`${mutationTable(report)}\n\n`);
   for (const s of report.skipped) process.stdout.write(`skipped ${s.scenario}: ${s.reason}\n`);
   for (const s of report.survivors)
     process.stdout.write(`survivor ${s.scenario} ${s.operator}: ${s.change} — no assertion failed (a gap)\n`);
   process.stdout.write(
-    `\nkill rate ${percent(report.total.killed, report.total.mutants)} of ${report.total.mutants} mutants over ${scenarios} scenarios (target >= ${MUTATION_TARGET * 100}%) in ${report.wallMs} ms with ${jobs} worker(s), reading the evidence included; ${path.join(dir, "mutation.json")}\n`,
+    `\nkill rate ${percent(report.total.killed, report.total.mutants)} of ${report.total.mutants} mutants over ${scenarios} scenarios (break below ${breakAt}%) in ${report.wallMs} ms with ${jobs} worker(s), reading the evidence included\n` +
+      `mutation: ${path.join(dir, "mutation.json")}\nstryker: ${path.join(dir, "mutation-report.json")}, ${path.join(dir, "mutation-report.html")}\n`,
   );
-  return report.total.mutants > 0 && report.killRate >= MUTATION_TARGET ? 0 : 1;
+  return report.total.mutants > 0 && report.killRate * 100 >= breakAt ? 0 : 1;
 });
+
+/** Each scenario's file, from the run's verdict.json beside the evidence (none when there is no verdict). */
+function scenarioFilesIn(dir: string): Record<string, string | undefined> {
+  const file = path.join(dir, "verdict.json");
+  if (!fs.existsSync(file)) return {};
+  const verdict = JSON.parse(fs.readFileSync(file, "utf8")) as Verdict;
+  return Object.fromEntries(verdict.scenarios.map((s) => [s.name, s.file]));
+}

@@ -130,12 +130,15 @@ export async function aptInstallPackages(packages: readonly string[], log: (line
   }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const install = ["install", "-y", "--no-install-recommends", ...packages];
-  log(`apt-get ${install.join(" ")}`);
+  const output = { label: `apt-get install ${packages.join(" ")}`, logFile: setupLogFile("apt"), log };
+  fs.writeFileSync(output.logFile, "");
   // A fresh machine has no package lists yet: update once when the first install cannot find the packages.
-  if ((await stream("apt-get", install, { env }, log)) !== 0) {
-    await stream("apt-get", ["update"], { env }, log);
-    if ((await stream("apt-get", install, { env }, log)) !== 0) {
-      throw new ToolMissingError(`apt-get could not install ${packages.join(", ")} (see output above); run: ${fix}`);
+  if ((await quietRun("apt-get", install, { env }, output)) !== 0) {
+    await quietRun("apt-get", ["update"], { env }, { ...output, label: "apt-get update" });
+    if ((await quietRun("apt-get", install, { env }, output)) !== 0) {
+      throw new ToolMissingError(
+        `apt-get could not install ${packages.join(", ")}; its last lines:\n${tail(output.logFile)}\nrun: ${fix}`,
+      );
     }
   }
 }
@@ -154,6 +157,7 @@ async function goBuild(spec: ToolSpec, log: (line: string) => void): Promise<voi
   const staging = fs.mkdtempSync(path.join(toolCacheDir(), `.${spec.name}-build-`));
   const built = path.join(staging, spec.source.binary);
   const started = Date.now();
+  fs.writeFileSync(setupLogFile(spec.name), ""); // this setup's output only
   try {
     const source = spec.source;
     const ldflags = "ldflags" in source && source.ldflags ? [`-ldflags=${source.ldflags}`] : [];
@@ -161,12 +165,10 @@ async function goBuild(spec: ToolSpec, log: (line: string) => void): Promise<voi
       // -mod=readonly: go.mod/go.sum pin every dependency and the build may not change them; no VCS stamp, so the
       // binary depends on the hashed sources only.
       const moduleDir = sourceDir(source.dir);
-      log(`${spec.name}: go build -trimpath in ${moduleDir} (source ${version})`);
       const flags = ["build", "-trimpath", `-ldflags=-X main.sourceHash=${version}`, "-o", built, "."];
       const env = { ...process.env, GOFLAGS: "-mod=readonly -buildvcs=false" };
       await mustRun(go, flags, { cwd: moduleDir, env }, log, spec);
     } else if (source.kind === "go-build") {
-      log(`${spec.name}: go mod download ${source.module}@${spec.version}`);
       const { stdout } = await run(go, ["mod", "download", "-json", `${source.module}@${spec.version}`], {
         maxBuffer: 16 << 20,
         cwd: staging,
@@ -174,10 +176,8 @@ async function goBuild(spec: ToolSpec, log: (line: string) => void): Promise<voi
       const moduleDir = (JSON.parse(stdout) as { Dir?: string; Error?: string }).Dir;
       if (!moduleDir)
         throw new ToolMissingError(`go mod download of ${source.module}@${spec.version} gave no directory: ${stdout}`);
-      log(`${spec.name}: go build ${source.package} in ${moduleDir} (a cold build takes minutes)`);
       await mustRun(go, ["build", ...ldflags, "-o", built, source.package], { cwd: moduleDir }, log, spec);
     } else if (source.kind === "go-install") {
-      log(`${spec.name}: go install ${source.package}@${spec.version}`);
       await mustRun(
         go,
         ["install", ...ldflags, `${source.package}@${spec.version}`],
@@ -193,7 +193,7 @@ async function goBuild(spec: ToolSpec, log: (line: string) => void): Promise<voi
     }
     fs.mkdirSync(dir, { recursive: true });
     fs.renameSync(built, path.join(dir, spec.source.binary)); // atomic: an interrupted build never looks installed
-    log(`${spec.name}: built in ${((Date.now() - started) / 1000).toFixed(1)} s -> ${dir}`);
+    log(`${spec.name}: built in ${seconds(Date.now() - started)} -> ${dir}`);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
@@ -206,37 +206,68 @@ async function mustRun(
   log: (line: string) => void,
   spec: ToolSpec,
 ): Promise<void> {
-  const code = await stream(command, args, options, log);
+  const logFile = setupLogFile(spec.name);
+  const code = await quietRun(command, args, options, { label: `${spec.name}: ${command} ${args[0]}`, logFile, log });
   if (code !== 0) {
     throw new ToolMissingError(
-      `building ${spec.name} ${spec.version} failed (${command} ${args.join(" ")} exited ${code}; output above); ` +
+      `building ${spec.name} ${spec.version} failed (${command} ${args.join(" ")} exited ${code}); its last lines:\n` +
+        `${tail(logFile)}\n` +
         `check that the Go module proxy is reachable (go env GOPROXY) and run "npm run setup" again`,
     );
   }
 }
 
-/** Runs a command, passing its output to log line by line; resolves with its exit code. */
-function stream(
+/** How often a long step says it is still running. */
+export const PROGRESS_EVERY_MS = 30_000;
+
+/** Where a tool's setup output goes (the tool cache's setup-logs/, replaced by each setup of it). */
+function setupLogFile(name: string): string {
+  const dir = path.join(toolCacheDir(), "setup-logs");
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, `${name}.log`);
+}
+
+/** The last lines of a log file, indented. */
+function tail(file: string, lines = 20): string {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trimEnd() : "";
+  return text
+    .split("\n")
+    .slice(-lines)
+    .map((l) => `  ${l}`)
+    .join("\n");
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/**
+ * Runs a command with its whole output in logFile (appended, for when something fails), printing one line when it
+ * starts, naming the file, and one every everyMs with the time so far; resolves with its exit code. A Go build's
+ * hundreds of `go: downloading` lines stay in the file.
+ */
+export function quietRun(
   command: string,
   args: string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv },
-  log: (line: string) => void,
+  output: { label: string; logFile: string; log: (line: string) => void; everyMs?: number },
 ): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
-    let pending = "";
-    const onData = (chunk: Buffer) => {
-      const lines = (pending + chunk.toString()).split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) log(`  ${line}`);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
+  const { label, logFile, log } = output;
+  const started = Date.now();
+  log(`${label}… (output in ${logFile})`);
+  const file = fs.openSync(logFile, "a");
+  fs.writeSync(file, `$ ${command} ${args.join(" ")}\n`);
+  const timer = setInterval(
+    () => log(`${label}: ${seconds(Date.now() - started)} so far`),
+    output.everyMs ?? PROGRESS_EVERY_MS,
+  );
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", file, file] });
     child.once("error", reject);
-    child.once("close", (code) => {
-      if (pending) log(`  ${pending}`);
-      resolve(code ?? 1);
-    });
+    child.once("close", (code) => resolve(code ?? 1));
+  }).finally(() => {
+    clearInterval(timer);
+    fs.closeSync(file);
   });
 }
 
