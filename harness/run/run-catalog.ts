@@ -71,8 +71,15 @@ interface OpenedTarget {
   meshRuntime?: string;
   capacityKey: string;
   /** How many scenarios may run at once: one for a mesh there is one of (a mesh meshproof did not start). */
-  workers: { count: number; reason: string };
+  workers: Workers;
   close(): Promise<void>;
+}
+
+/** How many scenarios run at once and why; `auto` when the machine chose (and the capacity may lower it). */
+interface Workers {
+  count: number;
+  reason: string;
+  auto?: boolean;
 }
 
 /** The catalog's run: every scenario on the mesh, reported as it goes; resolves with the run's verdict. */
@@ -264,7 +271,7 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
 }
 
 /** A mesh meshproof cannot launch twice (it did not start it, or fixed addresses): one scenario at a time. */
-const ONE_MESH = { count: 1, reason: "one mesh: meshproof cannot start this mesh once per worker" };
+const ONE_MESH: Workers = { count: 1, reason: "one mesh: meshproof cannot start this mesh once per worker" };
 /** Memory a sample mesh and its scenario's records take at most, measured (four services, a 10 MiB heap fault). */
 const MESH_MEMORY_BYTES = 1.5 * 1024 ** 3;
 /** The scenarios sharing the machine take at most this share of the mesh's capacity together. */
@@ -274,13 +281,13 @@ const SHARED_CAPACITY = 0.5;
  * Workers the machine takes: one per core (four on two cores made probes and added latency miss their bounds in
  * scenarios that run shared), as many meshes as free memory holds.
  */
-function machineWorkers(asked: number | "auto" | undefined): { count: number; reason: string } {
+function machineWorkers(asked: number | "auto" | undefined): Workers {
   if (asked === undefined) return { count: 1, reason: "one at a time" };
   if (asked !== "auto") return { count: asked, reason: `--workers ${asked}` };
   const cores = os.availableParallelism();
   const memory = Math.floor(os.freemem() / MESH_MEMORY_BYTES);
   const count = Math.max(1, Math.min(cores, memory));
-  return { count, reason: `auto: ${cores} cores, free memory for ${memory} meshes` };
+  return { count, reason: `auto: ${cores} cores, free memory for ${memory} meshes`, auto: true };
 }
 
 /**
@@ -288,13 +295,13 @@ function machineWorkers(asked: number | "auto" | undefined): { count: number; re
  * SHARED_CAPACITY of it (the capacity is one mesh's on this machine, and the meshes share its cores).
  */
 function capacityWorkers(
-  machine: { count: number; reason: string },
+  machine: Workers,
   scenarios: readonly Scenario[],
   capacityPerSec: number | undefined,
-): { count: number; reason: string } {
+): Workers {
   const rates = scenarios.filter((s) => s.isolation !== "alone").map(peakRate);
   // A count asked for is taken as asked (a mesh whose capacity is not the machine's: HotROD's is a mutex).
-  if (!machine.reason.startsWith("auto") || capacityPerSec === undefined || rates.length === 0) return machine;
+  if (!machine.auto || capacityPerSec === undefined || rates.length === 0) return machine;
   const peak = Math.max(...rates.map((r) => (r.share ? r.rate * capacityPerSec : r.rate)));
   const carried = Math.max(1, Math.floor((SHARED_CAPACITY * capacityPerSec) / peak));
   return carried < machine.count
