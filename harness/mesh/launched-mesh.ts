@@ -10,13 +10,11 @@ import { resolveTool, TOOL_NAMES, type ToolName } from "../tools/tools";
 import { ManagedProcess } from "../util/managed-process";
 import { freePort } from "../util/ports";
 import { retryUntil } from "../util/retry";
+import { meshNames } from "./mesh-plan";
 import { answersReady } from "./readiness";
 import { configuredService, judgedServices } from "./external-mesh";
 import { ProcessService } from "./process-launcher";
 import { serviceInfo, type MeshService, type StartedMesh } from "./started-mesh";
-
-/** The Prometheus job of a launched mesh's services ("mesh-NAMESPACE" beside other launches of it). */
-const SCRAPE_JOB = "mesh";
 
 export interface LaunchOptions {
   /** The config's folder: relative paths (cwd, contracts, log files) are resolved from it. */
@@ -47,14 +45,14 @@ interface Started {
  * registered with Prometheus. A start that fails half-way stops what it started, then rethrows.
  */
 export async function launchConfigMesh(config: MeshConfig, options: LaunchOptions): Promise<StartedMesh> {
-  const scrapeJob = options.namespace ? `${SCRAPE_JOB}-${options.namespace}` : SCRAPE_JOB;
-  const started: Started = { scrapeJob, proxies: new Map(), services: [] };
+  const names = meshNames(options.namespace);
+  const started: Started = { scrapeJob: names.scrapeJob, proxies: new Map(), services: [] };
   const stop = () => stopLaunched(started, options.stack);
   try {
     const values = await placeholderValues(config, options);
     await createLinks(config, options, values, started);
     const services = await launchServices(config, options, values, started);
-    options.stack.prometheus.addTargets(scrapeJob, scrapeTargets(config, values));
+    options.stack.prometheus.addTargets(names.scrapeJob, scrapeTargets(config, values));
     await waitUntilReady(config, services, values, options);
     return startedMesh(config, options, services, values, started, stop);
   } catch (error) {
@@ -109,7 +107,7 @@ async function createLinks(
     let upstream = address;
     if (started.l7 && (link.protocol === "http" || link.protocol === "grpc"))
       upstream = (await started.l7.client.createProxy({ name, upstream: address, protocol: link.protocol })).listen;
-    const proxyName = options.namespace ? `${options.namespace}-${name}` : name;
+    const proxyName = meshNames(options.namespace).proxy(name);
     const proxy = await options.stack.toxiproxy.client.createProxy(proxyName, upstream);
     started.proxies.set(name, proxyName);
     values.links.set(name, proxy.listen);

@@ -13,6 +13,16 @@ export const HEAP_LIMIT_BYTES = 256 * 2 ** 20;
 export const SCRAPE_JOB = "mesh";
 
 /**
+ * The names a mesh takes on a shared stack: its Prometheus job and its links' Toxiproxy proxies, prefixed by its
+ * namespace when other meshes run beside it (--workers), else job "mesh" and proxies named by link.
+ */
+export function meshNames(namespace: string | undefined): { scrapeJob: string; proxy: (link: string) => string } {
+  return namespace
+    ? { scrapeJob: `${SCRAPE_JOB}-${namespace}`, proxy: (link) => `${namespace}-${link}` }
+    : { scrapeJob: SCRAPE_JOB, proxy: (link) => link };
+}
+
+/**
  * The order of the services in messages and pids(): leaves first. All start at once; a caller's readiness waits for
  * its dependencies.
  */

@@ -9,7 +9,7 @@ import { checkMeshOptions, type MeshOptions } from "./mesh-options";
 import {
   planPorts,
   planServices,
-  SCRAPE_JOB,
+  meshNames,
   scrapeTargets,
   serviceLaunch,
   START_ORDER,
@@ -44,9 +44,8 @@ export async function startMesh(stack: StartedStack, options: MeshOptions = {}):
   const adminToken = options.adminToken ?? randomBytes(24).toString("hex");
   const toxiproxy = stack.toxiproxy.client;
   const ports = await planPorts();
-  const ns = options.namespace;
-  const scrapeJob = ns ? `${SCRAPE_JOB}-${ns}` : SCRAPE_JOB;
-  const proxies = await createProxies(toxiproxy, upstreams(ports, stack.redis), ns);
+  const { scrapeJob, proxy } = meshNames(options.namespace);
+  const proxies = await createProxies(toxiproxy, upstreams(ports, stack.redis), proxy);
   const plans = planServices({ stack, options, ports, proxies: proxies.listen, adminToken, logDir });
 
   const started: SampleService[] = [];
@@ -84,19 +83,13 @@ interface LinkProxies {
   remove(): Promise<unknown>;
 }
 
-/**
- * Creates a proxy per link, in MESH_LINKS order, named after the link (prefixed by the mesh's namespace); a failure
- * removes those already created and rethrows.
- */
+/** Creates a proxy per link, in MESH_LINKS order, named by `proxy`; a failure removes those created and rethrows. */
 async function createProxies(
   toxiproxy: ToxiproxyClient,
   upstream: Record<MeshLink, string>,
-  namespace?: string,
+  proxy: (link: string) => string,
 ): Promise<LinkProxies> {
-  const names = Object.fromEntries(MESH_LINKS.map((l) => [l, namespace ? `${namespace}-${l}` : l])) as Record<
-    MeshLink,
-    string
-  >;
+  const names = Object.fromEntries(MESH_LINKS.map((l) => [l, proxy(l)])) as Record<MeshLink, string>;
   const listen = {} as Record<MeshLink, string>;
   const remove = () => Promise.all(Object.keys(listen).map((link) => toxiproxy.deleteProxy(names[link as MeshLink])));
   try {

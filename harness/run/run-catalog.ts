@@ -272,7 +272,7 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
 
 /** A mesh meshproof cannot launch twice (it did not start it, or fixed addresses): one scenario at a time. */
 const ONE_MESH: Workers = { count: 1, reason: "one mesh: meshproof cannot start this mesh once per worker" };
-/** Memory a sample mesh and its scenario's records take at most, measured (four services, a 10 MiB heap fault). */
+/** Memory allowed per mesh and its scenario's records: an allowance, not a measurement (four services, heap faults). */
 const MESH_MEMORY_BYTES = 1.5 * 1024 ** 3;
 /** The scenarios sharing the machine take at most this share of the mesh's capacity together. */
 const SHARED_CAPACITY = 0.5;

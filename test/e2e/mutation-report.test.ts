@@ -57,6 +57,7 @@ describe("npm run mutate in the formats mutation testers read (Stryker's report 
     // Every killing assertion is a test, located in the module that declares its id.
     const tests = Object.entries(report.testFiles!).flatMap(([file, t]) => t.tests.map((x) => ({ file, ...x })));
     const killers = new Set(mutants.flatMap((m) => m.killedBy ?? []));
+    expect(killers.size).toBeGreaterThan(0);
     expect(tests.map((t) => t.id).sort()).toEqual([...killers].sort());
     for (const t of tests)
       expect([t.id, t.file, t.location?.start.line]).toEqual([
