@@ -1,6 +1,7 @@
 /**
  * A Jest reporter that prints, after the run, the 10 slowest tests and the suite's wall time: where `npm test`
- * spends its minutes, in every run's output.
+ * spends its minutes, in every run's output. Last of all, when the process exits (after Jest's own summary), one
+ * plain line `tests: N passed, N failed, N skipped`: the closing line CI reads to know that tests ran.
  */
 interface TestResultLike {
   testFilePath: string;
@@ -9,6 +10,10 @@ interface TestResultLike {
 interface AggregatedLike {
   startTime: number;
   numTotalTests: number;
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
   testResults: TestResultLike[];
 }
 
@@ -29,6 +34,9 @@ class SlowestReporter {
     process.stderr.write(
       `\n${SHOWN} slowest tests:\n${lines.join("\n")}\n${results.numTotalTests} tests in ${wallS.toFixed(0)} s (${Math.floor(wallS / 60)} min ${Math.round(wallS % 60)} s)\n`,
     );
+    const skipped = results.numPendingTests + results.numTodoTests;
+    const closing = `tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped\n`;
+    process.once("exit", () => process.stdout.write(closing));
   }
 }
 
