@@ -2,13 +2,15 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { env, runRootDir } from "../config/env";
-import type { BackendToolName } from "../tools/tools";
+import { resolveTool, type BackendToolName } from "../tools/tools";
 import type { ComponentRunner, StartedComponent } from "./component";
+import { processRunner } from "./process-runner";
 import { startJaeger, type StartedJaeger } from "./jaeger";
 import { startPrometheus, type StartedPrometheus } from "./prometheus";
 import { startRedis, type StartedRedis } from "./redis";
 import type { BackendStartOptions, StartedStack } from "./stack";
 import { startToxiproxy, type StartedToxiproxy } from "./toxiproxy";
+import { startZipkin, type StartedZipkin } from "./zipkin";
 
 /** A fresh directory for one run; unique across concurrent runs on one machine. Its name is the run id. */
 export function createRunDir(): string {
@@ -28,12 +30,17 @@ export interface StackParts {
 }
 
 /**
- * Starts the four tools at once through their runners and assembles the StartedStack. A start that fails half-way
- * stops what already started and rethrows the first failure.
+ * Starts the four tools at once through their runners (and Zipkin, as a native process, when it is the trace store)
+ * and assembles the StartedStack. A start that fails half-way stops what already started and rethrows the first
+ * failure.
  */
 export async function startComponentStack(parts: StackParts, options: BackendStartOptions): Promise<StartedStack> {
   const { runDir, runners } = parts;
   const ports = options.ports ?? {};
+  const zipkinTool =
+    options.traceStore === "zipkin"
+      ? (options.tools?.find((t) => t.name === "zipkin" && t.found) ?? (await resolveTool("zipkin")))
+      : undefined;
   const starts = await Promise.allSettled([
     startJaeger(runners.jaeger, runDir, {
       maxTraces: options.jaegerMaxTraces,
@@ -46,6 +53,7 @@ export async function startComponentStack(parts: StackParts, options: BackendSta
     startPrometheus(runners.prometheus, runDir, ports.prometheus),
     startRedis(runners.redis, runDir, ports.redis),
     startToxiproxy(runners.toxiproxy, runDir, ports.toxiproxy),
+    ...(zipkinTool ? [startZipkin(processRunner(zipkinTool.path), runDir, ports.zipkin)] : []),
   ]);
   const started = starts.flatMap((s) => (s.status === "fulfilled" ? [s.value.component] : []));
   const failure = starts.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -53,45 +61,62 @@ export async function startComponentStack(parts: StackParts, options: BackendSta
     await Promise.all(started.map((c) => c.handle.stop()));
     throw failure.reason;
   }
-  const [jaeger, prometheus, redis, toxiproxy] = starts.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
-    StartedJaeger,
-    StartedPrometheus,
-    StartedRedis,
-    StartedToxiproxy,
-  ];
+  const [jaeger, prometheus, redis, toxiproxy, zipkin] = starts.map(
+    (s) => (s as PromiseFulfilledResult<unknown>).value,
+  ) as [StartedJaeger, StartedPrometheus, StartedRedis, StartedToxiproxy, StartedZipkin | undefined];
+  const tools = zipkinTool ? { ...parts.tools, zipkin: zipkinTool.version } : parts.tools;
   return new ComponentStack(
-    parts,
-    jaeger,
-    prometheus,
-    redis,
-    toxiproxy,
+    { ...parts, tools },
+    { jaeger, prometheus, redis, toxiproxy, zipkin },
     options.keepRunDir ?? env("MESHPROOF_KEEP_RUN_DIR") === "true",
   );
+}
+
+interface StackComponents {
+  jaeger: StartedJaeger;
+  prometheus: StartedPrometheus;
+  redis: StartedRedis;
+  toxiproxy: StartedToxiproxy;
+  zipkin?: StartedZipkin;
 }
 
 class ComponentStack implements StartedStack {
   readonly backend: string;
   readonly runDir: string;
-  readonly tools: Record<BackendToolName, string>;
+  readonly tools: StartedStack["tools"];
+  readonly jaeger: StartedJaeger;
+  readonly prometheus: StartedPrometheus;
+  readonly redis: StartedRedis;
+  readonly toxiproxy: StartedToxiproxy;
+  readonly zipkin?: StartedZipkin;
   private stopping: Promise<void> | undefined;
   private readonly components: StartedComponent<string>[];
 
   constructor(
-    parts: StackParts,
-    readonly jaeger: StartedJaeger,
-    readonly prometheus: StartedPrometheus,
-    readonly redis: StartedRedis,
-    readonly toxiproxy: StartedToxiproxy,
+    parts: Omit<StackParts, "tools"> & { tools: StartedStack["tools"] },
+    started: StackComponents,
     private readonly keepRunDir: boolean,
   ) {
     this.backend = parts.backend;
     this.runDir = parts.runDir;
     this.tools = parts.tools;
-    this.components = [jaeger.component, prometheus.component, redis.component, toxiproxy.component];
+    ({ jaeger: this.jaeger, prometheus: this.prometheus, redis: this.redis, toxiproxy: this.toxiproxy } = started);
+    this.zipkin = started.zipkin;
+    this.components = Object.values(started).flatMap((c: { component: StartedComponent<string> } | undefined) =>
+      c ? [c.component] : [],
+    );
+  }
+
+  get traceStore() {
+    return this.zipkin ? ("zipkin" as const) : ("jaeger" as const);
   }
 
   get traces() {
-    return this.jaeger.traces;
+    return this.zipkin?.traces ?? this.jaeger.traces;
+  }
+
+  get traceExportEnv(): Record<string, string> {
+    return this.zipkin ? { OTEL_TRACES_EXPORTER: "zipkin", OTEL_EXPORTER_ZIPKIN_ENDPOINT: this.zipkin.spansUrl } : {};
   }
 
   pids(): number[] {

@@ -1,9 +1,6 @@
 import type { AttributeValue, Span, SpanKind, Trace } from "../../assertions/trace-model";
 
-/**
- * Where traces are read from. Jaeger is the one store today; a second store (Tempo, a file exporter) only has to
- * answer these two questions.
- */
+/** Where traces are read from: Jaeger's query API or Zipkin's v2 API, each answering these two questions. */
 export interface TraceStore {
   /** The trace with this id (32 hex digits), or undefined when the store has no span of it (yet). */
   getTrace(traceId: string): Promise<Trace | undefined>;
@@ -86,6 +83,92 @@ export function normaliseJaegerTrace(trace: JaegerTrace): Trace {
         startTimeUs: span.startTime,
         durationUs: span.duration,
         status: status === "error" || attributes.error === true ? "error" : status === "ok" ? "ok" : "unset",
+        attributes,
+      };
+    }),
+  };
+}
+
+/** A span as Zipkin's v2 API (/api/v2/trace/{id}) answers it: tags are strings, times in microseconds. */
+export interface ZipkinSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  name?: string;
+  kind?: "CLIENT" | "SERVER" | "PRODUCER" | "CONSUMER";
+  timestamp?: number;
+  duration?: number;
+  localEndpoint?: { serviceName?: string };
+  tags?: Record<string, string>;
+}
+
+/** Reads Zipkin's v2 HTTP API (/api/v2/trace/{id}, /api/v2/traces). */
+export class ZipkinTraceStore implements TraceStore {
+  constructor(readonly url: string) {}
+
+  async getTrace(traceId: string): Promise<Trace | undefined> {
+    const response = await fetch(`${this.url}/api/v2/trace/${traceId}`, { signal: AbortSignal.timeout(10_000) });
+    if (response.status === 404) {
+      await response.arrayBuffer();
+      return undefined;
+    }
+    const spans = await this.data<ZipkinSpan[]>(response, `trace ${traceId}`);
+    return spans.length ? normaliseZipkinTrace(spans) : undefined;
+  }
+
+  async findTraces(query: { service: string; limit?: number; lookbackMs?: number }): Promise<Trace[]> {
+    const params = new URLSearchParams({
+      serviceName: query.service,
+      limit: String(query.limit ?? 100),
+      lookback: String(query.lookbackMs ?? 3_600_000),
+    });
+    const response = await fetch(`${this.url}/api/v2/traces?${params}`, { signal: AbortSignal.timeout(10_000) });
+    return (await this.data<ZipkinSpan[][]>(response, `traces of ${query.service}`)).map(normaliseZipkinTrace);
+  }
+
+  private async data<T>(response: Response, what: string): Promise<T> {
+    const text = await response.text();
+    if (!response.ok) throw new Error(`Zipkin query for ${what} answered ${response.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as T;
+  }
+}
+
+/**
+ * Attributes the OpenTelemetry semantic conventions type as integers. Zipkin keeps every tag as a string (the
+ * OpenTelemetry Zipkin exporter writes String(value)); these are read back as numbers, as OTLP carries them, so a
+ * gRPC status code 14 is UNAVAILABLE on either store. Every other tag stays a string.
+ */
+const INTEGER_ATTRIBUTES = new Set([
+  "http.response.status_code",
+  "http.status_code",
+  "rpc.grpc.status_code",
+  "server.port",
+  "client.port",
+  "network.peer.port",
+  "net.peer.port",
+  "net.host.port",
+  "db.redis.database_index",
+]);
+
+/** A Zipkin trace in the model every assertion reads (kind from `kind`, status from `otel.status_code` or `error`). */
+export function normaliseZipkinTrace(spans: readonly ZipkinSpan[]): Trace {
+  return {
+    traceId: spans[0]?.traceId ?? "",
+    spans: spans.map((span): Span => {
+      const attributes: Record<string, AttributeValue> = {};
+      for (const [key, value] of Object.entries(span.tags ?? {}))
+        attributes[key] = INTEGER_ATTRIBUTES.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+      const status = String(attributes["otel.status_code"] ?? "").toLowerCase();
+      return {
+        traceId: span.traceId,
+        spanId: span.id,
+        parentSpanId: span.parentId,
+        service: span.localEndpoint?.serviceName ?? "unknown",
+        name: span.name ?? "",
+        kind: (span.kind?.toLowerCase() ?? "internal") as SpanKind,
+        startTimeUs: span.timestamp ?? 0,
+        durationUs: span.duration ?? 0,
+        status: status === "error" || attributes.error !== undefined ? "error" : status === "ok" ? "ok" : "unset",
         attributes,
       };
     }),

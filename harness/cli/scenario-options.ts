@@ -6,6 +6,7 @@ import type { Scenario } from "../../scenarios/lib/scenario-model";
 import type { MeshTopology } from "../../scenarios/lib/topology";
 import { topologyOf } from "../config/config-topology";
 import { loadMeshConfig } from "../config/mesh-config";
+import { TRACE_STORE_NAMES, type TraceStoreName } from "../backends";
 import { configMeans } from "../mesh/external-mesh";
 import { whyNotApplicable } from "../mesh/target";
 import { composeConfigPath, composeProject } from "../compose/compose";
@@ -66,6 +67,7 @@ export function parseSeed(value: string): number {
 export function sampleMeshOptions(values: {
   backend: string;
   "mesh-runtime"?: string;
+  "trace-store"?: string;
   defects: string;
   impl: string[];
   contract: string[];
@@ -74,6 +76,9 @@ export function sampleMeshOptions(values: {
   const runtime = values["mesh-runtime"];
   if (runtime !== undefined && !(MESH_RUNTIMES as readonly string[]).includes(runtime))
     throw new ConfigError(`--mesh-runtime ${runtime}: valid values: ${MESH_RUNTIMES.join(", ")}`);
+  const traceStore = values["trace-store"];
+  if (traceStore !== undefined && !(TRACE_STORE_NAMES as readonly string[]).includes(traceStore))
+    throw new ConfigError(`--trace-store ${traceStore}: valid values: ${TRACE_STORE_NAMES.join(", ")}`);
   const defects = values.defects
     .split(",")
     .map((d) => d.trim())
@@ -103,6 +108,7 @@ export function sampleMeshOptions(values: {
   return {
     backend: values.backend,
     ...(runtime ? { meshRuntime: runtime } : {}),
+    ...(traceStore ? { traceStore: traceStore as TraceStoreName } : {}),
     defects,
     impl,
     contracts,
@@ -122,6 +128,7 @@ export function meshConfigFile(values: {
   contract: string[];
   "service-env": string[];
   "mesh-runtime"?: string;
+  "trace-store"?: string;
 }): string | undefined {
   if (values.attach !== undefined && values.attach !== "compose")
     throw new ConfigError(`--attach ${values.attach}: the only deployment to attach to is "compose"`);
@@ -134,10 +141,11 @@ export function meshConfigFile(values: {
     ...values["service-env"],
     ...values.contract,
     values["mesh-runtime"],
+    values["trace-store"],
   ];
   if (file && shaping.some(Boolean))
     throw new ConfigError(
-      `${values.attach ? "--attach compose" : "--config"} judges a mesh meshproof did not start: --defects, --impl, --contract, --service-env and --mesh-runtime do not apply (its config names its contracts)`,
+      `${values.attach ? "--attach compose" : "--config"} judges a mesh meshproof did not start: --defects, --impl, --contract, --service-env, --mesh-runtime and --trace-store do not apply (its config names its contracts and trace store)`,
     );
   return file;
 }

@@ -31,6 +31,8 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
                    and the images are built, else native), native, docker
   --mesh-runtime   where the sample mesh runs: ${MESH_RUNTIMES.join(", ")} (default: the backend's; a docker backend
                    runs the services as containers)
+  --trace-store    jaeger (default) or zipkin: where the services send spans and the judge reads them; zipkin
+                   starts a Zipkin server (npm run setup provisions it) and points the exporters at it
   --seed           seed for load and fault decisions (default 1)
   --driver         inline or k6: drive every scenario's load with it (default: each scenario's own, inline unless it
                    says k6); k6 is a separate program, installed by npm run setup -- --with k6
@@ -60,6 +62,7 @@ runCli(async () => {
       keep: { type: "string", default: "0" },
       backend: { type: "string", default: DEFAULT_BACKEND },
       "mesh-runtime": { type: "string" },
+      "trace-store": { type: "string" },
       seed: { type: "string", default: "1" },
       driver: { type: "string" },
       workers: { type: "string", default: "auto" },

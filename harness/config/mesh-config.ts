@@ -27,8 +27,11 @@ export interface MeshConfig {
   links?: Record<string, LinkConfig>;
   /** The routes the driver sends, by name ("GET /dispatch"): the request and the hops it takes, in call order. */
   routes: Record<string, RouteConfig>;
-  /** Where traces are read. Default: the Jaeger meshproof starts (launched meshes only). */
-  traces?: { jaegerQueryUrl: string };
+  /**
+   * Where traces are read: a Jaeger query API, or a Zipkin server's v2 API (its base URL). Default: the Jaeger
+   * meshproof starts (launched meshes only).
+   */
+  traces?: { jaegerQueryUrl: string } | { zipkinUrl: string };
   /** The Prometheus that scrapes the services, and its job. Default: the one meshproof starts (launched meshes only). */
   prometheus?: { url: string; job: string };
   /** A Toxiproxy the mesh's links already go through (a mesh you started); meshproof's own when it launches the mesh. */
@@ -220,7 +223,9 @@ const SCHEMA = z
         }),
       )
       .refine((r) => Object.keys(r).length > 0, "must name at least one route"),
-    traces: z.strictObject({ jaegerQueryUrl: loopbackUrl }).optional(),
+    traces: z
+      .union([z.strictObject({ jaegerQueryUrl: loopbackUrl }), z.strictObject({ zipkinUrl: loopbackUrl })])
+      .optional(),
     prometheus: z.strictObject({ url: loopbackUrl, job: name }).optional(),
     toxiproxy: z.strictObject({ url: loopbackUrl }).optional(),
     exportIntervalMs: z.number().nonnegative().optional(),

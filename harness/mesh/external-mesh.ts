@@ -5,7 +5,7 @@ import type { FaultMeans } from "../../scenarios/lib/topology";
 import { PrometheusClient } from "../backends/prometheus";
 import type { StartedStack } from "../backends/stack";
 import { ToxiproxyClient } from "../backends/toxiproxy";
-import { JaegerTraceStore } from "../backends/trace-store";
+import { JaegerTraceStore, ZipkinTraceStore } from "../backends/trace-store";
 import { topologyOf } from "../config/config-topology";
 import type { MeshConfig, ServiceConfig } from "../config/mesh-config";
 import { ConfigError } from "../errors";
@@ -196,7 +196,10 @@ function attachedTarget(
     topology: topologyOf(config, configMeans(config)),
     routes: configRoutes(config),
     prometheus: new PrometheusClient(config.prometheus!.url),
-    traces: new JaegerTraceStore(config.traces!.jaegerQueryUrl),
+    traces:
+      "zipkinUrl" in config.traces!
+        ? new ZipkinTraceStore(config.traces.zipkinUrl)
+        : new JaegerTraceStore(config.traces!.jaegerQueryUrl),
     runDir: options.runDir,
     samplingRatio: config.samplingRatio ?? 1,
     // Its own traffic may move its counters between scenarios: never treated as settled.

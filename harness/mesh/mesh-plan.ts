@@ -125,6 +125,7 @@ function commonEnvironment(inputs: PlanInputs, name: MeshServiceName): Record<st
     MESHPROOF_ADMIN_TOKEN: adminToken,
     MESHPROOF_LOG_FILE: path.join(logDir, `${name}.jsonl`),
     MESHPROOF_OTLP_URL: stack.jaeger.otlpHttpUrl,
+    ...stack.traceExportEnv,
     MESHPROOF_SAMPLING_RATIO: String(options.samplingRatio ?? 1),
     MESHPROOF_SEED: String(options.seed ?? 1),
     MESHPROOF_DEFECTS: defectsOf(options.defects ?? [], name).join(","),

@@ -21,6 +21,8 @@ export interface Verdict {
     backendReason?: string;
     /** Scenarios run at once (--workers); absent in verdicts written before it was recorded. */
     workers?: number;
+    /** Where the judge read traces: jaeger or zipkin (--trace-store); absent in verdicts written before it was recorded. */
+    traceStore?: string;
     tools: Record<string, string>;
     seed: number;
     /** The mesh judged: how it ran and which implementation each service had. */

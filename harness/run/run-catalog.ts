@@ -8,7 +8,7 @@ import type { TelemetryContract } from "../../assertions/contract";
 import type { Scenario } from "../../scenarios/lib/scenario-model";
 import type { Unbound } from "../../scenarios/lib/template";
 import { scenarioVerdict } from "./judge";
-import { AutoBackend, createBackend, type StartedStack } from "../backends";
+import { AutoBackend, createBackend, type StartedStack, type TraceStoreName } from "../backends";
 import { loadMeshConfig } from "../config/mesh-config";
 import { runRootDir } from "../config/env";
 import { atCapacity, capacityFor, type CapacityInUse } from "../load/capacity";
@@ -36,6 +36,8 @@ export interface SampleMeshOptions {
   impl: Partial<Record<MeshServiceName, Impl>>;
   contracts: Partial<Record<MeshServiceName, TelemetryContract>>;
   serviceEnv: Partial<Record<MeshServiceName, Record<string, string>>>;
+  /** Where the services send spans and the judge reads them (default jaeger). */
+  traceStore?: TraceStoreName;
 }
 
 export interface CatalogOptions {
@@ -211,12 +213,13 @@ async function openTarget(options: CatalogOptions): Promise<OpenedTarget> {
   let t = performance.now();
   // Everything a scenario may need (the Go payments; k6 when a scenario is driven by it) is provisioned up front.
   const k6 = options.scenarios.some((s) => s.load.driver === "k6") ? (["k6"] as const) : [];
-  const tools = await provisionTools({ tools: [...RUN_TOOL_NAMES, ...k6], log });
+  const zipkin = sample.traceStore === "zipkin" ? (["zipkin"] as const) : [];
+  const tools = await provisionTools({ tools: [...RUN_TOOL_NAMES, ...k6, ...zipkin], log });
   const toolsMs = Math.round(performance.now() - t);
   log(`setup ${toolsMs} ms`);
   t = performance.now();
   const backend = createBackend(sample.backend);
-  const stack = await backend.start({ tools });
+  const stack = await backend.start({ tools, traceStore: sample.traceStore });
   const setup = { toolsMs, backendMs: Math.round(performance.now() - t) };
   const backendReason = backend instanceof AutoBackend ? backend.reason : `--backend ${sample.backend}`;
   log(`backend start ${setup.backendMs} ms (${stack.backend}, run dir ${stack.runDir})`);
@@ -365,6 +368,7 @@ function runVerdict(
       backend: opened.stack?.backend ?? (options.attached ? "compose" : "external"),
       ...(opened.backendReason ? { backendReason: opened.backendReason } : {}),
       workers: extra.workers,
+      ...(opened.stack ? { traceStore: opened.stack.traceStore } : {}),
       tools: opened.stack?.tools ?? {},
       seed,
       mesh: {

@@ -56,7 +56,8 @@ export async function provisionTools(options: ProvisionOptions = {}): Promise<To
     if (apt.length > 0) await aptInstall(apt, log);
     for (const status of todo) {
       const spec = TOOLS[status.name];
-      if (spec.source.kind !== "apt") await goBuild(spec, log);
+      if (spec.source.kind === "maven-jar") await mavenJar(spec, log);
+      else if (spec.source.kind !== "apt") await goBuild(spec, log);
     }
   } finally {
     release();
@@ -194,6 +195,54 @@ async function goBuild(spec: ToolSpec, log: (line: string) => void): Promise<voi
     fs.mkdirSync(dir, { recursive: true });
     fs.renameSync(built, path.join(dir, spec.source.binary)); // atomic: an interrupted build never looks installed
     log(`${spec.name}: built in ${seconds(Date.now() - started)} -> ${dir}`);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** What a Maven-fetched jar needs on the machine: a Java runtime to run it and Maven to fetch it. */
+const JAVA_PACKAGES = { java: "openjdk-17-jre-headless", mvn: "maven" } as const;
+
+/**
+ * Fetches an executable jar from Maven Central with Maven (`dependency:copy`, the registry's ordinary client) into
+ * the tool cache and writes its launcher: `exec java $MESHPROOF_JAVA_OPTS -jar <jar> "$@"`. Java and Maven come from
+ * Debian when missing.
+ */
+async function mavenJar(spec: ToolSpec, log: (line: string) => void): Promise<void> {
+  const source = spec.source;
+  if (source.kind !== "maven-jar") return;
+  const missing = [];
+  for (const [command, pkg] of Object.entries(JAVA_PACKAGES)) if (!(await onPath(command))) missing.push(pkg);
+  if (missing.length > 0) await aptInstallPackages(missing, log);
+  const dir = path.join(toolCacheDir(), `${spec.name}-${spec.version}`);
+  const staging = fs.mkdtempSync(path.join(toolCacheDir(), `.${spec.name}-fetch-`));
+  const started = Date.now();
+  const logFile = setupLogFile(spec.name);
+  fs.writeFileSync(logFile, "");
+  try {
+    const args = ["-B", "dependency:copy", `-Dartifact=${source.artifact}`, `-DoutputDirectory=${staging}`];
+    const code = await quietRun(
+      "mvn",
+      args,
+      { cwd: staging },
+      { label: `${spec.name}: mvn dependency:copy`, logFile, log },
+    );
+    if (code !== 0 || !fs.existsSync(path.join(staging, source.jar))) {
+      throw new ToolMissingError(
+        `fetching ${source.artifact} failed (mvn ${args.join(" ")} exited ${code}); its last lines:\n${tail(logFile)}\n` +
+          `check that Maven Central is reachable (mvn help:effective-settings shows mirrors) and run "npm run setup" again`,
+      );
+    }
+    const launcher = path.join(staging, source.binary);
+    fs.writeFileSync(
+      launcher,
+      `#!/bin/sh\n# ${spec.name} ${spec.version}, fetched by npm run setup\n` +
+        `exec java \${MESHPROOF_JAVA_OPTS:-} -jar "$(dirname "$0")/${source.jar}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(staging, dir); // atomic: an interrupted fetch never looks installed
+    log(`${spec.name}: fetched in ${seconds(Date.now() - started)} -> ${dir}`);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }

@@ -10,8 +10,9 @@ const run = promisify(execFile);
 
 /**
  * Everything `npm run setup` provisions: the stack's tools, the k6 load driver (with `--with k6`), the Go payments service, the
- * browser the report.html test drives (Debian's chromium), Jaeger's HotROD example (a third-party mesh to judge), and
- * xmllint (the tests validate junit.xml against Jenkins' schema with it).
+ * browser the report.html test drives (Debian's chromium), Jaeger's HotROD example (a third-party mesh to judge),
+ * xmllint (the tests validate junit.xml against Jenkins' schema with it) and Zipkin (the second trace store, for
+ * `--trace-store zipkin`).
  */
 export const TOOL_NAMES = [
   "jaeger",
@@ -23,6 +24,7 @@ export const TOOL_NAMES = [
   "chromium",
   "hotrod",
   "xmllint",
+  "zipkin",
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 /**
@@ -35,7 +37,9 @@ export const DEFAULT_TOOL_NAMES = TOOL_NAMES.filter(
   (name) => !(OPTIONAL_TOOL_NAMES as readonly string[]).includes(name),
 );
 /** What a scenario run needs (`npm run scenario` provisions these): the stack's tools and the Go payments. */
-export const RUN_TOOL_NAMES = DEFAULT_TOOL_NAMES.filter((name) => !["chromium", "hotrod", "xmllint"].includes(name));
+export const RUN_TOOL_NAMES = DEFAULT_TOOL_NAMES.filter(
+  (name) => !["chromium", "hotrod", "xmllint", "zipkin"].includes(name),
+);
 
 /** The command that installs a tool. */
 export function setupCommand(name: ToolName): string {
@@ -57,7 +61,12 @@ export type ToolSource =
   | { kind: "go-build"; module: string; package: string; binary: string; ldflags?: string }
   | { kind: "go-install"; package: string; binary: string; ldflags?: string }
   /** `go build -trimpath` of a Go module in this repository (dir relative to its root); versioned by sourceHash. */
-  | { kind: "go-source"; dir: string; binary: string };
+  | { kind: "go-source"; dir: string; binary: string }
+  /**
+   * A Java executable jar from Maven Central, fetched by Maven (`dependency:copy`) into the tool cache, with a launcher
+   * script (binary) that runs it with the machine's Java; apt installs Java and Maven when they are missing.
+   */
+  | { kind: "maven-jar"; artifact: string; jar: string; binary: string };
 
 export interface ToolSpec {
   name: ToolName;
@@ -155,6 +164,20 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     versionArgs: ["--help"],
     versionPattern: /version (v\d+\.\d+\.\d+\S*)/,
   },
+  zipkin: {
+    name: "zipkin",
+    // The official server (an executable jar): in-memory storage, the v2 API the ZipkinTraceStore reads.
+    version: "3.6.1",
+    source: {
+      kind: "maven-jar",
+      artifact: "io.zipkin:zipkin-server:3.6.1:jar:exec",
+      jar: "zipkin-server-3.6.1-exec.jar",
+      binary: "zipkin",
+    },
+    // The server has no version flag (unknown arguments start it): the jar's name carries the version.
+    versionArgs: [],
+    versionPattern: /$^/,
+  },
   k6: {
     name: "k6",
     // k6 reads its version from the module's build info, so a plain `go install` reports v1.8.1.
@@ -227,6 +250,7 @@ function isExecutable(file: string): boolean {
 }
 
 async function reportedVersion(spec: ToolSpec, bin: string): Promise<string> {
+  if (spec.versionArgs.length === 0) return pinnedVersion(spec);
   try {
     const { stdout, stderr } = await run(bin, [...spec.versionArgs], { timeout: 10_000 });
     return spec.versionPattern.exec(`${stdout}\n${stderr}`)?.[1] || pinnedVersion(spec);

@@ -7,9 +7,12 @@
  * OTEL_SDK_DISABLED=true leaves tracing off (the modules are still patched, which is what the benchmark measures).
  * The kit's own settings are defaults: the standard OTEL_BSP_*, OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER(_ARG) and
  * OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT win when set, as the OpenTelemetry SDK specification says.
+ * OTEL_TRACES_EXPORTER=zipkin sends spans to a Zipkin server instead (OTEL_EXPORTER_ZIPKIN_ENDPOINT, its v2 JSON
+ * intake), through OpenTelemetry's Zipkin exporter; otlp (the default) is the only other value taken.
  */
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { ZipkinExporter } from "@opentelemetry/exporter-zipkin";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -74,11 +77,43 @@ class CountingExporter implements SpanExporter {
   }
 }
 
+/**
+ * Zipkin takes whole microseconds (its JSON reader refuses 1796631539756885.2 with a 400), but OpenTelemetry's Zipkin
+ * exporter rounds only a span's duration: a start time given with sub-microsecond digits (the gRPC server span's,
+ * taken when the call arrived) made the whole batch fail. Each span goes out with its start rounded to the microsecond.
+ */
+class WholeMicrosecondExporter implements SpanExporter {
+  constructor(private readonly inner: SpanExporter) {}
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const whole = (span: ReadableSpan): ReadableSpan => {
+      const [seconds, nanos] = span.startTime;
+      const rounded = Math.round(nanos / 1_000) * 1_000;
+      if (rounded === nanos) return span;
+      const startTime: [number, number] = rounded >= 1e9 ? [seconds + 1, rounded - 1e9] : [seconds, rounded];
+      return Object.create(span, { startTime: { value: startTime } }) as ReadableSpan;
+    };
+    this.inner.export(spans.map(whole), done);
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
 function start(): void {
   const reader = new EnvReader();
   const serviceName = reader.required("MESHPROOF_SERVICE_NAME");
   const disabled = /^true$/i.test(process.env.OTEL_SDK_DISABLED ?? "");
-  const endpointFromEnv = otel("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ?? otel("OTEL_EXPORTER_OTLP_ENDPOINT");
+  const exporterName = otel("OTEL_TRACES_EXPORTER") ?? "otlp";
+  if (exporterName !== "otlp" && exporterName !== "zipkin")
+    throw new ServiceConfigError(`OTEL_TRACES_EXPORTER must be otlp or zipkin (got "${exporterName}")`);
+  const zipkin = exporterName === "zipkin";
+  const endpointFromEnv = zipkin
+    ? otel("OTEL_EXPORTER_ZIPKIN_ENDPOINT")
+    : (otel("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ?? otel("OTEL_EXPORTER_OTLP_ENDPOINT"));
+  if (zipkin && !endpointFromEnv)
+    throw new ServiceConfigError(
+      "OTEL_TRACES_EXPORTER=zipkin needs OTEL_EXPORTER_ZIPKIN_ENDPOINT (its /api/v2/spans URL)",
+    );
   const otlpUrl = disabled || endpointFromEnv ? "http://127.0.0.1:4318" : reader.required("MESHPROOF_OTLP_URL");
   const ratio = reader.optional("MESHPROOF_SAMPLING_RATIO", 1);
   const instanceId = reader.optional("MESHPROOF_INSTANCE_ID", `${serviceName}-${process.pid}`);
@@ -91,8 +126,10 @@ function start(): void {
     maxQueueSize: otelNumber("OTEL_BSP_MAX_QUEUE_SIZE", 32_768),
     exportTimeoutMillis: otelNumber("OTEL_BSP_EXPORT_TIMEOUT", 30_000),
   };
-  // Without a URL the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT itself.
-  const exporter = new OTLPTraceExporter(endpointFromEnv ? {} : { url: `${otlpUrl.replace(/\/$/, "")}/v1/traces` });
+  // Without a URL the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT (or OTEL_EXPORTER_ZIPKIN_ENDPOINT) itself.
+  const exporter = zipkin
+    ? new WholeMicrosecondExporter(new ZipkinExporter())
+    : new OTLPTraceExporter(endpointFromEnv ? {} : { url: `${otlpUrl.replace(/\/$/, "")}/v1/traces` });
   const processor = new BatchSpanProcessor({
     exporter: new CountingExporter(exporter, counts),
     ...batch,

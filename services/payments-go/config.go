@@ -32,6 +32,7 @@ type config struct {
 	adminToken     string
 	logFile        string
 	otlpURL        string // "" when OTEL_SDK_DISABLED=true
+	zipkinURL      string // OTEL_EXPORTER_ZIPKIN_ENDPOINT when OTEL_TRACES_EXPORTER=zipkin, else ""
 	samplingRatio  float64
 	seed           int64
 	defects        map[string]bool
@@ -130,6 +131,15 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			return nil, invalid("MESHPROOF_OTLP_URL", c.otlpURL, "must be http://127.0.0.1:<port>")
 		}
 		c.otlpURL = strings.TrimSuffix(c.otlpURL, "/")
+		switch exporter := env("OTEL_TRACES_EXPORTER"); exporter {
+		case "", "otlp":
+		case "zipkin":
+			if c.zipkinURL, err = env.required("OTEL_EXPORTER_ZIPKIN_ENDPOINT", "Zipkin's span intake (/api/v2/spans)"); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, invalid("OTEL_TRACES_EXPORTER", exporter, "must be otlp or zipkin")
+		}
 	}
 	c.samplingRatio = 1
 	if raw := env("MESHPROOF_SAMPLING_RATIO"); raw != "" {

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/zipkin"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -82,7 +83,7 @@ func (t *tracing) shutdown(ctx context.Context) error {
 // environment wins as the OpenTelemetry specification requires.
 func envUnset(name string) bool { return os.Getenv(name) == "" }
 
-// startTracing sets up OTLP/HTTP export through a batch processor, ParentBased(TraceIDRatioBased(ratio)) unless
+// startTracing sets up OTLP/HTTP export (or Zipkin's JSON v2 with OTEL_TRACES_EXPORTER=zipkin) through a batch processor, ParentBased(TraceIDRatioBased(ratio)) unless
 // OTEL_TRACES_SAMPLER says otherwise, and the propagators of OTEL_PROPAGATORS (default W3C tracecontext and
 // baggage), installed as the global provider and propagator (what otelgrpc uses).
 func startTracing(ctx context.Context, cfg *config, logger *slog.Logger) (*tracing, error) {
@@ -96,7 +97,13 @@ func startTracing(ctx context.Context, cfg *config, logger *slog.Logger) (*traci
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		logger.Warn("opentelemetry error", slog.String("err", err.Error()))
 	}))
-	exporter, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(cfg.otlpURL+"/v1/traces"))
+	var exporter sdktrace.SpanExporter
+	var err error
+	if cfg.zipkinURL != "" {
+		exporter, err = zipkin.New(cfg.zipkinURL)
+	} else {
+		exporter, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(cfg.otlpURL+"/v1/traces"))
+	}
 	if err != nil {
 		return nil, err
 	}
