@@ -4,6 +4,7 @@ import { toolCacheDir } from "../config/env";
 import { ToolMissingError } from "../errors";
 import { NODE_FLAGS } from "../mesh/mesh";
 import { TOOLS, toolStatus, type ToolName, type ToolStatus } from "../tools/tools";
+import { quietRun, setupLogFile, tail } from "../tools/provision";
 import { baseRecipe, baseTag, buildBaseImage, type BaseRecipe } from "./base-image";
 import { DigestCache, sha256 } from "./digests";
 import { docker, runCommand } from "./docker-cli";
@@ -255,10 +256,14 @@ export class ImageBuilder {
       ...Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
       context,
     ];
-    const result = await docker(args, { log: (line) => log(`  ${plan.name}${line}`) });
-    if (result.code !== 0) {
+    // The builder's step-by-step output goes to a file: one line when it starts, one every 30 s, its tail on failure.
+    const logFile = setupLogFile(`image-${plan.name}`);
+    fs.writeFileSync(logFile, "");
+    const env = { ...process.env, DOCKER_BUILDKIT: "0" }; // as docker() runs it: the classic builder
+    const code = await quietRun("docker", args, { env }, { label: `${plan.name}: docker build`, logFile, log });
+    if (code !== 0) {
       throw new ToolMissingError(
-        `docker build of ${plan.tag} failed (exit ${result.code}; output above); fix the cause and run "${DOCKER_SETUP_COMMAND}" again`,
+        `docker build of ${plan.tag} failed (exit ${code}); its last lines:\n${tail(logFile)}\nfix the cause and run "${DOCKER_SETUP_COMMAND}" again`,
       );
     }
   }
@@ -355,14 +360,19 @@ async function productionModules(dir: string, lock: string, log: (line: string) 
   fs.mkdirSync(staging, { recursive: true });
   fs.copyFileSync(lock, path.join(staging, "package-lock.json"));
   fs.copyFileSync(path.join(REPO_ROOT, "package.json"), path.join(staging, "package.json"));
-  log(`node-service: npm ci --omit=dev (production node_modules for the image)`);
-  const result = await runCommand("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], {
-    cwd: staging,
-    log,
-  });
-  if (result.code !== 0) {
+  const logFile = setupLogFile("image-node-modules");
+  fs.writeFileSync(logFile, "");
+  const code = await quietRun(
+    "npm",
+    ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"],
+    { cwd: staging },
+    { label: "node-service: npm ci --omit=dev (production node_modules for the image)", logFile, log },
+  );
+  if (code !== 0) {
     fs.rmSync(staging, { recursive: true, force: true });
-    throw new ToolMissingError(`npm ci --omit=dev for the node-service image failed (exit ${result.code})`);
+    throw new ToolMissingError(
+      `npm ci --omit=dev for the node-service image failed (exit ${code}); its last lines:\n${tail(logFile)}`,
+    );
   }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(staging, dir);

@@ -269,15 +269,15 @@ async function mustRun(
 /** How often a long step says it is still running. */
 export const PROGRESS_EVERY_MS = 30_000;
 
-/** Where a tool's setup output goes (the tool cache's setup-logs/, replaced by each setup of it). */
-function setupLogFile(name: string): string {
+/** Where a tool's (or an image's) setup output goes (the tool cache's setup-logs/, replaced by each setup of it). */
+export function setupLogFile(name: string): string {
   const dir = path.join(toolCacheDir(), "setup-logs");
   fs.mkdirSync(dir, { recursive: true });
   return path.join(dir, `${name}.log`);
 }
 
 /** The last lines of a log file, indented. */
-function tail(file: string, lines = 20): string {
+export function tail(file: string, lines = 20): string {
   const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trimEnd() : "";
   return text
     .split("\n")
