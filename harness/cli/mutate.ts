@@ -6,6 +6,7 @@ import { ConfigError } from "../errors";
 import { MUTATION_TARGET, mutationTable, percent } from "../mutate/table";
 import { mutateInWorkers } from "../mutate/pool";
 import { evidenceFileIn } from "../report/evidence-file";
+import { recordOutputs } from "../report/report-dir";
 import { strykerHtml, strykerReport } from "../mutate/stryker-report";
 import type { Verdict } from "../report/verdict";
 
@@ -49,6 +50,7 @@ runCli(async () => {
   const evidenceFile = evidenceFileIn(dir);
   const { report, results, scenarios } = await mutateInWorkers(evidenceFile, { perOperator, seed, jobs });
   if (scenarios === 0) throw new ConfigError(`${evidenceFile} holds no scenario's evidence`);
+  recordOutputs(dir, "mutation.json", "mutation-report.json", "mutation-report.html");
   fs.writeFileSync(path.join(dir, "mutation.json"), `${JSON.stringify(report, null, 2)}\n`);
   const stryker = strykerReport(results, { root: process.cwd(), scenarioFiles: scenarioFilesIn(dir), breakAt });
   fs.writeFileSync(path.join(dir, "mutation-report.json"), `${JSON.stringify(stryker, null, 2)}\n`);

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { loadBoundCatalog } from "../../scenarios";
-import { DEFAULT_BACKEND } from "../backends";
+import { checkBackendName, DEFAULT_BACKEND } from "../backends";
 import { env } from "../config/env";
 import { ConfigError } from "../errors";
 import { capacityFile } from "../load/capacity";
@@ -19,6 +19,7 @@ import {
   selectScenarios,
   withDriver,
   parseWorkers,
+  reportDirOf,
 } from "./scenario-options";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [options]
@@ -31,7 +32,7 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
                    and the images are built, else native), native, docker
   --mesh-runtime   where the sample mesh runs: ${MESH_RUNTIMES.join(", ")} (default: the backend's; a docker backend
                    runs the services as containers)
-  --seed           seed for load and fault decisions (default 1)
+  --seed           seed for load and fault decisions: an integer within 0..4294967295 (default 1)
   --driver         inline or k6: drive every scenario's load with it (default: each scenario's own, inline unless it
                    says k6); k6 is a separate program, installed by npm run setup -- --with k6
   --workers        scenarios at once, each on its own mesh: N, or auto (default: what the machine takes, from its
@@ -80,6 +81,14 @@ runCli(async () => {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  // Every argument is checked before anything is removed, created or started: a bad one costs nothing.
+  const seed = parseSeed(values.seed);
+  const reportDir = reportDirOf(values["report-dir"]);
+  const keep = Number(values.keep);
+  if (!/^\d+$/.test(values.keep) || !Number.isSafeInteger(keep))
+    throw new ConfigError(`--keep must be an integer >= 0 (got "${values.keep}")`);
+  checkBackendName(values.backend);
+  const workers = parseWorkers(values.workers);
   const sample = sampleMeshOptions(values);
   const configFile = meshConfigFile(values);
   const topology = meshTopologyOf(configFile, sample);
@@ -93,11 +102,6 @@ runCli(async () => {
     return 0;
   }
   const scenarios = withDriver(selectScenarios(catalog.scenarios, positionals), values.driver);
-  const seed = parseSeed(values.seed);
-  const reportDir = path.resolve(values["report-dir"]);
-  const keep = Number(values.keep);
-  if (!Number.isInteger(keep) || keep < 0)
-    throw new ConfigError(`--keep must be an integer >= 0 (got "${values.keep}")`);
   const reporter = reportersFor(values.reporter.split(",").filter(Boolean), {
     reportDir,
     stdout: process.stdout,
@@ -108,7 +112,7 @@ runCli(async () => {
     scenarios,
     unbound: positionals.length ? [] : catalog.unbound,
     seed,
-    workers: parseWorkers(values.workers),
+    workers,
     ...(configFile ? { configFile, attached: values.attach !== undefined } : {}),
     sample,
     remeasureCapacity: values["measure-capacity"] ?? false,
@@ -122,6 +126,7 @@ runCli(async () => {
     process.stdout.write(`capacity ${capacity.ratePerSec} req/s (${capacity.key}), stored in ${capacityFile()}\n`);
     return 0;
   }
+  // Writable (created if absent) before any tool starts; then only what a run recorded writing there goes.
   const kept = prepareReportDir(reportDir, keep);
   if (kept.archived) process.stderr.write(`previous run kept in ${kept.archived}\n`);
   for (const gone of kept.pruned) process.stderr.write(`removed ${gone} (--keep ${keep})\n`);

@@ -3,6 +3,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import type { Evidence } from "../../assertions/evidence";
 import type { Expectations } from "../../assertions/expectations";
+import { recordedOutputs, recordOutputs } from "./report-dir";
 
 /** One judged scenario as saved: what it expected and the evidence it was judged on (re-judged by `npm run mutate`). */
 export interface SavedScenario {
@@ -28,8 +29,11 @@ const PLAIN_EVIDENCE_FILE = "evidence.json";
 export function writeEvidenceFile(dir: string, content: EvidenceFile): { file: string; bytes: number } {
   const file = path.join(dir, EVIDENCE_FILE);
   const gzipped = zlib.gzipSync(JSON.stringify(content), { level: 6 });
+  recordOutputs(dir, EVIDENCE_FILE);
   fs.writeFileSync(file, gzipped);
-  fs.rmSync(path.join(dir, PLAIN_EVIDENCE_FILE), { force: true });
+  // An older run's plain evidence.json goes only when meshproof recorded writing it.
+  if (recordedOutputs(dir).includes(PLAIN_EVIDENCE_FILE))
+    fs.rmSync(path.join(dir, PLAIN_EVIDENCE_FILE), { force: true });
   return { file, bytes: gzipped.length };
 }
 

@@ -3,6 +3,7 @@ import path from "node:path";
 import { ConfigError } from "../errors";
 import { formatBytes } from "../util/format";
 import { evidenceFileIn, readEvidenceFile, type SavedScenario } from "./evidence-file";
+import { recordOutputs } from "./report-dir";
 import { buildReportModel } from "./report-model";
 import { renderReport, type ReportAssets } from "./report-html";
 import type { Verdict } from "./verdict";
@@ -42,6 +43,7 @@ export function writeHtmlReport(dir: string, verdict: Verdict, saved: readonly S
   const started = performance.now();
   const html = reportHtml(verdict, saved);
   const file = path.join(dir, "report.html");
+  recordOutputs(dir, "report.html");
   fs.writeFileSync(file, html);
   return { file, bytes: Buffer.byteLength(html), ms: Math.round(performance.now() - started) };
 }
