@@ -2,19 +2,20 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseCliArgs, runCli } from "./run-cli";
+import { parseSeed } from "./scenario-options";
 import { ConfigError } from "../errors";
 import { MUTATION_TARGET, mutationTable, percent } from "../mutate/table";
 import { mutateInWorkers } from "../mutate/pool";
 import { evidenceFileIn } from "../report/evidence-file";
 import { recordOutputs } from "../report/report-dir";
 import { strykerHtml, strykerReport } from "../mutate/stryker-report";
-import type { Verdict } from "../report/verdict";
+import { readVerdictFile } from "../report/html-report";
 
 const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [--seed N] [--jobs N] [--break PCT]
   --report-dir    where evidence.json.gz is read and mutation.json, mutation-report.json (Stryker's schema) and
                   mutation-report.html written (default reports/latest)
   --per-operator  mutants per operator and scenario (default 2)
-  --seed          seed of the mutants' picks (default 1)
+  --seed          seed of the mutants' picks: an integer within 0..4294967295 (default 1)
   --jobs          worker threads judging mutants (default: one per core, here ${os.availableParallelism()})
   --break         PCT: exit 1 below this mutation score (Stryker's break threshold; default ${MUTATION_TARGET * 100})
 exit codes: 0 score >= the break threshold, 1 below, 2 usage error or no evidence`;
@@ -36,10 +37,9 @@ runCli(async () => {
     return 0;
   }
   const perOperator = Number(values["per-operator"]);
-  const seed = Number(values.seed);
+  const seed = parseSeed(values.seed);
   if (!Number.isInteger(perOperator) || perOperator < 1)
     throw new ConfigError(`--per-operator must be an integer >= 1 (got "${values["per-operator"]}")`);
-  if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${values.seed}")`);
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1)
     throw new ConfigError(`--jobs must be an integer >= 1 (got "${values.jobs}")`);
@@ -70,6 +70,6 @@ runCli(async () => {
 function scenarioFilesIn(dir: string): Record<string, string | undefined> {
   const file = path.join(dir, "verdict.json");
   if (!fs.existsSync(file)) return {};
-  const verdict = JSON.parse(fs.readFileSync(file, "utf8")) as Verdict;
+  const verdict = readVerdictFile(file);
   return Object.fromEntries(verdict.scenarios.map((s) => [s.name, s.file]));
 }

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
+import { loadCatalog } from "../../scenarios/lib/loader";
 import { runCli } from "../support/cli";
 import { scenarioFixture } from "../support/evidence-fixture";
 
@@ -26,6 +27,20 @@ function snapshot(dir: string): Record<string, string> {
     files[path.relative(dir, full)] = entry.isDirectory() ? "<dir>" : fs.readFileSync(full, "utf8");
   }
   return files;
+}
+
+/** A catalog scenario as a plain scenario file in a folder of its own, changed by `change`. */
+function scenarioFolder(name: string, change: (scenario: Record<string, unknown>) => void): string {
+  const scenario = structuredClone(loadCatalog().find((s) => s.name === name)!) as unknown as Record<string, unknown>;
+  delete scenario.file;
+  change(scenario);
+  const dir = tempDir("scenarios");
+  fs.writeFileSync(path.join(dir, `${String(scenario.name)}.js`), `exports.default = ${JSON.stringify(scenario)};\n`);
+  return dir;
+}
+
+interface Faults {
+  faults: { kind: string; target: string; atMs: number; durationMs: number; params: Record<string, unknown> }[];
 }
 
 /** Where each case runs: a report dir with a user's files in it (never written by meshproof), and fresh paths. */
@@ -123,6 +138,112 @@ const CASES: Case[] = [
     },
     args: (c) => ["baseline", "--report-dir", ROOT_USER ? "/sys/meshproof-report" : c.fresh],
     says: () => WRITE_REFUSED,
+  },
+  // Defect 3: bounds, method targets and what a scenario file throws, at load time.
+  {
+    name: "a scenario with ratePerSec 1e9",
+    args: () => [
+      "--scenarios",
+      scenarioFolder("baseline", (s) => ((s.load as { ratePerSec: number }).ratePerSec = 1e9)),
+      "--list",
+    ],
+    says: () =>
+      /baseline\.js: load\.ratePerSec must be <= 10000 \(got 1000000000\): one machine's load driver sends at most/,
+  },
+  {
+    name: "a scenario whose load lasts 1e12 ms",
+    args: () => [
+      "--scenarios",
+      scenarioFolder("baseline", (s) => ((s.load as { durationMs: number }).durationMs = 1e12)),
+      "--list",
+    ],
+    says: () => /baseline\.js: load\.durationMs must be <= 3600000 \(got 1000000000000\): a scenario's load lasts/,
+  },
+  {
+    name: "a latency fault of 1e9 ms",
+    args: () => [
+      "--scenarios",
+      scenarioFolder("inventory-latency", (s) => ((s as unknown as Faults).faults[0]!.params.ms = 1e9)),
+      "--list",
+    ],
+    says: () =>
+      /inventory-latency\.js: faults\[0\]\.params\.ms must be <= 60000 \(got 1000000000\): a delay, deadline or timeout past a minute/,
+  },
+  {
+    name: "a fault on an unknown method",
+    args: () => [
+      "--scenarios",
+      scenarioFolder("inventory-latency", (s) => ((s as unknown as Faults).faults[0]!.target = "inventory.NoSuch")),
+      "inventory-latency",
+    ],
+    says: () =>
+      /inventory-latency\.js: faults\[0\]\.target names no operation of inventory: its operations are Reserve, GetProduct \(a fault on another one would never take\) \(got "inventory\.NoSuch"\)$/,
+  },
+  {
+    name: "a scenario file that throws a string",
+    setup: (c) => {
+      fs.mkdirSync(c.fresh);
+      fs.writeFileSync(path.join(c.fresh, "throws.js"), 'throw "boom: not a scenario";\n');
+    },
+    args: (c) => ["--scenarios", c.fresh, "--list"],
+    says: () => /throws\.js: cannot be loaded: boom: not a scenario$/,
+  },
+  // Defect 3: report and mutate on corrupt, truncated or wrong-shape files.
+  {
+    name: "report: a corrupt verdict.json",
+    cli: "report",
+    setup: (c) => fs.writeFileSync(path.join(c.run, "verdict.json"), '{"version":2'),
+    args: (c) => ["--report-dir", c.run],
+    says: (c) =>
+      new RegExp(
+        `^${path.join(c.run, "verdict.json")} cannot be read \\(.*\\): it is truncated or corrupt; run "npm run scenario" again to write it$`,
+      ),
+  },
+  {
+    name: "report: a verdict.json of the wrong shape (null)",
+    cli: "report",
+    setup: (c) => fs.writeFileSync(path.join(c.run, "verdict.json"), "null"),
+    args: (c) => ["--report-dir", c.run],
+    says: (c) =>
+      `${path.join(c.run, "verdict.json")} is not a meshproof verdict (version 2 with a run id and a scenarios list): run "npm run scenario" again to write it`,
+  },
+  {
+    name: "report: a truncated evidence.json.gz",
+    cli: "report",
+    setup: (c) => {
+      const gz = fs.readFileSync(path.join(c.run, "evidence.json.gz"));
+      fs.writeFileSync(path.join(c.run, "evidence.json.gz"), gz.subarray(0, gz.length / 2));
+    },
+    args: (c) => ["--report-dir", c.run],
+    says: (c) =>
+      `${path.join(c.run, "evidence.json.gz")} cannot be read (unexpected end of file): it is truncated or corrupt; run "npm run scenario" again to write it`,
+  },
+  {
+    name: "mutate: a truncated evidence.json.gz",
+    cli: "mutate",
+    setup: (c) => fs.writeFileSync(path.join(c.run, "evidence.json.gz"), zlib.gzipSync("{}").subarray(0, 12)),
+    args: (c) => ["--report-dir", c.run, "--jobs", "1"],
+    says: (c) =>
+      `${path.join(c.run, "evidence.json.gz")} cannot be read (unexpected end of file): it is truncated or corrupt; run "npm run scenario" again to write it`,
+  },
+  {
+    name: "mutate: evidence of the wrong shape (a scenario without its evidence)",
+    cli: "mutate",
+    setup: (c) =>
+      fs.writeFileSync(
+        path.join(c.run, "evidence.json.gz"),
+        zlib.gzipSync(JSON.stringify({ version: 1, runId: "x", seed: 1, scenarios: [{ name: "baseline" }] })),
+      ),
+    args: (c) => ["--report-dir", c.run, "--jobs", "1"],
+    says: (c) =>
+      `${path.join(c.run, "evidence.json.gz")}: scenarios[0] expectations is not an object with families and topology, not what meshproof writes: run "npm run scenario" again to write it`,
+  },
+  {
+    name: "mutate: --seed 4294967296",
+    cli: "mutate",
+    args: (c) => ["--report-dir", c.run, "--seed", "4294967296"],
+    says: () =>
+      '--seed must be an integer within 0..4294967295 (got "4294967296"): load and fault decisions take a 32-bit seed',
   },
 ];
 
