@@ -238,6 +238,16 @@ export function scenarioSchemaFor(names: MeshNames) {
             );
         }
       });
+      // One fault per target at a time: the first to revert would end the other early while the journal says it lasts.
+      s.faults.forEach((b, j) => {
+        s.faults.slice(0, j).forEach((a, i) => {
+          if (a.target === b.target && a.atMs < b.atMs + b.durationMs && b.atMs < a.atMs + a.durationMs)
+            issue(
+              ["faults", j, "atMs"],
+              `overlaps faults[${i}] on ${a.target} (faults[${i}] ${a.atMs}..${a.atMs + a.durationMs} ms, faults[${j}] ${b.atMs}..${b.atMs + b.durationMs} ms): a target takes one fault at a time; make them follow each other or merge them`,
+            );
+        });
+      });
     });
 }
 

@@ -188,6 +188,20 @@ const CASES: Case[] = [
     args: (c) => ["--scenarios", c.fresh, "--list"],
     says: () => /throws\.js: cannot be loaded: boom: not a scenario$/,
   },
+  // Defect 4: two faults on one target at once.
+  {
+    name: "two link-down faults overlapping on one link",
+    args: () => [
+      "--scenarios",
+      scenarioFolder("redis-outage", (s) => {
+        const { faults } = s as unknown as Faults;
+        faults.push({ ...faults[0]!, atMs: faults[0]!.atMs + 1_000 });
+      }),
+      "redis-outage",
+    ],
+    says: () =>
+      /redis-outage\.js: faults\[1\]\.atMs overlaps faults\[0\] on orders-redis \(faults\[0\] 2000\.\.5000 ms, faults\[1\] 3000\.\.6000 ms\): a target takes one fault at a time/,
+  },
   // Defect 3: report and mutate on corrupt, truncated or wrong-shape files.
   {
     name: "report: a corrupt verdict.json",
