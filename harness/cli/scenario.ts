@@ -51,7 +51,8 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
                    NAME, only that
   --list           print the catalog and exit
 exit codes: 0 every judged scenario passed, 1 an assertion failed, 2 usage/config/setup error, a scenario aborted,
-or none could be judged (all not applicable), 3 none failed but one was inconclusive (a fault without its effect)`;
+or none could be judged (all not applicable), 3 none failed but one was inconclusive (a fault without its effect),
+130 interrupted by SIGINT (Ctrl-C): the verdict says so and names the scenarios it kept from running`;
 
 runCli(async () => {
   const { values, positionals } = parseCliArgs(
@@ -133,5 +134,6 @@ runCli(async () => {
   const verdict = await runCatalog(options);
   for (const error of reporter.errors) process.stderr.write(`meshproof: ${error}\n`);
   if (reporter.errors.length) return 2;
-  return signal.aborted ? 2 : exitCodeFor(verdict);
+  // Interrupted: 130 for SIGINT (Ctrl-C, as shells report it), 2 (aborted) for SIGTERM.
+  return signal.aborted ? (verdict.run.interrupted === "SIGINT" ? 130 : 2) : exitCodeFor(verdict);
 });

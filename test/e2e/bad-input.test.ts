@@ -2,8 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
+import type { Verdict } from "../../harness/report/verdict";
 import { loadCatalog } from "../../scenarios/lib/loader";
-import { runCli } from "../support/cli";
+import { collect, runCli, spawnCli } from "../support/cli";
 import { scenarioFixture } from "../support/evidence-fixture";
 
 /**
@@ -348,4 +349,33 @@ describe("what a run leaves in its report dir", () => {
     expect(fs.readFileSync(path.join(dir, "notes.txt"), "utf8")).toBe("the user's notes");
   });
 
+  test("SIGINT while the stack starts: a verdict marked interrupted (never PASSED), exit 130, the stack stopped", async () => {
+    const child = spawnCli(CLIS.scenario, ["baseline", "--backend", "native", "--report-dir", dir], {
+      MESHPROOF_RUN_ROOT: runRoot,
+    });
+    const result = collect(child);
+    // The first line of the run's setup: tools provisioned, the backend about to start.
+    await new Promise<void>((resolve) => {
+      let stderr = "";
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk;
+        if (/^setup \d+ ms$/m.test(stderr)) resolve();
+      });
+    });
+    child.kill("SIGINT");
+    const { code, stdout, stderr } = await result;
+    expect({ code, stderr: code === 130 ? "" : stderr }).toEqual({ code: 130, stderr: "" });
+    expect(stderr).not.toMatch(/^\s+at /m);
+    const verdict = JSON.parse(fs.readFileSync(path.join(dir, "verdict.json"), "utf8")) as Verdict;
+    expect(verdict.run.interrupted).toBe("SIGINT");
+    expect(verdict.scenarios.map((s) => [s.name, s.status])).toEqual([["baseline", "aborted"]]);
+    expect(verdict.scenarios[0]!.abortReason).toMatch(/SIGINT/);
+    expect(stdout).not.toMatch(/PASSED/);
+    expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toMatch(/<title>meshproof INTERRUPTED/);
+    expect(fs.readFileSync(path.join(dir, "junit.xml"), "utf8")).toMatch(
+      /<testsuites name="meshproof" tests="1" failures="0" errors="1"/,
+    );
+    // The stack it started is stopped and its run directory removed.
+    expect(fs.readdirSync(runRoot)).toEqual([]);
+  });
 });
