@@ -73,7 +73,8 @@ const CASES: Case[] = [
   {
     name: "--config FILE that does not exist, with the user's folder as --report-dir",
     args: (c) => ["baseline", "--report-dir", c.user, "--config", "/nope.ts"],
-    says: () => "--config /nope.ts does not exist",
+    says: () =>
+      '--config /nope.ts does not exist: give the path of a mesh config (defineConfig() .ts/.js, or JSON; "npm run init" writes one)',
   },
   {
     name: "--report-dir '' (the current folder)",
@@ -94,7 +95,8 @@ const CASES: Case[] = [
   {
     name: "--contract FILE that does not exist",
     args: (c) => ["baseline", "--report-dir", c.user, "--contract", "/nope.json"],
-    says: () => /\/nope\.json/,
+    says: () =>
+      "contract /nope.json does not exist: give the path of a telemetry contract (JSON) or a built-in one (node, go, otel)",
   },
   {
     name: "--reporter nosuch",
