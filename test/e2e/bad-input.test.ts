@@ -256,6 +256,16 @@ const CASES: Case[] = [
       `${path.join(c.run, "evidence.json.gz")}: scenarios[0] expectations is not an object with families and topology, not what meshproof writes: run "npm run scenario" again to write it`,
   },
   {
+    name: "mutate: a corrupt verdict.json beside the evidence (read before any mutant is judged)",
+    cli: "mutate",
+    setup: (c) => fs.writeFileSync(path.join(c.run, "verdict.json"), "{"),
+    args: (c) => ["--report-dir", c.run, "--jobs", "1"],
+    says: (c) =>
+      new RegExp(
+        `^${path.join(c.run, "verdict.json")} cannot be read \\(.*\\): it is truncated or corrupt; run "npm run scenario" again to write it$`,
+      ),
+  },
+  {
     name: "mutate: --seed 4294967296",
     cli: "mutate",
     args: (c) => ["--report-dir", c.run, "--seed", "4294967296"],
