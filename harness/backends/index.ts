@@ -30,9 +30,14 @@ export const DEFAULT_BACKEND = "auto";
 
 export const BACKEND_NAMES = Object.keys(BACKENDS);
 
+/** ConfigError (exit 2) listing the valid names unless `name` is a backend: checked before anything starts. */
+export function checkBackendName(name: string): void {
+  if (!Object.hasOwn(BACKENDS, name))
+    throw new ConfigError(`unknown backend "${name}"; valid backends: ${BACKEND_NAMES.join(", ")}`);
+}
+
 /** The backend called name; ConfigError (exit 2) listing the valid names otherwise. */
 export function createBackend(name: string): Backend {
-  const make = BACKENDS[name];
-  if (!make) throw new ConfigError(`unknown backend "${name}"; valid backends: ${BACKEND_NAMES.join(", ")}`);
-  return make();
+  checkBackendName(name);
+  return BACKENDS[name]!();
 }

@@ -2,18 +2,19 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseCliArgs, runCli } from "./run-cli";
+import { parseSeed } from "./scenario-options";
 import { ConfigError } from "../errors";
 import { MUTATION_TARGET, mutationTable, percent } from "../mutate/table";
 import { mutateInWorkers } from "../mutate/pool";
-import { evidenceFileIn } from "../report/evidence-file";
+import { evidenceFileIn, readRunFile } from "../report/evidence-file";
+import { recordOutputs } from "../report/report-dir";
 import { strykerHtml, strykerReport } from "../mutate/stryker-report";
-import type { Verdict } from "../report/verdict";
 
 const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [--seed N] [--jobs N] [--break PCT]
   --report-dir    where evidence.json.gz is read and mutation.json, mutation-report.json (Stryker's schema) and
                   mutation-report.html written (default reports/latest)
   --per-operator  mutants per operator and scenario (default 2)
-  --seed          seed of the mutants' picks (default 1)
+  --seed          seed of the mutants' picks: an integer within 0..4294967295 (default 1)
   --jobs          worker threads judging mutants (default: one per core, here ${os.availableParallelism()})
   --break         PCT: exit 1 below this mutation score (Stryker's break threshold; default ${MUTATION_TARGET * 100})
 exit codes: 0 score >= the break threshold, 1 below, 2 usage error or no evidence`;
@@ -35,10 +36,9 @@ runCli(async () => {
     return 0;
   }
   const perOperator = Number(values["per-operator"]);
-  const seed = Number(values.seed);
+  const seed = parseSeed(values.seed);
   if (!Number.isInteger(perOperator) || perOperator < 1)
     throw new ConfigError(`--per-operator must be an integer >= 1 (got "${values["per-operator"]}")`);
-  if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${values.seed}")`);
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1)
     throw new ConfigError(`--jobs must be an integer >= 1 (got "${values.jobs}")`);
@@ -47,10 +47,13 @@ runCli(async () => {
     throw new ConfigError(`--break must be a percentage within 0..100 (got "${values.break}")`);
   const dir = path.resolve(values["report-dir"]);
   const evidenceFile = evidenceFileIn(dir);
+  // Read before the mutants are judged: a corrupt verdict.json is reported before the work, not after it.
+  const scenarioFiles = scenarioFilesIn(dir);
   const { report, results, scenarios } = await mutateInWorkers(evidenceFile, { perOperator, seed, jobs });
   if (scenarios === 0) throw new ConfigError(`${evidenceFile} holds no scenario's evidence`);
+  recordOutputs(dir, "mutation.json", "mutation-report.json", "mutation-report.html");
   fs.writeFileSync(path.join(dir, "mutation.json"), `${JSON.stringify(report, null, 2)}\n`);
-  const stryker = strykerReport(results, { root: process.cwd(), scenarioFiles: scenarioFilesIn(dir), breakAt });
+  const stryker = strykerReport(results, { root: process.cwd(), scenarioFiles, breakAt });
   fs.writeFileSync(path.join(dir, "mutation-report.json"), `${JSON.stringify(stryker, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, "mutation-report.html"), strykerHtml(stryker));
   process.stdout.write(`${mutationTable(report)}\n\n`);
@@ -64,10 +67,21 @@ runCli(async () => {
   return report.total.mutants > 0 && report.killRate * 100 >= breakAt ? 0 : 1;
 });
 
-/** Each scenario's file, from the run's verdict.json beside the evidence (none when there is no verdict). */
+/**
+ * Each scenario's file, from the run's verdict.json beside the evidence (none when there is no verdict); a corrupt
+ * one, or one without a scenarios list, is a ConfigError naming it.
+ */
 function scenarioFilesIn(dir: string): Record<string, string | undefined> {
   const file = path.join(dir, "verdict.json");
   if (!fs.existsSync(file)) return {};
-  const verdict = JSON.parse(fs.readFileSync(file, "utf8")) as Verdict;
-  return Object.fromEntries(verdict.scenarios.map((s) => [s.name, s.file]));
+  const scenarios = (readRunFile(file) as { scenarios?: unknown } | null)?.scenarios;
+  if (!Array.isArray(scenarios))
+    throw new ConfigError(
+      `${file} is not a meshproof verdict (no scenarios list): run "npm run scenario" again to write it, or remove it`,
+    );
+  return Object.fromEntries(
+    scenarios.flatMap((s: { name?: unknown; file?: unknown } | null) =>
+      typeof s?.name === "string" ? [[s.name, typeof s.file === "string" ? s.file : undefined]] : [],
+    ),
+  );
 }

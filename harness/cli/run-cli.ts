@@ -46,10 +46,15 @@ export function abortOnSignals(): AbortSignal {
     process.on(name, () => {
       if (controller.signal.aborted) process.exit(2);
       process.stderr.write(`meshproof: ${name} received, stopping…\n`);
-      controller.abort(new AbortedError(`aborted by ${name}`));
+      controller.abort(new AbortedError(name));
     });
   }
   return controller.signal;
 }
 
-export class AbortedError extends Error {}
+/** A run stopped by a signal: `signalName` says which (an interrupted run's verdict records it). */
+export class AbortedError extends Error {
+  constructor(readonly signalName: NodeJS.Signals) {
+    super(`aborted by ${signalName}`);
+  }
+}

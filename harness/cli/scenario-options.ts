@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import type { TelemetryContract } from "../../assertions/contract";
 import type { BoundCatalog } from "../../scenarios/lib/loader";
 import { sampleTopology } from "../../scenarios/lib/sample-topology";
@@ -56,11 +57,26 @@ export function withDriver(scenarios: Scenario[], driver: string | undefined): S
   return scenarios.map((s) => ({ ...s, load: { ...s.load, driver } }));
 }
 
-/** --seed: an integer. */
+/** The largest seed: load and fault decisions take a 32-bit seed, so a larger one would alias a smaller one. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** --seed: an integer within 0..MAX_SEED, in decimal digits ("" is not 0, 1e3 not 1000). */
 export function parseSeed(value: string): number {
   const seed = Number(value);
-  if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer (got "${value}")`);
+  if (!/^\d+$/.test(value) || seed > MAX_SEED)
+    throw new ConfigError(
+      `--seed must be an integer within 0..${MAX_SEED} (got "${value}"): load and fault decisions take a 32-bit seed`,
+    );
   return seed;
+}
+
+/** --report-dir as an absolute path; an empty one (which would mean the current folder) is a usage error. */
+export function reportDirOf(value: string): string {
+  if (value.trim() === "")
+    throw new ConfigError(
+      `--report-dir is empty (it would mean the current folder): name a folder, e.g. --report-dir reports/latest`,
+    );
+  return path.resolve(value);
 }
 
 /** The sample mesh's options from the flags that shape it, each checked against what the mesh has. */

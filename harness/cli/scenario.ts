@@ -1,6 +1,6 @@
 import path from "node:path";
 import { loadBoundCatalog } from "../../scenarios";
-import { DEFAULT_BACKEND } from "../backends";
+import { checkBackendName, DEFAULT_BACKEND } from "../backends";
 import { env } from "../config/env";
 import { ConfigError } from "../errors";
 import { capacityFile } from "../load/capacity";
@@ -19,6 +19,7 @@ import {
   selectScenarios,
   withDriver,
   parseWorkers,
+  reportDirOf,
 } from "./scenario-options";
 
 const USAGE = `usage: npm run scenario -- [NAME ...] [options]
@@ -33,7 +34,7 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
                    runs the services as containers)
   --trace-store    jaeger (default) or zipkin: where the services send spans and the judge reads them; zipkin
                    starts a Zipkin server (npm run setup provisions it) and points the exporters at it
-  --seed           seed for load and fault decisions (default 1)
+  --seed           seed for load and fault decisions: an integer within 0..4294967295 (default 1)
   --driver         inline or k6: drive every scenario's load with it (default: each scenario's own, inline unless it
                    says k6); k6 is a separate program, installed by npm run setup -- --with k6
   --workers        scenarios at once, each on its own mesh: N, or auto (default: what the machine takes, from its
@@ -52,7 +53,8 @@ const USAGE = `usage: npm run scenario -- [NAME ...] [options]
                    NAME, only that
   --list           print the catalog and exit
 exit codes: 0 every judged scenario passed, 1 an assertion failed, 2 usage/config/setup error, a scenario aborted,
-or none could be judged (all not applicable), 3 none failed but one was inconclusive (a fault without its effect)`;
+or none could be judged (all not applicable), 3 none failed but one was inconclusive (a fault without its effect),
+130 interrupted by SIGINT (Ctrl-C): the verdict says so and names the scenarios it kept from running`;
 
 runCli(async () => {
   const { values, positionals } = parseCliArgs(
@@ -83,6 +85,14 @@ runCli(async () => {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  // Every argument is checked before anything is removed, created or started: a bad one costs nothing.
+  const seed = parseSeed(values.seed);
+  const reportDir = reportDirOf(values["report-dir"]);
+  const keep = Number(values.keep);
+  if (!/^\d+$/.test(values.keep) || !Number.isSafeInteger(keep))
+    throw new ConfigError(`--keep must be an integer >= 0 (got "${values.keep}")`);
+  checkBackendName(values.backend);
+  const workers = parseWorkers(values.workers);
   const sample = sampleMeshOptions(values);
   const configFile = meshConfigFile(values);
   const topology = meshTopologyOf(configFile, sample);
@@ -96,11 +106,6 @@ runCli(async () => {
     return 0;
   }
   const scenarios = withDriver(selectScenarios(catalog.scenarios, positionals), values.driver);
-  const seed = parseSeed(values.seed);
-  const reportDir = path.resolve(values["report-dir"]);
-  const keep = Number(values.keep);
-  if (!Number.isInteger(keep) || keep < 0)
-    throw new ConfigError(`--keep must be an integer >= 0 (got "${values.keep}")`);
   const reporter = reportersFor(values.reporter.split(",").filter(Boolean), {
     reportDir,
     stdout: process.stdout,
@@ -111,7 +116,7 @@ runCli(async () => {
     scenarios,
     unbound: positionals.length ? [] : catalog.unbound,
     seed,
-    workers: parseWorkers(values.workers),
+    workers,
     ...(configFile ? { configFile, attached: values.attach !== undefined } : {}),
     sample,
     remeasureCapacity: values["measure-capacity"] ?? false,
@@ -125,11 +130,13 @@ runCli(async () => {
     process.stdout.write(`capacity ${capacity.ratePerSec} req/s (${capacity.key}), stored in ${capacityFile()}\n`);
     return 0;
   }
+  // Writable (created if absent) before any tool starts; then only what a run recorded writing there goes.
   const kept = prepareReportDir(reportDir, keep);
   if (kept.archived) process.stderr.write(`previous run kept in ${kept.archived}\n`);
   for (const gone of kept.pruned) process.stderr.write(`removed ${gone} (--keep ${keep})\n`);
   const verdict = await runCatalog(options);
   for (const error of reporter.errors) process.stderr.write(`meshproof: ${error}\n`);
   if (reporter.errors.length) return 2;
-  return signal.aborted ? 2 : exitCodeFor(verdict);
+  // Interrupted: 130 for SIGINT (Ctrl-C, as shells report it), 2 (aborted) for SIGTERM.
+  return signal.aborted ? (verdict.run.interrupted === "SIGINT" ? 130 : 2) : exitCodeFor(verdict);
 });

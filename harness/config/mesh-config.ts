@@ -271,7 +271,10 @@ export type MeshConfigSchemaMatches = Same<z.infer<typeof SCHEMA>, MeshConfig>;
 /** Loads a mesh config from a .ts/.js module (its default export) or a .json file; errors name the file and key. */
 export function loadMeshConfig(file: string): MeshConfig {
   const absolute = path.resolve(file);
-  if (!fs.existsSync(absolute)) throw new ConfigError(`--config ${absolute} does not exist`);
+  if (!fs.existsSync(absolute))
+    throw new ConfigError(
+      `--config ${absolute} does not exist: give the path of a mesh config (defineConfig() .ts/.js, or JSON; "npm run init" writes one)`,
+    );
   let value: unknown;
   try {
     value = absolute.endsWith(".json")

@@ -26,7 +26,7 @@ export function resolveContract(spec: string, baseDir: string): TelemetryContrac
   const file = path.resolve(baseDir, spec);
   if (!fs.existsSync(file))
     throw new ConfigError(
-      `contract ${file} does not exist (built-in contracts: ${Object.keys(BUILTIN_CONTRACTS).join(", ")})`,
+      `contract ${file} does not exist: give the path of a telemetry contract (JSON) or a built-in one (${Object.keys(BUILTIN_CONTRACTS).join(", ")})`,
     );
   try {
     return parseContract(JSON.parse(fs.readFileSync(file, "utf8")), file);

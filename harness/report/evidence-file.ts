@@ -3,6 +3,8 @@ import path from "node:path";
 import zlib from "node:zlib";
 import type { Evidence } from "../../assertions/evidence";
 import type { Expectations } from "../../assertions/expectations";
+import { ConfigError } from "../errors";
+import { recordedOutputs, recordOutputs } from "./report-dir";
 
 /** One judged scenario as saved: what it expected and the evidence it was judged on (re-judged by `npm run mutate`). */
 export interface SavedScenario {
@@ -28,8 +30,11 @@ const PLAIN_EVIDENCE_FILE = "evidence.json";
 export function writeEvidenceFile(dir: string, content: EvidenceFile): { file: string; bytes: number } {
   const file = path.join(dir, EVIDENCE_FILE);
   const gzipped = zlib.gzipSync(JSON.stringify(content), { level: 6 });
+  recordOutputs(dir, EVIDENCE_FILE);
   fs.writeFileSync(file, gzipped);
-  fs.rmSync(path.join(dir, PLAIN_EVIDENCE_FILE), { force: true });
+  // An older run's plain evidence.json goes only when meshproof recorded writing it.
+  if (recordedOutputs(dir).includes(PLAIN_EVIDENCE_FILE))
+    fs.rmSync(path.join(dir, PLAIN_EVIDENCE_FILE), { force: true });
   return { file, bytes: gzipped.length };
 }
 
@@ -40,17 +45,57 @@ export function evidenceFileIn(dir: string): string {
   return !fs.existsSync(gzipped) && fs.existsSync(plain) ? plain : gzipped;
 }
 
-/** Reads an evidence file (gzipped or plain JSON); a missing or foreign file is an error naming it and what it expected. */
-export function readEvidenceFile(file: string): EvidenceFile {
+/**
+ * A run's file (verdict.json, evidence.json.gz: gzipped or plain JSON, read by what it holds) parsed; a missing,
+ * truncated or corrupt one is a ConfigError naming it and the fix.
+ */
+export function readRunFile(file: string): unknown {
   if (!fs.existsSync(file))
-    throw new Error(
-      `${file} does not exist: run "npm run scenario" first (it writes ${EVIDENCE_FILE} beside verdict.json)`,
+    throw new ConfigError(
+      `${file} does not exist: run "npm run scenario" first (it writes ${path.basename(file)} into its --report-dir)`,
     );
-  const raw = fs.readFileSync(file);
-  // gzip's magic bytes: a file is read by what it holds, whatever its name.
-  const text = raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw).toString("utf8") : raw.toString("utf8");
-  const content = JSON.parse(text) as Partial<EvidenceFile>;
-  if (content.version !== 1 || !Array.isArray(content.scenarios))
-    throw new Error(`${file} is not a meshproof evidence file (version 1 with a scenarios list)`);
-  return content as EvidenceFile;
+  try {
+    const raw = fs.readFileSync(file);
+    // gzip's magic bytes: a file is read by what it holds, whatever its name.
+    const text = raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw).toString("utf8") : raw.toString("utf8");
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ConfigError(
+      `${file} cannot be read (${(error as Error).message}): it is truncated or corrupt; run "npm run scenario" again to write it`,
+    );
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Where a saved scenario does not have the shape meshproof writes (the first such key), else undefined. */
+function savedScenarioFlaw(s: unknown): string | undefined {
+  if (!isObject(s)) return "is not an object";
+  if (typeof s.name !== "string") return "name is not a string";
+  if (!isObject(s.expectations) || !Array.isArray(s.expectations.families) || !isObject(s.expectations.topology))
+    return "expectations is not an object with families and topology";
+  const e = s.evidence;
+  if (!isObject(e)) return "evidence is not an object";
+  for (const key of ["requests", "faults", "probes", "services"])
+    if (!Array.isArray(e[key])) return `evidence.${key} is not a list`;
+  for (const key of ["window", "plan", "metrics", "traces", "logs"])
+    if (!isObject(e[key])) return `evidence.${key} is not an object`;
+  return undefined;
+}
+
+/** Reads an evidence file (gzipped or plain JSON); a missing, corrupt or foreign file is a ConfigError naming it. */
+export function readEvidenceFile(file: string): EvidenceFile {
+  const content = readRunFile(file);
+  if (!isObject(content) || content.version !== 1 || !Array.isArray(content.scenarios))
+    throw new ConfigError(
+      `${file} is not a meshproof evidence file (version 1 with a scenarios list): run "npm run scenario" again to write it`,
+    );
+  content.scenarios.forEach((s: unknown, i) => {
+    const flaw = savedScenarioFlaw(s);
+    if (flaw)
+      throw new ConfigError(
+        `${file}: scenarios[${i}] ${flaw}, not what meshproof writes: run "npm run scenario" again to write it`,
+      );
+  });
+  return content as unknown as EvidenceFile;
 }

@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ConfigError } from "../errors";
 import { formatBytes } from "../util/format";
-import { evidenceFileIn, readEvidenceFile, type SavedScenario } from "./evidence-file";
+import { evidenceFileIn, readEvidenceFile, readRunFile, type SavedScenario } from "./evidence-file";
+import { recordOutputs } from "./report-dir";
 import { buildReportModel } from "./report-model";
 import { renderReport, type ReportAssets } from "./report-html";
 import type { Verdict } from "./verdict";
@@ -42,6 +43,7 @@ export function writeHtmlReport(dir: string, verdict: Verdict, saved: readonly S
   const started = performance.now();
   const html = reportHtml(verdict, saved);
   const file = path.join(dir, "report.html");
+  recordOutputs(dir, "report.html");
   fs.writeFileSync(file, html);
   return { file, bytes: Buffer.byteLength(html), ms: Math.round(performance.now() - started) };
 }
@@ -51,16 +53,57 @@ export function reportLine(report: WrittenReport): string {
   return `report: ${report.file} (${formatBytes(report.bytes)}, ${report.ms} ms)`;
 }
 
+/** A run's verdict.json, checked for the shape report.html is built from; a ConfigError naming the file otherwise. */
+export function readVerdictFile(file: string): Verdict {
+  const verdict = readRunFile(file) as Partial<Verdict> | null;
+  const scenarios = verdict?.scenarios;
+  const run = verdict?.run;
+  const foreign =
+    typeof verdict !== "object" ||
+    verdict === null ||
+    verdict.version !== 2 ||
+    !Array.isArray(scenarios) ||
+    typeof run !== "object" ||
+    run === null ||
+    typeof run.id !== "string";
+  if (foreign)
+    throw new ConfigError(
+      `${file} is not a meshproof verdict (version 2 with a run id and a scenarios list): run "npm run scenario" again to write it`,
+    );
+  scenarios.forEach((s, i) => {
+    const ok =
+      typeof s === "object" &&
+      s !== null &&
+      typeof s.name === "string" &&
+      typeof s.status === "string" &&
+      Array.isArray(s.assertions) &&
+      typeof s.groundTruth === "object" &&
+      s.groundTruth !== null;
+    if (!ok)
+      throw new ConfigError(
+        `${file}: scenarios[${i}] is not a scenario verdict (name, status, assertions, groundTruth): run "npm run scenario" again to write it`,
+      );
+  });
+  return verdict as Verdict;
+}
+
 /** report.html written again from a run's verdict.json and evidence file in `dir` (npm run report). */
 export function rewriteReport(dir: string): { verdict: Verdict; report: WrittenReport; readMs: number } {
   const verdictFile = path.join(dir, "verdict.json");
   if (!fs.existsSync(verdictFile))
     throw new ConfigError(`${verdictFile} does not exist: run "npm run scenario -- --report-dir ${dir}" first`);
   const started = performance.now();
-  const verdict = JSON.parse(fs.readFileSync(verdictFile, "utf8")) as Verdict;
-  if (verdict.version !== 2 || !Array.isArray(verdict.scenarios))
-    throw new ConfigError(`${verdictFile} is not a meshproof verdict (version 2 with a scenarios list)`);
-  const evidence = readEvidenceFile(evidenceFileIn(dir));
+  const verdict = readVerdictFile(verdictFile);
+  const evidenceFile = evidenceFileIn(dir);
+  const evidence = readEvidenceFile(evidenceFile);
   const readMs = Math.round(performance.now() - started);
-  return { verdict, report: writeHtmlReport(dir, verdict, evidence.scenarios), readMs };
+  try {
+    return { verdict, report: writeHtmlReport(dir, verdict, evidence.scenarios), readMs };
+  } catch (error) {
+    // Files that pass the checks above may still differ deeper down from what this meshproof writes.
+    if (!(error instanceof TypeError)) throw error;
+    throw new ConfigError(
+      `report.html cannot be built from ${verdictFile} and ${evidenceFile} (${error.message}): they are not what this meshproof writes; run "npm run scenario" again to write them`,
+    );
+  }
 }

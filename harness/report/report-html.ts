@@ -99,7 +99,10 @@ function rankStatus(s: ScenarioView): number {
   return s.verdict.status === "passed" ? 2 : s.verdict.status === "failed" ? 0 : 1;
 }
 
-function overallStatus(v: Verdict): "PASSED" | "FAILED" | "INCONCLUSIVE" | "ABORTED" | "NOT-APPLICABLE" {
+function overallStatus(
+  v: Verdict,
+): "PASSED" | "FAILED" | "INCONCLUSIVE" | "ABORTED" | "INTERRUPTED" | "NOT-APPLICABLE" {
+  if (v.run.interrupted) return "INTERRUPTED";
   if (v.scenarios.some((s) => s.status === "aborted")) return "ABORTED";
   if (v.scenarios.some((s) => s.status === "failed")) return "FAILED";
   if (v.scenarios.some((s) => s.status === "inconclusive")) return "INCONCLUSIVE";
@@ -479,7 +482,7 @@ h2 { margin: 28px 0 8px; font-size: 19px; border-bottom: 1px solid var(--line); 
 h3 { margin: 18px 0 6px; font-size: 15px; } h4 { margin: 6px 0; font-size: 14px; }
 small { color: var(--muted); font-weight: normal; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 11px; font-weight: 600; color: #fff; background: var(--ok); vertical-align: middle; }
-.badge.failed, .badge.FAILED { background: var(--bad); } .badge.aborted, .badge.ABORTED, .badge.inconclusive, .badge.INCONCLUSIVE { background: var(--warn); }
+.badge.failed, .badge.FAILED { background: var(--bad); } .badge.aborted, .badge.ABORTED, .badge.INTERRUPTED, .badge.inconclusive, .badge.INCONCLUSIVE { background: var(--warn); }
 .badge.not-promised, .badge.not-applicable, .badge.NOT-APPLICABLE { background: var(--muted); }
 table { border-collapse: collapse; margin: 4px 0 10px; }
 th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }

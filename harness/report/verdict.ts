@@ -33,6 +33,11 @@ export interface Verdict {
     capacity?: { ratePerSec: number; measuredAt: string; key: string };
     /** The command that runs the same scenarios the same way (seed, backend, defects); absent before it was recorded. */
     command?: string;
+    /**
+     * The signal that interrupted the run (SIGINT, SIGTERM): every scenario it kept from running is aborted, and the
+     * run is never reported as passed. Absent for a run that was not interrupted.
+     */
+    interrupted?: string;
   };
   scenarios: ScenarioVerdict[];
   /**
@@ -136,10 +141,12 @@ export function statusCounts(assertions: readonly AssertionResult[]): {
 
 /**
  * 0 every judged scenario passed; 1 an assertion failed; 2 a scenario was aborted, or none could be judged at all
- * (every one not applicable); 3 none failed but one was inconclusive (a fault without its declared effect).
+ * (every one not applicable); 3 none failed but one was inconclusive (a fault without its declared effect); 130 the
+ * run was interrupted by SIGINT (Ctrl-C; one interrupted by SIGTERM exits 2, aborted).
  * Not-applicable scenarios are reported, never counted as passed.
  */
 export function exitCodeFor(verdict: Verdict): number {
+  if (verdict.run.interrupted === "SIGINT") return 130;
   if (verdict.scenarios.some((s) => s.status === "aborted")) return 2;
   if (verdict.scenarios.some((s) => s.status === "failed")) return 1;
   if (verdict.scenarios.some((s) => s.status === "inconclusive")) return 3;

@@ -91,7 +91,22 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
   const t0 = performance.now();
   fs.mkdirSync(options.reportDir, { recursive: true });
   await reporter.onRunBegin({ scenarios: options.scenarios.map((s) => s.name), reportDir: options.reportDir });
-  const opened = await openTarget(options);
+  let opened: OpenedTarget;
+  try {
+    opened = await openTarget(options);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    // Interrupted before the mesh was up: a verdict all the same, every scenario aborted, never passed.
+    const runs = options.scenarios.map((s) => abortedRun(s, interruptedReason(signal)));
+    const time = {
+      startedAt,
+      durationMs: Math.round(performance.now() - t0),
+      timings: { toolsMs: 0, backendMs: 0, capacityMs: 0, scenariosMs: 0 },
+    };
+    const verdict = runVerdict(options, undefined, time, runs, { workers: 0, rca: scoreRun([], []) });
+    await reporter.onRunEnd({ verdict, saved: [], reportDir: options.reportDir });
+    return verdict;
+  }
   try {
     const capacityStarted = performance.now();
     const measured = options.scenarios.some(needsCapacity)
@@ -127,13 +142,19 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
         ...(planned.load.rateUnit === "capacity" && capacity ? { capacityPerSec: capacity.ratePerSec } : {}),
       });
     };
-    const runs = await schedule(
+    const ran = await schedule(
       options.scenarios.map((s) => ({ alone: s.isolation === "alone" })),
       workers.count,
       runOne,
       (run, index) => reporter.onScenarioEnd({ run, index, total }),
       signal,
     );
+    // An interrupted run reports every scenario it kept from running as aborted: never a run of fewer that passed.
+    const runs = signal.aborted
+      ? options.scenarios.map(
+          (s) => ran.find((r) => r.verdict.name === s.name) ?? abortedRun(s, interruptedReason(signal)),
+        )
+      : ran;
     for (const u of options.unbound ?? []) runs.push(unboundRun(u));
     const saved = savedScenarios(runs);
     const time = {
@@ -327,6 +348,17 @@ function unboundRun(u: Unbound): ScenarioRun {
   );
 }
 
+/** Why a scenario did not run when the signal aborted the run: the signal's name. */
+function interruptedReason(signal: AbortSignal): string {
+  const name = signalName(signal);
+  return `not run: the run was interrupted${name ? ` by ${name}` : ""}`;
+}
+
+function signalName(signal: AbortSignal): string | undefined {
+  const reason = signal.reason as { signalName?: unknown } | undefined;
+  return typeof reason?.signalName === "string" ? reason.signalName : undefined;
+}
+
 /** A scenario that could not run at all, as an aborted one. */
 function abortedRun(scenario: Scenario, reason: string): ScenarioRun {
   return unrun(scenario, "aborted", reason);
@@ -351,41 +383,48 @@ function savedScenarios(runs: readonly ScenarioRun[]): SavedScenario[] {
 /** The one place the run's verdict is built. */
 function runVerdict(
   options: CatalogOptions,
-  opened: OpenedTarget,
+  opened: OpenedTarget | undefined,
   time: { startedAt: Date; durationMs: number; timings: RunTimings },
   runs: readonly ScenarioRun[],
   extra: { workers: number; capacity?: CapacityInUse; rca: RcaScore },
 ): Verdict {
   const { sample, seed } = options;
   const scenarios: ScenarioVerdict[] = runs.map((r) => r.verdict);
-  return {
+  const verdict: Verdict = {
     version: 2,
     run: {
       id: `${time.startedAt.toISOString().replace(/[-:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`,
       startedAt: time.startedAt.toISOString(),
       durationMs: time.durationMs,
       timings: time.timings,
-      backend: opened.stack?.backend ?? (options.attached ? "compose" : "external"),
-      ...(opened.backendReason ? { backendReason: opened.backendReason } : {}),
+      backend: opened
+        ? (opened.stack?.backend ?? (options.attached ? "compose" : "external"))
+        : options.configFile
+          ? "external"
+          : options.sample.backend,
+      ...(opened?.backendReason ? { backendReason: opened.backendReason } : {}),
       workers: extra.workers,
-      ...(opened.stack ? { traceStore: opened.stack.traceStore } : {}),
-      tools: opened.stack?.tools ?? {},
+      ...(opened?.stack ? { traceStore: opened.stack.traceStore } : {}),
+      tools: opened?.stack?.tools ?? {},
       seed,
       mesh: {
-        description: opened.target.description,
+        description: opened?.target.description ?? "not started: the run was interrupted first",
         impl: options.configFile ? {} : Object.fromEntries(MESH_SERVICES.map((s) => [s, sample.impl[s] ?? "node"])),
       },
       defects: sample.defects,
       ...(extra.capacity ? { capacity: extra.capacity } : {}),
       command: reproduceCommand(
         options.argv,
-        { backend: opened.stack?.backend, "mesh-runtime": opened.meshRuntime },
+        { backend: opened?.stack?.backend, "mesh-runtime": opened?.meshRuntime },
         seed,
       ),
     },
     scenarios,
     rca: extra.rca,
   };
+  // The signal that stopped the run, recorded: a run it cut short is never read as a whole one.
+  const interrupted = options.signal.aborted ? (signalName(options.signal) ?? "abort") : undefined;
+  return interrupted ? { ...verdict, run: { ...verdict.run, interrupted } } : verdict;
 }
 
 /**

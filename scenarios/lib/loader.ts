@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { inspect } from "node:util";
 import type { z } from "zod";
 import { loadModule } from "./module-loader";
 import { sampleTopology } from "./sample-topology";
@@ -54,8 +55,11 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       if (issue.origin === "array") return `${prefix}must have at least ${issue.minimum} item(s)${got}`;
       if (issue.origin === "string") return `${prefix}must not be empty`;
       return `${prefix}must be ${issue.inclusive ? ">=" : ">"} ${issue.minimum}${got}`;
-    case "too_big":
-      return `${prefix}must be ${issue.inclusive ? "<=" : "<"} ${issue.maximum}${got}`;
+    case "too_big": {
+      // A bound declared with its reason (schema.ts BOUNDS) says it after the value.
+      const why = issue.message.startsWith("Too big") ? "" : `: ${issue.message}`;
+      return `${prefix}must be ${issue.inclusive ? "<=" : "<"} ${issue.maximum}${got}${why}`;
+    }
     case "invalid_type":
       return `${prefix}must be ${issue.expected === "int" ? "an integer" : `a ${issue.expected}`}${got}`;
     case "invalid_value":
@@ -69,6 +73,17 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   }
 }
 
+/** Each service's operations in the mesh's routes: its hops' methods, and the routes for an edge. */
+function operationsOf(mesh: MeshTopology): Record<string, string[]> {
+  const operations: Record<string, Set<string>> = {};
+  const add = (service: string, operation: string) => (operations[service] ??= new Set()).add(operation);
+  for (const [route, { hops }] of Object.entries(mesh.routes)) {
+    for (const hop of hops) if (hop.method) add(hop.to, hop.method);
+    for (const [name, service] of Object.entries(mesh.services)) if (service.role === "edge") add(name, route);
+  }
+  return Object.fromEntries(Object.entries(operations).map(([service, ops]) => [service, [...ops]]));
+}
+
 /**
  * Validates a scenario value strictly against the mesh it runs on (default the sample mesh); throws ScenarioError
  * naming the file and every bad key path. A scenario file's name must equal its file name; a template's bound
@@ -80,7 +95,11 @@ export function validateScenario(
   mesh: MeshTopology = sampleTopology(),
   bound = false,
 ): Scenario {
-  const names = { services: Object.keys(mesh.services), links: Object.keys(mesh.links) };
+  const names = {
+    services: Object.keys(mesh.services),
+    links: Object.keys(mesh.links),
+    operations: operationsOf(mesh),
+  };
   const parsed = scenarioSchemaFor(names).safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => describeIssue(issue, value));
@@ -109,7 +128,9 @@ export function loadScenario(file: string, mesh: MeshTopology = sampleTopology()
   try {
     exported = (loadModule(path.resolve(file)) as { default?: unknown }).default;
   } catch (error) {
-    throw new ScenarioError(`${displayPath(file)}: cannot be loaded: ${(error as Error).message}`);
+    // A module may throw anything (a string, an object): what it threw is shown, not "undefined".
+    const thrown = error instanceof Error ? error.message : typeof error === "string" ? error : inspect(error);
+    throw new ScenarioError(`${displayPath(file)}: cannot be loaded: ${thrown}`);
   }
   if (exported === undefined)
     throw new ScenarioError(

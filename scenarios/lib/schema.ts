@@ -7,6 +7,25 @@ import { MESH_LINKS as SAMPLE_LINKS, MESH_SERVICES as SAMPLE_SERVICES } from "./
 import type { Scenario } from "./scenario-model";
 
 const positive = () => z.number().positive();
+
+/**
+ * Upper bounds, each with its reason (the message says it): past one a run would crash or stall after the mesh is up
+ * (a RangeError planning 1e9 requests/s), or a timer would overflow (Node's setTimeout takes at most 2^31-1 ms).
+ */
+export const BOUNDS = {
+  ratePerSec: {
+    max: 10_000,
+    why: "one machine's load driver sends at most a few thousand requests/s and holds every request's record",
+  },
+  loadMs: { max: 3_600_000, why: "a scenario's load lasts at most an hour (every request's record is held)" },
+  delayMs: {
+    max: 60_000,
+    why: "a delay, deadline or timeout past a minute outlasts every call's deadline: model an outage with link-down",
+  },
+  kbPerSec: { max: 1_000_000, why: "a loopback link is not throttled above 1 GB/s" },
+} as const;
+const rate = () => z.number().max(BOUNDS.ratePerSec.max, BOUNDS.ratePerSec.why);
+const loadMs = () => z.number().max(BOUNDS.loadMs.max, BOUNDS.loadMs.why);
 const nonNegative = () => z.number().nonnegative();
 const name = () => z.string().min(1);
 const families = z.enum(ALL_FAMILIES);
@@ -107,6 +126,11 @@ const fault = z.discriminatedUnion(
 export interface MeshNames {
   services: readonly string[];
   links: readonly string[];
+  /**
+   * Each service's operations a method fault may name ("inventory.Reserve"): its hops' methods (and the routes, for
+   * an edge). A service absent here (its hops declare no method) takes any operation.
+   */
+  operations?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -114,7 +138,7 @@ export interface MeshNames {
  * against the mesh's names) checked after shapes.
  */
 export function scenarioSchemaFor(names: MeshNames) {
-  const { services, links } = names;
+  const { services, links, operations = {} } = names;
   return z
     .strictObject({
       name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case"),
@@ -122,19 +146,19 @@ export function scenarioSchemaFor(names: MeshNames) {
       load: z.strictObject({
         driver: z.enum(["inline", "k6"]).optional(),
         rateUnit: z.enum(["req/s", "capacity"]).optional(),
-        ratePerSec: positive(),
+        ratePerSec: rate().positive(),
         stages: z
-          .array(z.strictObject({ durationMs: positive(), targetRatePerSec: nonNegative() }))
+          .array(z.strictObject({ durationMs: loadMs().positive(), targetRatePerSec: rate().nonnegative() }))
           .min(1)
           .optional(),
         traceparent: z
           .strictObject({ sampled: nonNegative(), unsampled: nonNegative(), none: nonNegative() })
           .optional(),
-        durationMs: positive(),
-        warmupMs: nonNegative(),
+        durationMs: loadMs().positive(),
+        warmupMs: loadMs().nonnegative(),
         routes: z.array(z.strictObject({ route: name(), weight: positive() })).min(1),
         thresholds: z.record(name(), z.array(name()).min(1)).optional(),
-        timeoutMs: positive().optional(),
+        timeoutMs: z.number().positive().max(BOUNDS.delayMs.max, BOUNDS.delayMs.why).optional(),
         minRequests: z.number().int().positive().optional(),
         maxShareOfCapacity: z.number().gt(0).max(1).optional(),
       }),
@@ -178,6 +202,12 @@ export function scenarioSchemaFor(names: MeshNames) {
           );
       });
       s.faults.forEach((f, i) => {
+        // Every kind's delays and timeouts (params ms or ending in Ms) and bandwidths have one bound each.
+        for (const [key, value] of Object.entries(f.params as Record<string, unknown>)) {
+          const bound = /(^ms|Ms)$/.test(key) ? BOUNDS.delayMs : key === "kbPerSec" ? BOUNDS.kbPerSec : undefined;
+          if (bound && typeof value === "number" && value > bound.max)
+            issue(["faults", i, "params", key], `must be <= ${bound.max} (got ${value}): ${bound.why}`);
+        }
         if (f.atMs < s.load.warmupMs) issue(["faults", i, "atMs"], `must be >= load.warmupMs (${s.load.warmupMs})`);
         if (f.atMs + f.durationMs > loadEndMs)
           issue(
@@ -198,6 +228,25 @@ export function scenarioSchemaFor(names: MeshNames) {
             ["faults", i, "target"],
             `must be "<service>" or "<service>.<Method>" with a mesh service (${services.join(", ")})`,
           );
+        else {
+          const [service = "", ...rest] = f.target.split(".");
+          const known = Object.hasOwn(operations, service) ? operations[service]! : [];
+          if (rest.length > 0 && known.length > 0 && !known.includes(rest.join(".")))
+            issue(
+              ["faults", i, "target"],
+              `names no operation of ${service}: its operations are ${known.join(", ")} (a fault on another one would never take)`,
+            );
+        }
+      });
+      // One fault per target at a time: the first to revert would end the other early while the journal says it lasts.
+      s.faults.forEach((b, j) => {
+        s.faults.slice(0, j).forEach((a, i) => {
+          if (a.target === b.target && a.atMs < b.atMs + b.durationMs && b.atMs < a.atMs + a.durationMs)
+            issue(
+              ["faults", j, "atMs"],
+              `overlaps faults[${i}] on ${a.target} (faults[${i}] ${a.atMs}..${a.atMs + a.durationMs} ms, faults[${j}] ${b.atMs}..${b.atMs + b.durationMs} ms): a target takes one fault at a time; make them follow each other or merge them`,
+            );
+        });
       });
     });
 }

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { groupFailures, HINTS } from "../../../assertions/explain";
 import { anchor } from "../report-html";
+import { recordOutputs } from "../report-dir";
 import type { ReporterFactory } from "../reporter";
 import type { Verdict } from "../verdict";
 
@@ -126,6 +127,7 @@ export function toJUnit(verdict: Verdict, reportFile?: string): string {
 export const junitReporter: ReporterFactory = ({ reportDir, stdout }) => ({
   onRunEnd({ verdict }) {
     const file = path.join(reportDir, "junit.xml");
+    recordOutputs(reportDir, "junit.xml");
     fs.writeFileSync(file, toJUnit(verdict, path.join(reportDir, "report.html")));
     stdout.write(`junit: ${file}\n`);
   },

@@ -8,6 +8,7 @@ import {
   writeEvidenceFile,
   type EvidenceFile,
 } from "../../../harness/report/evidence-file";
+import { recordOutputs } from "../../../harness/report/report-dir";
 import { catalogFixture } from "../../support/evidence-fixture";
 
 describe("the evidence file", () => {
@@ -25,14 +26,19 @@ describe("the evidence file", () => {
     expect(readEvidenceFile(evidenceFileIn(dir))).toEqual(content);
   });
 
-  test("an older run's plain evidence.json is still read, and replaced when the directory is written again", () => {
+  test("an older run's plain evidence.json is still read; written again, the gzipped file is read and the plain one removed only when recorded", () => {
     const plain = path.join(dir, "evidence.json");
     fs.writeFileSync(plain, JSON.stringify(content));
     expect(evidenceFileIn(dir)).toBe(plain);
     expect(readEvidenceFile(plain).runId).toBe("unit");
     writeEvidenceFile(dir, { ...content, runId: "again" });
-    expect(fs.existsSync(plain)).toBe(false);
+    // No marker records it: it may be the user's, and is left (the gzipped file is the one read).
+    expect(fs.existsSync(plain)).toBe(true);
     expect(readEvidenceFile(evidenceFileIn(dir)).runId).toBe("again");
+    recordOutputs(dir, "evidence.json");
+    writeEvidenceFile(dir, { ...content, runId: "third" });
+    expect(fs.existsSync(plain)).toBe(false);
+    expect(readEvidenceFile(evidenceFileIn(dir)).runId).toBe("third");
   });
 
   test("a file that is not evidence is an error naming it", () => {

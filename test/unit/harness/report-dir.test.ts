@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { archiveRoot, prepareReportDir } from "../../../harness/report/report-dir";
+import { archiveRoot, OUTPUTS_MARKER, prepareReportDir, recordOutputs } from "../../../harness/report/report-dir";
 
 describe("the report directory between runs", () => {
   let root: string;
@@ -12,12 +12,16 @@ describe("the report directory between runs", () => {
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  /** What a run leaves: its verdict (with its id), evidence, report and kept logs; plus a file of the user's. */
+  /**
+   * What a run leaves: its verdict (with its id), evidence, report and kept logs, each recorded in the marker; plus a
+   * file of the user's.
+   */
   function run(id: string): void {
     fs.mkdirSync(path.join(latest, "logs", "baseline"), { recursive: true });
     fs.writeFileSync(path.join(latest, "verdict.json"), JSON.stringify({ run: { id } }));
     for (const f of ["evidence.json.gz", "report.html", "junit.xml", "logs/baseline/gateway.jsonl"])
       fs.writeFileSync(path.join(latest, f), id);
+    recordOutputs(latest, "verdict.json", "evidence.json.gz", "report.html", "junit.xml", "logs");
     fs.writeFileSync(path.join(latest, "notes.txt"), "mine");
   }
 
@@ -48,5 +52,26 @@ describe("the report directory between runs", () => {
     fs.writeFileSync(path.join(latest, "report.html"), "the user's");
     prepareReportDir(latest, 0);
     expect(fs.readdirSync(latest).sort()).toEqual(["logs", "report.html"]);
+  });
+
+  test("a run's own files that its marker does not list are left alone (a verdict.json and logs of the user's)", () => {
+    run("20261207T010000000Z-aaaaaa");
+    fs.writeFileSync(path.join(latest, OUTPUTS_MARKER), "verdict.json\n../notes.txt\n");
+    prepareReportDir(latest, 0);
+    expect(fs.readdirSync(latest).sort()).toEqual([
+      "evidence.json.gz",
+      "junit.xml",
+      "logs",
+      "notes.txt",
+      "report.html",
+    ]);
+  });
+
+  test("an unwritable report dir is a one-line error naming the folder and the fix, before anything is removed", () => {
+    const file = path.join(root, "a-file");
+    fs.writeFileSync(file, "");
+    expect(() => prepareReportDir(path.join(file, "latest"), 0)).toThrow(
+      `--report-dir ${path.join(file, "latest")} is not writable (ENOTDIR): give a folder you can write to with --report-dir, or fix its permissions`,
+    );
   });
 });

@@ -4,6 +4,7 @@ import path from "node:path";
 import { judgeRun } from "../../../assertions/evaluate";
 import type { ReporterFactory } from "../../../harness/report/reporter";
 import { REPORTERS, reportersFor } from "../../../harness/report/reporters";
+import { OUTPUTS_MARKER, recordedOutputs } from "../../../harness/report/report-dir";
 import type { Verdict } from "../../../harness/report/verdict";
 import { scenarioVerdict } from "../../../harness/run/judge";
 import { scoreRun } from "../../../harness/run/score-run";
@@ -81,8 +82,9 @@ describe("reporters", () => {
     expect(tap).toContain(`ok 1 - baseline ${assertions[0]!.id}`);
     expect(stdout).toMatch(/^baseline(\s+\d+\/\d+){6}\s+-\s+PASSED/m);
     expect(stdout).toContain(`verdict: ${path.join(reportDir, "verdict.json")}`);
-    // Only what was asked for is written.
-    expect(fs.readdirSync(reportDir).sort()).toEqual(["results.tap", "verdict.json"]);
+    // Only what was asked for is written, and the marker records meshproof's own (the next run removes only those).
+    expect(fs.readdirSync(reportDir).sort()).toEqual([OUTPUTS_MARKER, "results.tap", "verdict.json"]);
+    expect(recordedOutputs(reportDir)).toEqual(["verdict.json"]);
   });
 
   test("a reporter that throws is named in one line and the others still write their files", async () => {
@@ -98,7 +100,7 @@ describe("reporters", () => {
       'reporter "broken" failed in onScenarioEnd: disk full',
       'reporter "broken" failed in onRunEnd: still full',
     ]);
-    expect(fs.readdirSync(reportDir).sort()).toEqual(["junit.xml", "verdict.json"]);
+    expect(fs.readdirSync(reportDir).sort()).toEqual([OUTPUTS_MARKER, "junit.xml", "verdict.json"]);
   });
 
   test("an unknown reporter is a usage error naming the valid ones", () => {
