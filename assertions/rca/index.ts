@@ -7,7 +7,7 @@
 export { RcaContext, suspectKey } from "./context";
 export type { Identity } from "./context";
 export { localize } from "./localize";
-export type { RcaResult, RcaWindow, RouteStats, RuntimeCompare, Suspect, SuspectRuntime } from "./model";
+export type { RcaResult, RcaWindow, RouteStats, RuntimeCompare, RuntimeWindow, Suspect, SuspectRuntime } from "./model";
 export { binomialTail } from "./numbers";
 export type { RcaOptions } from "./options";
 export { describeSuspect, faultRanking, faultTargetService, rcaScoreLine, scoreLocalization } from "./score";

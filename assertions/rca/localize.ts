@@ -2,6 +2,7 @@ import type { Evidence } from "../evidence";
 import { RcaContext } from "./context";
 import type { RcaResult } from "./model";
 import { DEFAULTS, type RcaOptions } from "./options";
+import { detectRuntimeWindows } from "./runtime-windows";
 import { rankSuspects } from "./suspects";
 import { detectWindows } from "./windows";
 
@@ -20,5 +21,5 @@ export function localize(evidence: Evidence, options: RcaOptions = {}): RcaResul
     notes.push(`evidence.metrics.range holds no ${[...missingRuntime].sort().join(", ")}: not attached to suspects`);
   const detected = detectWindows(evidence, o);
   for (const d of detected) d.window.suspects = rankSuspects(ctx, d, red, o);
-  return { windows: detected.map((d) => d.window), notes };
+  return { windows: detected.map((d) => d.window), runtimeWindows: detectRuntimeWindows(ctx, o), notes };
 }

@@ -64,9 +64,32 @@ export interface SuspectRuntime {
   missing: string[];
 }
 
+/**
+ * A stretch of time where one service's runtime moved away from its own steady state: its share of the mesh's CPU, or
+ * a heap rise far above what the interval's requests allocate. Found with no route moving too.
+ */
+export interface RuntimeWindow {
+  service: string;
+  startMs: number;
+  endMs: number;
+  signals: ("cpu" | "heap")[];
+  /** The service's share of the mesh's CPU (highest in the window) and cores, against steady state. */
+  cpu?: { share: number; steadyShare: number; cores: number; steadyCores: number };
+  /** The largest rise of its heap in one scrape interval. */
+  heap?: { riseBytes: number };
+  /** 0..1: the share rise over 0.5 or the heap rise over 128 MiB, whichever is larger. */
+  score: number;
+  /** A deeper service whose runtime window began no later: this one is ranked as its consequence (score halved). */
+  consequenceOf?: string;
+  /** The service itself, with its runtime. */
+  suspects: Suspect[];
+}
+
 /** One scenario's localisation. */
 export interface RcaResult {
   windows: RcaWindow[];
+  /** Runtime windows (absent in verdicts written before they were found). */
+  runtimeWindows?: RuntimeWindow[];
   /** What the evidence allowed and did not (e.g. no RED range series: suspects ranked from traces alone). */
   notes: string[];
 }

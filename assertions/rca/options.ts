@@ -23,6 +23,21 @@ export interface RcaOptions {
   minScore?: number;
   /** Suspects kept per window. Default 5. */
   maxSuspects?: number;
+  /**
+   * A service's share of the mesh's CPU must rise this much over its steady share (and its CPU by cpuCoresRise) for a
+   * runtime window. Default 0.3: over ten catalog runs here, no service without a fault rose more than 0.27 in any
+   * interval (one 1 s scrape interval of a 20 req/s baseline is noisy), and a CPU or stall fault's target at least 0.40.
+   */
+  cpuShareRise?: number;
+  /** Default 0.2 cores: a quarter-core burn is the smallest CPU fault the catalog or rca:bench injects. */
+  cpuCoresRise?: number;
+  /**
+   * A heap rise in one scrape interval this large (default 32 MiB)... over ten catalog runs here the largest rise
+   * without a memory fault was 33 MB (saturation, at about 80 KB per request), the smallest with one 40 MB.
+   */
+  heapRiseBytes?: number;
+  /** ...and this much per request started in the interval (default 512 KiB: a memory fault's was 2 MB and more). */
+  heapBytesPerRequest?: number;
   /** The route topology (expectations.topology): names the callee of an HTTP client span that has no server child. */
   topology?: Topology;
 }
@@ -41,4 +56,8 @@ export const DEFAULTS: Tuning = {
   minSlowRequests: 3,
   minScore: 0.1,
   maxSuspects: 5,
+  cpuShareRise: 0.3,
+  cpuCoresRise: 0.2,
+  heapRiseBytes: 32 * 2 ** 20,
+  heapBytesPerRequest: 512 * 2 ** 10,
 };

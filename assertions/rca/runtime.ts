@@ -1,4 +1,5 @@
 import type { TelemetryContract } from "../contract";
+import type { ServiceInfo } from "../evidence";
 import type { RcaContext } from "./context";
 import type { RcaWindow, RuntimeCompare, SuspectRuntime } from "./model";
 import { round } from "./numbers";
@@ -20,20 +21,17 @@ export function runtimeNames(c: TelemetryContract) {
  * The suspect service's runtime in the window against steady state: CPU (cores), GC runs per second, event-loop lag
  * and utilisation, heap (goroutines for Go); series evidence.metrics.range lacks are named in `missing`.
  */
-export function runtimeOf(ctx: RcaContext, serviceName: string, window: RcaWindow): SuspectRuntime {
+export function runtimeOf(
+  ctx: RcaContext,
+  serviceName: string,
+  window: Pick<RcaWindow, "startMs" | "endMs">,
+): SuspectRuntime {
   const service = ctx.service(serviceName);
   if (!service) return { missing: ["(not a service of the mesh: no runtime series)"] };
   const contract = service.contract;
-  const range = ctx.evidence.metrics.range.filter((s) => ctx.owns(service, s));
   const loadStart = ctx.evidence.window.startMs;
   const runtime: SuspectRuntime = { missing: [] };
-  const points = (name: string) => {
-    // Several series of one name (GC by kind) are summed per timestamp.
-    const byT = new Map<number, number>();
-    for (const s of range.filter((x) => x.name === name))
-      for (const [t, v] of s.values) byT.set(t, (byT.get(t) ?? 0) + v);
-    return [...byT].sort(([a], [b]) => a - b).map(([t, v]) => ({ ms: t * 1000, v }));
-  };
+  const points = (name: string) => seriesPoints(ctx, service, name);
   const between = (ps: { ms: number; v: number }[], from: number, to: number) =>
     ps.filter((p) => p.ms >= from && p.ms <= to);
   const rate = (ps: { ms: number; v: number }[]) =>
@@ -71,6 +69,14 @@ export function runtimeOf(ctx: RcaContext, serviceName: string, window: RcaWindo
     if (value) (runtime as unknown as Record<string, RuntimeCompare>)[key] = value;
   }
   return runtime;
+}
+
+/** One runtime series of a service over the run, its samples in time order (several series of one name summed). */
+export function seriesPoints(ctx: RcaContext, service: ServiceInfo, name: string): { ms: number; v: number }[] {
+  const byT = new Map<number, number>();
+  for (const s of ctx.evidence.metrics.range)
+    if (s.name === name && ctx.owns(service, s)) for (const [t, v] of s.values) byT.set(t, (byT.get(t) ?? 0) + v);
+  return [...byT].sort(([a], [b]) => a - b).map(([t, v]) => ({ ms: t * 1000, v }));
 }
 
 function scale(v: number | undefined, by: number): number | undefined {

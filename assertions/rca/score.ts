@@ -3,7 +3,7 @@ import { faultEffect } from "../faults";
 import type { FaultRecord } from "../evidence";
 import { faultLocation } from "../trace-shape";
 import { suspectKey } from "./context";
-import type { RcaResult, RcaWindow, Suspect } from "./model";
+import type { RcaResult, RcaWindow, RuntimeWindow, Suspect } from "./model";
 import { round } from "./numbers";
 
 /** Which service a fault's effect must be localised to (the AC@k target). */
@@ -43,32 +43,59 @@ export interface RcaMiss {
   reason: string;
 }
 
-/** AC@k over a set of scenarios: the share (0..1) of faults whose target service is among the top k suspects. */
+/**
+ * AC@k over a set of scenarios: the share (0..1) of faults whose target service is among the top k services ranked
+ * (RCAEval's measures); Avg@5 the mean of AC@1..AC@5. A fault whose target is not ranked at all (no window, or not
+ * among the suspects) counts as a miss at every k.
+ */
 export interface RcaScore {
   faults: number;
   ac1: number | null;
   ac3: number | null;
-  byKind: Record<string, { faults: number; ac1: number; ac3: number }>;
+  avg5: number | null;
+  byKind: Record<string, { faults: number; ac1: number; ac3: number; avg5: number }>;
   misses: RcaMiss[];
-  /** Windows that overlap no journaled fault (false alarms). */
-  unexplainedWindows: { scenario: string; route: string; startMs: number; endMs: number }[];
+  /** Windows that overlap no journaled fault (false alarms): a route's, or a service's runtime (`service`). */
+  unexplainedWindows: { scenario: string; route?: string; service?: string; startMs: number; endMs: number }[];
 }
 
-/** The suspects of the windows a fault overlaps, merged (best score per suspect), best first. */
+/** When a fault acts: from its application to its revert (or the load's end) and its effect's grace after. */
+function faultSpan(fault: FaultRecord, windowEndMs: number): { startMs: number; endMs: number } {
+  return {
+    startMs: fault.appliedAtMs,
+    endMs: (fault.revertedAtMs ?? windowEndMs) + (faultEffect(fault)?.graceMs ?? 0),
+  };
+}
+
+/**
+ * The services the windows a fault overlaps point at, best first: per service its best route suspect and its runtime
+ * window's suspect, combined as two independent pieces of evidence (1 - (1 - a)(1 - b)), so a route window and a
+ * runtime window on the same service merge into one, stronger, entry.
+ */
 export function faultRanking(
   fault: FaultRecord,
-  windows: readonly RcaWindow[],
+  result: Pick<RcaResult, "windows" | "runtimeWindows">,
   windowEndMs: number,
-): { windows: RcaWindow[]; ranking: Suspect[] } {
-  const endMs = (fault.revertedAtMs ?? windowEndMs) + (faultEffect(fault)?.graceMs ?? 0);
-  const overlapping = windows.filter((w) => w.startMs < endMs && w.endMs > fault.appliedAtMs);
-  const best = new Map<string, Suspect>();
-  for (const w of overlapping)
-    for (const s of w.suspects) {
-      const key = suspectKey(s);
-      if (!best.has(key) || best.get(key)!.score < s.score) best.set(key, s);
-    }
-  return { windows: overlapping, ranking: [...best.values()].sort((a, b) => b.score - a.score) };
+): { windows: RcaWindow[]; runtimeWindows: RuntimeWindow[]; ranking: Suspect[] } {
+  const span = faultSpan(fault, windowEndMs);
+  const overlaps = (w: { startMs: number; endMs: number }) => w.startMs < span.endMs && w.endMs > span.startMs;
+  const windows = result.windows.filter(overlaps);
+  const runtimeWindows = (result.runtimeWindows ?? []).filter(overlaps);
+  const best = (suspects: Suspect[]) => {
+    const byService = new Map<string, Suspect>();
+    for (const s of suspects)
+      if (!byService.has(s.service) || byService.get(s.service)!.score < s.score) byService.set(s.service, s);
+    return byService;
+  };
+  const route = best(windows.flatMap((w) => w.suspects));
+  const runtime = best(runtimeWindows.flatMap((w) => w.suspects));
+  const ranking = [...new Set([...route.keys(), ...runtime.keys()])].map((service): Suspect => {
+    const [r, t] = [route.get(service), runtime.get(service)];
+    if (!r || !t) return (r ?? t)!;
+    return { ...r, score: round(1 - (1 - r.score) * (1 - t.score), 3) };
+  });
+  ranking.sort((a, b) => b.score - a.score || suspectKey(a).localeCompare(suspectKey(b)));
+  return { windows, runtimeWindows, ranking };
 }
 
 export function describeSuspect(s: Suspect): string {
@@ -79,32 +106,38 @@ export function describeSuspect(s: Suspect): string {
 export function scoreLocalization(runs: readonly ScoredRun[]): RcaScore {
   const byKind: RcaScore["byKind"] = {};
   const misses: RcaMiss[] = [];
-  let faults = 0;
-  let hit1 = 0;
-  let hit3 = 0;
-  const kinds = new Map<string, { faults: number; hit1: number; hit3: number }>();
+  // hits[k - 1]: faults whose target ranked within k, k = 1..5.
+  const all = { faults: 0, hits: [0, 0, 0, 0, 0] };
+  const kinds = new Map<string, { faults: number; hits: number[] }>();
   const unexplained: RcaScore["unexplainedWindows"] = [];
   for (const run of runs) {
-    const explained = new Set<RcaWindow>();
+    const explained = new Set<object>();
     for (const fault of run.faults) {
       const expected = faultTargetService(fault, run.services);
-      const { windows, ranking } = faultRanking(fault, run.result.windows, run.windowEndMs);
-      for (const w of windows) explained.add(w);
+      const { windows, runtimeWindows, ranking: merged } = faultRanking(fault, run.result, run.windowEndMs);
+      for (const w of [...windows, ...runtimeWindows]) explained.add(w);
       // An overload has no place to find: it explains its windows and is not scored.
       if (faultDescriptor(fault.kind)?.site === "edge") continue;
+      // Another fault acting at the same time is a true cause too: its target, ranked above, is no error.
+      const span = faultSpan(fault, run.windowEndMs);
+      const concurrent = new Set(
+        run.faults
+          .filter((f) => f !== fault)
+          .filter((f) => {
+            const other = faultSpan(f, run.windowEndMs);
+            return other.startMs < span.endMs && other.endMs > span.startMs;
+          })
+          .map((f) => faultTargetService(f, run.services))
+          .filter((service) => service !== expected),
+      );
+      const ranking = merged.filter((s) => !concurrent.has(s.service));
       const index = ranking.findIndex((s) => s.service === expected);
       const rank = index < 0 ? null : index + 1;
-      const k = kinds.get(fault.kind) ?? { faults: 0, hit1: 0, hit3: 0 };
+      const k = kinds.get(fault.kind) ?? { faults: 0, hits: [0, 0, 0, 0, 0] };
       kinds.set(fault.kind, k);
-      faults++;
-      k.faults++;
-      if (rank === 1) {
-        hit1++;
-        k.hit1++;
-      }
-      if (rank !== null && rank <= 3) {
-        hit3++;
-        k.hit3++;
+      for (const tally of [all, k]) {
+        tally.faults++;
+        for (let at = 1; at <= 5; at++) if (rank !== null && rank <= at) tally.hits[at - 1]!++;
       }
       if (rank !== 1)
         misses.push({
@@ -116,23 +149,31 @@ export function scoreLocalization(runs: readonly ScoredRun[]): RcaScore {
           rank,
           ranking: ranking.slice(0, 5).map(describeSuspect),
           reason:
-            windows.length === 0
-              ? "no window of any route overlaps the fault: its effect was not detected in the request log"
+            windows.length + runtimeWindows.length === 0
+              ? "no window of any route and no runtime window overlaps the fault: its effect was not detected"
               : ranking.length === 0
-                ? `${windows.length} window(s) overlap the fault but no suspect scored above the threshold`
+                ? `${windows.length + runtimeWindows.length} window(s) overlap the fault but no suspect scored above the threshold`
                 : `ranked ${rank ?? "nowhere"} among ${ranking.length} suspect(s); first: ${describeSuspect(ranking[0]!)}`,
         });
     }
     for (const w of run.result.windows)
       if (!explained.has(w))
         unexplained.push({ scenario: run.scenario, route: w.route, startMs: w.startMs, endMs: w.endMs });
+    for (const w of run.result.runtimeWindows ?? [])
+      if (!explained.has(w))
+        unexplained.push({ scenario: run.scenario, service: w.service, startMs: w.startMs, endMs: w.endMs });
   }
+  const measures = (t: { faults: number; hits: number[] }) => ({
+    ac1: round(t.hits[0]! / t.faults, 4),
+    ac3: round(t.hits[2]! / t.faults, 4),
+    avg5: round(t.hits.reduce((a, h) => a + h, 0) / 5 / t.faults, 4),
+  });
   for (const [kind, k] of [...kinds].sort(([a], [b]) => a.localeCompare(b)))
-    byKind[kind] = { faults: k.faults, ac1: round(k.hit1 / k.faults, 4), ac3: round(k.hit3 / k.faults, 4) };
+    byKind[kind] = { faults: k.faults, ...measures(k) };
+  const faults = all.faults;
   return {
     faults,
-    ac1: faults === 0 ? null : round(hit1 / faults, 4),
-    ac3: faults === 0 ? null : round(hit3 / faults, 4),
+    ...(faults === 0 ? { ac1: null, ac3: null, avg5: null } : measures(all)),
     byKind,
     misses,
     unexplainedWindows: unexplained,
@@ -149,7 +190,7 @@ export function rcaScoreLine(score: RcaScore): string {
     .map(([kind, k]) => `${kind} ${Math.round(k.ac1 * k.faults)}/${k.faults}`)
     .join(", ");
   return (
-    `RCA: AC@1 ${of(score.ac1)} (${pct(score.ac1)}), AC@3 ${of(score.ac3)} (${pct(score.ac3)}); at 1 by kind: ${kinds}` +
+    `RCA: AC@1 ${of(score.ac1)} (${pct(score.ac1)}), AC@3 ${of(score.ac3)} (${pct(score.ac3)}), Avg@5 ${pct(score.avg5)}; at 1 by kind: ${kinds}` +
     `; ${score.misses.length} miss(es), ${score.unexplainedWindows.length} window(s) without a fault`
   );
 }

@@ -181,15 +181,15 @@ ${v.rca ? rcaScoreBlock(v.rca) : ""}
 </section>`;
 }
 
-function pct(v: number | null): string {
-  return v === null ? "-" : `${Math.round(v * 100)}%`;
+function pct(v: number | null | undefined): string {
+  return v === null || v === undefined ? "-" : `${Math.round(v * 100)}%`;
 }
 
 function rcaScoreBlock(score: RcaScore): string {
   const kinds = Object.entries(score.byKind)
     .map(
       ([kind, k]) =>
-        `<tr><th>${esc(kind)}</th><td class="num">${k.faults}</td><td class="num">${pct(k.ac1)}</td><td class="num">${pct(k.ac3)}</td></tr>`,
+        `<tr><th>${esc(kind)}</th><td class="num">${k.faults}</td><td class="num">${pct(k.ac1)}</td><td class="num">${pct(k.ac3)}</td><td class="num">${pct(k.avg5)}</td></tr>`,
     )
     .join("");
   const misses = score.misses
@@ -200,8 +200,8 @@ function rcaScoreBlock(score: RcaScore): string {
     .join("");
   return `<div class="rca-score">
 <h3>Root-cause localisation against the fault journal</h3>
-<p>AC@1 <b>${pct(score.ac1)}</b> · AC@3 <b>${pct(score.ac3)}</b> over ${score.faults} fault(s); ${score.unexplainedWindows.length} window(s) overlap no fault.</p>
-${kinds ? `<table class="small"><thead><tr><th>fault kind</th><th>faults</th><th>AC@1</th><th>AC@3</th></tr></thead><tbody>${kinds}</tbody></table>` : ""}
+<p>AC@1 <b>${pct(score.ac1)}</b> · AC@3 <b>${pct(score.ac3)}</b> · Avg@5 <b>${pct(score.avg5)}</b> over ${score.faults} fault(s); ${score.unexplainedWindows.length} window(s) overlap no fault.</p>
+${kinds ? `<table class="small"><thead><tr><th>fault kind</th><th>faults</th><th>AC@1</th><th>AC@3</th><th>Avg@5</th></tr></thead><tbody>${kinds}</tbody></table>` : ""}
 ${misses ? `<p>Misses:</p><ul class="misses">${misses}</ul>` : ""}
 </div>`;
 }

@@ -43,9 +43,11 @@ export interface Verdict {
   /**
    * Root-cause localisation scored against the fault journals of the run's scenarios (assertions/rca/): AC@1 and
    * AC@3 as shares 0..1 of the journaled faults whose target service (a link's callee, or its caller when the callee
-   * is a backend without spans such as Redis) is the first / among the first three suspects of the windows the fault
-   * overlaps; per fault kind; every miss with its ranking; windows that overlap no fault. `ac1`/`ac3` are null when
-   * no scenario journaled a fault. Absent in verdicts written before RCA.
+   * is a backend without spans such as Redis) is the first / among the first three services the windows the fault
+   * overlaps point at (route windows and runtime windows), Avg@5 the mean of AC@1..AC@5; a target not ranked at all
+   * is a miss at every k; per fault kind; every miss with its ranking; windows that overlap no fault. `ac1`, `ac3`
+   * and `avg5` are null when no scenario journaled a fault. Absent in verdicts written before RCA (`avg5` before
+   * runtime windows).
    */
   rca?: RcaScore;
 }
