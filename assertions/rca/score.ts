@@ -1,6 +1,7 @@
 import { faultDescriptor } from "../faults";
 import { faultEffect } from "../faults";
-import type { FaultRecord } from "../evidence";
+import type { Evidence, FaultRecord } from "../evidence";
+import { randomHitChance, ruleBasedRanking } from "./baselines";
 import { faultLocation } from "../trace-shape";
 import { suspectKey } from "./context";
 import type { RcaResult, RcaWindow, RuntimeWindow, Suspect } from "./model";
@@ -24,6 +25,8 @@ export interface ScoredRun {
   /** Load end (a fault never reverted counts as active until then). */
   windowEndMs: number;
   result: RcaResult;
+  /** The scenario's evidence, for the rule-based baseline (absent: that baseline is not scored). */
+  evidence?: Evidence;
 }
 
 /** A fault whose target was not ranked first, with the ranking it got. */
@@ -54,9 +57,72 @@ export interface RcaScore {
   ac3: number | null;
   avg5: number | null;
   byKind: Record<string, { faults: number; ac1: number; ac3: number; avg5: number }>;
+  /**
+   * The same measures of two simple localisers on the same faults: rule-based (the service whose own error rate or
+   * p99 changed most, from its server spans) and random (expected: k of the n candidate services). Absent in verdicts
+   * written before they were scored; rule-based absent without evidence.
+   */
+  baselines?: { ruleBased?: BaselineScore; random: BaselineScore };
   misses: RcaMiss[];
   /** Windows that overlap no journaled fault (false alarms): a route's, or a service's runtime (`service`). */
   unexplainedWindows: { scenario: string; route?: string; service?: string; startMs: number; endMs: number }[];
+}
+
+/** A baseline's measures, overall and per fault kind. */
+export interface BaselineScore {
+  ac1: number | null;
+  ac3: number | null;
+  avg5: number | null;
+  byKind: Record<string, { ac1: number; ac3: number; avg5: number }>;
+}
+
+type KindMeasures = Record<string, { faults: number; ac1: number; ac3: number; avg5: number }>;
+
+/** Hits within k = 1..5 (expected hits for random), overall and per fault kind. */
+class Tally {
+  private readonly kinds = new Map<string, { faults: number; hits: number[] }>();
+  private readonly all = { faults: 0, hits: [0, 0, 0, 0, 0] };
+
+  /** One fault, by the chance (0 or 1 for a ranking, a probability for random) that its target is within k. */
+  add(kind: string, within: (k: number) => number): void {
+    const k = this.kinds.get(kind) ?? { faults: 0, hits: [0, 0, 0, 0, 0] };
+    this.kinds.set(kind, k);
+    for (const t of [this.all, k]) {
+      t.faults++;
+      for (let at = 1; at <= 5; at++) t.hits[at - 1]! += within(at);
+    }
+  }
+
+  /** A ranking's target rank as `within`: null (not ranked) is a miss at every k. */
+  static rank(rank: number | null): (k: number) => number {
+    return (k) => (rank !== null && rank <= k ? 1 : 0);
+  }
+
+  get faults(): number {
+    return this.all.faults;
+  }
+
+  score(): Omit<BaselineScore, "byKind"> & { byKind: KindMeasures } {
+    const measures = (t: { faults: number; hits: number[] }) => ({
+      ac1: round(t.hits[0]! / t.faults, 4),
+      ac3: round(t.hits[2]! / t.faults, 4),
+      avg5: round(t.hits.reduce((a, h) => a + h, 0) / 5 / t.faults, 4),
+    });
+    const byKind: KindMeasures = {};
+    for (const [kind, k] of [...this.kinds].sort(([a], [b]) => a.localeCompare(b)))
+      byKind[kind] = { faults: k.faults, ...measures(k) };
+    return { ...(this.all.faults === 0 ? { ac1: null, ac3: null, avg5: null } : measures(this.all)), byKind };
+  }
+
+  baseline(): BaselineScore {
+    const { byKind, ...overall } = this.score();
+    return {
+      ...overall,
+      byKind: Object.fromEntries(
+        Object.entries(byKind).map(([kind, m]) => [kind, { ac1: m.ac1, ac3: m.ac3, avg5: m.avg5 }]),
+      ),
+    };
+  }
 }
 
 /** When a fault acts: from its application to its revert (or the load's end) and its effect's grace after. */
@@ -104,11 +170,8 @@ export function describeSuspect(s: Suspect): string {
 
 /** Scores localisation against the fault journals of a set of scenarios (the whole catalog). */
 export function scoreLocalization(runs: readonly ScoredRun[]): RcaScore {
-  const byKind: RcaScore["byKind"] = {};
   const misses: RcaMiss[] = [];
-  // hits[k - 1]: faults whose target ranked within k, k = 1..5.
-  const all = { faults: 0, hits: [0, 0, 0, 0, 0] };
-  const kinds = new Map<string, { faults: number; hits: number[] }>();
+  const [meshproof, ruleBased, random] = [new Tally(), new Tally(), new Tally()];
   const unexplained: RcaScore["unexplainedWindows"] = [];
   for (const run of runs) {
     const explained = new Set<object>();
@@ -133,11 +196,12 @@ export function scoreLocalization(runs: readonly ScoredRun[]): RcaScore {
       const ranking = merged.filter((s) => !concurrent.has(s.service));
       const index = ranking.findIndex((s) => s.service === expected);
       const rank = index < 0 ? null : index + 1;
-      const k = kinds.get(fault.kind) ?? { faults: 0, hits: [0, 0, 0, 0, 0] };
-      kinds.set(fault.kind, k);
-      for (const tally of [all, k]) {
-        tally.faults++;
-        for (let at = 1; at <= 5; at++) if (rank !== null && rank <= at) tally.hits[at - 1]!++;
+      meshproof.add(fault.kind, Tally.rank(rank));
+      random.add(fault.kind, (k) => randomHitChance(k, run.services.length - concurrent.size));
+      if (run.evidence) {
+        const rules = ruleBasedRanking(run.evidence, span).filter((s) => !concurrent.has(s));
+        const at = rules.indexOf(expected);
+        ruleBased.add(fault.kind, Tally.rank(at < 0 ? null : at + 1));
       }
       if (rank !== 1)
         misses.push({
@@ -163,18 +227,13 @@ export function scoreLocalization(runs: readonly ScoredRun[]): RcaScore {
       if (!explained.has(w))
         unexplained.push({ scenario: run.scenario, service: w.service, startMs: w.startMs, endMs: w.endMs });
   }
-  const measures = (t: { faults: number; hits: number[] }) => ({
-    ac1: round(t.hits[0]! / t.faults, 4),
-    ac3: round(t.hits[2]! / t.faults, 4),
-    avg5: round(t.hits.reduce((a, h) => a + h, 0) / 5 / t.faults, 4),
-  });
-  for (const [kind, k] of [...kinds].sort(([a], [b]) => a.localeCompare(b)))
-    byKind[kind] = { faults: k.faults, ...measures(k) };
-  const faults = all.faults;
   return {
-    faults,
-    ...(faults === 0 ? { ac1: null, ac3: null, avg5: null } : measures(all)),
-    byKind,
+    faults: meshproof.faults,
+    ...meshproof.score(),
+    baselines: {
+      ...(ruleBased.faults > 0 ? { ruleBased: ruleBased.baseline() } : {}),
+      random: random.baseline(),
+    },
     misses,
     unexplainedWindows: unexplained,
   };
@@ -191,6 +250,9 @@ export function rcaScoreLine(score: RcaScore): string {
     .join(", ");
   return (
     `RCA: AC@1 ${of(score.ac1)} (${pct(score.ac1)}), AC@3 ${of(score.ac3)} (${pct(score.ac3)}), Avg@5 ${pct(score.avg5)}; at 1 by kind: ${kinds}` +
-    `; ${score.misses.length} miss(es), ${score.unexplainedWindows.length} window(s) without a fault`
+    `; ${score.misses.length} miss(es), ${score.unexplainedWindows.length} window(s) without a fault` +
+    (score.baselines
+      ? `; baselines AC@1: ${score.baselines.ruleBased ? `rule-based ${pct(score.baselines.ruleBased.ac1)}, ` : ""}random ${pct(score.baselines.random.ac1)}`
+      : "")
   );
 }

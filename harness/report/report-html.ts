@@ -189,7 +189,7 @@ function rcaScoreBlock(score: RcaScore): string {
   const kinds = Object.entries(score.byKind)
     .map(
       ([kind, k]) =>
-        `<tr><th>${esc(kind)}</th><td class="num">${k.faults}</td><td class="num">${pct(k.ac1)}</td><td class="num">${pct(k.ac3)}</td><td class="num">${pct(k.avg5)}</td></tr>`,
+        `<tr><th>${esc(kind)}</th><td class="num">${k.faults}</td><td class="num">${pct(k.ac1)}</td><td class="num">${pct(k.ac3)}</td><td class="num">${pct(k.avg5)}</td><td class="num">${pct(score.baselines?.ruleBased?.byKind[kind]?.ac1)}</td><td class="num">${pct(score.baselines?.random.byKind[kind]?.ac1)}</td></tr>`,
     )
     .join("");
   const misses = score.misses
@@ -201,7 +201,7 @@ function rcaScoreBlock(score: RcaScore): string {
   return `<div class="rca-score">
 <h3>Root-cause localisation against the fault journal</h3>
 <p>AC@1 <b>${pct(score.ac1)}</b> · AC@3 <b>${pct(score.ac3)}</b> · Avg@5 <b>${pct(score.avg5)}</b> over ${score.faults} fault(s); ${score.unexplainedWindows.length} window(s) overlap no fault.</p>
-${kinds ? `<table class="small"><thead><tr><th>fault kind</th><th>faults</th><th>AC@1</th><th>AC@3</th><th>Avg@5</th></tr></thead><tbody>${kinds}</tbody></table>` : ""}
+${kinds ? `<table class="small"><thead><tr><th>fault kind</th><th>faults</th><th>AC@1</th><th>AC@3</th><th>Avg@5</th><th>rule-based AC@1</th><th>random AC@1</th></tr></thead><tbody>${kinds}</tbody></table>` : ""}
 ${misses ? `<p>Misses:</p><ul class="misses">${misses}</ul>` : ""}
 </div>`;
 }

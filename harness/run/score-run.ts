@@ -18,6 +18,7 @@ export function scoreRun(scenarios: readonly ScenarioVerdict[], saved: readonly 
           services: evidence.services.map((x) => x.name),
           windowEndMs: evidence.window.endMs,
           result: s.rca,
+          evidence,
         },
       ];
     }),

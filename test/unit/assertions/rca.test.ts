@@ -4,6 +4,8 @@ import {
   faultRanking,
   faultTargetService,
   localize,
+  randomHitChance,
+  ruleBasedRanking,
   scoreLocalization,
   selfTimeUs,
   type RcaResult,
@@ -503,5 +505,50 @@ describe("runtime windows on hand-made evidence", () => {
       },
     ]);
     expect(score).toMatchObject({ faults: 2, ac1: 1, misses: [] });
+  });
+});
+
+describe("the baselines RCA is scored beside", () => {
+  test("random: a uniformly random ranking of n services has the target within k with chance k/n", () => {
+    expect([1, 3, 5].map((k) => randomHitChance(k, 4))).toEqual([0.25, 0.75, 1]);
+    expect(randomHitChance(1, 0)).toBe(0);
+  });
+
+  test("rule-based: the service whose own p99 or error rate changed most ranks first", () => {
+    const evidence = evidenceWith({ inventoryMs: 200 });
+    expect(ruleBasedRanking(evidence, { startMs: T0 + 2_000, endMs: T0 + 4_000 })[0]).toBe("inventory");
+    const errors = evidenceWith({ ordersError: true });
+    // orders fails on its own: orders and the gateway above it both turn to errors; payments and inventory not.
+    expect(
+      ruleBasedRanking(errors, { startMs: T0 + 2_000, endMs: T0 + 4_000 })
+        .slice(2)
+        .sort(),
+    ).toEqual(["inventory", "payments"]);
+  });
+
+  test("scored beside meshproof's on the same faults, per kind", () => {
+    const evidence = evidenceWith({ inventoryMs: 200 });
+    const fault: FaultRecord = {
+      id: "f1",
+      kind: "latency",
+      target: "inventory",
+      params: { ms: 200 },
+      appliedAtMs: T0 + 2_000,
+      revertedAtMs: T0 + 4_000,
+    };
+    const score = scoreLocalization([
+      {
+        scenario: "hand-made",
+        faults: [fault],
+        services: SERVICES.map((s) => s.name),
+        windowEndMs: T0 + 6_000,
+        result: localize(evidence, { topology: MESH_TOPOLOGY }),
+        evidence,
+      },
+    ]);
+    expect(score.baselines).toEqual({
+      ruleBased: { ac1: 1, ac3: 1, avg5: 1, byKind: { latency: { ac1: 1, ac3: 1, avg5: 1 } } },
+      random: { ac1: 0.25, ac3: 0.75, avg5: 0.7, byKind: { latency: { ac1: 0.25, ac3: 0.75, avg5: 0.7 } } },
+    });
   });
 });
