@@ -5,7 +5,7 @@ import { parseCliArgs, runCli } from "./run-cli";
 import { parseSeed } from "./scenario-options";
 import { ConfigError } from "../errors";
 import { MUTATION_TARGET, mutationTable, percent } from "../mutate/table";
-import { mutateInWorkers } from "../mutate/pool";
+import { capJobsByMemory, mutateInWorkers, workerAllowanceBytes } from "../mutate/pool";
 import { evidenceFileIn, readRunFile } from "../report/evidence-file";
 import { recordOutputs } from "../report/report-dir";
 import { strykerHtml, strykerReport } from "../mutate/stryker-report";
@@ -15,7 +15,8 @@ const USAGE = `usage: npm run mutate [-- --report-dir DIR] [--per-operator N] [-
                   mutation-report.html written (default reports/latest)
   --per-operator  mutants per operator and scenario (default 2)
   --seed          seed of the mutants' picks: an integer within 0..4294967295 (default 1)
-  --jobs          worker threads judging mutants (default: one per core, here ${os.availableParallelism()})
+  --jobs          worker threads judging mutants (default: one per core, here ${os.availableParallelism()}); lowered
+                  to what free memory holds at max(256 MB, 8x the evidence file) a worker
   --break         PCT: exit 1 below this mutation score (Stryker's break threshold; default ${MUTATION_TARGET * 100})
 exit codes: 0 score >= the break threshold, 1 below, 2 usage error or no evidence`;
 
@@ -39,8 +40,8 @@ runCli(async () => {
   const seed = parseSeed(values.seed);
   if (!Number.isInteger(perOperator) || perOperator < 1)
     throw new ConfigError(`--per-operator must be an integer >= 1 (got "${values["per-operator"]}")`);
-  const jobs = Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1)
+  const asked = Number(values.jobs);
+  if (!Number.isInteger(asked) || asked < 1)
     throw new ConfigError(`--jobs must be an integer >= 1 (got "${values.jobs}")`);
   const breakAt = Number(values.break);
   if (!(breakAt >= 0 && breakAt <= 100))
@@ -49,6 +50,9 @@ runCli(async () => {
   const evidenceFile = evidenceFileIn(dir);
   // Read before the mutants are judged: a corrupt verdict.json is reported before the work, not after it.
   const scenarioFiles = scenarioFilesIn(dir);
+  const capped = capJobsByMemory(asked, os.freemem(), workerAllowanceBytes(evidenceBytes(evidenceFile)));
+  if (capped.reason) process.stderr.write(`mutate: --jobs capped by memory: ${capped.reason}\n`);
+  const { jobs } = capped;
   const { report, results, scenarios } = await mutateInWorkers(evidenceFile, { perOperator, seed, jobs });
   if (scenarios === 0) throw new ConfigError(`${evidenceFile} holds no scenario's evidence`);
   recordOutputs(dir, "mutation.json", "mutation-report.json", "mutation-report.html");
@@ -66,6 +70,15 @@ runCli(async () => {
   );
   return report.total.mutants > 0 && report.killRate * 100 >= breakAt ? 0 : 1;
 });
+
+/** The evidence file's size (0 when it is missing: the workers report that, naming it). */
+function evidenceBytes(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * Each scenario's file, from the run's verdict.json beside the evidence (none when there is no verdict); a corrupt

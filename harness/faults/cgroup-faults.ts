@@ -16,11 +16,19 @@ function withPid(fault: { kind: string; target: string }, mesh: StartedMesh): Me
 
 const cgroupWhyNot = needs("cgroup", "process the harness may put in a cgroup (launch it with meshproof)");
 
+/** Only a process meshproof launched is put in a cgroup: the lifeline ends it; the group goes at the next one made. */
+const cgroupLeftover = () => ({
+  none:
+    "only processes meshproof launched are put in a cgroup, and the lifeline ends them; the group itself is " +
+    "removed by the next cgroup fault of any run (removeStaleGroups in cgroup-cleanup.ts)",
+});
+
 /** "stall" from outside: the process frozen blockMs every everyMs (a cgroup freezer), whatever its runtime. */
 export const cgroupStall: FaultInjector<"stall"> = {
   via: "cgroup",
   whyNot: cgroupWhyNot,
   validate: (fault, mesh) => void withPid(fault, mesh),
+  leftover: cgroupLeftover,
   async apply(fault, mesh, id) {
     const service = withPid(fault, mesh);
     const group = await ProcessCgroup.create(`${service.name}-${id}`, [service.pid]);
@@ -41,6 +49,7 @@ export const cgroupCpuThrottle: FaultInjector<"cpu-throttle"> = {
   via: "cgroup",
   whyNot: cgroupWhyNot,
   validate: (fault, mesh) => void withPid(fault, mesh),
+  leftover: cgroupLeftover,
   async apply(fault, mesh, id) {
     const service = withPid(fault, mesh);
     const group = await ProcessCgroup.create(`${service.name}-${id}`, [service.pid]);

@@ -2,6 +2,7 @@ import type { FaultRecord } from "../../assertions/evidence";
 import type { FaultKind, FaultSpecOf } from "../../assertions/faults";
 import type { StartedMesh } from "../mesh/started-mesh";
 import type { MeshTopology } from "../../scenarios/lib/topology";
+import type { Leftover } from "./disk-journal";
 
 /** A fault in place: when it began to act, what the journal records of it, and how to undo it. */
 export interface Injection {
@@ -9,6 +10,8 @@ export interface Injection {
   appliedAtMs: number;
   /** What the kind records beside the times (a kill's last counters, the link a fault acted on). */
   details?: Partial<FaultRecord>;
+  /** What undoes it without the harness, as applying it refined it (an id the means gave the fault). */
+  leftover?: Leftover;
   /** Undoes the fault; resolves with what was learnt while undoing it (a restart's final counters). */
   revert(): Promise<Partial<FaultRecord> | void>;
 }
@@ -23,6 +26,11 @@ export interface FaultInjector<K extends FaultKind> {
   whyNot(fault: FaultSpecOf<K>, mesh: MeshTopology): string | undefined;
   /** Throws ConfigError when the started mesh cannot take the fault (its target, the means it needs). */
   validate(fault: FaultSpecOf<K>, mesh: StartedMesh): void;
+  /**
+   * What undoes the fault without the harness (the lifeline's, or a later run's, revert), known before it is applied:
+   * written to the journal on disk first. `{ none }` says why nothing outside the harness can undo it.
+   */
+  leftover(fault: FaultSpecOf<K>, mesh: StartedMesh, id: string): Leftover;
   /** Applies it; `id` is its journal id (names what the fault leaves behind, e.g. Toxiproxy toxics). */
   apply(fault: FaultSpecOf<K>, mesh: StartedMesh, id: string): Promise<Injection>;
 }

@@ -4,6 +4,8 @@ import type { StartedMesh } from "../mesh/started-mesh";
 import type { FaultInjector, Injection } from "./injector";
 import { injectorFor, INJECTORS } from "./registry";
 import { ConfigError } from "../errors";
+import { lifeline } from "../lifeline/lifeline";
+import { DiskJournal } from "./disk-journal";
 import type { MeshTopology } from "../../scenarios/lib/topology";
 
 /** An applied fault: its journal record as it stands now, and its revert (idempotent, never throws). */
@@ -13,10 +15,20 @@ export interface ActiveFault {
   revert(): Promise<void>;
 }
 
+let disk: DiskJournal | undefined;
+
+/** This process's journal on disk, made at its first fault and handed to the lifeline (which reverts what it holds open). */
+function diskJournal(): DiskJournal {
+  disk ??= DiskJournal.create((file) => lifeline.watchJournal(file));
+  return disk;
+}
+
 /**
  * The fault journal: every fault applied and reverted, with times on the harness's clock; ground truth for the
  * judge. A record is never changed in place: each change makes a new one. revertAll() runs every outstanding revert
- * even when some fail.
+ * even when some fail. Each fault is also written to the journal on disk (disk-journal.ts) before it is applied, with
+ * what undoes it without the harness, and marked reverted by the harness after its revert: a harness that dies in
+ * between leaves it to its lifeline, or to the next run.
  */
 export class FaultJournal {
   private readonly entries = new Map<string, FaultRecord>();
@@ -44,7 +56,14 @@ export class FaultJournal {
   async apply(fault: FaultSpec): Promise<ActiveFault> {
     const id = `fault-${++this.count}`;
     const injector = this.injectorOf(fault);
+    const journal = diskJournal();
+    // Written first: a harness killed while applying leaves an entry its lifeline reverts (reverts are idempotent).
+    const key = journal.applying(
+      { id, kind: fault.kind, target: fault.target },
+      injector.leftover(fault, this.mesh, id),
+    );
     const injection = await injector.apply(fault, this.mesh, id);
+    journal.applied(key, injection.leftover);
     const { kind, target, params } = fault;
     const { via } = injector;
     this.write({ id, kind, target, via, params, appliedAtMs: injection.appliedAtMs, ...injection.details });
@@ -54,7 +73,7 @@ export class FaultJournal {
       get record() {
         return entries.get(id)!;
       },
-      revert: () => this.revert(id, injection),
+      revert: () => this.revert(id, injection, key),
     };
     this.active.push(active);
     return active;
@@ -65,13 +84,21 @@ export class FaultJournal {
     await Promise.all(this.active.map((a) => a.revert()));
   }
 
-  private revert(id: string, injection: Injection): Promise<void> {
+  private revert(id: string, injection: Injection, key: string): Promise<void> {
     let reverting = this.reverts.get(id);
     if (!reverting) {
       this.update(id, { revertStartedAtMs: Date.now() });
       reverting = injection.revert().then(
-        (learnt) => this.update(id, { ...learnt, revertedAtMs: Date.now() }),
-        (error: unknown) => this.update(id, { revertError: error instanceof Error ? error.message : String(error) }),
+        (learnt) => {
+          diskJournal().reverted(key, "harness");
+          this.update(id, { ...learnt, revertedAtMs: Date.now() });
+        },
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          // Left open: the lifeline tries again when the harness ends.
+          diskJournal().revertFailed(key, "harness", message);
+          this.update(id, { revertError: message });
+        },
       );
       this.reverts.set(id, reverting);
     }

@@ -31,6 +31,9 @@ function throughL7<K extends "error" | "latency">(
         ? undefined
         : `no link into ${(fault as { target: string }).target.split(".")[0]} has an L7 fault proxy (declare the links into it)`,
     validate: (fault, mesh) => void proxiesOf(fault, mesh),
+    leftover: () => ({
+      none: "the L7 fault proxy is a process of the harness: the lifeline ends it, and its faults with it",
+    }),
     async apply(fault, mesh, id) {
       const { l7, links, match } = proxiesOf(fault, mesh);
       const appliedAtMs = Date.now();

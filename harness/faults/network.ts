@@ -1,7 +1,8 @@
 import type { FaultKind, FaultParams } from "../../assertions/faults";
-import type { ToxicSpec } from "../backends/toxiproxy";
+import { ToxiproxyClient, type ToxicSpec } from "../backends/toxiproxy";
 import { ConfigError } from "../errors";
 import type { StartedMesh } from "../mesh/started-mesh";
+import type { Leftover } from "./disk-journal";
 import { needs, type FaultInjector } from "./injector";
 
 type LinkKind = Extract<FaultKind, `link-${string}`>;
@@ -21,6 +22,10 @@ export const linkDown: FaultInjector<"link-down"> = {
   via: "toxiproxy",
   whyNot: needs("links", "Toxiproxy proxy (no link of that name goes through one)"),
   validate: (fault, mesh) => void proxyOf(fault, mesh),
+  leftover(fault, mesh) {
+    const { toxiproxy, proxy } = proxyOf(fault, mesh);
+    return { via: "toxiproxy", url: toxiproxy.url, proxy, enable: true, toxics: [] };
+  },
   async apply(fault, mesh) {
     const { toxiproxy, proxy } = proxyOf(fault, mesh);
     const appliedAtMs = Date.now();
@@ -31,14 +36,26 @@ export const linkDown: FaultInjector<"link-down"> = {
 
 /** A fault made of Toxiproxy toxics on the link's proxy, removed on revert. */
 function toxic<K extends LinkKind>(make: (params: FaultParams<K>) => ToxicSpec[]): FaultInjector<K> {
+  // Named after the fault's journal id: the journal on disk names them before they exist.
+  const toxicsOf = (fault: unknown, id: string) =>
+    make((fault as { params: FaultParams<K> }).params).map((t, i) => ({ ...t, name: `${id}-${i}` }));
   return {
     via: "toxiproxy",
     whyNot: needs("links", "Toxiproxy proxy (no link of that name goes through one)"),
     validate: (fault, mesh) => void proxyOf(fault, mesh),
+    leftover(fault, mesh, id) {
+      const { toxiproxy, proxy } = proxyOf(fault, mesh);
+      return {
+        via: "toxiproxy",
+        url: toxiproxy.url,
+        proxy,
+        enable: false,
+        toxics: toxicsOf(fault, id).map((t) => t.name),
+      };
+    },
     async apply(fault, mesh, id) {
       const { toxiproxy, proxy } = proxyOf(fault, mesh);
-      const { params } = fault as unknown as { params: FaultParams<K> };
-      const added = make(params).map((t, i) => ({ ...t, name: `${id}-${i}` }));
+      const added = toxicsOf(fault, id);
       const appliedAtMs = Date.now();
       for (const t of added) await toxiproxy.addToxic(proxy, t);
       return {
@@ -47,6 +64,25 @@ function toxic<K extends LinkKind>(make: (params: FaultParams<K>) => ToxicSpec[]
       };
     },
   };
+}
+
+/**
+ * Undoes a link fault through Toxiproxy's HTTP API alone (the lifeline's and a later run's revert): the proxy
+ * enabled again, its toxics removed. A Toxiproxy that no longer answers, or no longer has the proxy, took the fault
+ * with it: said in the note it resolves with.
+ */
+export async function revertLinkLeftover(leftover: Extract<Leftover, { via: "toxiproxy" }>): Promise<string | void> {
+  const client = new ToxiproxyClient(leftover.url);
+  try {
+    if (!(await client.proxies()).some((p) => p.name === leftover.proxy))
+      return `Toxiproxy at ${leftover.url} has no proxy ${leftover.proxy} any more: the fault went with it`;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    if (cause === "ECONNREFUSED") return `Toxiproxy at ${leftover.url} is gone: the fault went with it`;
+    throw error;
+  }
+  if (leftover.enable) await client.setEnabled(leftover.proxy, true);
+  await Promise.all(leftover.toxics.map((t) => client.removeToxic(leftover.proxy, t)));
 }
 
 /** Both directions where the fault is about the link, not one answer. */

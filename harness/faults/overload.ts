@@ -13,6 +13,7 @@ export const overload: FaultInjector<"overload"> = {
     if (fault.target !== edge?.name)
       throw new ConfigError(`overload target "${fault.target}" must be the edge service (${edge?.name ?? "none"})`);
   },
+  leftover: () => ({ via: "load" }),
   async apply(fault, mesh) {
     this.validate(fault, mesh);
     return { appliedAtMs: Date.now(), revert: async () => {} };

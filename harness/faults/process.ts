@@ -7,6 +7,8 @@ import { OTEL_DEFAULT_EXPORT_INTERVAL_MS } from "../mesh/external-mesh";
 import { answersReady } from "../mesh/readiness";
 import type { MeshService, StartedMesh } from "../mesh/started-mesh";
 import { retryUntil } from "../util/retry";
+import { readStat } from "./cgroup-procs";
+import type { Leftover } from "./disk-journal";
 import { needs, type FaultInjector } from "./injector";
 
 /** How long a restarted service may take to answer /readyz 200 again. */
@@ -25,11 +27,40 @@ function controlled(fault: { kind: string; target: string }, mesh: StartedMesh):
 
 const validate = (fault: { kind: string; target: string }, mesh: StartedMesh) => void controlled(fault, mesh);
 
+/** Why a killed or stopped service stays down when the harness dies. */
+const NOT_STARTED_AGAIN =
+  "only the harness's launcher can start the service again (its command, environment and ports); a mesh meshproof " +
+  "started is ended by the lifeline, a service of yours stays down until you start it";
+
+/**
+ * Thaws a frozen process without the harness (the lifeline's and a later run's revert): SIGCONT to it and to its
+ * process group. A process that is gone (or whose pid now names another) took the fault with it.
+ */
+export async function revertSignalLeftover(leftover: Extract<Leftover, { via: "signal" }>): Promise<string | void> {
+  const stat = readStat(leftover.pid);
+  if (!stat || (leftover.startTicks !== undefined && stat.startTicks !== leftover.startTicks))
+    return `process ${leftover.pid} is gone: the fault went with it`;
+  for (const target of [-leftover.pid, leftover.pid]) {
+    try {
+      process.kill(target, leftover.signal);
+    } catch {
+      // Not a group leader: the process itself is signalled.
+    }
+  }
+}
+
 /** "freeze": SIGSTOP (docker pause) now, SIGCONT at the end. */
 export const freeze: FaultInjector<"freeze"> = {
   via: "signal",
   whyNot: needs("signal", "process the harness may signal (launch it with meshproof, or give its pid)"),
   validate,
+  leftover(fault, mesh) {
+    const { pid } = controlled(fault, mesh);
+    if (pid === undefined)
+      return { none: "the service has no process the harness can see: only docker unpause thaws it" };
+    const startTicks = readStat(pid)?.startTicks;
+    return { via: "signal", pid, ...(startTicks === undefined ? {} : { startTicks }), signal: "SIGCONT" };
+  },
   async apply(fault, mesh) {
     const control = controlled(fault, mesh).control!;
     const appliedAtMs = Date.now();
@@ -47,6 +78,7 @@ export const kill: FaultInjector<"kill"> = {
   via: "signal",
   whyNot: needs("restart", "way to be started again (launch it with meshproof, or run it in a container)"),
   validate,
+  leftover: () => ({ none: NOT_STARTED_AGAIN }),
   async apply(fault, mesh) {
     const service = controlled(fault, mesh);
     const flushStartedAtMs = Date.now();
@@ -74,6 +106,7 @@ export const restart: FaultInjector<"restart"> = {
   via: "signal",
   whyNot: needs("restart", "way to be started again (launch it with meshproof, or run it in a container)"),
   validate,
+  leftover: () => ({ none: NOT_STARTED_AGAIN }),
   async apply(fault, mesh) {
     const service = controlled(fault, mesh);
     await flush(service);

@@ -18,8 +18,9 @@ function ensureReaper(): ChildProcess {
 }
 
 /**
- * Ties process groups and containers to the life of this process: whatever way this process ends, the reaper kills
- * the groups still registered and force-removes every container carrying a registered label. Register every
+ * Ties process groups, containers and faults to the life of this process: whatever way this process ends, the reaper
+ * reverts the faults its journal holds open, kills the groups still registered and force-removes every container
+ * carrying a registered label. Register every
  * detached child right after spawning it (release it once it has exited), and a run's container label before
  * creating its first container.
  */
@@ -34,6 +35,15 @@ export const lifeline = {
   watchContainers(label: string): void {
     if (!/^[\w.-]+=[\w.-]+$/.test(label)) throw new Error(`container label must be key=value (got "${label}")`);
     ensureReaper().stdin?.write(`L${label}\n`);
+  },
+  /**
+   * The journal of faults on disk (disk-journal.ts): its entries still open are reverted when this process ends,
+   * before anything is killed. Returns the reaper's pid.
+   */
+  watchJournal(file: string): number | undefined {
+    const reaper = ensureReaper();
+    reaper.stdin?.write(`J${file}\n`);
+    return reaper.pid;
   },
   /** The reaper's pid (tests check it is gone too). */
   get pid(): number | undefined {

@@ -1,21 +1,24 @@
 /**
  * The lifeline: one small process per harness process, in its own session, reading what to clean up from its stdin
- * pipe. When that pipe closes — the harness ended normally, crashed, or was SIGKILLed — it terminates every process
- * group it was told about (SIGTERM, then SIGKILL after a grace period), force-removes every container carrying a
- * label it was told about, and exits.
+ * pipe. When that pipe closes — the harness ended normally, crashed, or was SIGKILLed — it reverts every fault the
+ * harness's journal on disk holds open (before anything is killed: a fault on a mesh the harness did not start
+ * outlives it otherwise), then terminates every process group it was told about (SIGTERM, then SIGKILL after a grace
+ * period), force-removes every container carrying a label it was told about, and exits.
  *
  * Protocol on stdin, one line each: "+<pid>" watch the process group led by pid, "-<pid>" forget it,
- * "L<key>=<value>" remove the containers labelled key=value.
+ * "L<key>=<value>" remove the containers labelled key=value, "J<path>" revert the open entries of that journal.
  *
  * Containers are removed through the Docker Engine API on its unix socket (the reaper needs neither the CLI nor
  * testcontainers' Ryuk, whose image cannot be pulled here).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { engineRequest } from "../docker/engine";
+import { revertOpenEntries } from "../faults/disk-journal";
 
 const GRACE_MS = 2_000;
 const watched = new Set<number>();
 const labels = new Set<string>();
+const journals = new Set<string>();
 let buffered = "";
 
 function alive(pid: number): boolean {
@@ -66,7 +69,13 @@ async function removeContainers(): Promise<void> {
   }
 }
 
+/** Each journal's open entries reverted, by the lifeline (a journal never written has nothing to revert). */
+async function revertFaults(): Promise<void> {
+  await Promise.all([...journals].map((file) => revertOpenEntries(file, "lifeline").catch(() => undefined)));
+}
+
 async function reap(): Promise<void> {
+  await revertFaults();
   await Promise.all([killGroups(), removeContainers()]);
   process.exit(0);
 }
@@ -82,6 +91,10 @@ process.stdin.on("data", (chunk: string) => {
   for (const line of lines) {
     if (line.startsWith("L")) {
       labels.add(line.slice(1));
+      continue;
+    }
+    if (line.startsWith("J")) {
+      journals.add(line.slice(1));
       continue;
     }
     const pid = Number(line.slice(1));

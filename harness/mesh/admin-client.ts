@@ -25,7 +25,8 @@ export type Fault = AdminFault & { id: string };
 export class AdminClient {
   constructor(
     readonly url: string,
-    private readonly token: string,
+    /** Its bearer token (the journal on disk keeps it: a fault must be revertible without the harness). */
+    readonly token: string,
   ) {}
 
   async listFaults(): Promise<Fault[]> {

@@ -10,6 +10,7 @@ import type { Unbound } from "../../scenarios/lib/template";
 import { scenarioVerdict } from "./judge";
 import { AutoBackend, createBackend, type StartedStack, type TraceStoreName } from "../backends";
 import { loadMeshConfig } from "../config/mesh-config";
+import { revertAbandonedFaults } from "../faults/disk-journal";
 import { runRootDir } from "../config/env";
 import { atCapacity, capacityFor, type CapacityInUse } from "../load/capacity";
 import { externalMeshTarget, needsOwnStack, replicable } from "../mesh/external-mesh";
@@ -91,6 +92,8 @@ export async function runCatalog(options: CatalogOptions): Promise<Verdict> {
   const t0 = performance.now();
   fs.mkdirSync(options.reportDir, { recursive: true });
   await reporter.onRunBegin({ scenarios: options.scenarios.map((s) => s.name), reportDir: options.reportDir });
+  // Before any mesh is opened: a link a killed run left down would fail this run's steady state.
+  for (const line of await revertAbandonedFaults()) reporter.onLog(line);
   let opened: OpenedTarget;
   try {
     opened = await openTarget(options);

@@ -5,7 +5,7 @@ import { evaluate } from "../../../assertions/evaluate";
 import { TraceCache } from "../../../assertions/run-view";
 import { runMutations } from "../../../harness/mutate/engine";
 import { OPERATORS } from "../../../harness/mutate/operators";
-import { mutateInWorkers } from "../../../harness/mutate/pool";
+import { capJobsByMemory, mutateInWorkers, workerAllowanceBytes } from "../../../harness/mutate/pool";
 import { writeEvidenceFile } from "../../../harness/report/evidence-file";
 import { createRng } from "../../../harness/util/rng";
 import { catalogFixture, scenarioFixture } from "../../support/evidence-fixture";
@@ -83,5 +83,28 @@ describe("judging mutants fast", () => {
     await expect(
       mutateInWorkers("/nonexistent/evidence.json.gz", { perOperator: 1, seed: 1, jobs: 2 }),
     ).rejects.toThrow(/\/nonexistent\/evidence\.json\.gz does not exist: run "npm run scenario" first/);
+  });
+});
+
+describe("mutation workers capped by free memory", () => {
+  const MB = 2 ** 20;
+
+  test("a worker is allowed 8x the evidence file, and at least 256 MB", () => {
+    expect(workerAllowanceBytes(38 * MB)).toBe(304 * MB);
+    expect(workerAllowanceBytes(1 * MB)).toBe(256 * MB);
+  });
+
+  test("the asked count stands when the free memory holds it, without a reason", () => {
+    expect(capJobsByMemory(8, 8 * 304 * MB, 304 * MB)).toEqual({ jobs: 8 });
+  });
+
+  test("the count is lowered to what the free memory holds, and the reason says the numbers", () => {
+    const capped = capJobsByMemory(8, 1000 * MB, 304 * MB);
+    expect(capped.jobs).toBe(3);
+    expect(capped.reason).toBe("8 worker(s) asked, 3 run: 1000 MB free memory / 304 MB allowed per worker");
+  });
+
+  test("never below one worker, however little memory is free", () => {
+    expect(capJobsByMemory(4, 10 * MB, 304 * MB).jobs).toBe(1);
   });
 });
