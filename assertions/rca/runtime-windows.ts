@@ -12,6 +12,8 @@ interface Interval {
   startMs: number;
   cores?: number;
   share?: number;
+  /** Its CPU above what the rest of the mesh's CPU (the load) predicts from steady state, as a share of the total. */
+  excessShare?: number;
   heapRiseBytes?: number;
   heapBytes?: number;
 }
@@ -49,15 +51,21 @@ export function detectRuntimeWindows(ctx: RcaContext, o: Tuning): RuntimeWindow[
     const steady = list.filter((i) => i.ms <= loadStart + o.steadyMinMs + STEP_MS / 2);
     const steadyShare = mean(steady.flatMap((i) => (i.share === undefined ? [] : [i.share])));
     const steadyCores = mean(steady.flatMap((i) => (i.cores === undefined ? [] : [i.cores])));
+    const othersAt = (i: Interval) => (total.get(i.ms) ?? 0) - (i.cores ?? 0);
+    const steadyOthers = mean(steady.flatMap((i) => (i.cores === undefined ? [] : [othersAt(i)])));
     const judged = list.filter((i) => i.ms > loadStart + o.steadyMinMs + STEP_MS / 2 && i.ms <= loadEnd + STEP_MS);
     const flagged: { i: Interval; cpu: boolean; heap: boolean }[] = [];
     for (const i of judged) {
-      const cpu =
-        steadyShare !== undefined &&
-        steadyCores !== undefined &&
-        i.share !== undefined &&
-        i.share - steadyShare >= o.cpuShareRise &&
-        i.cores! - steadyCores >= o.cpuCoresRise;
+      let cpu = false;
+      if (steadyShare !== undefined && steadyCores !== undefined && i.share !== undefined && i.cores !== undefined) {
+        // Its share of the mesh's CPU rose...
+        const shareUp = i.share - steadyShare >= o.cpuShareRise && i.cores - steadyCores >= o.cpuCoresRise;
+        // ...or (a busy service, whose steady share is already large) its CPU beyond what the others' predicts.
+        const excess = steadyOthers ? i.cores - steadyCores * (othersAt(i) / steadyOthers) : 0;
+        i.excessShare = excess / total.get(i.ms)!;
+        const excessUp = excess >= o.cpuExcessCores && i.excessShare >= o.cpuExcessShare;
+        cpu = shareUp || excessUp;
+      }
       const rise = i.heapRiseBytes ?? 0;
       const heap = rise >= o.heapRiseBytes && rise / Math.max(1, requestsIn(i.startMs, i.ms)) >= o.heapBytesPerRequest;
       if (cpu || heap) flagged.push({ i, cpu, heap });
@@ -79,7 +87,10 @@ export function detectRuntimeWindows(ctx: RcaContext, o: Tuning): RuntimeWindow[
       else runs.push([f]);
     }
     for (const run of runs) {
-      const shareRise = Math.max(0, ...run.filter((f) => f.cpu).map((f) => f.i.share! - steadyShare!));
+      const shareRise = Math.max(
+        0,
+        ...run.filter((f) => f.cpu).map((f) => Math.max(f.i.share! - steadyShare!, f.i.excessShare ?? 0)),
+      );
       const heapRise = Math.max(0, ...run.filter((f) => f.heap).map((f) => f.i.heapRiseBytes ?? 0));
       const signals: RuntimeWindow["signals"] = [];
       if (shareRise > 0) signals.push("cpu");
