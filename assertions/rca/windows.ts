@@ -83,7 +83,9 @@ export function detectWindows(evidence: Evidence, o: Tuning): DetectedWindow[] {
       const slow = bucket.filter((r) => latencyMs(r) > threshold).length;
       const latencyUp = slow >= Math.min(2, bucket.length) && slow / bucket.length >= o.slowShare;
       if (errorUp || latencyUp) flagged.push({ index: i, steadyCount: steady.length });
-      else steady.push(...bucket);
+      // A bucket in line joins steady state without its slow requests: one request that straddled a fault's start
+      // (or a warm-up) would otherwise set a small sample's p99 (its maximum) and hide the fault behind it.
+      else steady.push(...bucket.filter((r) => latencyMs(r) <= threshold));
     }
     // Flagged buckets at most one quiet bucket apart make one candidate window.
     const runs: { first: number; last: number; steadyCount: number }[] = [];
