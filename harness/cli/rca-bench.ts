@@ -14,9 +14,10 @@ import { evidenceFileIn, readEvidenceFile, readRunFile } from "../report/evidenc
 import type { Verdict } from "../report/verdict";
 import { rcaVariants } from "../run/rca-variants";
 import { parseCliArgs, runCli } from "./run-cli";
-import { meshConfigFile, meshTopologyOf, sampleMeshOptions } from "./scenario-options";
+import { meshConfigFile, meshTopologyOf, sampleMeshOptions, selectScenarios } from "./scenario-options";
 
-const USAGE = `usage: npm run rca:bench -- [--runs N] [--config FILE] [--report-dir DIR]
+const USAGE = `usage: npm run rca:bench -- [NAME ...] [--runs N] [--config FILE] [--report-dir DIR]
+  NAME          fault scenarios to run (default: every one that binds to the mesh)
   --runs        how many times each fault scenario runs, each time with another seed, target and intensity (default 5)
   --config      FILE: the mesh to judge (as npm run scenario takes it); default the sample mesh
   --report-dir  where each run's reports and rca-bench.json go (default reports/rca-bench)
@@ -27,7 +28,7 @@ exit codes: 0 the table was printed, 2 usage error or a run that judged nothing`
 const SCENARIO_CLI = path.join(__dirname, "scenario.js");
 
 runCli(async () => {
-  const { values } = parseCliArgs(
+  const { values, positionals } = parseCliArgs(
     {
       runs: { type: "string", default: "5" },
       config: { type: "string" },
@@ -46,7 +47,7 @@ runCli(async () => {
   const shaping = { defects: "", impl: [], contract: [], "service-env": [], backend: "auto" };
   const configFile = meshConfigFile({ ...shaping, config: values.config });
   const mesh = meshTopologyOf(configFile, sampleMeshOptions(shaping));
-  const catalog = loadBoundCatalog(undefined, mesh).scenarios;
+  const catalog = selectScenarios(loadBoundCatalog(undefined, mesh).scenarios, positionals);
   const out = path.resolve(values["report-dir"]);
   fs.mkdirSync(out, { recursive: true });
 
