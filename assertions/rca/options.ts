@@ -40,6 +40,14 @@ export interface RcaOptions {
   cpuExcessCores?: number;
   cpuExcessShare?: number;
   /**
+   * Or: a share rise of 0.2 with 0.15 cores, held over two scrape intervals in a row. Over the same runs and a
+   * five-run rca:bench, no service without a fault held both (the nearest: 0.25 with no CPU rise, a killed service's
+   * caller; 0.11 with 0.35 cores under load), and a quarter-core burn on a busy leaf did (0.28 and 0.25 cores: one
+   * interval's 0.29 missed the single-interval bound).
+   */
+  cpuSustainedShareRise?: number;
+  cpuSustainedCoresRise?: number;
+  /**
    * A heap rise in one scrape interval this large (default 32 MiB)... over ten catalog runs here the largest rise
    * without a memory fault was 33 MB (saturation, at about 80 KB per request), the smallest with one 40 MB.
    */
@@ -68,6 +76,8 @@ export const DEFAULTS: Tuning = {
   cpuCoresRise: 0.2,
   cpuExcessCores: 0.3,
   cpuExcessShare: 0.4,
+  cpuSustainedShareRise: 0.2,
+  cpuSustainedCoresRise: 0.15,
   heapRiseBytes: 32 * 2 ** 20,
   heapBytesPerRequest: 512 * 2 ** 10,
 };

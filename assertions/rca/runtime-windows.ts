@@ -55,7 +55,13 @@ export function detectRuntimeWindows(ctx: RcaContext, o: Tuning): RuntimeWindow[
     const steadyOthers = mean(steady.flatMap((i) => (i.cores === undefined ? [] : [othersAt(i)])));
     const judged = list.filter((i) => i.ms > loadStart + o.steadyMinMs + STEP_MS / 2 && i.ms <= loadEnd + STEP_MS);
     const flagged: { i: Interval; cpu: boolean; heap: boolean }[] = [];
-    for (const i of judged) {
+    // A smaller rise held over two scrape intervals in a row (a one-interval spike is noise, a burn lasts).
+    const sustained = (i: Interval | undefined) =>
+      i?.share !== undefined &&
+      i.cores !== undefined &&
+      i.share - steadyShare! >= o.cpuSustainedShareRise &&
+      i.cores - steadyCores! >= o.cpuSustainedCoresRise;
+    for (const [k, i] of judged.entries()) {
       let cpu = false;
       if (steadyShare !== undefined && steadyCores !== undefined && i.share !== undefined && i.cores !== undefined) {
         // Its share of the mesh's CPU rose...
@@ -64,7 +70,7 @@ export function detectRuntimeWindows(ctx: RcaContext, o: Tuning): RuntimeWindow[
         const excess = steadyOthers ? i.cores - steadyCores * (othersAt(i) / steadyOthers) : 0;
         i.excessShare = excess / total.get(i.ms)!;
         const excessUp = excess >= o.cpuExcessCores && i.excessShare >= o.cpuExcessShare;
-        cpu = shareUp || excessUp;
+        cpu = shareUp || excessUp || (sustained(i) && (sustained(judged[k - 1]) || sustained(judged[k + 1])));
       }
       const rise = i.heapRiseBytes ?? 0;
       const heap = rise >= o.heapRiseBytes && rise / Math.max(1, requestsIn(i.startMs, i.ms)) >= o.heapBytesPerRequest;
