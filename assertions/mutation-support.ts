@@ -90,3 +90,33 @@ export const spanKeys = (e: Evidence, span: Span) =>
 /** Whether two samples belong to one series (same name and labels). */
 export const sameSeries = (a: MetricSample, b: MetricSample) =>
   a.name === b.name && JSON.stringify(a.labels) === JSON.stringify(b.labels);
+
+/** The fewest observations a margin mutant moves one of: with fewer, one is more than a tenth. */
+export const MARGIN_MIN_OBSERVATIONS = 10;
+
+/**
+ * How many of `n` observations a margin mutant moves: a share drawn within 1-10%, at least one; undefined when `n` is
+ * below MARGIN_MIN_OBSERVATIONS (one would be more than a margin).
+ */
+export function marginCount(n: number, rng: Rng): number | undefined {
+  if (n < MARGIN_MIN_OBSERVATIONS) return undefined;
+  return Math.max(1, Math.floor(n * (0.01 + 0.09 * rng.next())));
+}
+
+/** `k` distinct items of `items` drawn at random, in their order in `items`. */
+export function pickSome<T>(items: readonly T[], k: number, rng: Rng): T[] {
+  const indices = items.map((_, i) => i);
+  for (let i = 0; i < Math.min(k, indices.length); i++) {
+    const j = i + rng.int(indices.length - i);
+    [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+  }
+  return indices
+    .slice(0, k)
+    .sort((a, b) => a - b)
+    .map((i) => items[i]!);
+}
+
+/** How much a series rose over the run (its end value less its start value, 0 when absent at the start). */
+export function riseOf(e: Evidence, series: MetricSample): number {
+  return series.value - (e.metrics.start.find((s) => sameSeries(s, series))?.value ?? 0);
+}

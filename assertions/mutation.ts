@@ -24,11 +24,20 @@ export interface MutationOperator {
   /** The assertion id that must fail on the mutant. */
   killedBy: string;
   /**
+   * How much of the evidence a mutant changes. "wholesale" (the default): every sample, span or answer of a kind, or
+   * one whole series or record. "margin": a minority (1-10%, at least one) of one kind's observations, each moved by
+   * one unit of scale (x1000, one status code to another): what a judge that only sees gross errors lets through.
+   */
+  scope?: OperatorScope;
+  /**
    * One mutant of a passing scenario's evidence, or undefined where the operator has nothing to mutate. The
    * scenario's expectations say what its judge does not judge (probes an overload may fail), which a mutant leaves.
    */
   apply(evidence: Evidence, rng: Rng, expectations?: Expectations): Mutant | undefined;
 }
+
+/** How much of the evidence an operator's mutants change (MutationOperator.scope). */
+export type OperatorScope = "wholesale" | "margin";
 
 /** One mutated copy of a scenario's evidence. */
 export interface Mutant {

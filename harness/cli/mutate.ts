@@ -63,9 +63,16 @@ runCli(async () => {
   process.stdout.write(`${mutationTable(report)}\n\n`);
   for (const s of report.skipped) process.stdout.write(`skipped ${s.scenario}: ${s.reason}\n`);
   for (const s of report.survivors)
-    process.stdout.write(`survivor ${s.scenario} ${s.operator}: ${s.change} — no assertion failed (a gap)\n`);
+    if (s.scope !== "margin")
+      process.stdout.write(`survivor ${s.scenario} ${s.operator}: ${s.change} — no assertion failed (a gap)\n`);
+  for (const s of report.marginSurvivors)
+    process.stdout.write(
+      `margin survivor ${s.scenario} ${s.operator}: ${s.change} — ${s.killedBy} should have failed (a gap at the margin)\n`,
+    );
+  const { wholesale, margin } = report.byScope;
   process.stdout.write(
     `\nkill rate ${percent(report.total.killed, report.total.mutants)} of ${report.total.mutants} mutants over ${scenarios} scenarios (break below ${breakAt}%) in ${report.wallMs} ms with ${jobs} worker(s), reading the evidence included\n` +
+      `wholesale kill rate ${percent(wholesale.killed, wholesale.mutants)} of ${wholesale.mutants}, margin kill rate ${percent(margin.killed, margin.mutants)} of ${margin.mutants}\n` +
       `mutation: ${path.join(dir, "mutation.json")}\nstryker: ${path.join(dir, "mutation-report.json")}, ${path.join(dir, "mutation-report.html")}\n`,
   );
   return report.total.mutants > 0 && report.killRate * 100 >= breakAt ? 0 : 1;

@@ -2,7 +2,7 @@ import { evaluate } from "../../assertions/evaluate";
 import { TraceCache } from "../../assertions/run-view";
 import type { AssertionFamily } from "../../assertions/evidence";
 import type { Expectations } from "../../assertions/expectations";
-import type { MutationOperator } from "../../assertions/mutation";
+import type { MutationOperator, OperatorScope } from "../../assertions/mutation";
 import type { SavedScenario } from "../report/evidence-file";
 import { createRng } from "../util/rng";
 import { OPERATORS } from "./operators";
@@ -21,6 +21,17 @@ export interface MutantResult {
   killedBy: string[];
   /** Whether the operator's own target id is among them. */
   targetKilled: boolean;
+  /** The operator's scope (MutationOperator.scope); absent means wholesale. */
+  scope?: OperatorScope;
+}
+
+/** A margin mutant no assertion killed: a gap at the margin, with the assertion that should have noticed. */
+export interface MarginSurvivor {
+  scenario: string;
+  operator: string;
+  change: string;
+  /** The operator's target id: the assertion that should have failed. */
+  killedBy: string;
 }
 
 export interface Tally {
@@ -34,12 +45,22 @@ export interface MutationReport {
   version: 1;
   /** Killed share of all mutants (every mutant here is non-equivalent: operators only build real changes). */
   killRate: number;
+  /** Killed share of the wholesale operators' mutants (0 with none). */
+  wholesaleKillRate: number;
+  /** Killed share of the margin operators' mutants (0 with none): the judge's power at the margin. */
+  marginKillRate: number;
   total: Tally;
+  byScope: Record<OperatorScope, Tally>;
   byFamily: Record<string, Tally>;
-  byOperator: Record<string, Tally & { family: AssertionFamily; killedBy: string; models: string }>;
+  byOperator: Record<
+    string,
+    Tally & { family: AssertionFamily; scope: OperatorScope; killedBy: string; models: string }
+  >;
   /** Scenarios whose recorded verdict did not pass: mutants of a failing run prove nothing. */
   skipped: { scenario: string; reason: string }[];
   survivors: MutantResult[];
+  /** Every surviving margin mutant, with the assertion that should have killed it (also among survivors). */
+  marginSurvivors: MarginSurvivor[];
   mutantsPerOperator: number;
   wallMs: number;
 }
@@ -114,6 +135,7 @@ export function mutantsOf(
       killed: failed.length > 0,
       killedBy: failed,
       targetKilled: failed.includes(operator.killedBy),
+      scope: operator.scope ?? "wholesale",
     });
   }
   return results;
@@ -138,12 +160,20 @@ export function summarize(
     else byFamily.set(r.family, [r]);
   }
   const total = tally(results);
+  const byName = new Map(operators.map((o) => [o.name, o]));
+  const scopeOf = (r: MutantResult): OperatorScope => r.scope ?? byName.get(r.operator)?.scope ?? "wholesale";
+  const byScope = {
+    wholesale: tally(results.filter((r) => scopeOf(r) === "wholesale")),
+    margin: tally(results.filter((r) => scopeOf(r) === "margin")),
+  };
+  const rate = (t: Tally) => (t.mutants ? t.killed / t.mutants : 0);
   const byOperator: MutationReport["byOperator"] = {};
   for (const operator of operators) {
     const list = results.filter((r) => r.operator === operator.name);
     byOperator[operator.name] = {
       ...tally(list),
       family: operator.family,
+      scope: operator.scope ?? "wholesale",
       killedBy: operator.killedBy,
       models: operator.models,
     };
@@ -153,11 +183,22 @@ export function summarize(
     report: {
       version: 1,
       killRate: total.mutants ? total.killed / total.mutants : 0,
+      wholesaleKillRate: rate(byScope.wholesale),
+      marginKillRate: rate(byScope.margin),
       total,
+      byScope,
       byFamily: Object.fromEntries([...byFamily].map(([k, v]) => [k, tally(v)])),
       byOperator,
       skipped,
       survivors: results.filter((r) => !r.killed),
+      marginSurvivors: results
+        .filter((r) => !r.killed && scopeOf(r) === "margin")
+        .map((r) => ({
+          scenario: r.scenario,
+          operator: r.operator,
+          change: r.change,
+          killedBy: byName.get(r.operator)?.killedBy ?? "?",
+        })),
       mutantsPerOperator: perOperator,
       wallMs: Math.round(wallMs),
     },

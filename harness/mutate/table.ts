@@ -8,15 +8,34 @@ export function percent(n: number, of: number): string {
   return of ? `${((n / of) * 100).toFixed(1)}%` : "-";
 }
 
-/** The report as a table: one row per operator, one per family, and the total. */
+/**
+ * The report as a table: one row per operator (margin operators marked), one per family, one per scope (wholesale
+ * and margin kill rates apart), and the total.
+ */
 export function mutationTable(report: MutationReport): string {
   const rows: string[][] = [["operator", "family", "mutants", "killed", "survived", "target id"]];
   for (const [name, t] of Object.entries(report.byOperator))
-    rows.push([name, t.family, String(t.mutants), String(t.killed), String(t.survived), t.killedBy]);
+    rows.push([
+      t.scope === "margin" ? `${name} (margin)` : name,
+      t.family,
+      String(t.mutants),
+      String(t.killed),
+      String(t.survived),
+      t.killedBy,
+    ]);
   rows.push(["", "", "", "", "", ""]);
   for (const [family, t] of Object.entries(report.byFamily))
     rows.push([
       `family ${family}`,
+      "",
+      String(t.mutants),
+      String(t.killed),
+      String(t.survived),
+      percent(t.killed, t.mutants),
+    ]);
+  for (const [scope, t] of Object.entries(report.byScope))
+    rows.push([
+      `scope ${scope}`,
       "",
       String(t.mutants),
       String(t.killed),

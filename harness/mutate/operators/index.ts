@@ -50,6 +50,15 @@ import {
 } from "./runtime";
 import { failLivenessPoll, flipReadinessPoll, hideLivenessFlip, hideReadinessFlip } from "./probes";
 import { dropLogTraceId, exemplarToMissingTrace } from "./correlation";
+import {
+  marginCounterCodes,
+  marginGaugeSamples,
+  marginHistogramObservations,
+  marginLogSpanIds,
+  marginProbeAnswers,
+  marginSpanDurations,
+  marginSpanStatus,
+} from "./margin";
 
 /**
  * Every mutation operator, in catalog order. Keep the order (append new operators): reports and the worker pool's
@@ -103,4 +112,12 @@ export const OPERATORS: MutationOperator[] = [
   unsampledLeavesSpans,
   sdkDropsSpans,
   dropContractLabel,
+  // Margin operators (scope "margin"): a few observations moved by one unit, where those above change them all.
+  marginHistogramObservations,
+  marginCounterCodes,
+  marginGaugeSamples,
+  marginProbeAnswers,
+  marginLogSpanIds,
+  marginSpanDurations,
+  marginSpanStatus,
 ];

@@ -11,7 +11,7 @@ import { heldUntil } from "../../../assertions/trace-shape";
  * Polls of the run's load window the judge holds to 200: not while a fault the scenario lets fail every probe holds
  * (probes.tolerate), nor while a flip declared for that service and probe may hold (the fault plus a flip bound).
  */
-function judgedPolls(e: Evidence, expectations: Expectations | undefined) {
+export function judgedPolls(e: Evidence, expectations: Expectations | undefined) {
   const windowOf = (f: Evidence["faults"][number], afterMs: number) =>
     [f.appliedAtMs, heldUntil(f, e.window.endMs) + afterMs] as const;
   const tolerated = e.faults

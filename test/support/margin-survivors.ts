@@ -1,0 +1,47 @@
+/**
+ * Margin mutants the judge is known to let through on the checked-in catalog fixture (seed 1, two per operator and
+ * scenario): each a gap in an assertion, recorded here rather than hidden by a coarser operator or a looser test.
+ * Tests fail when one of these starts dying (update the table: the gap closed) or another margin mutant survives.
+ */
+export const KNOWN_MARGIN_SURVIVORS: readonly {
+  operator: string;
+  /** The fixture scenarios it survives in; "every" where it survives wherever it has something to mutate. */
+  scenarios: "every" | readonly string[];
+  /** Which of its mutants survive there, by their change text; all of them when absent. */
+  change?: RegExp;
+  reason: string;
+}[] = [
+  {
+    operator: "margin-gauge-samples",
+    scenarios: "every",
+    reason:
+      "runtime.heap bounds only the end snapshot's heap used (0 < used <= total <= memory) and asks the range series " +
+      "only to move: a range point 1000x off passes",
+  },
+  {
+    operator: "margin-span-durations",
+    scenarios: ["sampling"],
+    reason:
+      "with unsampled requests hygiene.histograms compares the spans' mean with the histogram's within 4 standard " +
+      "errors of the sampled spans, and a few 1000x spans widen that tolerance about as much as they move the mean",
+  },
+  {
+    operator: "margin-span-durations",
+    scenarios: "every",
+    change: /^1 of \d+ \(\S+\) inventory server spans/,
+    reason:
+      "inventory answers in well under a millisecond: hygiene.histograms allows the _sum 25% + 5 ms a call, so one " +
+      "of its ~150 spans at 1000x (a few tenths of a second) stays inside the allowance (two, at times: a catalog " +
+      "scan of 25 seeds saw 2 of 95 survive in graceful-restart)",
+  },
+];
+
+/** Whether the table expects this margin operator's mutant (its change text) of this scenario to survive. */
+export function knownMarginSurvivor(operator: string, scenario: string, change: string): boolean {
+  return KNOWN_MARGIN_SURVIVORS.some(
+    (s) =>
+      s.operator === operator &&
+      (s.scenarios === "every" || s.scenarios.includes(scenario)) &&
+      (s.change === undefined || s.change.test(change)),
+  );
+}
