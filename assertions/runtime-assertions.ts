@@ -147,16 +147,31 @@ function checkUp({ service, contract, tallies, add, value }: TargetCheck): void 
   if (up !== 1) add("up", `${contract.up} is ${up ?? "absent"} for target ${service.instance}, expected 1`);
 }
 
-/** Heap used within (0, total], total within the machine's memory, and moving; returns heap used. */
+/**
+ * Heap used within (0, total], total within the machine's memory, and moving; every point of the run's heap-used
+ * series too, against the heap total of the same scrape where the range holds it (else the machine's memory): a gauge
+ * a few scrapes of which are off by a unit of scale is as wrong as one whose last value is. Returns heap used.
+ */
 function checkHeap({ service, names, tallies, add, need, range }: ServiceCheck, memoryBytes: number) {
   const used = need("heap", names.heapUsedBytes);
   const total = need("heap", names.heapTotalBytes);
   if (used !== undefined && total !== undefined) tallies.judged.heap++;
-  const heapMoves = moves(range(names.heapUsedBytes));
+  const usedRange = range(names.heapUsedBytes);
+  const heapMoves = moves(usedRange);
   tallies.observed.heap[service.name] = { usedBytes: used, totalBytes: total, moves: heapMoves === undefined };
   if (used !== undefined && total !== undefined && !(used > 0 && used <= total && total <= memoryBytes))
     add("heap", `heap used ${used} B, total ${total} B: not 0 < used <= total <= ${memoryBytes} B`);
   if (heapMoves) add("heap", `${names.heapUsedBytes} ${heapMoves}`);
+  const totals = new Map(range(names.heapTotalBytes)?.values ?? []);
+  const outside = (usedRange?.values ?? []).filter(([t, v]) => !(v > 0 && v <= (totals.get(t) ?? memoryBytes)));
+  if (outside.length > 0) {
+    const [t, v] = outside[0]!;
+    const bound = totals.has(t) ? `heap total ${totals.get(t)} B of that scrape` : `the machine's ${memoryBytes} B`;
+    add(
+      "heap",
+      `${outside.length} of ${usedRange!.values.length} points of ${names.heapUsedBytes} over the run are not within (0, bound]; first: ${v} B at ${t} s, above ${bound}`,
+    );
+  }
   return used;
 }
 

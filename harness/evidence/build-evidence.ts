@@ -83,6 +83,7 @@ export function rangeSeriesNames(services: readonly ServiceInfo[]): string[] {
       ...(r
         ? [
             r.heapUsedBytes,
+            r.heapTotalBytes,
             r.eventLoopLagSeconds,
             r.eventLoopLagMaxSeconds,
             r.eventLoopUtilization,

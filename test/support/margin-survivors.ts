@@ -12,13 +12,6 @@ export const KNOWN_MARGIN_SURVIVORS: readonly {
   reason: string;
 }[] = [
   {
-    operator: "margin-gauge-samples",
-    scenarios: "every",
-    reason:
-      "runtime.heap bounds only the end snapshot's heap used (0 < used <= total <= memory) and asks the range series " +
-      "only to move: a range point 1000x off passes",
-  },
-  {
     operator: "margin-span-durations",
     scenarios: ["sampling"],
     reason:
