@@ -6,6 +6,8 @@ import { HISTOGRAM_PARTS, HYGIENE_ASSERTIONS } from "./ids";
 
 /** The largest finite bucket bound a request-duration histogram in seconds may have (5 minutes). */
 const MAX_SECONDS_BOUND = 300;
+/** How far the histogram's and the span's timing of one call may differ: 1.25 ms measured at most (see compareSum). */
+const SAME_CALL_CLOCK_S = 0.002;
 
 /** One histogram series at the end of the run: its buckets as [le, count], its _count and _sum. */
 interface HistogramSeries {
@@ -70,7 +72,10 @@ export function histograms(metrics: MetricView): AssertionResult {
       what: "histogram series with calls",
       because: "the endpoints the planned routes cross",
     },
-    { sumTolerance: "25% + 5 ms per call", buckets: "within calls near the bound + max(2, 5%)" },
+    {
+      sumTolerance: `${SAME_CALL_CLOCK_S * 1000} ms per call (a sample: 25% + 5 ms + 4 standard errors of its mean)`,
+      buckets: "within calls near the bound + max(2, 5%)",
+    },
     observed,
   );
 }
@@ -163,13 +168,16 @@ function compareSum(
 ): void {
   const m = durations.length;
   const spanSum = sum(durations);
-  // Same calls: the sums agree within 25% + 5 ms a call; each call on one side only may be as long as the
-  // longest span. A sample: the means agree within 25% + 5 ms plus 4 standard errors of the sample's mean.
+  // Same calls: the histogram's timer and the span's time one call from slightly different points; over 2,482
+  // endpoints of ten catalog runs here their sums differed by at most 1.25 ms a call (p99 0.67 ms), so the sums agree
+  // within SAME_CALL_CLOCK_S a call; each call on one side only may be as long as the longest span. (The bound was 25%
+  // + 5 ms a call, and a few sub-millisecond calls observed 1000x passed it.) A sample: the means agree within 25% +
+  // 5 ms plus 4 standard errors of the sample's mean.
   const mean = spanSum / m;
   const sd = Math.sqrt(sum(durations.map((d) => (d - mean) ** 2)) / m);
   const [got, want, tolerance] = sampled
     ? [histogramSum / n, mean, 0.25 * mean + 0.005 + (4 * sd) / Math.sqrt(m)]
-    : [histogramSum, spanSum, 0.25 * spanSum + 0.005 * n + Math.abs(n - m) * Math.max(...durations)];
+    : [histogramSum, spanSum, SAME_CALL_CLOCK_S * n + Math.abs(n - m) * Math.max(...durations)];
   if (Math.abs(got - want) > tolerance)
     findings.add({
       detail: `${where}: _sum rose by ${round(histogramSum)} s over ${n} calls, the ${m} spans measured ${round(spanSum)} s (${sampled ? "per call " : ""}tolerance ${round(tolerance)} s)`,

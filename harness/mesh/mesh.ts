@@ -38,6 +38,22 @@ export type { NativeMesh, NativeService, SampleMesh, SampleService } from "./sta
  */
 export async function startMesh(stack: StartedStack, options: MeshOptions = {}): Promise<SampleMesh> {
   checkMeshOptions(options);
+  // Ports are chosen free, then bound by the services a moment later: another process (another run on the machine)
+  // can take one in between. Such a start is tried again with new ports, as a backend tool's is.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMeshOnce(stack, options);
+    } catch (error) {
+      const lostPort = error instanceof Error && /EADDRINUSE|address already in use/.test(error.message);
+      if (!lostPort || attempt >= PORT_ATTEMPTS || options.signal?.aborted) throw error;
+    }
+  }
+}
+
+/** Starts with ports chosen up to this many times when a chosen port was taken before a service bound it. */
+const PORT_ATTEMPTS = 3;
+
+async function startMeshOnce(stack: StartedStack, options: MeshOptions): Promise<SampleMesh> {
   const launcher = options.launcher ?? processLauncher();
   const logDir = path.join(options.runDir ?? stack.runDir, "logs");
   fs.mkdirSync(logDir, { recursive: true });

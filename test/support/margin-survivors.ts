@@ -18,15 +18,6 @@ export const KNOWN_MARGIN_SURVIVORS: readonly {
       "with unsampled requests hygiene.histograms compares the spans' mean with the histogram's within 4 standard " +
       "errors of the sampled spans, and a few 1000x spans widen that tolerance about as much as they move the mean",
   },
-  {
-    operator: "margin-span-durations",
-    scenarios: "every",
-    change: /^1 of \d+ \(\S+\) inventory server spans/,
-    reason:
-      "inventory answers in well under a millisecond: hygiene.histograms allows the _sum 25% + 5 ms a call, so one " +
-      "of its ~150 spans at 1000x (a few tenths of a second) stays inside the allowance (two, at times: a catalog " +
-      "scan of 25 seeds saw 2 of 95 survive in graceful-restart)",
-  },
 ];
 
 /** Whether the table expects this margin operator's mutant (its change text) of this scenario to survive. */
