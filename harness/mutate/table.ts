@@ -24,24 +24,19 @@ export function mutationTable(report: MutationReport): string {
       t.killedBy,
     ]);
   rows.push(["", "", "", "", "", ""]);
-  for (const [family, t] of Object.entries(report.byFamily))
-    rows.push([
-      `family ${family}`,
-      "",
-      String(t.mutants),
-      String(t.killed),
-      String(t.survived),
-      percent(t.killed, t.mutants),
-    ]);
-  for (const [scope, t] of Object.entries(report.byScope))
-    rows.push([
-      `scope ${scope}`,
-      "",
-      String(t.mutants),
-      String(t.killed),
-      String(t.survived),
-      percent(t.killed, t.mutants),
-    ]);
+  for (const [group, tallies] of [
+    ["family", report.byFamily],
+    ["scope", report.byScope],
+  ] as const)
+    for (const [name, t] of Object.entries(tallies))
+      rows.push([
+        `${group} ${name}`,
+        "",
+        String(t.mutants),
+        String(t.killed),
+        String(t.survived),
+        percent(t.killed, t.mutants),
+      ]);
   rows.push([
     "total",
     "",

@@ -362,6 +362,23 @@ describe("the AC@k target of a fault", () => {
   });
 });
 
+/** A fault of the hand-made evidence, from T0 + fromMs to T0 + toMs. */
+function handMadeFault(
+  kind: string,
+  target: string,
+  params: FaultRecord["params"],
+  fromMs: number,
+  toMs: number,
+): FaultRecord {
+  return { id: `${kind}-${target}`, kind, target, params, appliedAtMs: T0 + fromMs, revertedAtMs: T0 + toMs };
+}
+
+/** The hand-made evidence's localisation scored against these faults. */
+function scoreHandMade(faults: FaultRecord[], result: RcaResult, evidence?: Evidence) {
+  const services = SERVICES.map((s) => s.name);
+  return scoreLocalization([{ scenario: "hand-made", faults, services, windowEndMs: T0 + 6_000, result, evidence }]);
+}
+
 /**
  * CPU seconds and heap of every service at 1 s steps from 5 s before load (T0) to its end (+6 s); each service idles
  * at 0.05 cores and 40 MB unless `cores` or `heapMB` gives it a figure for a step (index 0 = T0 - 5 s).
@@ -403,23 +420,8 @@ describe("runtime windows on hand-made evidence", () => {
     expect(result.runtimeWindows!.map((w) => [w.service, w.signals, w.startMs - T0, w.endMs - T0])).toEqual([
       ["payments", ["cpu"], 2_000, 4_000],
     ]);
-    const fault: FaultRecord = {
-      id: "f1",
-      kind: "cpu",
-      target: "payments",
-      params: {},
-      appliedAtMs: T0 + 2_000,
-      revertedAtMs: T0 + 4_000,
-    };
-    const score = scoreLocalization([
-      {
-        scenario: "hand-made",
-        faults: [fault],
-        services: SERVICES.map((s) => s.name),
-        windowEndMs: T0 + 6_000,
-        result,
-      },
-    ]);
+    const fault = handMadeFault("cpu", "payments", {}, 2_000, 4_000);
+    const score = scoreHandMade([fault], result);
     expect(score).toMatchObject({ ac1: 1, misses: [] });
   });
 
@@ -447,14 +449,7 @@ describe("runtime windows on hand-made evidence", () => {
     const evidence = evidenceWith({ inventoryMs: 200 });
     evidence.metrics.range = runtimeRange({ inventory: { 8: 0.55, 9: 0.55 } });
     const result = localize(evidence, { topology: MESH_TOPOLOGY });
-    const fault: FaultRecord = {
-      id: "f1",
-      kind: "latency",
-      target: "inventory",
-      params: { ms: 200 },
-      appliedAtMs: T0 + 2_000,
-      revertedAtMs: T0 + 4_000,
-    };
+    const fault = handMadeFault("latency", "inventory", { ms: 200 }, 2_000, 4_000);
     const { ranking } = faultRanking(fault, result, T0 + 6_000);
     const route = result.windows[0]!.suspects.find((x) => x.service === "inventory")!.score;
     const runtime = result.runtimeWindows![0]!.suspects[0]!.score;
@@ -473,37 +468,15 @@ describe("runtime windows on hand-made evidence", () => {
     expect(windows.inventory!.consequenceOf).toBeUndefined();
     expect(windows.orders!.score).toBe(1);
     expect(windows.orders!.suspects[0]!.score).toBe(0.5);
-    const fault: FaultRecord = {
-      id: "f1",
-      kind: "cpu",
-      target: "inventory",
-      params: {},
-      appliedAtMs: T0 + 2_000,
-      revertedAtMs: T0 + 5_000,
-    };
+    const fault = handMadeFault("cpu", "inventory", {}, 2_000, 5_000);
     const { ranking } = faultRanking(fault, result, T0 + 6_000);
     expect(ranking.map((x) => x.service)).toEqual(["inventory", "orders"]);
   });
 
   test("two faults at once: the other fault's target ranked above is no miss", () => {
     const result = withRange(runtimeRange({}, { orders: { 8: 300, 9: 300 }, inventory: { 8: 100, 9: 100 } }));
-    const fault = (id: string, target: string): FaultRecord => ({
-      id,
-      kind: "memory",
-      target,
-      params: {},
-      appliedAtMs: T0 + 2_000,
-      revertedAtMs: T0 + 4_000,
-    });
-    const score = scoreLocalization([
-      {
-        scenario: "hand-made",
-        faults: [fault("f1", "orders"), fault("f2", "inventory")],
-        services: SERVICES.map((s) => s.name),
-        windowEndMs: T0 + 6_000,
-        result,
-      },
-    ]);
+    const memory = (target: string) => handMadeFault("memory", target, {}, 2_000, 4_000);
+    const score = scoreHandMade([memory("orders"), memory("inventory")], result);
     expect(score).toMatchObject({ faults: 2, ac1: 1, misses: [] });
   });
 });
@@ -528,24 +501,8 @@ describe("the baselines RCA is scored beside", () => {
 
   test("scored beside meshproof's on the same faults, per kind", () => {
     const evidence = evidenceWith({ inventoryMs: 200 });
-    const fault: FaultRecord = {
-      id: "f1",
-      kind: "latency",
-      target: "inventory",
-      params: { ms: 200 },
-      appliedAtMs: T0 + 2_000,
-      revertedAtMs: T0 + 4_000,
-    };
-    const score = scoreLocalization([
-      {
-        scenario: "hand-made",
-        faults: [fault],
-        services: SERVICES.map((s) => s.name),
-        windowEndMs: T0 + 6_000,
-        result: localize(evidence, { topology: MESH_TOPOLOGY }),
-        evidence,
-      },
-    ]);
+    const fault = handMadeFault("latency", "inventory", { ms: 200 }, 2_000, 4_000);
+    const score = scoreHandMade([fault], localize(evidence, { topology: MESH_TOPOLOGY }), evidence);
     expect(score.baselines).toEqual({
       ruleBased: { ac1: 1, ac3: 1, avg5: 1, byKind: { latency: { ac1: 1, ac3: 1, avg5: 1 } } },
       random: { ac1: 0.25, ac3: 0.75, avg5: 0.7, byKind: { latency: { ac1: 0.25, ac3: 0.75, avg5: 0.7 } } },
