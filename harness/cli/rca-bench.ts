@@ -71,7 +71,10 @@ runCli(async () => {
     process.stderr.write(
       `run ${run + 1}/${runs}: ${judged.length} of ${variants.length} scenarios judged (exit ${code}, ${seconds} s); ${verdict.rca ? rcaScoreLine(verdict.rca) : "no RCA"}\n`,
     );
-    if (judged.length === 0) throw new ConfigError(`run ${run + 1} judged no scenario; see ${dir}`);
+    if (judged.length === 0)
+      throw new ConfigError(
+        `run ${run + 1} judged none of its ${variants.length} fault scenarios (each aborted or not applicable), so it has nothing to localise; each one's reason is in ${path.join(dir, "verdict.json")} (abortReason); fix that and run again`,
+      );
     for (const s of judged) {
       const e = evidence.find((x) => x.name === s.name)?.evidence;
       if (!e) continue;
