@@ -313,9 +313,13 @@ function judgeFlip(
   // (for a process fault: once the harness saw it ready). Recovery is measured from there.
   const revertedAtMs = fault.revertedAtMs ?? Infinity;
   const heldUntilMs = fault.revertStartedAtMs ?? revertedAtMs;
-  const matching = polls.filter((p) => p.atMs >= fault.appliedAtMs && p.atMs <= heldUntilMs && answerOf(p) === answer);
+  // A poll took the fault when sent once it was applied, or when still unanswered then: the signal lands a few ms
+  // after the journal's time (docker pause caught a /readyz sent 7 ms before it, and it timed out).
+  const tookFault = (p: ProbeRecord) =>
+    p.atMs >= fault.appliedAtMs || (p.status === 0 && p.atMs + p.latencyMs >= fault.appliedAtMs);
+  const matching = polls.filter((p) => tookFault(p) && p.atMs <= heldUntilMs && answerOf(p) === answer);
   const down = matching[0];
-  const flipMs = down ? down.atMs - fault.appliedAtMs : undefined;
+  const flipMs = down ? Math.max(0, down.atMs - fault.appliedAtMs) : undefined;
   if (flipMs === undefined || flipMs > boundMs)
     add(
       `${where} answered ${answer} ${flipMs === undefined ? "never" : `only after ${flipMs} ms`} once ${flip.fault} took the fault (bound ${boundMs} ms)`,

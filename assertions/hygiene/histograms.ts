@@ -6,8 +6,23 @@ import { HISTOGRAM_PARTS, HYGIENE_ASSERTIONS } from "./ids";
 
 /** The largest finite bucket bound a request-duration histogram in seconds may have (5 minutes). */
 const MAX_SECONDS_BOUND = 300;
-/** How far the histogram's and the span's timing of one call may differ: 1.25 ms measured at most (see compareSum). */
+/**
+ * How far the histogram's and the span's timing of one call may differ: their sums differed by 1.25 ms a call at most
+ * (see compareSum), and over 32,279 buckets of ten catalog runs a call that close to a bound was on the other side of
+ * it in 2,932 buckets, by 1.41 ms at the 99th percentile.
+ */
 const SAME_CALL_CLOCK_S = 0.002;
+/**
+ * Calls of one series a scheduling pause between the two timers may move further than SAME_CALL_CLOCK_S: over those
+ * buckets, 11 had one such call (at most 11.6 ms off, under saturation), none two, and no series more than one.
+ */
+const PAUSED_CALLS = 1;
+/**
+ * How far a pause may move that one call: 11.6 ms at most in those buckets; in containers one series of 13 calls
+ * fell 27.5 ms short of its spans in its _sum (one run of 16 of process-freeze; 0.07 ms a call at most in the others).
+ * Any unit slip moves a call further: x1000 turns the shortest calls here (0.1 ms) into 100 ms.
+ */
+const PAUSE_S = 0.05;
 
 /** One histogram series at the end of the run: its buckets as [le, count], its _count and _sum. */
 interface HistogramSeries {
@@ -73,8 +88,8 @@ export function histograms(metrics: MetricView): AssertionResult {
       because: "the endpoints the planned routes cross",
     },
     {
-      sumTolerance: `${SAME_CALL_CLOCK_S * 1000} ms per call (a sample: 25% + 5 ms + 4 standard errors of its mean)`,
-      buckets: "within calls near the bound + max(2, 5%)",
+      sumTolerance: `${SAME_CALL_CLOCK_S * 1000} ms per call + ${PAUSE_S * 1000} ms for ${PAUSED_CALLS} paused call (a sample: 25% + 5 ms + 4 standard errors of its mean)`,
+      buckets: `spans under the bound -+ ${SAME_CALL_CLOCK_S * 1000} ms, ${PAUSED_CALLS} paused call`,
     },
     observed,
   );
@@ -170,25 +185,34 @@ function compareSum(
   const spanSum = sum(durations);
   // Same calls: the histogram's timer and the span's time one call from slightly different points; over 2,482
   // endpoints of ten catalog runs here their sums differed by at most 1.25 ms a call (p99 0.67 ms), so the sums agree
-  // within SAME_CALL_CLOCK_S a call; each call on one side only may be as long as the longest span. (The bound was 25%
-  // + 5 ms a call, and a few sub-millisecond calls observed 1000x passed it.) A sample: the means agree within 25% +
-  // 5 ms plus 4 standard errors of the sample's mean.
+  // within SAME_CALL_CLOCK_S a call and one paused call (PAUSE_S); each call on one side only may be as long as the
+  // longest span. (The bound was 25% + 5 ms a call, and a few sub-millisecond calls observed 1000x passed it.)
+  const sameCalls = SAME_CALL_CLOCK_S * m + PAUSED_CALLS * PAUSE_S;
+  // A sample: the means agree within 25% + 5 ms plus 4 standard errors of the sample's mean; and being some of the
+  // calls, its spans cannot add up to more than all of them (a few spans 1000x long widen the first, not this).
   const mean = spanSum / m;
   const sd = Math.sqrt(sum(durations.map((d) => (d - mean) ** 2)) / m);
   const [got, want, tolerance] = sampled
     ? [histogramSum / n, mean, 0.25 * mean + 0.005 + (4 * sd) / Math.sqrt(m)]
-    : [histogramSum, spanSum, SAME_CALL_CLOCK_S * n + Math.abs(n - m) * Math.max(...durations)];
-  if (Math.abs(got - want) > tolerance)
+    : [histogramSum, spanSum, sameCalls + Math.abs(n - m) * Math.max(...durations)];
+  const finding = (expected: string, observed: number) =>
     findings.add({
-      detail: `${where}: _sum rose by ${round(histogramSum)} s over ${n} calls, the ${m} spans measured ${round(spanSum)} s (${sampled ? "per call " : ""}tolerance ${round(tolerance)} s)`,
-      expected: `${round(want)} s${sampled ? " a call" : ""} +- ${round(tolerance)} s (its spans' durations)`,
-      observed: `${round(got)} s`,
+      detail: `${where}: _sum rose by ${round(histogramSum)} s over ${n} calls, the ${m} spans measured ${round(spanSum)} s (expected ${expected})`,
+      expected: `${expected} (its spans' durations)`,
+      observed: `${round(observed)} s`,
       on: `${where} _sum`,
       service,
     });
+  if (Math.abs(got - want) > tolerance)
+    finding(`${round(want)} s${sampled ? " a call" : ""} +- ${round(tolerance)} s`, got);
+  else if (sampled && histogramSum < spanSum - sameCalls)
+    finding(`at least ${round(spanSum - sameCalls)} s, all of a sample's ${m} spans`, histogramSum);
 }
 
-/** Each bucket's share of the calls against the share of spans at or below its bound. */
+/**
+ * Each bucket's count against the same calls' spans: at least the spans under its bound by more than the clock
+ * difference, at most the calls less the spans over it by more than that (a sample: also its share, within chance).
+ */
 function compareBuckets(
   { where, service, id, n, durations, sampled }: TimedCalls,
   buckets: Tally,
@@ -198,26 +222,33 @@ function compareBuckets(
   for (const [bucketKey, value] of buckets) {
     if (!bucketKey.startsWith(`${id}|`)) continue;
     const le = Number(bucketKey.slice(id.length + 1).replace("+Inf", "Infinity"));
-    const below = durations.filter((d) => d <= le).length;
-    // The histogram and the span time different stretches of one call (the span may start later or end
-    // earlier): calls near a bound may land on either side, and a scheduling pause can move a few more. Shares
-    // under the bound are compared: a call on one side only moves them by 1/n, a sample by chance (4 standard
-    // deviations).
-    const near = durations.filter((d) => Math.abs(d - le) <= Math.max(0.005, 0.1 * le)).length;
-    const share = below / m;
-    const allowed =
-      near / m +
-      Math.max(2, Math.ceil(0.05 * n)) / n +
-      Math.abs(n - m) / n +
-      (sampled ? 4 * Math.sqrt((share * (1 - share)) / m) : 0);
-    if (Math.abs(value / n - share) > allowed)
+    // The histogram's timer and the span's time one call from slightly different points (SAME_CALL_CLOCK_S): a
+    // call that close to the bound may be on either side of it. Beyond that, a scheduling pause between the two
+    // timers moved at most one call of a series (PAUSED_CALLS); calls on one side only (a fault cut them) each
+    // move one count.
+    const surelyBelow = durations.filter((d) => d <= le - SAME_CALL_CLOCK_S).length;
+    const maybeBelow = durations.filter((d) => d <= le + SAME_CALL_CLOCK_S).length;
+    const slack = PAUSED_CALLS + (sampled ? 0 : Math.abs(n - m));
+    // The spans time some or all of the calls: the calls under the bound are at least the spans surely under it,
+    // and the calls over it at least the spans surely over it.
+    let [low, high] = [surelyBelow - slack, n - (m - maybeBelow) + slack];
+    if (sampled) {
+      // A random sample of the calls: its share under the bound is the calls' within 4 standard deviations.
+      const share = (surelyBelow + maybeBelow) / 2 / m;
+      const chance = 4 * Math.sqrt((share * (1 - share)) / m);
+      low = Math.max(low, ((surelyBelow - slack) / m - chance) * n);
+      high = Math.min(high, ((maybeBelow + slack) / m + chance) * n);
+    }
+    if (value < low || value > high) {
+      const below = durations.filter((d) => d <= le).length;
       findings.add({
-        detail: `${where} le=${le}: ${value} of ${n} calls under the bound in the histogram, ${below} of ${m} spans (allowed share difference ${round(allowed)}: ${near} near the bound + 5%${sampled ? " + sampling" : ""})`,
-        expected: `${below} of ${m} calls under le=${le} (its spans)`,
+        detail: `${where} le=${le}: ${value} of ${n} calls under the bound in the histogram, ${below} of ${m} spans (${surelyBelow} more than ${SAME_CALL_CLOCK_S * 1000} ms under it, ${maybeBelow} under it + ${SAME_CALL_CLOCK_S * 1000} ms${sampled ? "; a sample" : ""})`,
+        expected: `${Math.max(0, Math.ceil(low))}..${Math.floor(high)} of ${n} calls under le=${le} (its spans)`,
         observed: `${value} of ${n}`,
         on: where,
         service,
       });
+    }
   }
 }
 

@@ -86,12 +86,15 @@ export const kill: FaultInjector<"kill"> = {
     const lastSamples = await lastCounters(service);
     const appliedAtMs = Date.now();
     await service.control!.kill();
+    // The signal takes a while to land (through the engine, 23 ms once in containers): until the process is seen
+    // gone it may serve calls whose spans, logs and counts die with it.
+    const goneAtMs = Date.now();
     const spansLostFromMs = flushed
       ? flushStartedAtMs
       : appliedAtMs - Math.max(mesh.exportIntervalMs, OTEL_DEFAULT_EXPORT_INTERVAL_MS);
     return {
       appliedAtMs,
-      details: { lastSamples, lastSamplesAtMs: appliedAtMs, spansLostFromMs },
+      details: { lastSamples, lastSamplesAtMs: appliedAtMs, uncountedUntilMs: goneAtMs, spansLostFromMs, goneAtMs },
       revert: () => startAndWaitReady(service),
     };
   },

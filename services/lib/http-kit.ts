@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { context, SpanStatusCode, trace } from "@opentelemetry/api";
 import { getRPCMetadata, RPCType, type RPCMetadata } from "@opentelemetry/core";
-import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from "axios";
+import axios, { type AxiosInstance } from "axios";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { HttpError } from "./error-map";
 import { closeHttpServer, type ServiceKit } from "./kit";
@@ -193,12 +193,49 @@ export async function listenHttp(kit: ServiceKit, app: express.Express, port: nu
   return server;
 }
 
-interface TimedConfig extends InternalAxiosRequestConfig {
-  meshproofStartedMs?: number;
-}
-
 /** Label value for an outbound call that got no response (refused, reset, timeout), as the driver records it. */
 export const NO_RESPONSE_STATUS = "0";
+
+/**
+ * An agent that times each call over the same stretch as its client span: from http.request (which hands the request
+ * to its agent at once) to the response's end, or to the request's close with no response (status "0"). Timed in
+ * axios's interceptors instead, the histogram also held axios's own turns before and after the wire: 2 to 7 ms a call
+ * more than the span in containers.
+ */
+class TimedAgent extends http.Agent {
+  constructor(
+    private readonly record: (method: string, status: string, startedMs: number, traceId?: string) => void,
+    options: http.AgentOptions,
+  ) {
+    super(options);
+  }
+
+  /** Node's hook through which http.request hands every request to its agent (internal, kept since Node 0.x). */
+  addRequest(request: http.ClientRequest, options: http.ClientRequestArgs): void {
+    const startedMs = performance.now();
+    const traceId = activeTraceIds()?.traceId;
+    let status: string | undefined;
+    const done = () => {
+      if (status) this.record(request.method, status, startedMs, traceId);
+      status = "";
+    };
+    request.once("response", (response) => {
+      status = String(response.statusCode);
+      response.once("end", done).once("close", done);
+    });
+    request.once("close", () => {
+      if (status === undefined) {
+        status = NO_RESPONSE_STATUS;
+        done();
+      }
+    });
+    (http.Agent.prototype as unknown as { addRequest: TimedAgent["addRequest"] }).addRequest.call(
+      this,
+      request,
+      options,
+    );
+  }
+}
 
 /**
  * An axios client to a peer service: request id header, RED client metrics per (method, peer, status),
@@ -216,6 +253,11 @@ export function httpClient(
   for (const p of options.preinit ?? []) {
     preinitHttpClient(kit.metrics, p.method, options.peer, [...p.statuses, 0]);
   }
+  const record = (method: string, status: string, startedMs: number, traceId: string | undefined) => {
+    const labels = { method, peer_service: options.peer, status_code: status };
+    kit.metrics.httpClientRequests.inc(labels);
+    kit.metrics.httpClientDuration.observe(labels, (performance.now() - startedMs) / 1000, traceId);
+  };
   const instance = axios.create({
     baseURL: options.baseURL,
     timeout: options.timeoutMs,
@@ -223,30 +265,17 @@ export function httpClient(
     // A timeout makes Node's agent honour the server's `Keep-Alive: timeout=N` hint and drop an idle socket 1 s
     // before the server would; with none (the default) it keeps idle sockets forever and a request sent as the
     // server closes one fails with "socket hang up" (found under load, when a GC pause delays the server's timers).
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 60_000 }),
+    httpAgent: new TimedAgent(record, { keepAlive: true, maxSockets: 256, timeout: 60_000 }),
     proxy: false,
   });
-  const record = (config: TimedConfig | undefined, status: string) => {
-    const seconds = (performance.now() - (config?.meshproofStartedMs ?? performance.now())) / 1000;
-    const labels = { method: (config?.method ?? "get").toUpperCase(), peer_service: options.peer, status_code: status };
-    kit.metrics.httpClientRequests.inc(labels);
-    kit.metrics.httpClientDuration.observe(labels, seconds, activeTraceIds()?.traceId);
-  };
-  instance.interceptors.request.use((config: TimedConfig) => {
-    config.meshproofStartedMs = performance.now();
-    const requestId = currentRequestId();
-    if (requestId) config.headers.set(REQUEST_ID_HEADER, requestId);
-    return config;
-  });
-  instance.interceptors.response.use(
-    (response) => {
-      record(response.config, String(response.status));
-      return response;
+  instance.interceptors.request.use(
+    (config) => {
+      const requestId = currentRequestId();
+      if (requestId) config.headers.set(REQUEST_ID_HEADER, requestId);
+      return config;
     },
-    (error: unknown) => {
-      record(axios.isAxiosError(error) ? error.config : undefined, NO_RESPONSE_STATUS);
-      throw error;
-    },
+    undefined,
+    { synchronous: true },
   );
   return instance;
 }

@@ -416,7 +416,9 @@ describe("bad input exits 2 with a clear error", () => {
     ]);
     expect(lines.find((l) => l.startsWith("redis"))).toMatch(/\/nonexistent\/redis-server \(override\)\s+missing$/);
     expect(lines.find((l) => l.startsWith("k6"))).toMatch(/^k6\s+v1\.8\.1\s+\S+\/k6-v1\.8\.1\/k6\s+found$/);
-    expect(lines.find((l) => l.startsWith("zipkin"))).toMatch(/^zipkin\s+3\.6\.1\s+\S+\/zipkin-3\.6\.1\/zipkin\s+found$/);
+    expect(lines.find((l) => l.startsWith("zipkin"))).toMatch(
+      /^zipkin\s+3\.6\.1\s+\S+\/zipkin-3\.6\.1\/zipkin\s+found$/,
+    );
     expect(lines.filter((l) => l.endsWith(" found"))).toHaveLength(9);
   });
 });

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { outcomeLines as outcomes, type Verdict } from "../../harness/report/verdict";
-import { runCli } from "../support/cli";
+import { runCli, whyFailed } from "../support/cli";
 import { requireDockerMesh } from "../support/docker";
 
 const CLI = "harness/cli/scenario.js";
@@ -31,7 +31,7 @@ async function run(runtime: "native" | "docker"): Promise<{ verdict: Verdict; wa
     reportDir,
   ]);
   const wallMs = performance.now() - started;
-  expect({ runtime, code: result.code, output: result.code === 0 ? "" : result.stderr + result.stdout }).toEqual({
+  expect({ runtime, code: result.code, output: result.code === 0 ? "" : whyFailed(result) }).toEqual({
     runtime,
     code: 0,
     output: "",

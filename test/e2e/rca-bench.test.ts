@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { RcaScore } from "../../assertions/rca";
 import type { Verdict } from "../../harness/report/verdict";
-import { runCli } from "../support/cli";
+import { runCli, whyFailed } from "../support/cli";
 
 describe("npm run rca:bench", () => {
   test("two runs of the CPU and memory faults: other targets and intensities, a table beside the baselines", async () => {
@@ -16,7 +16,7 @@ describe("npm run rca:bench", () => {
       "--report-dir",
       dir,
     ]);
-    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr.slice(-2_000) }).toEqual({
+    expect({ code: result.code, stderr: result.code === 0 ? "" : whyFailed(result) }).toEqual({
       code: 0,
       stderr: "",
     });

@@ -16,7 +16,7 @@ import { OPERATORS } from "../../harness/mutate/operators";
 import { resolveTool } from "../../harness/tools/tools";
 import { createRng } from "../../harness/util/rng";
 import { catalogFixture } from "../support/evidence-fixture";
-import { DIST, runCli } from "../support/cli";
+import { DIST, runCli, whyFailed } from "../support/cli";
 
 /** The verdict with its run's RCA score, as `npm run scenario` writes it. */
 function withScore(verdict: Verdict, saved: readonly SavedScenario[]): Verdict {
@@ -444,7 +444,7 @@ describe("report.html in a real browser (Debian's chromium, headless)", () => {
       "--report-dir",
       reportDir,
     ]);
-    expect({ code: run.code, stderr: run.code === 0 ? "" : run.stderr.slice(-3_000) }).toEqual({ code: 0, stderr: "" });
+    expect({ code: run.code, stderr: run.code === 0 ? "" : whyFailed(run) }).toEqual({ code: 0, stderr: "" });
 
     // The telemetry really carried the texts, byte for byte.
     const [saved] = readEvidenceFile(evidenceFileIn(reportDir)).scenarios;

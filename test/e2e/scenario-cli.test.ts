@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Verdict } from "../../harness/report/verdict";
 import { loadCatalog } from "../../scenarios/lib/loader";
-import { collect, DIST, runCli } from "../support/cli";
+import { collect, DIST, runCli, whyFailed } from "../support/cli";
 import { requireDocker } from "../support/docker";
 
 const CLI = "harness/cli/scenario.js";
@@ -52,7 +52,7 @@ describe("npm run scenario", () => {
     // As on a machine without k6: the default path drives every scenario, and measures capacity, with the inline
     // driver (a k6 binary looked for would fail the run: the override names a file that does not exist).
     const result = await runCli(CLI, ["--report-dir", reportDir], { MESHPROOF_K6_BIN: "/nonexistent/k6" });
-    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr + result.stdout }).toEqual({
+    expect({ code: result.code, stderr: result.code === 0 ? "" : whyFailed(result) }).toEqual({
       code: 0,
       stderr: "",
     });
@@ -151,7 +151,7 @@ describe("npm run scenario", () => {
     const reportDir = tempDir("foreign");
     const config = path.resolve(DIST, "../examples/sample-mesh/meshproof.config.ts");
     const result = await runCli(CLI, ["--config", config, "--report-dir", reportDir]);
-    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr.slice(-3_000) }).toEqual({
+    expect({ code: result.code, stderr: result.code === 0 ? "" : whyFailed(result) }).toEqual({
       code: 0,
       stderr: "",
     });
@@ -185,7 +185,7 @@ describe("npm run scenario", () => {
       "--report-dir",
       reportDir,
     ]);
-    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr + result.stdout }).toEqual({
+    expect({ code: result.code, stderr: result.code === 0 ? "" : whyFailed(result) }).toEqual({
       code: 0,
       stderr: "",
     });

@@ -64,3 +64,13 @@ export function pidAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
+
+/**
+ * What a run that should have passed says about why not, short enough for a CI excerpt: its failed assertions
+ * (the list reporter's `✗` lines, with their consequences), its error lines, and its last 3 lines.
+ */
+export function whyFailed(result: CliResult): string {
+  const lines = (result.stderr + result.stdout).split("\n");
+  const told = lines.filter((line) => /^(\s*↳ )?✗|^(\S+: )?error\b|Error:/i.test(line.trimStart()));
+  return [...told.slice(0, 30), "…", ...lines.filter(Boolean).slice(-3)].join("\n");
+}

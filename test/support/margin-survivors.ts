@@ -10,15 +10,7 @@ export const KNOWN_MARGIN_SURVIVORS: readonly {
   /** Which of its mutants survive there, by their change text; all of them when absent. */
   change?: RegExp;
   reason: string;
-}[] = [
-  {
-    operator: "margin-span-durations",
-    scenarios: ["sampling"],
-    reason:
-      "with unsampled requests hygiene.histograms compares the spans' mean with the histogram's within 4 standard " +
-      "errors of the sampled spans, and a few 1000x spans widen that tolerance about as much as they move the mean",
-  },
-];
+}[] = [];
 
 /** Whether the table expects this margin operator's mutant (its change text) of this scenario to survive. */
 export function knownMarginSurvivor(operator: string, scenario: string, change: string): boolean {

@@ -170,7 +170,11 @@ describe("a frozen server counting its callers' giving up", () => {
 describe("spans a killed process had not exported", () => {
   // SIGKILL leaves no flush: payments' spans of a call that ended between the harness's flush and the kill die in its
   // exporter's queue, while its counter and log line may hold the call. Only such a call may lack them.
-  function lostSpans(lossWindowMs: number | undefined, endedBeforeKillMs: number) {
+  function lostSpans(
+    lossWindowMs: number | undefined,
+    endedBeforeKillMs: number | "started after it",
+    goneAfterKillMs?: number,
+  ) {
     const { evidence, expectations } = scenarioFixture("process-kill");
     const fault = evidence.faults[0]!;
     const request = evidence.requests.find(
@@ -180,8 +184,12 @@ describe("spans a killed process had not exported", () => {
         evidence.traces[r.traceId]?.spans.some((s) => s.service === "payments"),
     )!;
     const duration = request.endMs - request.startMs;
-    request.endMs = fault.appliedAtMs - endedBeforeKillMs;
-    request.startMs = request.endMs - duration;
+    request.startMs =
+      endedBeforeKillMs === "started after it"
+        ? fault.appliedAtMs + 10
+        : fault.appliedAtMs - endedBeforeKillMs - duration;
+    request.endMs = request.startMs + duration;
+    if (goneAfterKillMs !== undefined) fault.goneAtMs = fault.appliedAtMs + goneAfterKillMs;
     const trace = evidence.traces[request.traceId]!;
     trace.spans = trace.spans.filter((s) => s.service !== "payments");
     if (lossWindowMs !== undefined) fault.spansLostFromMs = fault.appliedAtMs - lossWindowMs;
@@ -201,6 +209,16 @@ describe("spans a killed process had not exported", () => {
 
   test("a journal without the flush's time excuses nothing", () => {
     expect(lostSpans(undefined, 10)).toEqual(expect.arrayContaining(noticed));
+  });
+
+  // docker kill: the engine took 23 ms to land the signal once, and payments served a call that began in between.
+  test("a call that began after the kill was sent, before the process was seen gone, may lack them", () => {
+    expect(lostSpans(30, "started after it", 30)).toEqual([]);
+  });
+
+  test("a call that began once the process was seen gone may not", () => {
+    expect(lostSpans(30, "started after it", 5)).toEqual(expect.arrayContaining(noticed));
+    expect(lostSpans(30, "started after it")).toEqual(expect.arrayContaining(noticed));
   });
 });
 

@@ -1,5 +1,6 @@
 import { assertProbes, PROBE_ASSERTIONS } from "../../../assertions/probe-assertions";
 import { RunView } from "../../../assertions/run-view";
+import type { ProbeRecord } from "../../../assertions/evidence";
 import type { SavedScenario } from "../../../harness/report/evidence-file";
 import { scenarioFixture } from "../../support/evidence-fixture";
 
@@ -114,6 +115,29 @@ describe("assertProbes on the real redis-outage run", () => {
     // Answered before the fault was applied: nothing explains it.
     Object.assign(poll, { latencyMs: 5 });
     expect(judge(outage).find((r) => r.id === PROBE_ASSERTIONS.baselineHealthy)!.status).toBe("failed");
+  });
+
+  test("a poll the freeze caught unanswered counts as its flip, though sent a few ms before the journal's time", () => {
+    // docker pause landed after a /readyz sent 7 ms before the fault's applied-at: it timed out, and the next poll,
+    // sent after the timeout, was answered once thawed. Only a timeout can be the fault's: a 503 was answered before.
+    const frozen = scenarioFixture("process-freeze");
+    const fault = frozen.evidence.faults[0]!;
+    const ofTarget = (p: ProbeRecord) => p.service === fault.target && p.probe === "readyz";
+    // The caught poll waited out its deadline: no other was sent while the fault held.
+    frozen.evidence.probes = frozen.evidence.probes.filter(
+      (p) => !ofTarget(p) || p.atMs < fault.appliedAtMs || p.atMs > fault.revertStartedAtMs!,
+    );
+    const caught = frozen.evidence.probes.filter((p) => ofTarget(p) && p.atMs < fault.appliedAtMs).at(-1)!;
+    Object.assign(caught, {
+      atMs: fault.appliedAtMs - 7,
+      latencyMs: 1_500,
+      status: 0,
+      outcome: "timeout",
+      error: "The operation was aborted due to timeout",
+    });
+    expect(flipOf(frozen).status).toBe("passed");
+    Object.assign(caught, { status: 503, outcome: "answered", error: undefined, latencyMs: 5 });
+    expect(flipOf(frozen).message).toContain(`${fault.target} /readyz answered timeout never once`);
   });
 
   test("without the expected flip, the outage itself is a baseline failure", () => {
