@@ -1,4 +1,12 @@
 /**
+ * The confidence of every binomial interval the judge draws: a correct mesh falls outside one by chance once in 1,000.
+ * A catalog run draws three (payments-errors' effect and metrics.error-rate, the sampling scenario's root share):
+ * a false failure about once in 330 catalog runs. Counters, traces and the driver are compared exactly besides, so
+ * this interval only judges the fault injector's rate. A mesh config may set another for metrics.error-rate.
+ */
+export const BINOMIAL_CONFIDENCE = 0.999;
+
+/**
  * Two-sided acceptance interval of a Binomial(n, p) count at a confidence level: the smallest [low, high] with
  * P(X < low) <= alpha/2 and P(X > high) <= alpha/2 (alpha = 1 - confidence). Exact (summed pmf), so it holds for
  * the small samples of a fault window, where the normal approximation does not.

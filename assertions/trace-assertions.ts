@@ -1,5 +1,5 @@
 import { faultEffect, faultSignature } from "./faults";
-import { binomialAcceptance } from "./binomial";
+import { BINOMIAL_CONFIDENCE, binomialAcceptance } from "./binomial";
 import type { AssertionResult } from "./evidence";
 import { Findings, notPromised, verdict, type Coverage, type Finding } from "./result";
 import { describeExpected, type PlacedSpan, type RequestView, type RunView } from "./run-view";
@@ -280,7 +280,7 @@ function samplingDecisions(view: RunView): AssertionResult {
       });
   }
   const roots = byParent.none;
-  const { low, high } = binomialAcceptance(roots, ratio, 0.999);
+  const { low, high } = binomialAcceptance(roots, ratio, BINOMIAL_CONFIDENCE);
   if (roots > 0 && (rootsSampled < low || rootsSampled > high))
     findings.add({
       detail: `the edge sampled ${rootsSampled} of ${roots} parentless requests (${((rootsSampled / roots) * 100).toFixed(1)}%), outside the 99.9% interval [${low}, ${high}] of ratio ${ratio}`,

@@ -1,4 +1,4 @@
-import { binomialAcceptance } from "../binomial";
+import { BINOMIAL_CONFIDENCE, binomialAcceptance } from "../binomial";
 import type { Evidence, FaultRecord, ProcessSample } from "../evidence";
 import { median } from "../metric-query";
 import type { RequestView, RunView } from "../run-view";
@@ -29,7 +29,7 @@ export function errorRate(view: RunView, fault: FaultRecord, rate: number): Meas
   const inside = crossing(view, fault, true);
   const failed = inside.filter((r) => !r.success);
   // Every crossing request reaches the target unless an earlier hop failed: the count is Binomial(n, rate) at most.
-  const { low, high } = binomialAcceptance(inside.length, rate, 0.999);
+  const { low, high } = binomialAcceptance(inside.length, rate, BINOMIAL_CONFIDENCE);
   const observed = inside.length > 0 && failed.length >= Math.max(1, low) && failed.length <= high;
   return {
     declared: `${rate * 100}% of calls to ${fault.target} fail`,

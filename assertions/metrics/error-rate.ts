@@ -1,5 +1,5 @@
 import { faultSignature } from "../faults";
-import { binomialAcceptance } from "../binomial";
+import { BINOMIAL_CONFIDENCE, binomialAcceptance } from "../binomial";
 import type { AssertionResult, FaultRecord, ServiceInfo } from "../evidence";
 import { delta, sum } from "../metric-query";
 import { hasMetrics, type Endpoint, type MetricView } from "../metric-view";
@@ -48,7 +48,7 @@ function errorCodeOf(fault: FaultRecord): string | undefined {
  */
 export function errorRate(metrics: MetricView): AssertionResult {
   const { view } = metrics;
-  const confidence = view.expectations.metrics?.confidence ?? 0.999;
+  const confidence = view.expectations.metrics?.confidence ?? BINOMIAL_CONFIDENCE;
   const tallies: RateTallies = { findings: new Findings(), observed: {}, statements: [] };
   let compared = 0;
   const faults = view.evidence.faults.filter((f) => faultSignature(f.kind).errorRate);
