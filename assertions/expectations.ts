@@ -155,6 +155,9 @@ export interface ProbeExpectations {
   slackMs?: number;
 }
 
+/** The probe parameters a scenario does not set: the kit's check timeout and the harness poller's interval. */
+export const PROBE_DEFAULTS = { checkTimeoutMs: 1000, pollIntervalMs: 100, slackMs: 500 } as const;
+
 /** What a scenario expects of its run: the families to judge and their parameters. */
 export interface Expectations {
   families: AssertionFamily[];

@@ -1,7 +1,7 @@
 import { faultSignature } from "./faults";
 import { faultEffect } from "./faults";
 import type { AssertionResult, Evidence, ProbeRecord, ServiceInfo } from "./evidence";
-import type { ReadinessFlip } from "./expectations";
+import { PROBE_DEFAULTS, type ReadinessFlip } from "./expectations";
 import { Findings, notPromised, verdict, type Coverage } from "./result";
 import type { RunView } from "./run-view";
 import { heldUntil, hopOfFault } from "./trace-shape";
@@ -66,7 +66,12 @@ interface FlipResult {
  */
 export function assertProbes(view: RunView): AssertionResult[] {
   const { evidence, expectations } = view;
-  const { readinessFlips = [], checkTimeoutMs = 1000, pollIntervalMs = 100, slackMs = 500 } = expectations.probes ?? {};
+  const {
+    readinessFlips = [],
+    checkTimeoutMs = PROBE_DEFAULTS.checkTimeoutMs,
+    pollIntervalMs = PROBE_DEFAULTS.pollIntervalMs,
+    slackMs = PROBE_DEFAULTS.slackMs,
+  } = expectations.probes ?? {};
   const boundMs = checkTimeoutMs + pollIntervalMs + slackMs;
   const bound: FlipBound = {
     ms: boundMs,
