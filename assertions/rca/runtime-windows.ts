@@ -14,9 +14,17 @@ interface Interval {
   share?: number;
   /** Its CPU above what the rest of the mesh's CPU (the load) predicts from steady state, as a share of the total. */
   excessShare?: number;
-  heapRiseBytes?: number;
-  heapBytes?: number;
+  /** The heap's rise and size, by series: used (live objects) and total (what V8 reserved to hold them). */
+  heap: Partial<Record<HeapSeries, { riseBytes: number; bytes: number }>>;
 }
+
+/**
+ * A held allocation shows in the heap used, unless a collection of the garbage it displaced hides it (a 64 MB hold
+ * rose the heap used only 11-26 MB in 3 of 16 catalog runs); V8 must still grow the heap's total to hold it (62-63
+ * MB there, at most 4.3 MB in any interval of 28 runs without a memory fault).
+ */
+type HeapSeries = "used" | "total";
+const HEAP_SERIES: readonly HeapSeries[] = ["used", "total"];
 
 /** Samples up to one scrape after the load still describe it (the range query's 1 s step). */
 const STEP_MS = 1_000;
@@ -54,7 +62,7 @@ export function detectRuntimeWindows(ctx: RcaContext, o: Tuning): RuntimeWindow[
     const othersAt = (i: Interval) => (total.get(i.ms) ?? 0) - (i.cores ?? 0);
     const steadyOthers = mean(steady.flatMap((i) => (i.cores === undefined ? [] : [othersAt(i)])));
     const judged = list.filter((i) => i.ms > loadStart + o.steadyMinMs + STEP_MS / 2 && i.ms <= loadEnd + STEP_MS);
-    const flagged: { i: Interval; cpu: boolean; heap: boolean }[] = [];
+    const flagged: { i: Interval; cpu: boolean; heap: boolean; held: HeapSeries[] }[] = [];
     // A smaller rise held over two scrape intervals in a row (a one-interval spike is noise, a burn lasts).
     const sustained = (i: Interval | undefined) =>
       i?.share !== undefined &&
@@ -72,18 +80,21 @@ export function detectRuntimeWindows(ctx: RcaContext, o: Tuning): RuntimeWindow[
         const excessUp = excess >= o.cpuExcessCores && i.excessShare >= o.cpuExcessShare;
         cpu = shareUp || excessUp || (sustained(i) && (sustained(judged[k - 1]) || sustained(judged[k + 1])));
       }
-      const rise = i.heapRiseBytes ?? 0;
-      const heap = rise >= o.heapRiseBytes && rise / Math.max(1, requestsIn(i.startMs, i.ms)) >= o.heapBytesPerRequest;
-      if (cpu || heap) flagged.push({ i, cpu, heap });
+      const held = HEAP_SERIES.filter((kind) => {
+        const rise = i.heap[kind]?.riseBytes ?? 0;
+        return rise >= o.heapRiseBytes && rise / Math.max(1, requestsIn(i.startMs, i.ms)) >= o.heapBytesPerRequest;
+      });
+      if (cpu || held.length) flagged.push({ i, cpu, heap: held.length > 0, held });
     }
-    // A held heap stays flagged while it stays above half its rise (the rise itself happens in one interval).
-    for (const f of [...flagged].filter((x) => x.heap)) {
-      const floor = f.i.heapBytes! - f.i.heapRiseBytes! / 2;
-      for (const next of judged.filter((i) => i.ms > f.i.ms)) {
-        if ((next.heapBytes ?? 0) < floor) break;
-        if (!flagged.some((x) => x.i === next)) flagged.push({ i: next, cpu: false, heap: true });
+    // A held heap stays flagged while that series stays above half its rise (the rise itself happens in one interval).
+    for (const f of [...flagged])
+      for (const kind of f.held) {
+        const floor = f.i.heap[kind]!.bytes - f.i.heap[kind]!.riseBytes / 2;
+        for (const next of judged.filter((i) => i.ms > f.i.ms)) {
+          if ((next.heap[kind]?.bytes ?? 0) < floor) break;
+          if (!flagged.some((x) => x.i === next)) flagged.push({ i: next, cpu: false, heap: true, held: [] });
+        }
       }
-    }
     flagged.sort((a, b) => a.i.ms - b.i.ms);
     // Flagged intervals at most one quiet interval apart make one window.
     const runs: (typeof flagged)[] = [];
@@ -97,7 +108,7 @@ export function detectRuntimeWindows(ctx: RcaContext, o: Tuning): RuntimeWindow[
         0,
         ...run.filter((f) => f.cpu).map((f) => Math.max(f.i.share! - steadyShare!, f.i.excessShare ?? 0)),
       );
-      const heapRise = Math.max(0, ...run.filter((f) => f.heap).map((f) => f.i.heapRiseBytes ?? 0));
+      const heapRise = Math.max(0, ...run.flatMap((f) => f.held.map((kind) => f.i.heap[kind]!.riseBytes)));
       const signals: RuntimeWindow["signals"] = [];
       if (shareRise > 0) signals.push("cpu");
       if (run.some((f) => f.heap)) signals.push("heap");
@@ -142,12 +153,11 @@ export function detectRuntimeWindows(ctx: RcaContext, o: Tuning): RuntimeWindow[
 function intervals(ctx: RcaContext, service: ServiceInfo): Interval[] {
   const names = Object.fromEntries(runtimeNames(service.contract).map((x) => [x.key, x.name]));
   const cpu = names.cpuCores ? seriesPoints(ctx, service, names.cpuCores) : [];
-  const heap = names.heapUsedBytes ? seriesPoints(ctx, service, names.heapUsedBytes) : [];
   const byMs = new Map<number, Interval>();
   const at = (ms: number, startMs: number) => {
     const known = byMs.get(ms);
     if (known) return known;
-    const made: Interval = { ms, startMs };
+    const made: Interval = { ms, startMs, heap: {} };
     byMs.set(ms, made);
     return made;
   };
@@ -157,10 +167,15 @@ function intervals(ctx: RcaContext, service: ServiceInfo): Interval[] {
     at(b.ms, a.ms).cores = (b.v >= a.v ? b.v - a.v : b.v) / ((b.ms - a.ms) / 1000);
   }
   // The heap's rise above the highest of the three scrapes before (a collection's drop is no rise).
-  for (let k = 1; k < heap.length; k++) {
-    const interval = at(heap[k]!.ms, heap[k - 1]!.ms);
-    interval.heapBytes = heap[k]!.v;
-    interval.heapRiseBytes = Math.max(0, heap[k]!.v - Math.max(...heap.slice(Math.max(0, k - 3), k).map((p) => p.v)));
+  for (const [kind, name] of [
+    ["used", names.heapUsedBytes],
+    ["total", service.contract.runtimeMetrics?.heapTotalBytes],
+  ] as const) {
+    const heap = name ? seriesPoints(ctx, service, name) : [];
+    for (let k = 1; k < heap.length; k++) {
+      const before = Math.max(...heap.slice(Math.max(0, k - 3), k).map((p) => p.v));
+      at(heap[k]!.ms, heap[k - 1]!.ms).heap[kind] = { bytes: heap[k]!.v, riseBytes: Math.max(0, heap[k]!.v - before) };
+    }
   }
   return [...byMs.values()].sort((a, b) => a.ms - b.ms);
 }
