@@ -147,6 +147,11 @@ export interface FaultRecord {
   params: Record<string, unknown>;
   /** When the harness began applying it: the fault may act from then on (memory is held while it is applied). */
   appliedAtMs: number;
+  /**
+   * When its injector said it was in place: it acts from then on at the latest. Between the two a call may or may not
+   * meet it (an L7 proxy's fault reached the proxy a few ms after appliedAtMs). Absent in older journals.
+   */
+  inPlaceAtMs?: number;
   /** When the revert began (a killed service's start was issued); revertedAtMs is when it was in place (ready). */
   revertStartedAtMs?: number;
   revertedAtMs?: number;

@@ -165,9 +165,11 @@ function judgeWindow(slowed: SlowedFault, calls: TimedCall[], shares: SlowShares
   const { fault, delayMs, slowMs, endMs, callee } = slowed;
   const { inside, outside } = shares;
   // A link delays the bytes that pass while the toxic is on: a call that started within one delay of either edge
-  // of the window may or may not have been slowed, and is judged on neither side.
+  // of the window may or may not have been slowed, and is judged on neither side. Nor is one that started while the
+  // fault was being applied (a call 1 ms after an L7 fault's applied-at was not slowed: the fault reached the proxy later).
   const bandMs = callee !== undefined ? delayMs : 0;
-  const within = calls.filter((c) => c.startMs >= fault.appliedAtMs && c.startMs <= endMs - bandMs);
+  const inPlaceAtMs = fault.inPlaceAtMs ?? fault.appliedAtMs;
+  const within = calls.filter((c) => c.startMs >= inPlaceAtMs && c.startMs <= endMs - bandMs);
   const beyond = calls.filter((c) => c.startMs < fault.appliedAtMs - bandMs || c.startMs > endMs);
   // A call takes its own time plus the delay (one that takes 300 ms by itself is not slowed by 300 ms at 300 ms).
   // On a link, its own time is its server span's: the delay is what its client span adds. On a method, the calls

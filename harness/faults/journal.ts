@@ -66,7 +66,17 @@ export class FaultJournal {
     journal.applied(key, injection.leftover);
     const { kind, target, params } = fault;
     const { via } = injector;
-    this.write({ id, kind, target, via, params, appliedAtMs: injection.appliedAtMs, ...injection.details });
+    const inPlaceAtMs = Date.now();
+    this.write({
+      id,
+      kind,
+      target,
+      via,
+      params,
+      appliedAtMs: injection.appliedAtMs,
+      inPlaceAtMs,
+      ...injection.details,
+    });
     const entries = this.entries;
     const active: ActiveFault = {
       id,

@@ -179,6 +179,7 @@ export const shiftFaultWindow: MutationOperator = {
             ? {
                 ...f,
                 appliedAtMs: f.appliedAtMs + shift,
+                inPlaceAtMs: later(f.inPlaceAtMs),
                 revertStartedAtMs: later(f.revertStartedAtMs),
                 revertedAtMs: later(f.revertedAtMs),
               }
