@@ -174,8 +174,6 @@ export interface FaultRecord {
    * it could not flush.
    */
   spansLostFromMs?: number;
-  /** A kill: when the target was seen gone; until then it may have served calls (a signal takes a while to land). */
-  goneAtMs?: number;
 }
 
 export interface ProbeRecord {

@@ -17,7 +17,7 @@ export function isSuccess(status: number): boolean {
 /**
  * The services of a request's route whose spans of that request may have died unexported: a kill discards what its
  * exporter still held (the spans ended from the journal's `spansLostFromMs`), so a request under way between then and
- * the process being gone (`goneAtMs`, else the kill) may lack the killed service's spans, whatever its outcome. Empty for a journal without that time.
+ * the process being gone (the journal's `inPlaceAtMs`, else the kill) may lack the killed service's spans, whatever its outcome. Empty for a journal without that time.
  */
 export function unexportedServices(
   request: Pick<RequestRecord, "startMs" | "endMs">,
@@ -28,7 +28,7 @@ export function unexportedServices(
   const lost = new Set<string>();
   for (const f of faults) {
     if (f.spansLostFromMs === undefined) continue;
-    if (request.endMs < f.spansLostFromMs || request.startMs > (f.goneAtMs ?? f.appliedAtMs)) continue;
+    if (request.endMs < f.spansLostFromMs || request.startMs > (f.inPlaceAtMs ?? f.appliedAtMs)) continue;
     if (f.target === edge || hops.some((h) => h.from === f.target || h.to === f.target)) lost.add(f.target);
     // Spans the process reported under names of its own (an in-process datastore client's) died with it too.
     for (const h of hops) if (h.from === f.target && h.reportedBy) lost.add(h.reportedBy);

@@ -87,14 +87,13 @@ export const kill: FaultInjector<"kill"> = {
     const appliedAtMs = Date.now();
     await service.control!.kill();
     // The signal takes a while to land (through the engine, 23 ms once in containers): until the process is seen
-    // gone it may serve calls whose spans, logs and counts die with it.
-    const goneAtMs = Date.now();
+    // gone (the journal's inPlaceAtMs) it may serve calls whose spans, logs and counts die with it.
     const spansLostFromMs = flushed
       ? flushStartedAtMs
       : appliedAtMs - Math.max(mesh.exportIntervalMs, OTEL_DEFAULT_EXPORT_INTERVAL_MS);
     return {
       appliedAtMs,
-      details: { lastSamples, lastSamplesAtMs: appliedAtMs, uncountedUntilMs: goneAtMs, spansLostFromMs, goneAtMs },
+      details: { lastSamples, lastSamplesAtMs: appliedAtMs, uncountedUntilMs: Date.now(), spansLostFromMs },
       revert: () => startAndWaitReady(service),
     };
   },

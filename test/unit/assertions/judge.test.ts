@@ -189,7 +189,7 @@ describe("spans a killed process had not exported", () => {
         ? fault.appliedAtMs + 10
         : fault.appliedAtMs - endedBeforeKillMs - duration;
     request.endMs = request.startMs + duration;
-    if (goneAfterKillMs !== undefined) fault.goneAtMs = fault.appliedAtMs + goneAfterKillMs;
+    if (goneAfterKillMs !== undefined) fault.inPlaceAtMs = fault.appliedAtMs + goneAfterKillMs;
     const trace = evidence.traces[request.traceId]!;
     trace.spans = trace.spans.filter((s) => s.service !== "payments");
     if (lossWindowMs !== undefined) fault.spansLostFromMs = fault.appliedAtMs - lossWindowMs;
