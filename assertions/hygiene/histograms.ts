@@ -1,6 +1,7 @@
+import { BINOMIAL_CONFIDENCE, populationRange } from "../binomial";
 import type { AssertionResult } from "../evidence";
 import { select, sum } from "../metric-query";
-import { endpointKey, leftOutReason, tallySpans, type Endpoint, type MetricView, type Tally } from "../metric-view";
+import { endpointKey, leftOutReason, tallySpans, type Endpoint, type MetricView } from "../metric-view";
 import { Findings, notPromised, verdict } from "../result";
 import { HISTOGRAM_PARTS, HYGIENE_ASSERTIONS } from "./ids";
 
@@ -45,6 +46,9 @@ interface TimedCalls {
   durations: number[];
   /** Whether the spans are a sample of the calls (some requests unsampled), not all of them. */
   sampled: boolean;
+  /** The histogram's _sum and its buckets' counts as [le, count], at the end of the run. */
+  histogramSum: number;
+  buckets: [number, number][];
 }
 
 /**
@@ -59,7 +63,6 @@ export function histograms(metrics: MetricView): AssertionResult {
   const findings = new Findings();
   const spans = tallySpans(metrics).durations;
   const unsampled = view.requests.some((r) => !r.sampled);
-  let compared = 0;
   const { endpoints, leftOut } = metrics.judgeable(["histogram", "peers"]);
   if (endpoints.length === 0 && Object.keys(leftOut).length)
     return notPromised(
@@ -69,10 +72,17 @@ export function histograms(metrics: MetricView): AssertionResult {
       { leftOut },
     );
   const observed: Record<string, unknown> = Object.keys(leftOut).length ? { leftOut } : {};
-  for (const e of endpoints) {
+  const timed = endpoints.flatMap((e) => {
     checkInItself(metrics, e, findings);
-    const measured = spans.get(endpointKey(e)) ?? new Map<string, number[]>();
-    compared += compareWithSpans(metrics, e, measured, unsampled, findings, observed);
+    return timedCalls(metrics, e, spans.get(endpointKey(e)) ?? new Map<string, number[]>(), unsampled, observed);
+  });
+  // Each bucket of a sample that holds some of its calls but not all is a chance draw (one holding all or none shows
+  // the same in any sample): the run's draws share BINOMIAL_CONFIDENCE's chance of a false failure.
+  const draws = sum(timed.filter((c) => c.sampled).map((c) => c.buckets.filter(([, v]) => v > 0 && v < c.n).length));
+  const confidence = 1 - (1 - BINOMIAL_CONFIDENCE) / Math.max(1, draws);
+  for (const calls of timed) {
+    compareSum(calls, findings);
+    compareBuckets(calls, findings, confidence);
   }
   compareEdgeWithDriver(metrics, findings, observed);
   return verdict(
@@ -84,14 +94,14 @@ export function histograms(metrics: MetricView): AssertionResult {
       failed: "histograms inconsistent",
     },
     {
-      compared,
+      compared: timed.length,
       minimum: endpoints.length,
       what: "histogram series with calls",
       because: "the endpoints the planned routes cross",
     },
     {
       sumTolerance: `${SAME_CALL_CLOCK_S * 1000} ms per call + ${PAUSE_S * 1000} ms for ${PAUSED_CALLS} paused call (a sample: 25% + 5 ms + 4 standard errors of its mean)`,
-      buckets: `spans under the bound -+ ${SAME_CALL_CLOCK_S * 1000} ms, ${PAUSED_CALLS} paused call`,
+      buckets: `spans under the bound -+ ${SAME_CALL_CLOCK_S * 1000} ms, ${PAUSED_CALLS} paused call (a sample: its exact hypergeometric range at ${BINOMIAL_CONFIDENCE} for all of the run's buckets)`,
     },
     observed,
   );
@@ -140,20 +150,19 @@ function checkInItself(metrics: MetricView, e: Endpoint, findings: Findings): vo
   }
 }
 
-/** The run's _sum and bucket increases against the spans' durations; returns the series compared. */
-function compareWithSpans(
+/** An endpoint's series with calls, each with the spans that timed them: the series compared. */
+function timedCalls(
   metrics: MetricView,
   e: Endpoint,
   measured: Map<string, number[]>,
   unsampled: boolean,
-  findings: Findings,
   observed: Record<string, unknown>,
-): number {
+): TimedCalls[] {
   const name = metrics.histogram(e)!.name;
   const key = endpointKey(e);
   const sums = metrics.histogramTally(e, "_sum");
   const buckets = metrics.histogramTally(e, "_bucket");
-  let compared = 0;
+  const timed: TimedCalls[] = [];
   for (const [id, n] of metrics.histogramTally(e, "_count")) {
     const durations = measured.get(id);
     if (!(n > 0) || !durations?.length) continue;
@@ -162,27 +171,27 @@ function compareWithSpans(
     const m = durations.length;
     const sampled = unsampled && m < n;
     if (m !== n && !sampled && Math.abs(n - m) > Math.max(2, 0.1 * n)) continue;
-    compared++;
-    const calls: TimedCalls = { where: `${key} ${name}{${id}}`, service: e.service.name, id, n, durations, sampled };
     const histogramSum = sums.get(id) ?? 0;
+    const own = [...buckets]
+      .filter(([bucketKey]) => bucketKey.startsWith(`${id}|`))
+      .map(([bucketKey, v]): [number, number] => [
+        Number(bucketKey.slice(id.length + 1).replace("+Inf", "Infinity")),
+        v,
+      ]);
+    const where = `${key} ${name}{${id}}`;
+    timed.push({ where, service: e.service.name, id, n, durations, sampled, histogramSum, buckets: own });
     observed[`${key} ${id}`] = {
       calls: n,
       ...(m !== n ? { spans: m } : {}),
       histogramSumSeconds: round(histogramSum),
       spanSumSeconds: round(sum(durations)),
     };
-    compareSum(calls, histogramSum, findings);
-    compareBuckets(calls, buckets, findings);
   }
-  return compared;
+  return timed;
 }
 
 /** The histogram's _sum against the spans' summed durations (all calls), or their mean (a sample). */
-function compareSum(
-  { where, service, n, durations, sampled }: TimedCalls,
-  histogramSum: number,
-  findings: Findings,
-): void {
+function compareSum({ where, service, n, durations, sampled, histogramSum }: TimedCalls, findings: Findings): void {
   const m = durations.length;
   const spanSum = sum(durations);
   // Same calls: the histogram's timer and the span's time one call from slightly different points; over 2,482
@@ -213,17 +222,16 @@ function compareSum(
 
 /**
  * Each bucket's count against the same calls' spans: at least the spans under its bound by more than the clock
- * difference, at most the calls less the spans over it by more than that (a sample: also its share, within chance).
+ * difference, at most the calls less the spans over it by more than that (a sample: also the counts a random sample
+ * showing that many under it is consistent with, at `confidence`).
  */
 function compareBuckets(
-  { where, service, id, n, durations, sampled }: TimedCalls,
-  buckets: Tally,
+  { where, service, n, durations, sampled, buckets }: TimedCalls,
   findings: Findings,
+  confidence: number,
 ): void {
   const m = durations.length;
-  for (const [bucketKey, value] of buckets) {
-    if (!bucketKey.startsWith(`${id}|`)) continue;
-    const le = Number(bucketKey.slice(id.length + 1).replace("+Inf", "Infinity"));
+  for (const [le, value] of buckets) {
     // The histogram's timer and the span's time one call from slightly different points (SAME_CALL_CLOCK_S): a
     // call that close to the bound may be on either side of it. Beyond that, a scheduling pause between the two
     // timers moved at most one call of a series (PAUSED_CALLS); calls on one side only (a fault cut them) each
@@ -235,11 +243,11 @@ function compareBuckets(
     // and the calls over it at least the spans surely over it.
     let [low, high] = [surelyBelow - slack, n - (m - maybeBelow) + slack];
     if (sampled) {
-      // A random sample of the calls: its share under the bound is the calls' within 4 standard deviations.
-      const share = (surelyBelow + maybeBelow) / 2 / m;
-      const chance = 4 * Math.sqrt((share * (1 - share)) / m);
-      low = Math.max(low, ((surelyBelow - slack) / m - chance) * n);
-      high = Math.min(high, ((maybeBelow + slack) / m + chance) * n);
+      // A random sample of the calls (each request sampled or not at random): the calls under the bound are a count
+      // whose exact hypergeometric interval holds what the sample shows. (A normal approximation allowed no call over
+      // the bound beyond the sample's when all of the sample was under it.)
+      const range = populationRange(n, m, { low: surelyBelow - slack, high: maybeBelow + slack }, confidence);
+      [low, high] = [Math.max(low, range.low), Math.min(high, range.high)];
     }
     if (value < low || value > high) {
       const below = durations.filter((d) => d <= le).length;
