@@ -250,6 +250,9 @@ export interface LogLine {
 }
 
 /** The assertion families, in report order. */
+/** The resolution of the driver's request times (startMs, endMs): whole milliseconds (Date.now()). */
+export const DRIVER_TICK_MS = 1;
+
 export const ALL_FAMILIES = ["traces", "metrics", "probes", "runtime", "hygiene", "correlation"] as const;
 export type AssertionFamily = (typeof ALL_FAMILIES)[number];
 

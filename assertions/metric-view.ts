@@ -293,6 +293,8 @@ export interface SpanTally {
   counts: Map<string, Tally>;
   /** Durations in seconds, same keys. */
   durations: Map<string, Map<string, number[]>>;
+  /** Start times in ms, same keys and order. */
+  startsMs: Map<string, Map<string, number[]>>;
 }
 
 /**
@@ -329,6 +331,14 @@ export function spanCode(view: RunView, e: Pick<Endpoint, "service" | "protocol"
 function computeSpanTally(view: RunView): SpanTally {
   const counts = new Map<string, Tally>();
   const durations = new Map<string, Map<string, number[]>>();
+  const startsMs = new Map<string, Map<string, number[]>>();
+  const push = (to: Map<string, Map<string, number[]>>, ek: string, key: string, value: number) => {
+    const byKey = to.get(ek) ?? new Map<string, number[]>();
+    to.set(ek, byKey);
+    const list = byKey.get(key);
+    if (list) list.push(value);
+    else byKey.set(key, [value]);
+  };
   for (const r of view.requests) {
     for (const p of r.placed) {
       const span = p.span;
@@ -342,12 +352,9 @@ function computeSpanTally(view: RunView): SpanTally {
       const tally = counts.get(ek) ?? new Map<string, number>();
       tally.set(key, (tally.get(key) ?? 0) + 1);
       counts.set(ek, tally);
-      const byKey = durations.get(ek) ?? new Map<string, number[]>();
-      durations.set(ek, byKey);
-      const list = byKey.get(key);
-      if (list) list.push(span.durationUs / 1e6);
-      else byKey.set(key, [span.durationUs / 1e6]);
+      push(durations, ek, key, span.durationUs / 1e6);
+      push(startsMs, ek, key, span.startTimeUs / 1000);
     }
   }
-  return { counts, durations };
+  return { counts, durations, startsMs };
 }

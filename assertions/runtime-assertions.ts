@@ -106,7 +106,7 @@ function checkService(c: ServiceCheck, limits: Limits): void {
   const used = checkHeap(c, limits.memoryBytes);
   checkGc(c, restarted);
   if (c.contract.runtime === "node") checkEventLoop(c, limits.maxEventLoopLagSeconds);
-  else checkGoroutines(c);
+  else checkGoroutines(c, limits.memoryBytes);
   checkRss(c, used, limits.memoryBytes);
   if (c.value(c.names.cpuSecondsTotal) !== undefined) c.tallies.judged.cpu++;
   checkCpu(c, limits.cpuCores);
@@ -215,14 +215,25 @@ function checkEventLoop({ service, names, tallies, add, need, range }: ServiceCh
   if (eluMoves) add("eventLoop", `${eluName} ${eluMoves}`);
 }
 
+/**
+ * Every live goroutine holds a stack of at least Go's minimum, 2 KiB (runtime's stackMin), which it runs on: so a
+ * process holds no more goroutines than its memory (its largest /proc RSS, a harness record) over 2 KiB.
+ */
+const GOROUTINE_STACK_BYTES = 2048;
+
 /** Go: the goroutine count in bounds and moving. */
-function checkGoroutines({ service, names, tallies, add, need, range }: ServiceCheck): void {
+function checkGoroutines({ view, service, names, tallies, add, need, range }: ServiceCheck, memoryBytes: number): void {
   const name = names.goroutines!;
   const goroutines = need("goroutines", name);
   if (goroutines !== undefined) tallies.judged.goroutines++;
   tallies.observed.goroutines[service.name] = goroutines;
-  if (goroutines !== undefined && !(goroutines >= 1 && goroutines <= 1_000_000))
-    add("goroutines", `${name} is ${goroutines}, not within [1, 1000000]`);
+  const rss = (view.evidence.processes ?? []).filter((p) => p.service === service.name && p.rssBytes !== undefined);
+  const [memory, whose] = rss.length
+    ? [Math.max(...rss.map((p) => p.rssBytes!)), "its largest RSS in /proc"]
+    : [memoryBytes, "the machine's memory"];
+  const most = Math.floor(memory / GOROUTINE_STACK_BYTES);
+  if (goroutines !== undefined && !(goroutines >= 1 && goroutines <= most))
+    add("goroutines", `${name} is ${goroutines}, not within [1, ${most}] (${whose}, ${memory} B, over 2 KiB stacks)`);
   const goroutinesMove = moves(range(name));
   if (goroutinesMove) add("goroutines", `${name} ${goroutinesMove}`);
 }
@@ -281,7 +292,7 @@ function runtimeVerdicts(view: RunView, tallies: Tallies, limits: Limits): Asser
     ...(go
       ? [
           judge("goroutines", "have a goroutine count in bounds and moving", go, {
-            goroutines: "[1, 1e6]",
+            goroutines: `[1, memory / ${GOROUTINE_STACK_BYTES} B]: the largest /proc RSS, or ${memoryBytes} B`,
             moves: true,
           }),
         ]

@@ -39,6 +39,8 @@ export interface FaultSignature {
   newLife?: boolean;
   /** The target drains before it stops, readiness first: judged by probes.graceful-drain. */
   drains?: boolean;
+  /** The target's process is stopped and resumed: the thaw resumes all of its threads at once. */
+  pauses?: boolean;
   /** The runtime gauge that must move while it holds: judged by runtime.resource-faults. */
   runtime?: "heap" | "event-loop" | "cpu";
 }

@@ -10,5 +10,6 @@ export const freezeFault = defineFault({
   site: "process",
   // Calls wait past their deadline; the server may finish them after the thaw, too late and OK.
   effect: { fails: true, graceMs: 2_000, serverSpan: "optional", grpcCodes: ["DEADLINE_EXCEEDED"] },
+  signature: { pauses: true },
   measure: (view, fault) => frozen(view, fault),
 });

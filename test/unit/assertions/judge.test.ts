@@ -1,4 +1,4 @@
-import { evaluate } from "../../../assertions/evaluate";
+import { evaluate, judgeRun } from "../../../assertions/evaluate";
 import { select } from "../../../assertions/metric-query";
 import type { AssertionFamily } from "../../../assertions/evidence";
 import { ALL_FAMILIES } from "../../../assertions/expectations";
@@ -392,5 +392,94 @@ describe("a sampled run's histogram buckets against a sample of its calls", () =
     expect(result.headline).toMatch(
       new RegExp(`expected \\d+\\.\\.83 of 83 calls under le=${le} .*, observed 58 of 83`),
     );
+  });
+});
+
+describe("a fault's measured effect, bounded by a stated cause", () => {
+  // A paused cgroup (docker pause) leaves the process in state D, not T: its CPU while held and a probe timing out
+  // witness the freeze. /proc counts CPU in 10 ms ticks: the one the freeze began in may be counted.
+  function frozenWith(cpuTicks: number) {
+    const { evidence, expectations } = scenarioFixture("process-freeze");
+    const fault = evidence.faults.find((f) => f.kind === "freeze")!;
+    const held = (evidence.processes ?? []).filter(
+      (p) => p.service === fault.target && p.atMs >= fault.appliedAtMs && p.atMs <= fault.revertedAtMs!,
+    );
+    const atFreeze = held[0]!.cpuSeconds!;
+    held.forEach((p, i) => Object.assign(p, { state: "D", cpuSeconds: atFreeze + (i ? cpuTicks * 0.01 : 0) }));
+    return judgeRun(evidence, expectations).effects.find((e) => e.faultId === fault.id)!;
+  }
+
+  test("no tick while held, or the one the freeze began in: frozen", () => {
+    expect(frozenWith(0).observed).toBe(true);
+    expect(frozenWith(1).observed).toBe(true);
+  });
+
+  test("two ticks while held: the process ran, not frozen", () => {
+    const effect = frozenWith(2);
+    expect(effect.observed).toBe(false);
+    expect(effect.detail).toMatch(/^0\/\d+ samples stopped, [\d.]+ cores and [1-9]\d* probe timeouts while frozen/);
+  });
+
+  // A service without probes: the requests crossing it witness a stall, one starting within the largest gap between
+  // their starts of a block's start.
+  function stallWithoutProbes(keepEvery = 1) {
+    const { evidence, expectations } = scenarioFixture("event-loop-stall");
+    const fault = evidence.faults.find((f) => f.kind === "stall")!;
+    evidence.probes = evidence.probes.filter((p) => p.service !== fault.target);
+    evidence.requests = evidence.requests.filter((_, i) => i % keepEvery === 0);
+    return judgeRun(evidence, expectations).effects.find((e) => e.faultId === fault.id)!;
+  }
+
+  test("the crossing requests witness a stall by the gaps between them", () => {
+    const effect = stallWithoutProbes();
+    expect(effect.observed).toBe(true);
+    expect(effect.tolerance).toMatch(
+      /slowest crossing request while it held >= \d+(\.\d)? ms \(a block less the largest gap/,
+    );
+  });
+
+  test("requests too sparse to be sure to meet a block do not witness it", () => {
+    const effect = stallWithoutProbes(40);
+    expect(effect.observed).toBe(false);
+  });
+});
+
+describe("calls a thaw caught, against their histogram", () => {
+  // Two of payments' short Charge spans lengthened (their histogram still counts them under 1 ms): a pause between the
+  // two timers moves one call of a series; a thaw resumes every thread at once and may lengthen the span of each call
+  // it caught, by up to a pause (50 ms).
+  function lengthened(beganAfterThawMs: number, durationMs: number) {
+    const { evidence, expectations } = scenarioFixture("process-freeze");
+    const fault = evidence.faults.find((f) => f.kind === "freeze")!;
+    const spans = Object.values(evidence.traces)
+      .flatMap((t) => t?.spans ?? [])
+      .filter((s) => s.service === fault.target && s.kind === "server" && /Charge/.test(s.name) && s.status !== "error")
+      .filter((s) => s.startTimeUs / 1000 > fault.revertedAtMs! + 1_000 && s.durationUs < 1_000)
+      .slice(0, 2);
+    expect(spans).toHaveLength(2);
+    spans.forEach((s, i) =>
+      Object.assign(s, {
+        startTimeUs: (fault.revertedAtMs! + beganAfterThawMs + i) * 1000,
+        durationUs: durationMs * 1000,
+      }),
+    );
+    return evaluate(evidence, { ...expectations, families: ["hygiene"] }).find((r) => r.id === "hygiene.histograms")!;
+  }
+
+  test("two calls begun within 50 ms of the thaw may each be a pause over a bound their histogram counts under", () => {
+    const result = lengthened(5, 20);
+    expect(result.status).toBe("passed");
+    expect(JSON.stringify(result.observed)).toMatch(/"payments grpc server [^"]+Charge\|OK":\{[^}]*"thawCaught":\d+/);
+  });
+
+  test("more than a pause over it fails, caught or not", () => {
+    for (const began of [5, 500]) {
+      const result = lengthened(began, 200);
+      expect(result.status).toBe("failed");
+      // The _sum leads (0.36 s over); the bucket says which calls.
+      expect(JSON.stringify(result.evidence)).toContain(
+        "Charge|OK} le=0.1: 122 of 122 calls under the bound in the histogram, 120 of 122 spans (120 more than 2 ms under it",
+      );
+    }
   });
 });
