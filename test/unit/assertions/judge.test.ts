@@ -419,29 +419,6 @@ describe("a fault's measured effect, bounded by a stated cause", () => {
     expect(effect.observed).toBe(false);
     expect(effect.detail).toMatch(/^0\/\d+ samples stopped, [\d.]+ cores and [1-9]\d* probe timeouts while frozen/);
   });
-
-  // A service without probes: the requests crossing it witness a stall, one starting within the largest gap between
-  // their starts of a block's start.
-  function stallWithoutProbes(keepEvery = 1) {
-    const { evidence, expectations } = scenarioFixture("event-loop-stall");
-    const fault = evidence.faults.find((f) => f.kind === "stall")!;
-    evidence.probes = evidence.probes.filter((p) => p.service !== fault.target);
-    evidence.requests = evidence.requests.filter((_, i) => i % keepEvery === 0);
-    return judgeRun(evidence, expectations).effects.find((e) => e.faultId === fault.id)!;
-  }
-
-  test("the crossing requests witness a stall by the gaps between them", () => {
-    const effect = stallWithoutProbes();
-    expect(effect.observed).toBe(true);
-    expect(effect.tolerance).toMatch(
-      /slowest crossing request while it held >= \d+(\.\d)? ms \(a block less the largest gap/,
-    );
-  });
-
-  test("requests too sparse to be sure to meet a block do not witness it", () => {
-    const effect = stallWithoutProbes(40);
-    expect(effect.observed).toBe(false);
-  });
 });
 
 describe("calls a thaw caught, against their histogram", () => {
