@@ -249,10 +249,10 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-/** The assertion families, in report order. */
 /** The resolution of the driver's request times (startMs, endMs): whole milliseconds (Date.now()). */
 export const DRIVER_TICK_MS = 1;
 
+/** The assertion families, in report order. */
 export const ALL_FAMILIES = ["traces", "metrics", "probes", "runtime", "hygiene", "correlation"] as const;
 export type AssertionFamily = (typeof ALL_FAMILIES)[number];
 

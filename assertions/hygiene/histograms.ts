@@ -25,13 +25,6 @@ const PAUSED_CALLS = 1;
  * Any unit slip moves a call further: x1000 turns the shortest calls here (0.1 ms) into 100 ms.
  */
 const PAUSE_S = 0.05;
-/*
- * A thaw resumes all of a process's threads at once and the calls it held run together: a call begun in the thaw's
- * catch-up (from the thaw to PAUSE_S after it) may be paused after its span opened and before the histogram's timer
- * started (the span is the outer of the two), so its span may be over a bound its histogram counts it under. Measured:
- * 2 calls of the Go payments (otelgrpc's stats-handler span, the interceptor's histogram), begun 1.9 and 13.9 ms after
- * a thaw, spans 7.6 and 9.6 ms, counted under 2.5 ms, in 1 of 6 native runs of process-freeze.
- */
 
 /** One histogram series at the end of the run: its buckets as [le, count], its _count and _sum. */
 interface HistogramSeries {
@@ -288,7 +281,14 @@ function compareBuckets(
   }
 }
 
-/** The durations of a series' spans that began in the catch-up of a thaw of its service's process. */
+/**
+ * The durations of a series' spans that began in the catch-up of a thaw of its service's process (a fault whose
+ * signature pauses it). A thaw resumes all of a process's threads at once and the calls it held run together: a call
+ * begun from the thaw to PAUSE_S after it may be paused after its span opened and before the histogram's timer started
+ * (the span is the outer of the two), so its span may be over a bound its histogram counts it under. Measured: 2 calls
+ * of the Go payments (otelgrpc's stats-handler span, the interceptor's histogram), begun 1.9 and 13.9 ms after a thaw,
+ * spans 7.6 and 9.6 ms, counted under 2.5 ms, in 1 of 6 native runs of process-freeze.
+ */
 function thawCaught(metrics: MetricView, e: Endpoint, startsMs: number[], durations: number[]): number[] {
   const thaws = metrics.view.evidence.faults
     .filter((f) => f.target === e.service.name && faultSignature(f.kind).pauses && f.revertedAtMs !== undefined)
